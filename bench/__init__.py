@@ -1,0 +1,1 @@
+"""gradbench's measuring and presenting side: sweep -> fit -> plot -> report."""
