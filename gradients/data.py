@@ -1,0 +1,98 @@
+"""Training data: a seeded teacher-network regression task, or a numeric CSV file; split and standardise.
+
+Bad input raises ValueError with a one-line message naming the problem (row, column, file).
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+
+def teacher_task(teacher, n, noise, rng):
+    """n examples of y = teacher(x) + noise * N(0, 1), with x standard normal."""
+    if n < 1:
+        raise ValueError(f"samples must be >= 1, got {n}")
+    if not noise >= 0:
+        raise ValueError(f"noise must be >= 0, got {noise}")
+    X = rng.standard_normal((n, teacher.widths[0]))  # (n, d)
+    y = teacher.predict(X) + noise * rng.standard_normal(n)  # (n,)
+    return X, y
+
+
+def load_csv(path, target):
+    """Read a numeric CSV file: `target` is y, every other column a feature. Returns (X, y, feature names)."""
+    import pandas as pd  # only CSV users pay for pandas
+
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    try:
+        # read every cell as text, so that we can name the exact cell that is not a number
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: empty data set (no header, no rows)") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path}: not a CSV file ({str(e).splitlines()[0]})") from None
+    columns = [str(c) for c in df.columns]
+    if target not in columns:
+        raise ValueError(f"{path}: no target column {target!r} (columns: {', '.join(columns)})")
+    if len(set(columns)) != len(columns):
+        raise ValueError(f"{path}: duplicate column names")
+    features = [c for c in columns if c != target]
+    if not features:
+        raise ValueError(f"{path}: no feature columns besides the target {target!r}")
+    if len(df) == 0:
+        raise ValueError(f"{path}: empty data set (a header but no rows)")
+    values = np.empty(df.shape)  # (n, columns)
+    for j, name in enumerate(columns):
+        values[:, j] = _numeric_column(df.iloc[:, j], name, path)
+    y = values[:, columns.index(target)]  # (n,)
+    X = values[:, [columns.index(c) for c in features]]  # (n, d)
+    return X, y, features
+
+
+def _numeric_column(cells, name, path):
+    """The column as floats, or ValueError naming the first cell that is not a finite number."""
+    import pandas as pd
+
+    cells = cells.str.strip()
+    values = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=float)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        i = bad[0]
+        cell = cells.iloc[i]
+        # rows are counted from 1, after the header line
+        where = f"{path}: row {i + 1}, column {name!r}"
+        if cell == "":
+            raise ValueError(f"{where}: empty cell")
+        if np.isnan(values[i]) and cell.lower() in {"nan", "na", "n/a", "null", "none"}:
+            raise ValueError(f"{where}: missing value ({cell})")
+        if np.isnan(values[i]):
+            raise ValueError(f"{where}: {cell!r} is not a number")
+        raise ValueError(f"{where}: {cell!r} is not finite")
+    return values
+
+
+def split(X, y, test_fraction, rng):
+    """Shuffle once and hold out round(n * test_fraction) examples: (X_train, y_train, X_test, y_test)."""
+    n = len(y)
+    if not 0 <= test_fraction < 1:
+        raise ValueError(f"test fraction must be in [0, 1), got {test_fraction}")
+    n_test = int(round(n * test_fraction))
+    if n - n_test < 1:
+        raise ValueError(f"empty data set: {n} examples leave none for training at test fraction {test_fraction}")
+    order = rng.permutation(n)  # (n,)
+    test, train = order[:n_test], order[n_test:]
+    return X[train], y[train], X[test], y[test]
+
+
+class Standardiser:
+    """x -> (x - mean) / std with the training set's statistics; a constant column is only centred."""
+
+    def __init__(self, A):
+        self.mean = A.mean(axis=0)  # (d,) or ()
+        std = A.std(axis=0)
+        self.std = np.where(std > 0, std, 1.0)  # (d,) or ()
+
+    def __call__(self, A):
+        return (A - self.mean) / self.std

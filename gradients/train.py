@@ -1,0 +1,178 @@
+"""Mini-batch training as on the lecture's slide, driven by any gradient method.
+
+    for epoch t = 1..T:
+        randomly shuffle the data                 (a seeded np.random.Generator)
+        split it into ceil(n/B) batches D_i       (the last one smaller when B does not divide n)
+        for each batch: g = sum_{D_i} grad l / |D_i|  (gradients.gradient: the batch mean)
+                        theta = theta - eta g     (SGD; Adam and AdaGrad rescale g per parameter)
+
+theta is the list [W[1], ..., W[L], alpha, b] (b as a 0-d array). Optimizers keep their own
+state and return new parameters: nothing is global, nothing is updated in place.
+
+Hyperparameters and update rules follow PyTorch's torch.optim documentation:
+Adam (Kingma & Ba 2015): lr 1e-3, betas (0.9, 0.999), eps 1e-8, bias-corrected moments,
+theta -= lr * m_hat / (sqrt(v_hat) + eps). AdaGrad (Duchi, Hazan & Singer 2011): lr 1e-2,
+eps 1e-10, accumulator starting at 0, theta -= lr * g / (sqrt(sum g^2) + eps).
+"""
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def params_of(net):
+    """theta = [W[1], ..., W[L], alpha, b] as arrays (b 0-d)."""
+    return [*net.weights, net.alpha, np.asarray(net.b, dtype=np.float64)]
+
+
+def grads_of(g):
+    """The gradient in the same list layout as params_of."""
+    return [*g.weights, g.alpha, np.asarray(g.b, dtype=np.float64)]
+
+
+def network_of(params, like):
+    """A network of the same class and activation as `like`, with parameters theta."""
+    *weights, alpha, b = params
+    return type(like)(weights, alpha, float(b), activation=like.activation)
+
+
+class SGD:
+    """theta = theta - eta g."""
+
+    default_lr = 1e-2
+
+    def __init__(self, lr=None):
+        self.lr = _check_lr(self.default_lr if lr is None else lr)
+
+    def step(self, params, grads):
+        return [p - self.lr * g for p, g in zip(params, grads)]
+
+
+class Adam:
+    """Adam: bias-corrected running means of g and g^2; step lr * m_hat / (sqrt(v_hat) + eps)."""
+
+    default_lr = 1e-3
+
+    def __init__(self, lr=None, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.lr = _check_lr(self.default_lr if lr is None else lr)
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.t, self.m, self.v = 0, None, None
+
+    def step(self, params, grads):
+        if self.m is None:
+            self.m = [np.zeros_like(p) for p in params]
+            self.v = [np.zeros_like(p) for p in params]
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        self.m = [b1 * m + (1 - b1) * g for m, g in zip(self.m, grads)]
+        self.v = [b2 * v + (1 - b2) * g * g for v, g in zip(self.v, grads)]
+        c1, c2 = 1 - b1**self.t, 1 - b2**self.t  # bias corrections: m, v start at 0
+        return [p - self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps) for p, m, v in zip(params, self.m, self.v)]
+
+
+class AdaGrad:
+    """AdaGrad: per-parameter step lr * g / (sqrt(sum of past g^2) + eps)."""
+
+    default_lr = 1e-2
+
+    def __init__(self, lr=None, eps=1e-10):
+        self.lr = _check_lr(self.default_lr if lr is None else lr)
+        self.eps = eps
+        self.sum = None
+
+    def step(self, params, grads):
+        if self.sum is None:
+            self.sum = [np.zeros_like(p) for p in params]
+        self.sum = [s + g * g for s, g in zip(self.sum, grads)]
+        return [p - self.lr * g / (np.sqrt(s) + self.eps) for p, g, s in zip(params, grads, self.sum)]
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adagrad": AdaGrad}
+
+
+def make_optimizer(name, lr=None):
+    """A fresh optimizer by name; lr=None takes the optimizer's default."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
+    return OPTIMIZERS[name](lr)
+
+
+def _check_lr(lr):
+    lr = float(lr)
+    if not (math.isfinite(lr) and lr > 0):
+        raise ValueError(f"learning rate must be a finite number > 0, got {lr}")
+    return lr
+
+
+def batches(n, batch_size, rng):
+    """One epoch's batches: a shuffled permutation of range(n) cut into ceil(n/B) index arrays."""
+    if batch_size < 1:
+        raise ValueError(f"batch size must be >= 1, got {batch_size}")
+    order = rng.permutation(n)  # (n,)
+    return [order[i : i + batch_size] for i in range(0, n, batch_size)]
+
+
+@dataclass
+class Epoch:
+    """One epoch's outcome; epoch 0 is the network before training."""
+
+    epoch: int
+    train_loss: float
+    test_loss: float  # NaN without a test set
+    seconds: float  # the epoch's training: shuffle, gradients, updates (not the loss evaluation)
+    gradient_seconds: float  # the part of `seconds` inside gradients.gradient
+    net: object  # the network after this epoch
+
+
+def fit(net, X, y, *, method="backprop", optimizer="sgd", lr=None, epochs=50, batch_size=32, rng=None,
+        X_test=None, y_test=None):
+    """Train by mini-batch descent; yield an Epoch after each epoch, starting with epoch 0.
+
+    Args:
+        net: the starting network (not modified).
+        X, y: training set, (n, d) and (n,).
+        method: any name in gradients.METHODS.
+        optimizer: "sgd", "adam", "adagrad", or an object with step(params, grads) -> params.
+        lr: learning rate; None takes the optimizer's default.
+        rng: np.random.Generator for the shuffles (the only randomness).
+    Returns:
+        a generator of Epoch (epochs + 1 of them).
+    """
+    from gradients import METHODS, gradient, loss  # the package imports this module: import late
+
+    if method not in METHODS:
+        raise ValueError(f"unknown gradient method {method!r}; choose from {', '.join(METHODS)}")
+    if int(epochs) != epochs or epochs < 0:
+        raise ValueError(f"epochs must be an integer >= 0, got {epochs}")
+    if int(batch_size) != batch_size or batch_size < 1:
+        raise ValueError(f"batch size must be an integer >= 1, got {batch_size}")
+    X, y = net.check_batch(X, y)
+    has_test = X_test is not None and len(X_test) > 0
+    if has_test:
+        X_test, y_test = net.check_batch(X_test, y_test)
+    opt = make_optimizer(optimizer, lr) if isinstance(optimizer, str) else optimizer
+    rng = np.random.default_rng(0) if rng is None else rng
+
+    def report(epoch, net, seconds, gradient_seconds):
+        test = loss(net, X_test, y_test) if has_test else math.nan
+        return Epoch(epoch, loss(net, X, y), test, seconds, gradient_seconds, net)
+
+    return _epochs(net, X, y, method, opt, int(epochs), int(batch_size), rng, gradient, report)
+
+
+def _epochs(net, X, y, method, opt, epochs, batch_size, rng, gradient, report):
+    """The loop itself (a separate generator so that fit() checks its arguments eagerly)."""
+    yield report(0, net, 0.0, 0.0)
+    params = params_of(net)
+    for epoch in range(1, epochs + 1):
+        start = time.perf_counter()
+        in_gradient = 0.0
+        for idx in batches(len(y), batch_size, rng):
+            t0 = time.perf_counter()
+            g = gradient(net, X[idx], y[idx], method=method)  # mean over this batch's own size
+            in_gradient += time.perf_counter() - t0
+            params = opt.step(params, grads_of(g))
+            net = network_of(params, net)
+        yield report(epoch, net, time.perf_counter() - start, in_gradient)
