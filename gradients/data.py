@@ -3,6 +3,7 @@
 Bad input raises ValueError with a one-line message naming the problem (row, column, file).
 """
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -96,3 +97,53 @@ class Standardiser:
 
     def __call__(self, A):
         return (A - self.mean) / self.std
+
+
+def streams(seed):
+    """Independent seeded streams from one seed: the teacher's seed, and data, split and shuffle generators."""
+    teacher, data, split_, shuffle = np.random.SeedSequence(seed).spawn(4)
+    return {
+        "teacher": int(teacher.generate_state(1)[0]),
+        "data": np.random.default_rng(data),
+        "split": np.random.default_rng(split_),
+        "shuffle": np.random.default_rng(shuffle),
+    }
+
+
+@dataclass
+class Task:
+    """A regression task ready to train on: standardised targets, train/test split."""
+
+    X_train: np.ndarray  # (n_train, d)
+    y_train: np.ndarray  # (n_train,)
+    X_test: np.ndarray  # (n_test, d)
+    y_test: np.ndarray  # (n_test,)
+    features: list  # feature names, len d
+
+
+def synthetic_task(widths, samples, noise, test_fraction, seed, activation="relu"):
+    """The default task: a random teacher network of these widths (its own seed), y = teacher(x) + noise."""
+    from gradients import Network
+
+    s = streams(seed)
+    teacher = Network.init(widths, seed=s["teacher"], activation=activation)
+    X, y = teacher_task(teacher, samples, noise, s["data"])
+    # x is already N(0, 1); scaling y by train statistics keeps the task a network of the family
+    # (the student's alpha and b absorb the affine map), so the student can fit it exactly.
+    return _standardised(*split(X, y, test_fraction, s["split"]), [f"x{i + 1}" for i in range(X.shape[1])],
+                         features=False)
+
+
+def csv_task(path, target, test_fraction, seed):
+    """A task from a numeric CSV file: features and target standardised with training-set statistics."""
+    X, y, names = load_csv(path, target)
+    return _standardised(*split(X, y, test_fraction, streams(seed)["split"]), names, features=True)
+
+
+def _standardised(X_train, y_train, X_test, y_test, names, features):
+    """Standardise y (and X if `features`) with the training set's mean and std."""
+    sy = Standardiser(y_train)
+    if features:
+        sx = Standardiser(X_train)
+        X_train, X_test = sx(X_train), sx(X_test)
+    return Task(X_train, sy(y_train), X_test, sy(y_test), list(names))

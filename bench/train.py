@@ -1,0 +1,176 @@
+"""`gradbench train`: build the task, run gradients.train.fit, stream per-epoch rows to CSV.
+
+Every setting that produced a row is a column of that row. Rows are written and flushed as
+each epoch finishes, so an interrupted run leaves a valid CSV of the epochs it finished.
+"""
+
+import csv
+import math
+import sys
+from pathlib import Path
+
+from bench.errors import UserError
+
+MEASURED = ["epoch", "train_loss", "test_loss", "seconds", "gradient_seconds"]
+SETTINGS = ["method", "optimizer", "lr", "batch_size", "epochs", "depth", "width", "input_dim", "activation",
+            "seed", "data", "target", "n_train", "n_test", "noise", "test_fraction"]
+COLUMNS = MEASURED + SETTINGS
+
+DEFAULTS = dict(method="backprop", optimizer="sgd", lr=None, depth=3, width=8, input_dim=None, activation="relu",
+                epochs=200, batch_size=32, seed=0, samples=512, noise=0.0, test_fraction=0.2, data=None,
+                target=None)
+SYNTHETIC_INPUT_DIM = 4  # d of the default synthetic task
+
+
+def run(*, out=None, plot=None, progress=True, **settings):
+    """Train once with `settings` (see DEFAULTS); write rows to `out`, curves to `plot`; return the rows."""
+    s = {**DEFAULTS, **settings}
+    unknown = set(settings) - set(DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+    try:
+        return _run(s, out, plot, progress)
+    except ValueError as e:  # the library's messages are already one line naming the problem
+        raise UserError(str(e)) from None
+
+
+def check(s):
+    """Refuse bad settings with one line naming the problem."""
+    import gradients
+    from gradients.train import OPTIMIZERS
+
+    if s["method"] not in gradients.METHODS:
+        raise UserError(f"unknown method {s['method']!r}; choose from {', '.join(gradients.METHODS)}")
+    if s["optimizer"] not in OPTIMIZERS:
+        raise UserError(f"unknown optimizer {s['optimizer']!r}; choose from {', '.join(OPTIMIZERS)}")
+    for name in ("depth", "width", "batch_size", "samples"):
+        if s[name] < 1:
+            raise UserError(f"{name.replace('_', ' ')} must be >= 1, got {s[name]}")
+    if s["input_dim"] is not None and s["input_dim"] < 1:
+        raise UserError(f"input dim must be >= 1, got {s['input_dim']}")
+    if s["epochs"] < 0:
+        raise UserError(f"epochs must be >= 0, got {s['epochs']}")
+    if s["lr"] is not None and not (math.isfinite(s["lr"]) and s["lr"] > 0):
+        raise UserError(f"learning rate must be a finite number > 0, got {s['lr']}")
+    if not (math.isfinite(s["noise"]) and s["noise"] >= 0):
+        raise UserError(f"noise must be >= 0, got {s['noise']}")
+    if not 0 <= s["test_fraction"] < 1:
+        raise UserError(f"test fraction must be in [0, 1), got {s['test_fraction']}")
+    if (s["data"] is None) != (s["target"] is None):
+        raise UserError("--data and --target go together: name the CSV file and its target column")
+
+
+def task_of(s):
+    """The task and the network widths for these settings."""
+    from gradients import data
+
+    if s["data"] is None:
+        d = SYNTHETIC_INPUT_DIM if s["input_dim"] is None else s["input_dim"]
+        widths = [d] + [s["width"]] * s["depth"]
+        task = data.synthetic_task(widths, s["samples"], s["noise"], s["test_fraction"], s["seed"], s["activation"])
+    else:
+        task = data.csv_task(s["data"], s["target"], s["test_fraction"], s["seed"])
+        d = len(task.features)
+        if s["input_dim"] not in (None, d):
+            raise UserError(f"{s['data']}: has {d} feature columns but --input-dim is {s['input_dim']}")
+        widths = [d] + [s["width"]] * s["depth"]
+    return task, widths
+
+
+def _run(s, out, plot, progress):
+    import gradients
+    from gradients import data
+    from gradients.train import OPTIMIZERS, fit
+
+    check(s)
+    task, widths = task_of(s)
+    lr = OPTIMIZERS[s["optimizer"]].default_lr if s["lr"] is None else s["lr"]
+    net = gradients.Network.init(widths, seed=s["seed"], activation=s["activation"])
+    settings = dict(method=s["method"], optimizer=s["optimizer"], lr=lr, batch_size=s["batch_size"],
+                    epochs=s["epochs"], depth=s["depth"], width=s["width"], input_dim=widths[0],
+                    activation=s["activation"], seed=s["seed"], data=s["data"] or "synthetic",
+                    target=s["target"] or "teacher", n_train=len(task.y_train), n_test=len(task.y_test),
+                    noise=s["noise"] if s["data"] is None else "", test_fraction=s["test_fraction"])
+    epochs = fit(net, task.X_train, task.y_train, method=s["method"], optimizer=s["optimizer"], lr=lr,
+                 epochs=s["epochs"], batch_size=s["batch_size"], rng=data.streams(s["seed"])["shuffle"],
+                 X_test=task.X_test, y_test=task.y_test)
+    rows = []
+    with _Writer(out) as write, _progress(progress, s) as bar:
+        for e in epochs:
+            row = dict(epoch=e.epoch, train_loss=e.train_loss, test_loss=e.test_loss, seconds=e.seconds,
+                       gradient_seconds=e.gradient_seconds, **settings)
+            write(row)
+            rows.append(row)
+            bar(e)
+    if plot is not None:
+        from bench.train_plot import plot_curves
+
+        plot_curves(rows, plot)
+    return rows
+
+
+class _Writer:
+    """Write rows to a CSV file as they come, flushed; a no-op without a path."""
+
+    def __init__(self, path):
+        self.path = None if path is None else Path(path)
+
+    def __enter__(self):
+        self.file = None
+        if self.path is not None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.file = open(self.path, "w", newline="")
+            except OSError as e:
+                raise UserError(f"{self.path}: cannot write ({e.strerror})") from None
+            self.writer = csv.DictWriter(self.file, fieldnames=COLUMNS, lineterminator="\n")
+            self.writer.writeheader()
+        return self
+
+    def __call__(self, row):
+        if self.file is not None:
+            self.writer.writerow(row)  # floats as repr: exact round trip
+            self.file.flush()
+
+    def __exit__(self, *exc):
+        if self.file is not None:
+            self.file.close()
+
+
+class _progress:
+    """A per-epoch progress bar on stderr (click's: just the label when stderr is not a terminal)."""
+
+    def __init__(self, enabled, s):
+        self.enabled, self.s, self.bar, self.loss = enabled, s, None, math.nan
+
+    def __enter__(self):
+        if self.enabled and self.s["epochs"] > 0:
+            import click
+
+            label = f"train {self.s['method']}/{self.s['optimizer']}"
+            self.bar = click.progressbar(length=self.s["epochs"], label=label, file=sys.stderr, show_pos=True,
+                                         item_show_func=lambda _: f"train loss {self.loss:.4g}")
+            self.bar.__enter__()
+        return self
+
+    def __call__(self, epoch):
+        self.loss = epoch.train_loss
+        if self.bar is not None and epoch.epoch > 0:
+            self.bar.update(1)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+def summary(rows):
+    """One line for the terminal: losses before and after, seconds per epoch."""
+    first, last = rows[0], rows[-1]
+    trained = rows[1:]
+    line = (f"{last['method']}/{last['optimizer']} lr={last['lr']:g}: train loss {first['train_loss']:.4g} -> "
+            f"{last['train_loss']:.4g}, test loss {first['test_loss']:.4g} -> {last['test_loss']:.4g}")
+    if trained:
+        per_epoch = sum(r["seconds"] for r in trained) / len(trained)
+        in_grad = sum(r["gradient_seconds"] for r in trained) / len(trained)
+        line += f" after {last['epoch']} epochs; {per_epoch:.4g} s/epoch ({in_grad:.4g} s in gradients)"
+    return line

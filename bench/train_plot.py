@@ -1,0 +1,40 @@
+"""Learning curves of a `gradbench train` run: train and test loss per epoch, log scale."""
+
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from bench.errors import UserError  # noqa: E402
+
+
+def plot_curves(rows, path):
+    """Draw loss vs epoch (epoch 0 = before training) to `path` (format from its suffix)."""
+    path = Path(path)
+    epoch = [r["epoch"] for r in rows]
+    first = rows[0]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(epoch, [r["train_loss"] for r in rows], "-", color="tab:blue", label="train loss")
+    if first["n_test"] > 0:
+        ax.plot(epoch, [r["test_loss"] for r in rows], "--", color="tab:orange", label="test loss")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("mean square loss")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.set_title(f"{first['method']} / {first['optimizer']} (lr {first['lr']:g}, batch {first['batch_size']}), "
+                 f"depth {first['depth']}, width {first['width']}, seed {first['seed']}", fontsize=9)
+    ax.legend()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", bbox_inches="tight")
+        os.replace(tmp, path)  # never leave a half-written figure
+    except (OSError, ValueError) as e:
+        tmp.unlink(missing_ok=True)
+        raise UserError(f"{path}: cannot write the plot ({e})") from None
+    finally:
+        plt.close(fig)
+    return path
