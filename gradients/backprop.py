@@ -7,7 +7,7 @@ examples): delta[L] = d loss / d u at the last layer, then for t = L-1 .. 0
 Theta(B (E + V)).
 """
 
-from gradients.network import Gradient, loss_link, sigma_prime
+from gradients.network import Gradient, loss_link
 
 
 def gradient(net, X, y, tally=None):
@@ -17,7 +17,7 @@ def gradient(net, X, y, tally=None):
     relu = net.activation == "relu"
     delta = r[:, None] * net.alpha  # (batch, n[L]) d loss / d z[L]: the loss link, not counted
     if relu:
-        delta *= sigma_prime(us[-1])  # (batch, n[L]) d loss / d u[L]
+        delta *= us[-1] > 0  # (batch, n[L]) d loss / d u[L]: sigma'(u), in place
         if tally is not None:
             tally.elementwise(delta)
     g_weights = [None] * net.depth
@@ -31,7 +31,7 @@ def gradient(net, X, y, tally=None):
             tally.matmul(delta, net.weights[t])
         delta = delta @ net.weights[t]  # (batch, n[t])
         if relu:
-            delta *= sigma_prime(us[t])
+            delta *= us[t] > 0
             if tally is not None:
                 tally.elementwise(delta)
     return Gradient(g_weights, g_alpha, g_b)

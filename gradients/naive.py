@@ -22,7 +22,8 @@ def gradient(net, X, y, tally=None, max_bytes=MAX_BYTES):
     relu = net.activation == "relu"
     d = [None] + [sigma_prime(u) for u in us[1:]] if relu else None  # d[k]: (batch, n[k])
     batch, widest = X.shape[0], max(net.widths)
-    block = max(1, max_bytes // (8 * batch * (2 * widest + 4)))  # chains carried at once
+    # chains carried at once: two (widest, batch, block) float arrays live during a product
+    block = max(1, max_bytes // (8 * (2 * widest * batch + widest + 4 * batch)))
     g_weights = []
     for t, W in enumerate(net.weights):
         n_out, n_in = W.shape
@@ -47,17 +48,18 @@ def _chains(net, t, i, z_j, d, tally):
         tangent = tangent * net.alpha[i]  # d yhat / d W[t]_ij
         _count(tally, tangent)
         return tangent
-    V = net.weights[t + 1][:, i][:, None, :] * tangent[None]  # (n[t+2], batch, chains) d u[t+2]
+    # (n[t+2], batch, chains) d u[t+2]; C order, or every reshape below would copy
+    V = np.multiply(net.weights[t + 1][:, i][:, None, :], tangent[None], order="C")
     _count(tally, V)
     for k in range(t + 2, L + 1):
         if d is not None:
             V *= d[k].T[:, :, None]  # d z[k] / d W[t]_ij
             _count(tally, V)
         if k < L:
-            flat = V.reshape(V.shape[0], -1)  # (n[k], batch * chains)
+            n_k, shape = V.shape[0], V.shape[1:]
             if tally is not None:
-                tally.matmul(net.weights[k], flat)
-            V = (net.weights[k] @ flat).reshape(-1, *V.shape[1:])  # (n[k+1], batch, chains)
+                tally.matmul(net.weights[k], V.reshape(n_k, -1))
+            V = (net.weights[k] @ V.reshape(n_k, -1)).reshape(-1, *shape)  # (n[k+1], batch, chains)
     if tally is not None:
         tally.matmul(net.alpha[None, :], V.reshape(V.shape[0], -1))
     return np.tensordot(net.alpha, V, axes=1)  # (batch, chains) d yhat / d W[t]_ij
