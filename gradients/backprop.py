@@ -1,9 +1,9 @@
 """Backpropagation: a forward pass that stores every node, then one backward pass.
 
-The lecture's exercise in matrix-vector form, batched over the mini-batch (rows are
-examples): delta[L] = d loss / d u at the last layer, then for t = L-1 .. 0
-    dW[t] = delta^T z[t]                   (the gradient of layer t, summed over the batch)
-    delta = (delta W[t]) * sigma'(u[t])    (d loss / d u one layer down)
+The lecture's exercise in matrix-vector form, with one column per example of the batch:
+delta = d loss / d u[L] at the last layer, then for t = L-1 .. 0
+    dW[t] = delta z[t]                     (the gradient of layer t, summed over the batch)
+    delta = (W[t]^T delta) * sigma'(u[t])  (d loss / d u one layer down)
 Theta(B (E + V)).
 """
 
@@ -12,29 +12,32 @@ from gradients.network import Gradient, loss_link
 
 def gradient(net, X, y, tally=None):
     """d loss / d theta by backpropagation."""
-    us, zs = net.forward(X)
+    us, zs = net.forward(X)  # rows are examples: us[t], zs[t] are (batch, n[t])
     r, g_alpha, g_b = loss_link(net, zs, y)
     relu = net.activation == "relu"
-    delta = r[:, None] * net.alpha  # (batch, n[L]) d loss / d z[L]: the loss link, not counted
+    delta = net.alpha[:, None] * r  # (n[L], batch) d loss / d z[L]: the loss link, not counted
     if relu:
-        delta *= us[-1] > 0  # (batch, n[L]) d loss / d u[L]: sigma'(u), in place
-        if tally is not None:
-            tally.elementwise(delta)
+        delta *= (us[-1] > 0).T  # d loss / d u[L]: times sigma'(u), in place
+        _count(tally, delta)
     g_weights = [None] * net.depth
     for t in range(net.depth - 1, -1, -1):
-        g_weights[t] = delta.T @ zs[t]  # (n[t+1], n[t])
+        g_weights[t] = delta @ zs[t]  # (n[t+1], n[t])
         if tally is not None:
-            tally.matmul(delta.T, zs[t])
+            tally.matmul(delta, zs[t])
         if t == 0:
             break  # the input needs no delta
         if tally is not None:
-            tally.matmul(delta, net.weights[t])
-        delta = delta @ net.weights[t]  # (batch, n[t])
+            tally.matmul(net.weights[t].T, delta)
+        delta = net.weights[t].T @ delta  # (n[t], batch) d loss / d z[t]
         if relu:
-            delta *= us[t] > 0
-            if tally is not None:
-                tally.elementwise(delta)
+            delta *= (us[t] > 0).T
+            _count(tally, delta)
     return Gradient(g_weights, g_alpha, g_b)
+
+
+def _count(tally, result):
+    if tally is not None:
+        tally.elementwise(result)
 
 
 def op_count(widths, batch, relu):
