@@ -22,6 +22,80 @@ def cli():
 
 
 @cli.command()
+@click.option("--depth", default="4", show_default=True, help="L, weight matrices: 8, 1,2,4, 2:20:2 or 1:64:x2")
+@click.option("--width", default="16", show_default=True, help="hidden width, same range syntax")
+@click.option("--batch", default="1", show_default=True, help="examples per mini-batch, same range syntax")
+@click.option("--input-dim", default=None, help="d, the input size, same range syntax  [default: the width]")
+@click.option("--methods", default="naive,backprop,forward", show_default=True,
+              help="comma-separated gradient methods, plus forward (the loss alone)")
+@click.option("--activation", default="relu", show_default=True, help="relu or identity")
+@click.option("--seed", default=0, show_default=True, type=int, help="seed of every network and batch")
+@click.option("--profile", default="default", show_default=True, help="pyperf effort: quick, default or rigorous")
+@click.option("--max-seconds", default=60.0, show_default=True, type=float,
+              help="budget of one point's timing: predicted over it is skipped, running over it is killed")
+@click.option("--blas-threads", default=1, show_default=True, type=int,
+              help="OMP/OpenBLAS/MKL threads of the timing workers")
+@click.option("--out", required=True, type=click.Path(), help="results CSV (pyperf JSON goes to OUT.pyperf/)")
+@click.option("--resume", is_flag=True, help="continue OUT: points already ok are not run again")
+@click.option("--force", is_flag=True, help="replace an existing OUT with a fresh file")
+@click.pass_context
+def sweep(ctx, **options):
+    """Time every method over depth x width x batch with pyperf and append one CSV row per point.
+
+    Each point's gradient is first checked against backprop; a disagreement makes the exit status 1.
+    """
+    from bench.sweep import sweep as run_sweep
+    from bench.sweep_summary import summary
+
+    result = run_sweep(**options)
+    click.echo(summary(result))
+    if result.disagreements:
+        ctx.exit(1)
+
+
+@cli.command()
+@click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--time-rule", default=None,
+              help="points/model of the time fits: upper:F (n >= max n / F), top:K (K largest n), "
+                   "ratio:R (time >= R x smallest), all, or offset (a + c n^k)  [default: upper:8]")
+@click.option("--ops-rule", default=None, help="points of the op-count fits, same rules  [default: top:3]")
+def fit(results, time_rule, ops_rule):
+    """Fit growth exponents k (y = c n^k, 95% CI) per method and swept variable; writes <name>.fits.csv."""
+    from bench.fit import OPS_RULE, TIME_RULE, fit_file, summary
+
+    for path in results:
+        out, fits, note = fit_file(path, time_rule=time_rule or TIME_RULE, ops_rule=ops_rule or OPS_RULE)
+        click.echo("\n".join([note] * bool(note) + summary(fits) + [f"wrote {out}"]))
+
+
+@cli.command()
+@click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--out-dir", default="plots", show_default=True, type=click.Path(file_okay=False),
+              help="folder for <name>-{time,speedup,ops,vs-forward}.{png,svg}")
+def plot(results, out_dir):
+    """Draw time, speedup, op-count and time-over-forward figures (log-log) of results CSVs."""
+    from bench.plot import plot_file
+
+    for path in results:
+        written, notes = plot_file(path, out_dir)
+        click.echo("\n".join(notes + [f"wrote {p}" for p in written]))
+
+
+@cli.command()
+@click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--out", default=None, type=click.Path(dir_okay=False),
+              help="Markdown file  [default: results/<name>.md for one CSV, report.md beside the first of several]")
+@click.option("--plots-dir", default="plots", show_default=True, type=click.Path(file_okay=False),
+              help="where the figures are (drawn there if missing)")
+def report(results, out, plots_dir):
+    """Write a Markdown report: environment, sweeps, fits against theory, speedups, figures."""
+    from bench.report import write_report
+
+    path, notes = write_report(results, out, plots_dir)
+    click.echo("\n".join(notes + [f"wrote {path}"]))
+
+
+@cli.command()
 @click.option("--method", default="backprop", show_default=True, help="gradient method (gradients.METHODS: backprop, naive, numerical)")
 @click.option("--optimizer", default="sgd", show_default=True, help="sgd, adam or adagrad")
 @click.option("--lr", type=float, default=None, help="learning rate eta  [default: sgd 3e-2, adam 1e-3, adagrad 3e-2]")

@@ -46,6 +46,12 @@ COLUMNS = [
     ("blas_threads", "BLAS threads in the timing workers"),
     ("cpu", "CPU model"),
     ("timestamp", "UTC time the row was written (ISO 8601)"),
+    # pyperf's metadata of the timing run (empty when the point was not timed)
+    ("loops", "calls of the method per pyperf value (time_* columns are per call)"),
+    ("pyperf", "pyperf version"),
+    ("hostname", "machine that ran the timing workers"),
+    ("platform", "operating system, as pyperf records it"),
+    ("cpu_count", "logical CPUs of the machine"),
 ]
 NAMES = [name for name, _ in COLUMNS]
 POINT_KEY = ["method", "depth", "width", "input_dim", "batch", "activation", "seed"]

@@ -1,0 +1,131 @@
+"""The sweep's results file: append-only, one complete line per row, safe to kill at any moment.
+
+Each row is written with a single os.write of the whole line, then fsync'd, so a Ctrl-C or a
+kill leaves only complete rows. Rows are never edited in place. --resume keeps the rows whose
+status is ok and drops the others of the points about to be run again (by writing the kept lines,
+byte for byte, to a temporary file that os.replace swaps in), so the file never holds two rows
+for one point.
+"""
+
+import csv
+import io
+import os
+from pathlib import Path
+
+from bench.errors import UserError
+from bench.schema import NAMES, POINT_KEY, read_results
+
+HEADER = ",".join(NAMES) + "\n"
+
+
+def format_row(row):
+    """One CSV line (with its newline) of a row dict; missing columns are empty."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(["" if row.get(n) is None else row[n] for n in NAMES])
+    return buffer.getvalue()
+
+
+def key_of(row):
+    """A row's point key as strings, the form the CSV holds."""
+    return tuple(str(row[k]) for k in POINT_KEY)
+
+
+class ResultsFile:
+    """An open results CSV: `write(row)` appends one durable line."""
+
+    def __init__(self, path, done):
+        self.path = Path(path)
+        self.done = done  # {point key: row dict of strings} of the ok rows already in the file
+        try:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        except OSError as e:
+            raise UserError(f"--out {path}: cannot write ({e.strerror or e})") from None
+
+    def write(self, row):
+        """Append one row as one complete line, flushed to disk before returning."""
+        line = format_row(row).encode()
+        os.write(self._fd, line)  # one system call: a kill cannot split the line
+        os.fsync(self._fd)
+
+    def close(self):
+        os.close(self._fd)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def open_results(path, planned_keys, resume=False, force=False):
+    """Open --out for a sweep of `planned_keys`: new, resumed (--resume) or restarted (--force).
+
+    Raises UserError, before touching any file, for an existing file without --resume or
+    --force, a file of another schema, or a path that cannot be written.
+    """
+    path = Path(path)
+    if resume and force:
+        raise UserError("--resume and --force contradict each other: choose one")
+    if path.is_dir():
+        raise UserError(f"--out {path}: is a directory")
+    exists = path.is_file() and path.stat().st_size > 0  # an empty file: killed before its header
+    if exists and not (resume or force):
+        raise UserError(f"--out {path} already exists: add --resume to continue it or --force to start afresh")
+    done = {}
+    if exists and resume:
+        done, lines, dropped = _resumable(path, set(planned_keys))
+        if dropped:
+            _replace(path, HEADER + "".join(lines))
+    elif not exists or force:
+        _create(path)
+    return ResultsFile(path, done)
+
+
+def _resumable(path, planned_keys):
+    """The ok rows to keep, every kept line, and whether any line was dropped."""
+    read_results(path)  # the schema check: a UserError, and no change, for a foreign file
+    text = path.read_text(encoding="utf-8")
+    header, _, body = text.partition("\n")
+    if header + "\n" != HEADER:
+        raise UserError(f"--resume {path}: its columns differ from this gradbench's; start a new file")
+    *complete, torn = body.split("\n")  # torn: text after the last newline, a half row (power loss)
+    lines = [line + "\n" for line in complete if line]
+    dropped = bool(torn) or len(lines) < len(complete)
+    rows = [dict(zip(NAMES, next(csv.reader([line])))) for line in lines]
+    done = {}
+    for row in rows:
+        if row["status"] == "ok":
+            done.setdefault(key_of(row), row)
+    kept, seen = [], set()
+    for line, row in zip(lines, rows):
+        key = key_of(row)
+        ours = done.get(key) is row or (key not in done and key not in planned_keys)
+        if ours and key not in seen:
+            kept.append(line)
+            seen.add(key)
+        else:
+            dropped = True  # to be run again, or a duplicate: its new row replaces it
+    return done, kept, dropped
+
+
+def _create(path):
+    """A fresh file holding only the header (replacing any old one atomically)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _replace(path, HEADER)
+    except OSError as e:
+        raise UserError(f"--out {path}: cannot write ({e.strerror or e})") from None
+
+
+def _replace(path, text):
+    """Write text to a temporary file beside path, fsync it, and swap it in."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

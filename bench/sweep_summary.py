@@ -1,0 +1,110 @@
+"""What the user sees of a sweep: a progress line on stderr while it runs, one screen of summary after."""
+
+import sys
+import time
+
+MAX_PROBLEM_LINES = 15
+
+
+def seconds(s):
+    """A duration for people: 83.0 us, 3.23 ms, 1.50 s, 2m05s."""
+    if s is None:
+        return "?"
+    if s >= 60:
+        return f"{int(s // 60)}m{int(s % 60):02d}s"
+    for unit, scale in (("s", 1), ("ms", 1e-3), ("us", 1e-6)):
+        if s >= scale:
+            return f"{s / scale:.3g} {unit}"
+    return f"{s / 1e-9:.3g} ns"
+
+
+def clock(s):
+    """A wall-clock duration to the second: 7 s, 2m05s; ? when unknown."""
+    return "?" if s is None else seconds(s) if s >= 60 else f"{s:.0f} s"
+
+
+class Progress:
+    """`[ 3/10] naive depth=4 ...  elapsed 5.2 s, about 12 s left` on stderr; redrawn in place on a terminal."""
+
+    def __init__(self, total, stream=None):
+        self.total, self.stream = total, stream or sys.stderr
+        self.started = time.perf_counter()
+        self._tty = getattr(self.stream, "isatty", lambda: False)()
+        self._point_started = None
+        self._durations = []
+
+    @property
+    def mean_point_s(self):
+        """Mean wall time of the points measured so far (None before the first)."""
+        return sum(self._durations) / len(self._durations) if self._durations else None
+
+    def _close_point(self):
+        if self._point_started is not None:
+            self._durations.append(time.perf_counter() - self._point_started)
+            self._point_started = None
+
+    def show(self, index, label, eta_s):
+        self._close_point()
+        self._point_started = time.perf_counter()
+        elapsed = time.perf_counter() - self.started
+        line = (f"[{index + 1:>{len(str(self.total))}}/{self.total}] {label}  "
+                f"elapsed {clock(elapsed)}, about {clock(eta_s)} left")
+        self.stream.write(f"\r{line:<100}" if self._tty else line + "\n")
+        self.stream.flush()
+
+    def finish(self):
+        self._close_point()
+        if self._tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def summary(result):
+    """One screen: counts, each method's time range, naive/backprop at the largest common point, disagreements."""
+    rows = result.rows
+    statuses = [str(r["status"]) for r in rows]
+    counts = ", ".join(f"{statuses.count(s)} {s}" for s in ("ok", "skipped", "timeout", "error"))
+    lines = [f"gradbench sweep: {len(rows)} points ({counts}; {result.resumed} from --resume) "
+             f"in {seconds(result.seconds)} -> {result.out}"]
+    lines.append(f"  {'method':<10} {'ok':>4}  median time of one call, smallest .. largest point")
+    ok = [r for r in rows if str(r["status"]) == "ok"]
+    for method in dict.fromkeys(str(r["method"]) for r in rows):
+        mine = sorted((r for r in ok if str(r["method"]) == method), key=lambda r: int(r["ops"]))
+        span = "-"
+        if mine:
+            first, last = mine[0], mine[-1]
+            span = (f"{seconds(float(first['time_median_s']))} ({_shape(first)}) .. "
+                    f"{seconds(float(last['time_median_s']))} ({_shape(last)})")
+        lines.append(f"  {method:<10} {len(mine):>4}  {span}")
+    lines.append(_ratio(ok))
+    bad = result.disagreements
+    if bad:
+        lines.append(f"DISAGREEMENT: {len(bad)} point(s) differ from backprop beyond tolerance:")
+        lines += [f"  {r['method']} {_shape(r)}: max_rel_err {float(r['max_rel_err']):.3g}" for r in bad]
+    else:
+        errs = [float(r["max_rel_err"]) for r in rows if str(r.get("max_rel_err") or "") not in ("", "None")]
+        if errs:
+            lines.append(f"agreement: every checked gradient agrees with backprop (largest max_rel_err {max(errs):.3g})")
+    problems = [f"  {r['status']}: {r['method']} {_shape(r)}: {r['reason']}"
+                for r in rows if str(r["status"]) != "ok"]
+    if len(problems) > MAX_PROBLEM_LINES:  # one screen: the CSV has them all
+        more = len(problems) - MAX_PROBLEM_LINES + 1
+        problems = problems[: MAX_PROBLEM_LINES - 1] + [f"  ... and {more} more points not ok: see the CSV"]
+    return "\n".join(lines + problems)
+
+
+def _shape(r):
+    return f"depth={r['depth']} width={r['width']} input_dim={r['input_dim']} batch={r['batch']}"
+
+
+def _ratio(ok):
+    """naive/backprop median time at the largest point both measured."""
+    by = {}
+    for r in ok:
+        by.setdefault(str(r["method"]), {})[_shape(r)] = r
+    common = set(by.get("naive", {})) & set(by.get("backprop", {}))
+    if not common:
+        return "naive/backprop: no point where both were timed"
+    shape = max(common, key=lambda s: int(by["backprop"][s]["ops"]))
+    ratio = float(by["naive"][shape]["time_median_s"]) / float(by["backprop"][shape]["time_median_s"])
+    return f"naive/backprop at the largest common point ({shape}): {ratio:.3g}x"
