@@ -96,23 +96,35 @@ def report(results, out, plots_dir):
 
 
 @cli.command()
-@click.option("--method", default="backprop", show_default=True, help="gradient method (gradients.METHODS: backprop, naive, numerical)")
+@click.option("--method", default="backprop", show_default=True,
+              help="gradient method (gradients.METHODS: backprop, naive, numerical)")
 @click.option("--optimizer", default="sgd", show_default=True, help="sgd, adam or adagrad")
-@click.option("--lr", type=float, default=None, help="learning rate eta  [default: sgd 3e-2, adam 1e-3, adagrad 3e-2]")
+@click.option("--lr", type=float, default=None,
+              help="learning rate eta  [default: sgd 3e-2, adam 1e-3, adagrad 3e-2]")
 @click.option("--epochs", type=int, default=200, show_default=True, help="passes over the training set")
-@click.option("--batch-size", type=int, default=32, show_default=True, help="B, examples per mini-batch (the last one may be smaller)")
+@click.option("--batch-size", type=int, default=32, show_default=True,
+              help="B, examples per mini-batch (the last one may be smaller)")
 @click.option("--depth", type=int, default=3, show_default=True, help="L, number of weight matrices")
 @click.option("--width", type=int, default=8, show_default=True, help="hidden width")
-@click.option("--input-dim", type=int, default=None, help="d of the synthetic task [default: 4; with --data: the number of features]")
-@click.option("--activation", type=click.Choice(["relu", "identity"]), default="relu", show_default=True, help="sigma of student and teacher")
-@click.option("--seed", type=int, default=0, show_default=True, help="seeds the data, teacher, split, initial network and shuffles")
-@click.option("--samples", type=int, default=512, show_default=True, help="examples of the synthetic task (train plus test)")
-@click.option("--noise", type=float, default=0.0, show_default=True, help="std of the Gaussian noise added to the teacher's y")
-@click.option("--test-fraction", type=float, default=0.2, show_default=True, help="share of the examples held out for the test loss")
-@click.option("--data", type=click.Path(dir_okay=False), default=None, help="train on this numeric CSV file instead of the synthetic task")
+@click.option("--input-dim", type=int, default=None,
+              help="d of the synthetic task [default: 4; with --data: the number of features]")
+@click.option("--activation", type=click.Choice(["relu", "identity"]), default="relu", show_default=True,
+              help="sigma of student and teacher")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="seeds the data, teacher, split, initial network and shuffles")
+@click.option("--samples", type=int, default=512, show_default=True,
+              help="examples of the synthetic task (train plus test)")
+@click.option("--noise", type=float, default=0.0, show_default=True,
+              help="std of the Gaussian noise added to the teacher's y")
+@click.option("--test-fraction", type=float, default=0.2, show_default=True,
+              help="share of the examples held out for the test loss")
+@click.option("--data", type=click.Path(dir_okay=False), default=None,
+              help="train on this numeric CSV file instead of the synthetic task")
 @click.option("--target", default=None, help="the CSV column to predict (every other column is a feature)")
-@click.option("--out", type=click.Path(dir_okay=False), default=None, help="write per-epoch rows to this CSV file")
-@click.option("--plot", type=click.Path(dir_okay=False), default=None, help="draw the learning curves to this PNG file")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="write per-epoch rows to this CSV file")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+              help="draw the learning curves to this PNG file")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="progress bar on stderr")
 def train(out, plot, progress, **settings):
     """Train the network by mini-batch SGD, Adam or AdaGrad with any gradient method; report losses per epoch."""

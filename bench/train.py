@@ -167,8 +167,10 @@ def summary(rows):
     """One line for the terminal: losses before and after, seconds per epoch."""
     first, last = rows[0], rows[-1]
     trained = rows[1:]
-    line = (f"{last['method']}/{last['optimizer']} lr={last['lr']:g}: train loss {first['train_loss']:.4g} -> "
-            f"{last['train_loss']:.4g}, test loss {first['test_loss']:.4g} -> {last['test_loss']:.4g}")
+    line = (f"{last['method']}/{last['optimizer']} lr={last['lr']:g}: "
+            f"train loss {first['train_loss']:.4g} -> {last['train_loss']:.4g}")
+    if last["n_test"]:
+        line += f", test loss {first['test_loss']:.4g} -> {last['test_loss']:.4g}"
     if trained:
         per_epoch = sum(r["seconds"] for r in trained) / len(trained)
         in_grad = sum(r["gradient_seconds"] for r in trained) / len(trained)

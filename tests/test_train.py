@@ -152,9 +152,9 @@ def test_same_seed_same_run_other_seed_other_run():
 def test_fit_refuses_bad_arguments():
     net = gradients.Network.init([2, 3], seed=0)
     X, y = gradients.make_data([2, 3], 5, seed=0)
-    for kwargs, match in [(dict(batch_size=0), "batch size"), (dict(epochs=-1), "epochs"), (dict(lr=0.0), "learning rate"),
-                          (dict(lr=-1.0), "learning rate"), (dict(method="magic"), "method"),
-                          (dict(optimizer="rmsprop"), "optimizer")]:
+    for kwargs, match in [(dict(batch_size=0), "batch size"), (dict(epochs=-1), "epochs"),
+                          (dict(lr=0.0), "learning rate"), (dict(lr=-1.0), "learning rate"),
+                          (dict(method="magic"), "method"), (dict(optimizer="rmsprop"), "optimizer")]:
         with pytest.raises(ValueError, match=match):
             fit(net, X, y, **kwargs)
     with pytest.raises(ValueError, match="empty data set"):
