@@ -1,0 +1,223 @@
+"""Growth exponents: fit time (and op counts) = c * n^k per method and swept variable.
+
+A swept variable is one of depth, width, batch with more than one value while the
+others are held fixed; E (edges) is fitted over the same points as depth and width.
+The exponent k comes with a 95% confidence interval from the t distribution.
+
+Small sizes are dominated by per-call overhead (time) and lower-order terms (time and
+ops: naive's count in depth is ~ (L-1)(L-2) w^4 / 2), so by default times are fitted over
+the upper part of the range, n >= n_max / 8, and op counts over their 3 largest n.
+
+Fit rules (the rule used is written in every row's `fit_rule`):
+  offset      t = a + c*n^k, all points, least squares on log t (scipy curve_fit);
+              the constant a absorbs the per-call overhead that flattens small sizes.
+  all         log t = log c + k log n by OLS over all points.
+  top:K       the same OLS over the K largest n (op counts: exact, so the largest
+              points show the leading term; lower-order terms bend the small ones).
+  ratio:R     the same OLS over the points whose value is at least R times the smallest.
+  upper:F     the same OLS over the points with n >= (largest n) / F.
+A rule that leaves fewer than 3 points uses the 3 largest n instead.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from bench.errors import UserError
+from bench.schema import read_results
+
+VARIABLES = ("depth", "width", "batch")
+TIME_RULE = "upper:8"
+OPS_RULE = "top:3"
+LEVEL = 0.95
+MIN_POINTS = 3
+FIT_COLUMNS = ["method", "variable", "quantity", "k", "k_lo", "k_hi", "r2", "n_min", "n_max",
+               "n_points", "fit_rule", "theory_k", "covers_theory", "fixed", "c", "a"]
+
+# Cost exponent in E of one call: naive and numerical redo a path per weight, E*(E+V);
+# backprop and the forward pass touch each edge a fixed number of times, E+V.
+THEORY_IN_E = {"naive": 2, "numerical": 2, "backprop": 1, "forward": 1}
+
+
+def theory_k(method, variable, e_in_width=2):
+    """Theoretical exponent of the method's cost in the variable (NaN if unknown)."""
+    k_e = THEORY_IN_E.get(method, np.nan)
+    return {"depth": k_e, "E": k_e, "width": k_e * e_in_width, "batch": 1.0}[variable]
+
+
+def power_fit(n, t, level=LEVEL):
+    """OLS of log t on log n: dict of k, its CI, c, a=0 and R^2 (needs 3+ points)."""
+    x, y = np.log(np.asarray(n, float)), np.log(np.asarray(t, float))  # (m,), (m,)
+    m = len(x)
+    X = np.column_stack([np.ones(m), x])  # (m, 2)
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)  # (2,): log c, k
+    resid = y - X @ beta  # (m,)
+    s2 = resid @ resid / (m - 2)
+    se_k = np.sqrt(s2 / np.sum((x - x.mean()) ** 2))
+    half = stats.t.ppf(0.5 + level / 2, m - 2) * se_k
+    return dict(k=beta[1], k_lo=beta[1] - half, k_hi=beta[1] + half,
+                c=np.exp(beta[0]), a=0.0, r2=_r2(y, resid))
+
+
+def offset_fit(n, t, level=LEVEL):
+    """Least squares of log t on log(a + c n^k), a >= 0: dict as power_fit (needs 4+ points)."""
+    n, y = np.asarray(n, float), np.log(np.asarray(t, float))  # (m,), (m,)
+    start = power_fit(n, np.exp(y))
+    a0 = 0.5 * np.exp(y).min()
+    k0 = max(start["k"], 0.1)
+    lc0 = np.log(max(np.exp(y).max() - a0, 1e-300)) - k0 * np.log(n.max())
+
+    def model(n, a, log_c, k):
+        return np.log(a + np.exp(log_c + k * np.log(n)))
+
+    try:
+        p, cov = optimize.curve_fit(model, n, y, p0=[a0, lc0, k0],
+                                    bounds=([0, -np.inf, 0], [np.inf, np.inf, 10]),
+                                    x_scale=[a0 or 1.0, 1.0, 1.0], max_nfev=10_000)
+    except (RuntimeError, ValueError):
+        return None
+    resid = y - model(n, *p)  # (m,)
+    dof = len(n) - 3
+    se_k = np.sqrt(cov[2, 2]) if np.isfinite(cov[2, 2]) else np.nan
+    half = stats.t.ppf(0.5 + level / 2, dof) * se_k
+    return dict(k=p[2], k_lo=p[2] - half, k_hi=p[2] + half, c=np.exp(p[1]), a=p[0],
+                r2=_r2(y, resid))
+
+
+def _r2(y, resid):
+    """Coefficient of determination on the log scale."""
+    tot = np.sum((y - y.mean()) ** 2)
+    return 1.0 - (resid @ resid) / tot if tot > 0 else np.nan
+
+
+def fit_points(n, t, rule):
+    """Fit one series under a rule: (dict, n_used) or (None, n_used) when too few points."""
+    n, t = np.asarray(n, float), np.asarray(t, float)  # (m,), (m,)
+    order = np.argsort(n)
+    n, t = n[order], t[order]
+    if rule == "offset":
+        if len(n) < MIN_POINTS + 1:  # three parameters: fall back to two
+            return fit_points(n, t, "all")[0], n
+        return offset_fit(n, t), n
+    if rule == "all":
+        keep = np.ones(len(n), bool)
+    elif rule.startswith("top:"):
+        keep = np.arange(len(n)) >= len(n) - int(rule[4:])
+    elif rule.startswith("ratio:"):
+        keep = t >= float(rule[6:]) * t.min()
+    elif rule.startswith("upper:"):
+        keep = n >= n.max() / float(rule[6:])
+    else:
+        raise UserError(f"unknown fit rule {rule!r} (offset, all, top:K, ratio:R, upper:F)")
+    if keep.sum() < MIN_POINTS:  # too few for an interval: the largest three
+        keep = np.arange(len(n)) >= len(n) - MIN_POINTS
+    n, t = n[keep], t[keep]
+    return (power_fit(n, t) if len(n) >= MIN_POINTS else None), n
+
+
+def sweeps(df):
+    """Yield (variable, fixed, rows, e_in_width) for every swept variable, then E for depth/width."""
+    covary = bool((df["input_dim"] == df["width"]).all())
+    for var in VARIABLES:
+        others = [v for v in VARIABLES if v != var] + ["activation", "seed"]
+        if not (var == "width" and covary):
+            others.append("input_dim")
+        for key, rows in df.groupby(others, sort=True):
+            if rows[var].nunique() < 2:
+                continue
+            fixed = dict(zip(others, key))
+            # E ~ width^2 unless the network is one layer on a fixed input (E ~ width)
+            e_in_width = 2 if (var != "width" or covary or fixed["depth"] >= 2) else 1
+            label = " ".join(f"{k}={v}" for k, v in fixed.items())
+            if var == "width" and covary:
+                label += " input_dim=width"
+            yield var, label, rows, e_in_width
+            if var in ("depth", "width"):
+                yield "E", label + f" (E via {var})", rows, e_in_width
+
+
+def fit_results(df, time_rule=TIME_RULE, ops_rule=OPS_RULE):
+    """The fits table of a results frame (status ok rows only), one row per method/variable/quantity."""
+    ok = df[df["status"] == "ok"]
+    rows = []
+    for var, fixed, group, e_in_width in sweeps(ok):
+        x = "edges" if var == "E" else var
+        for method, pts in group.groupby("method", sort=True):
+            for quantity, col, rule in (("time", "time_median_s", time_rule), ("ops", "ops", ops_rule)):
+                fit, used = fit_points(pts[x], pts[col], rule)
+                if fit is None or not np.isfinite(fit["k"]):
+                    continue
+                theory = theory_k(method, var, e_in_width)
+                rows.append(dict(
+                    method=method, variable=var, quantity=quantity,
+                    k=fit["k"], k_lo=fit["k_lo"], k_hi=fit["k_hi"], r2=fit["r2"],
+                    n_min=used.min(), n_max=used.max(), n_points=len(used), fit_rule=rule,
+                    theory_k=theory, covers_theory=bool(fit["k_lo"] <= theory <= fit["k_hi"]),
+                    fixed=fixed, c=fit["c"], a=fit["a"]))
+    return pd.DataFrame(rows, columns=FIT_COLUMNS)
+
+
+def excluded(df):
+    """One line counting the rows left out of fits and plots, or '' when none."""
+    bad = df[df["status"] != "ok"]
+    if bad.empty:
+        return ""
+    counts = ", ".join(f"{n} {s}" for s, n in bad["status"].value_counts().sort_index().items())
+    return f"excluded {len(bad)} point(s) with status != ok ({counts})"
+
+
+def fits_path(results_path):
+    """results/<name>.csv -> results/<name>.fits.csv"""
+    p = Path(results_path)
+    return p.with_name(p.stem + ".fits.csv")
+
+
+def fit_file(path, out=None, time_rule=TIME_RULE, ops_rule=OPS_RULE):
+    """Fit a results CSV and write <name>.fits.csv beside it: (out path, fits, note)."""
+    for rule in (time_rule, ops_rule):  # refuse a bad rule before any work
+        try:
+            fit_points([1, 2, 3, 4], [1, 2, 3, 4], rule)
+        except (ValueError, ZeroDivisionError):
+            raise UserError(f"bad fit rule {rule!r} (offset, all, top:K, ratio:R, upper:F)") from None
+    df = read_results(path)
+    fits = fit_results(df, time_rule, ops_rule)
+    out = Path(out) if out else fits_path(path)
+    tmp = out.with_name(out.name + ".tmp")
+    fits.to_csv(tmp, index=False, float_format="%.6g")
+    tmp.replace(out)  # never a half-written fits file
+    return out, fits, excluded(df)
+
+
+def load_fits(path):
+    """The fits of a results CSV: its fits file, refitted (and rewritten) if missing or older: (fits, note)."""
+    out = fits_path(path)
+    if out.is_file() and Path(path).is_file() and out.stat().st_mtime >= Path(path).stat().st_mtime:
+        return read_fits(out), ""
+    out, fits, _ = fit_file(path)
+    return fits, f"wrote {out} (it was missing or older than {path})"
+
+
+def read_fits(path):
+    """Read a fits CSV written by fit_file, or raise UserError."""
+    path = Path(path)
+    try:
+        fits = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise UserError(f"{path}: cannot read fits file ({str(e).splitlines()[0]})") from None
+    missing = [c for c in FIT_COLUMNS if c not in fits.columns]
+    if missing:
+        raise UserError(f"{path}: not a gradbench fits file (missing columns: {', '.join(missing)})")
+    return fits
+
+
+def summary(fits):
+    """Lines for the terminal: one per fit."""
+    lines = []
+    for r in fits.itertuples():
+        cover = "covers" if r.covers_theory else "misses"
+        lines.append(f"{r.method:9} {r.quantity:4} vs {r.variable:5} k = {r.k:6.3f} "
+                     f"[{r.k_lo:.3f}, {r.k_hi:.3f}] R^2 {r.r2:.4f} n {r.n_min:g}..{r.n_max:g} "
+                     f"({r.n_points} pts, {r.fit_rule}); theory {r.theory_k:g}: {cover}")
+    return lines

@@ -1,0 +1,169 @@
+"""The fitter: known exponents recovered with honest intervals, swept variables found, bad files refused."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import gradients
+from bench import fit, schema
+from bench.cli import main
+
+# synthetic time = overhead + seconds-per-op * ops, like a real call: theory exponents hold
+# for the op counts, and the constant flattens small sizes as Python overhead does
+OVERHEAD, PER_OP = {"naive": 2e-5, "backprop": 1e-5, "forward": 8e-6}, 2e-8
+
+
+def synthetic_rows(depths, widths, methods=("naive", "backprop", "forward"), batch=1, seed=0,
+                   noise=0.02, input_dim=None):
+    """Result rows with every schema column, time from the exact op counts plus overhead and noise."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for depth in depths:
+        for width in widths:
+            d = width if input_dim is None else input_dim
+            w = [d] + [width] * depth
+            for m in methods:
+                ops = gradients.op_count(m, w, batch=batch)
+                t = (OVERHEAD[m] + PER_OP * ops) * np.exp(rng.normal(0, noise, 5))  # (5,) values
+                row = {name: "" for name in schema.NAMES}
+                row.update(schema_version=schema.SCHEMA_VERSION, method=m, depth=depth, width=width,
+                           input_dim=d, batch=batch, activation="relu", params=gradients.edges(w) + 1,
+                           edges=gradients.edges(w), nodes=gradients.nodes(w), ops=ops,
+                           time_median_s=np.median(t), time_mean_s=t.mean(), time_stdev_s=t.std(ddof=1),
+                           time_min_s=t.min(), time_max_s=t.max(), n_values=5,
+                           max_rel_err=0.0 if m != "forward" else np.nan, agree=True, peak_mem_bytes=1000,
+                           status="ok", reason="", seed=seed, profile="quick", pyperf_json="",
+                           python="3.11.2", numpy="2.4.0", blas="openblas", blas_threads=1,
+                           cpu="Test CPU", timestamp="2025-01-01T00:00:00+00:00")
+                rows.append(row)
+    return pd.DataFrame(rows, columns=schema.NAMES)
+
+
+def write_csv(path, df):
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_power_fit_recovers_exponent_and_ci_covers_truth():
+    rng = np.random.default_rng(1)
+    n = 2.0 ** np.arange(1, 8)  # (7,)
+    hits = 0
+    for _ in range(400):
+        t = 3e-4 * n ** 1.5 * np.exp(rng.normal(0, 0.1, n.size))  # multiplicative noise
+        f = fit.power_fit(n, t)
+        assert f["k_lo"] < f["k"] < f["k_hi"]
+        hits += f["k_lo"] <= 1.5 <= f["k_hi"]
+    assert 0.91 <= hits / 400 <= 0.985  # a 95% interval, not a wider or narrower one
+
+
+def test_power_fit_exact_data():
+    n = np.array([1, 2, 4, 8, 16.0])
+    f = fit.power_fit(n, 7 * n**2)
+    assert f["k"] == pytest.approx(2, abs=1e-12) and f["c"] == pytest.approx(7)
+    assert f["r2"] == pytest.approx(1)
+
+
+def test_offset_fit_sees_through_constant_overhead():
+    rng = np.random.default_rng(2)
+    n = 2.0 ** np.arange(0, 8)  # (8,)
+    hits, ks = 0, []
+    for _ in range(200):
+        t = (5e-5 + 1e-6 * n**2) * np.exp(rng.normal(0, 0.05, n.size))  # overhead-dominated below n=8
+        f = fit.offset_fit(n, t)
+        ks.append(f["k"])
+        hits += f["k_lo"] <= 2 <= f["k_hi"]
+    assert abs(np.mean(ks) - 2) < 0.05
+    assert hits / 200 >= 0.88  # asymptotic interval of a nonlinear fit: close to 95%
+    # the plain log-log fit over the same points is biased low by the overhead
+    assert fit.power_fit(n, 5e-5 + 1e-6 * n**2)["k"] < 1.6
+
+
+@pytest.mark.parametrize("rule, used", [("all", 7), ("top:3", 3), ("upper:4", 3), ("ratio:10", 4), ("upper:2", 3)])
+def test_fit_rules_choose_the_range(rule, used):
+    n = 2.0 ** np.arange(7)  # 1..64
+    f, n_used = fit.fit_points(n, 1 + n**2, rule)
+    assert len(n_used) == used and n_used.max() == 64
+
+
+def test_fit_results_depth_sweep_matches_theory():
+    df = synthetic_rows([2, 4, 8, 16, 32, 64, 96, 128], [16])
+    fits = fit.fit_results(df)
+    assert set(fits["variable"]) == {"depth", "E"}  # width and batch are not swept
+    by = fits.set_index(["method", "variable", "quantity"])
+    for m, theory in (("naive", 2), ("backprop", 1), ("forward", 1)):
+        for var in ("depth", "E"):
+            row = by.loc[(m, var, "time")]
+            assert row["theory_k"] == theory
+            assert abs(row["k"] - theory) < 0.15, (m, var, row["k"])
+            assert abs(by.loc[(m, var, "ops"), "k"] - theory) < 0.05
+    assert by.loc[("naive", "depth", "time"), "fit_rule"] == "upper:8"
+    assert by.loc[("naive", "depth", "time"), "n_min"] == 16
+    assert by.loc[("naive", "depth", "ops"), "fit_rule"] == "top:3"
+    assert by.loc[("naive", "depth", "ops"), "n_min"] == 64
+
+
+def test_width_theory_doubles_when_input_dim_follows_width():
+    df = synthetic_rows([4], [8, 16, 32, 64, 128])
+    fits = fit.fit_results(df).set_index(["method", "variable", "quantity"])
+    assert fits.loc[("naive", "width", "ops"), "theory_k"] == 4
+    assert fits.loc[("backprop", "width", "ops"), "theory_k"] == 2
+    assert abs(fits.loc[("naive", "width", "ops"), "k"] - 4) < 0.1
+    assert "input_dim=width" in fits.loc[("naive", "width", "ops"), "fixed"]
+
+
+def test_two_sweeps_in_one_file_are_fitted_separately():
+    df = pd.concat([synthetic_rows([1, 2, 4, 8], [8]), synthetic_rows([1, 2, 4, 8], [16], seed=0)])
+    fits = fit.fit_results(df)
+    depth = fits[(fits["variable"] == "depth") & (fits["method"] == "naive") & (fits["quantity"] == "ops")]
+    assert sorted(depth["fixed"]) == sorted(["width=8 batch=1 activation=relu seed=0 input_dim=8",
+                                             "width=16 batch=1 activation=relu seed=0 input_dim=16"])
+
+
+def test_points_not_ok_are_excluded(tmp_path):
+    df = synthetic_rows([1, 2, 4, 8, 16], [8])
+    df.loc[(df["method"] == "naive") & (df["depth"] == 16), ["status", "reason"]] = ["skipped", "budget"]
+    df.loc[(df["method"] == "naive") & (df["depth"] == 16), "time_median_s"] = 1e-12  # would wreck the fit
+    out, fits, note = fit.fit_file(write_csv(tmp_path / "d.csv", df))
+    naive = fits[(fits["method"] == "naive") & (fits["quantity"] == "time") & (fits["variable"] == "depth")]
+    assert naive["n_max"].item() == 8 and naive["n_points"].item() == 4
+    assert note == "excluded 1 point(s) with status != ok (1 skipped)"
+
+
+def test_fit_command_writes_fits_csv(tmp_path, capsys):
+    path = write_csv(tmp_path / "depth.csv", synthetic_rows([1, 2, 4, 8, 16, 32], [8]))
+    with pytest.raises(SystemExit) as e:
+        main(["fit", str(path)])
+    assert e.value.code == 0
+    fits = fit.read_fits(tmp_path / "depth.fits.csv")
+    assert list(fits.columns[:13]) == ["method", "variable", "quantity", "k", "k_lo", "k_hi", "r2", "n_min",
+                                       "n_max", "n_points", "fit_rule", "theory_k", "covers_theory"]
+    assert len(fits) == 3 * 2 * 2  # methods x (depth, E) x (time, ops)
+    assert "naive" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("content, message", [
+    ("a,b\n1,2\n", "not a gradbench results file"),
+    ("", "not a CSV file"),
+])
+def test_fit_refuses_other_files(tmp_path, capsys, content, message):
+    path = tmp_path / "x.csv"
+    path.write_text(content)
+    with pytest.raises(SystemExit) as e:
+        main(["fit", str(path)])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x.fits.csv").exists()
+
+
+def test_fit_refuses_other_schema_version_and_bad_rule(tmp_path, capsys):
+    df = synthetic_rows([1, 2, 4], [8])
+    good = write_csv(tmp_path / "good.csv", df)
+    df["schema_version"] = 99
+    old = write_csv(tmp_path / "old.csv", df)
+    for args, message in ((["fit", str(old)], "schema version 99"),
+                          (["fit", "--time-rule", "top:x", str(good)], "bad fit rule"),
+                          (["fit", str(tmp_path / "none.csv")], "no such file")):
+        with pytest.raises(SystemExit) as e:
+            main(args)
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and message in err and len(err.strip().splitlines()) == 1
