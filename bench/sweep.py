@@ -13,6 +13,7 @@ A subprocess running over --max-seconds is killed (`timeout`); one that fails gi
 
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -167,6 +168,9 @@ class WorkerFailed(Exception):
         self.status, self.reason = status, reason
 
 
+STEP = {"check": "the one-call check", "time": "the pyperf run"}
+
+
 def run_worker(args, env, timeout):
     """Run `python -m bench.worker ARGS` in its own process group; kill the whole group on timeout or Ctrl-C."""
     cmd = [sys.executable, "-m", "bench.worker", *args]
@@ -176,12 +180,12 @@ def run_worker(args, env, timeout):
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
-        raise WorkerFailed("timeout", f"{args[0]} ran over --max-seconds {timeout:g} and was killed") from None
+        raise WorkerFailed("timeout", f"{STEP[args[0]]} ran over --max-seconds {timeout:g} and was killed") from None
     except BaseException:  # Ctrl-C: no orphan keeps timing after the sweep stops
         _kill_group(proc)
         raise
     if proc.returncode != 0:
-        raise WorkerFailed("error", f"{args[0]} exited {proc.returncode}: {_first_line(err)}")
+        raise WorkerFailed("error", f"{STEP[args[0]]} failed: {_first_line(err)}")
     return out
 
 
@@ -194,11 +198,10 @@ def _kill_group(proc):
 
 
 def _first_line(stderr):
-    """The line that names the failure: a traceback's last line, otherwise the first."""
+    """The line that names the failure: a traceback's first exception line, otherwise the first line."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    if not lines:
-        return "no message"
-    return lines[-1] if lines[0].startswith("Traceback") else lines[0]
+    exceptions = [line for line in lines if re.match(r"[A-Za-z_][\w.]*(Error|Exception)\b", line)]
+    return (exceptions or lines or ["no message"])[0]
 
 
 def run_check(point, env, timeout):
@@ -212,13 +215,16 @@ def run_timing(point, profile, json_path, env, timeout):
     """The point's pyperf run; returns the timing columns read back from its JSON."""
     import pyperf
 
-    json_path.unlink(missing_ok=True)  # pyperf refuses to overwrite; an old one is from a run not kept
+    # pyperf writes to a name of this process's own, renamed once complete: a worker orphaned by a
+    # killed sweep cannot clobber the file of a --resume'd run (it leaves a stray .tmp at worst)
+    tmp = json_path.with_name(f"{json_path.name}.tmp{os.getpid()}")
+    tmp.unlink(missing_ok=True)  # pyperf refuses to overwrite
     try:
-        run_worker(["time", *point.worker_args(), *profile.args(), "-q", "-o", str(json_path),
+        run_worker(["time", *point.worker_args(), *profile.args(), "-q", "-o", str(tmp),
                     "--inherit-environ", ",".join(BLAS_ENV)], env, timeout)
-    except BaseException:
-        json_path.unlink(missing_ok=True)
-        raise
+        os.replace(tmp, json_path)
+    finally:
+        tmp.unlink(missing_ok=True)
     bench = pyperf.Benchmark.load(str(json_path))
     values = bench.get_values()
     meta = bench.get_metadata()
