@@ -208,7 +208,11 @@ def run_check(point, env, timeout):
     """One call of the method in a worker: {seconds, peak_mem_bytes, max_rel_err}."""
     import json
 
-    return json.loads(run_worker(["check", *point.worker_args()], env, timeout))
+    out = run_worker(["check", *point.worker_args()], env, timeout)
+    try:
+        return json.loads(out.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise WorkerFailed("error", f"the one-call check printed no result: {out[:80]!r}") from None
 
 
 def run_timing(point, profile, json_path, env, timeout):
@@ -332,21 +336,35 @@ def sweep(*, depth="4", width="16", batch="1", methods="naive,backprop,forward",
     json_dir = out.with_name(out.name + ".pyperf")
     rows = []
     with open_results(out, [p.key() for p in points], resume=resume, force=force) as results:
-        json_dir.mkdir(exist_ok=True)
+        try:
+            json_dir.mkdir(exist_ok=True)
+        except OSError as e:
+            raise UserError(f"{json_dir}: cannot make the folder for pyperf's JSON ({e.strerror or e})") from None
         progress = progress or Progress(len(points))
-        for index, point in enumerate(points):
-            if point.key() in results.done:  # --resume: an ok row already in the file
-                row = results.done[point.key()]
-                budget.record(point, int(row["ops"]), float(row["time_median_s"]), "pyperf")
-            else:
-                row = base_row(point, profile, env_columns)
-                progress.show(index, point.label, _eta(points[index:], budget, progress))
-                row.update(measure(point, row["ops"], budget, env, json_dir, out.name))
-                row["timestamp"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-                results.write(row)
-            rows.append(row)
-        progress.finish()
-    return SweepResult(rows, out, len(results.done), time.perf_counter() - started)
+        try:
+            for index, point in enumerate(points):
+                if point.key() in results.done:  # --resume: an ok row already in the file
+                    row = results.done[point.key()]
+                    _record_resumed(budget, point, row)
+                else:
+                    row = base_row(point, profile, env_columns)
+                    progress.show(index, point.label, _eta(points[index:], budget, progress))
+                    row.update(measure(point, row["ops"], budget, env, json_dir, out.name))
+                    row["timestamp"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+                    results.write(row)
+                rows.append(row)
+        finally:
+            progress.finish()  # also on Ctrl-C: the message that follows starts on its own line
+    resumed = sum(p.key() in results.done for p in points)
+    return SweepResult(rows, out, resumed, time.perf_counter() - started)
+
+
+def _record_resumed(budget, point, row):
+    """A resumed ok row informs the budget like a fresh one (a hand-edited row is ignored)."""
+    try:
+        budget.record(point, int(row["ops"]), float(row["time_median_s"]), "pyperf")
+    except (KeyError, ValueError):
+        pass
 
 
 def measure(point, ops, budget, env, json_dir, out_name):
