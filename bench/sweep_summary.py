@@ -4,6 +4,7 @@ import sys
 import time
 
 MAX_PROBLEM_LINES = 15
+BAR = 20  # characters of the progress bar
 
 
 def seconds(s):
@@ -24,7 +25,7 @@ def clock(s):
 
 
 class Progress:
-    """`[ 3/10] naive depth=4 ...  elapsed 5.2 s, about 12 s left` on stderr; redrawn in place on a terminal."""
+    """`####........ [ 3/10] naive depth=4 ...  elapsed 5 s, about 12 s left` on stderr; redrawn in place on a terminal."""
 
     def __init__(self, total, stream=None):
         self.total, self.stream = total, stream or sys.stderr
@@ -47,9 +48,10 @@ class Progress:
         self._close_point()
         self._point_started = time.perf_counter()
         elapsed = time.perf_counter() - self.started
-        line = (f"[{index + 1:>{len(str(self.total))}}/{self.total}] {label}  "
+        filled = round(BAR * index / max(self.total, 1))
+        line = (f"{'#' * filled}{'.' * (BAR - filled)} [{index + 1:>{len(str(self.total))}}/{self.total}] {label}  "
                 f"elapsed {clock(elapsed)}, about {clock(eta_s)} left")
-        self.stream.write(f"\r{line:<100}" if self._tty else line + "\n")
+        self.stream.write(f"\r{line:<120}" if self._tty else line + "\n")
         self.stream.flush()
 
     def finish(self):
