@@ -113,6 +113,8 @@ def _create(path):
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _replace(path, HEADER)
+    except (FileExistsError, NotADirectoryError):
+        raise UserError(f"--out {path}: {path.parent} is not a folder") from None
     except OSError as e:
         raise UserError(f"--out {path}: cannot write ({e.strerror or e})") from None
 

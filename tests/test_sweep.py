@@ -304,7 +304,7 @@ def test_bad_input_exits_2_with_one_line_and_no_file(tmp_path, capsys, args, fra
 def test_unwritable_out_exits_2(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    for out, fragment in [(blocker / "r.csv", "cannot write"), (tmp_path, "is a directory")]:
+    for out, fragment in [(blocker / "r.csv", "is not a folder"), (blocker / "sub" / "r.csv", "is not a folder"), (tmp_path, "is a directory")]:
         code, _, stderr = gradbench(capsys, "--depth", "1", "--width", "2", "--out", str(out))
         assert code == 2 and stderr.count("\n") == 1 and fragment in stderr and "Traceback" not in stderr
     assert blocker.read_text() == "not a folder"
