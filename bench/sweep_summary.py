@@ -75,8 +75,9 @@ def summary(result):
         span = "-"
         if mine:
             first, last = mine[0], mine[-1]
-            span = (f"{seconds(float(first['time_median_s']))} ({_shape(first)}) .. "
-                    f"{seconds(float(last['time_median_s']))} ({_shape(last)})")
+            span = f"{seconds(float(first['time_median_s']))} ({_shape(first)})"
+            if last is not first:
+                span += f" .. {seconds(float(last['time_median_s']))} ({_shape(last)})"
         lines.append(f"  {method:<10} {len(mine):>4}  {span}")
     lines.append(_ratio(ok))
     bad = result.disagreements
