@@ -19,8 +19,20 @@ $(STAMP): pyproject.toml
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The default study: a depth sweep and a width sweep of naive, backprop and forward, then
+# fit, plot, report. The large sizes are there on purpose: the time fits use n >= max/8,
+# where the algorithm, not Python's per-call overhead, sets the time. About 2 minutes.
+PROFILE ?= quick
+DEPTHS  ?= 1,2,4,8,16,24,32,48,64,96,128,160,192,256
+WIDTHS  ?= 8,16,24,32,48,64,96,128,160,192,256
+STUDY   := results/depth.csv results/width.csv
+
 bench: $(STAMP)
-	$(BIN)/python -m bench.study
+	$(BIN)/gradbench sweep --depth $(DEPTHS) --width 16 --profile $(PROFILE) --force --out results/depth.csv
+	$(BIN)/gradbench sweep --depth 4 --width $(WIDTHS) --profile $(PROFILE) --force --out results/width.csv
+	$(BIN)/gradbench fit $(STUDY)
+	$(BIN)/gradbench plot $(STUDY)
+	$(BIN)/gradbench report $(STUDY) --out results/report.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info

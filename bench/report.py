@@ -147,39 +147,41 @@ def summary_section(frames, all_fits):
                 both = t["time_median_s"][["naive", "backprop"]].dropna()
                 if len(both):
                     n = both.index.max()
+                    naive, backprop = both.loc[n, "naive"], both.loc[n, "backprop"]
                     ops = t["ops"].loc[n]
-                    line += (f" At {var} {n}, backprop is {fmt_ratio(both.loc[n, 'naive'] / both.loc[n, 'backprop'])}x "
-                             f"faster than naive ({fmt_time(both.loc[n, 'naive'])} vs "
-                             f"{fmt_time(both.loc[n, 'backprop'])}; op-count ratio "
+                    line += (f" At {var} {n}, backprop is {fmt_ratio(naive / backprop)}x faster than naive "
+                             f"({fmt_time(naive)} vs {fmt_time(backprop)}; op-count ratio "
                              f"{fmt_ratio(ops['naive'] / ops['backprop'])}).")
             lines.append(line)
     return lines
+
+
+def _cell(x, fmt):
+    """A formatted number, or '-' where a point is missing."""
+    return fmt(x) if x == x else "-"
 
 
 def speedup_section(frames):
     """Per swept value: times, and naive/backprop and gradient/forward ratios."""
     lines = ["## Speedup of backprop over naive", ""]
     for name, df in frames.items():
-        ok = df[df["status"] == "ok"]
-        for var, fixed, rows in panels(ok):
+        for var, fixed, rows in panels(df[df["status"] == "ok"]):
             piv = rows.pivot_table(index=var, columns="method", values=["time_median_s", "ops", "edges"],
                                    aggfunc="first")
-            t = piv["time_median_s"]
+            t, ops = piv["time_median_s"], piv["ops"]
             methods = [m for m in ("naive", "backprop", "forward") if m in t.columns]
-            header = [var, "E"] + [f"{m} time" for m in methods]
-            if {"naive", "backprop"} <= set(methods):
-                header += ["naive / backprop time", "naive / backprop ops"]
-            header += [f"{m} / forward time" for m in ("naive", "backprop") if m in methods and "forward" in methods]
+            pair = {"naive", "backprop"} <= set(methods)
+            per_forward = [m for m in ("naive", "backprop") if m in methods and "forward" in methods]
+            header = ([var, "E"] + [f"{m} time" for m in methods]
+                      + ["naive / backprop time", "naive / backprop ops"] * pair
+                      + [f"{m} / forward time" for m in per_forward])
             out = []
             for n in piv.index:
-                row = [n, f"{piv['edges'].loc[n].dropna().iloc[0]:g}"]
-                row += [fmt_time(t.loc[n, m]) if t.loc[n, m] == t.loc[n, m] else "-" for m in methods]
-                if {"naive", "backprop"} <= set(methods):
-                    ops = piv["ops"]
-                    row += [fmt_ratio(t.loc[n, "naive"] / t.loc[n, "backprop"]),
-                            fmt_ratio(ops.loc[n, "naive"] / ops.loc[n, "backprop"])]
-                row += [fmt_ratio(t.loc[n, m] / t.loc[n, "forward"]) for m in ("naive", "backprop")
-                        if m in methods and "forward" in methods]
+                row = [n, f"{piv['edges'].loc[n].max():g}"] + [_cell(t.loc[n, m], fmt_time) for m in methods]
+                if pair:
+                    row += [_cell(t.loc[n, "naive"] / t.loc[n, "backprop"], fmt_ratio),
+                            _cell(ops.loc[n, "naive"] / ops.loc[n, "backprop"], fmt_ratio)]
+                row += [_cell(t.loc[n, m] / t.loc[n, "forward"], fmt_ratio) for m in per_forward]
                 out.append(row)
             lines += [f"### {name}: {var} ({fixed})", ""] + table(header, out) + [""]
     return lines
@@ -215,12 +217,14 @@ def write_report(paths, out=None, plots_dir="plots", command=None):
         notes += [note] if note else []
         plots[name], plot_notes = ensure_plots(p, plots_dir)
         notes += plot_notes
+    if command is None:
+        command = "gradbench report " + " ".join(map(str, paths)) + (f" --out {out}" if out else "")
     out = Path(out) if out else default_out(paths)
     out.parent.mkdir(parents=True, exist_ok=True)
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     data = ", ".join(f"[{Path(p).name}]({Path(os.path.relpath(p, out.parent)).as_posix()})" for p in paths)
     lines = [f"# gradbench report: {', '.join(frames)}", "",
-             f"Written {stamp} by `{command or 'gradbench report ' + ' '.join(map(str, paths))}` "
+             f"Written {stamp} by `{command}` "
              f"from {data} and their fits files.", ""]
     for section in (summary_section(frames, all_fits), environment_section(frames), sweep_section(frames),
                     fits_section(all_fits),
