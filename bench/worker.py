@@ -17,8 +17,7 @@ import time
 import tracemalloc
 
 import gradients
-
-BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+from bench.sweep_workers import BLAS_ENV
 
 
 def add_point_args(parser):

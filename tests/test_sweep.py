@@ -12,11 +12,14 @@ import pyperf
 import pytest
 
 import bench.sweep as sweep_mod
+import bench.sweep_workers as workers
 from bench.cli import main
 from bench.errors import UserError
 from bench.schema import NAMES, POINT_KEY, read_results
-from bench.sweep import PROFILES, Budget, Point, WorkerFailed, measure, plan, predict_run_seconds, run_worker, worker_env
+from bench.sweep import Point, measure, plan
+from bench.sweep_budget import PROFILES, Budget, predict_run_seconds
 from bench.sweep_csv import HEADER, format_row, open_results
+from bench.sweep_workers import WorkerFailed, run_worker, worker_env
 
 QUICK = ["--profile", "quick"]
 
@@ -108,15 +111,15 @@ def test_skipped_before_running_when_predicted_over_budget(monkeypatch):
     budget = Budget(PROFILES["quick"], max_seconds=5)
     point = Point("naive", 8, 8, 8, 1, "relu", 0)
     budget.record(Point("naive", 1, 8, 8, 1, "relu", 0), 100, 0.1, "pyperf")  # 1 ms/op
-    monkeypatch.setattr(sweep_mod, "run_check", pytest.fail)  # must not run
+    monkeypatch.setattr(workers, "run_check", pytest.fail)  # must not run
     columns = measure(point, 10**6, budget, {}, Path("."), "x.csv")
     assert columns["status"] == "skipped" and "predicted" in columns["reason"]
 
 
 def test_skipped_after_the_check_when_one_call_is_too_slow(monkeypatch):
-    monkeypatch.setattr(sweep_mod, "run_check",
+    monkeypatch.setattr(workers, "run_check",
                         lambda *a: {"seconds": 10.0, "peak_mem_bytes": 123, "max_rel_err": 1e-17})
-    monkeypatch.setattr(sweep_mod, "run_timing", pytest.fail)
+    monkeypatch.setattr(workers, "run_timing", pytest.fail)
     columns = measure(Point("naive", 8, 8, 8, 1, "relu", 0), 10**6, Budget(PROFILES["quick"], 5), {}, Path("."), "x")
     assert columns["status"] == "skipped" and "one call took 10 s" in columns["reason"]
     assert columns["agree"] is True and columns["peak_mem_bytes"] == 123  # the check's findings are kept
@@ -127,8 +130,8 @@ def test_worker_failure_becomes_the_row_status(monkeypatch, status):
     def fail(*args):
         raise WorkerFailed(status, "the pyperf run went wrong")
 
-    monkeypatch.setattr(sweep_mod, "run_check", lambda *a: {"seconds": 1e-5, "peak_mem_bytes": 1, "max_rel_err": 0.5})
-    monkeypatch.setattr(sweep_mod, "run_timing", fail)
+    monkeypatch.setattr(workers, "run_check", lambda *a: {"seconds": 1e-5, "peak_mem_bytes": 1, "max_rel_err": 0.5})
+    monkeypatch.setattr(workers, "run_timing", fail)
     columns = measure(Point("naive", 1, 2, 2, 1, "relu", 0), 10, Budget(PROFILES["quick"], 60), {}, Path("."), "x")
     assert (columns["status"], columns["reason"]) == (status, "the pyperf run went wrong")
     assert columns["agree"] is False  # 0.5 relative error: the disagreement is still recorded
@@ -243,12 +246,12 @@ def test_quick_sweep_writes_every_column_and_pyperf_json(tmp_path, capsys):
 
 
 def test_resume_runs_only_missing_points(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(sweep_mod, "run_timing", fake_timing)
+    monkeypatch.setattr(workers, "run_timing", fake_timing)
     out = tmp_path / "r.csv"
     assert gradbench(capsys, "--depth", "1,2", "--width", "2", "--methods", "backprop", "--out", str(out))[0] == 0
     first = out.read_text()
     checked = []
-    monkeypatch.setattr(sweep_mod, "run_check",
+    monkeypatch.setattr(workers, "run_check",
                         lambda p, *a: checked.append(p.depth) or {"seconds": 1e-5, "peak_mem_bytes": 1, "max_rel_err": 0.0})
     code, stdout, _ = gradbench(capsys, "--depth", "1:3", "--width", "2", "--methods", "backprop", "--out", str(out),
                                 "--resume")
@@ -259,7 +262,7 @@ def test_resume_runs_only_missing_points(tmp_path, capsys, monkeypatch):
 
 
 def test_disagreement_is_recorded_and_exits_1(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(sweep_mod, "run_timing", fake_timing)
+    monkeypatch.setattr(workers, "run_timing", fake_timing)
     monkeypatch.setattr(sweep_mod, "DEFAULT_TOLERANCE", -1.0)  # nothing can agree
     out = tmp_path / "r.csv"
     code, stdout, _ = gradbench(capsys, "--depth", "1", "--width", "2", "--methods", "naive,forward", "--out", str(out))

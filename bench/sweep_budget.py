@@ -1,0 +1,62 @@
+"""The sweep's time budget: pyperf profiles, and predicting a point's run from the points measured before it."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    """pyperf's knobs: worker processes, values per process, warmups, minimum seconds per value."""
+
+    processes: int
+    values: int
+    warmups: int
+    min_time: float
+
+    def args(self):
+        return ["-p", str(self.processes), "-n", str(self.values), "-w", str(self.warmups),
+                "--min-time", str(self.min_time)]
+
+
+PROFILES = {
+    "quick": Profile(processes=1, values=3, warmups=1, min_time=0.002),  # tests, smoke runs
+    "default": Profile(processes=10, values=3, warmups=1, min_time=0.05),  # the study
+    "rigorous": Profile(processes=20, values=5, warmups=2, min_time=0.1),  # numbers to publish
+}
+STARTUP_S = 0.2  # one Python process importing numpy, pyperf and gradients (0.15 s measured), with margin
+
+
+def predict_run_seconds(call_s, profile):
+    """Wall time of a pyperf run whose calls take call_s: process start-ups plus every timed value.
+
+    pyperf starts a manager, one calibration worker and `processes` workers, each running
+    warmups + values values; a value is one call, or enough loops of it to last min_time.
+    """
+    value_s = call_s if call_s >= profile.min_time else 1.5 * profile.min_time  # loops overshoot
+    values = (profile.processes + 1) * (profile.warmups + profile.values)
+    return (profile.processes + 2) * STARTUP_S + values * value_s
+
+
+class Budget:
+    """Seconds-per-operation of each method's largest measured point, to predict the next ones."""
+
+    def __init__(self, profile, max_seconds):
+        self.profile, self.max_seconds = profile, max_seconds
+        self.measured = {}  # method -> (ops, seconds per call, where it was measured)
+
+    def record(self, point, ops, call_s, source):
+        if ops > 0 and call_s > 0 and ops >= self.measured.get(point.method, (0,))[0]:
+            self.measured[point.method] = (ops, call_s, f"{source} of {point.label}")
+
+    def predict(self, point, ops):
+        """(seconds of the pyperf run, explanation), or None before the method's first point."""
+        if point.method not in self.measured or ops <= 0:
+            return None
+        ref_ops, ref_s, source = self.measured[point.method]
+        call_s = ref_s / ref_ops * ops
+        return predict_run_seconds(call_s, self.profile), f"{ref_s / ref_ops:.3g} s/op from {source}"
+
+    def over(self, predicted_s, why):
+        """The skip reason when a prediction is over budget, else None."""
+        if predicted_s > self.max_seconds:
+            return f"predicted {predicted_s:.3g} s > --max-seconds {self.max_seconds:g} ({why})"
+        return None

@@ -1,0 +1,127 @@
+"""The sweep's subprocesses: `python -m bench.worker check|time` for one point, killed when over budget."""
+
+import json
+import os
+import platform
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+class WorkerFailed(Exception):
+    """A worker subprocess failed (status error) or ran over the budget (status timeout)."""
+
+    def __init__(self, status, reason):
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+STEP = {"check": "the one-call check", "time": "the pyperf run"}
+
+
+def run_worker(args, env, timeout):
+    """Run `python -m bench.worker ARGS` in its own process group; kill the whole group on timeout or Ctrl-C."""
+    cmd = [sys.executable, "-m", "bench.worker", *args]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # pyperf's own workers share the group
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        raise WorkerFailed("timeout", f"{STEP[args[0]]} ran over --max-seconds {timeout:g} and was killed") from None
+    except BaseException:  # Ctrl-C: no orphan keeps timing after the sweep stops
+        _kill_group(proc)
+        raise
+    if proc.returncode != 0:
+        raise WorkerFailed("error", f"{STEP[args[0]]} failed: {_first_line(err)}")
+    return out
+
+
+def _kill_group(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.communicate()
+
+
+def _first_line(stderr):
+    """The line that names the failure: a traceback's first exception line, otherwise the first line."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    exceptions = [line for line in lines if re.match(r"[A-Za-z_][\w.]*(Error|Exception)\b", line)]
+    return (exceptions or lines or ["no message"])[0]
+
+
+def run_check(point, env, timeout):
+    """One call of the method in a worker: {seconds, peak_mem_bytes, max_rel_err}."""
+    out = run_worker(["check", *point.worker_args()], env, timeout)
+    try:
+        return json.loads(out.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise WorkerFailed("error", f"the one-call check printed no result: {out[:80]!r}") from None
+
+
+def run_timing(point, profile, json_path, env, timeout):
+    """The point's pyperf run; returns the timing columns read back from its JSON."""
+    import pyperf
+
+    # pyperf writes to a name of this process's own, renamed once complete: a worker orphaned by a
+    # killed sweep cannot clobber the file of a --resume'd run (it leaves a stray .tmp at worst)
+    tmp = json_path.with_name(f"{json_path.name}.tmp{os.getpid()}")
+    tmp.unlink(missing_ok=True)  # pyperf refuses to overwrite
+    try:
+        run_worker(["time", *point.worker_args(), *profile.args(), "-q", "-o", str(tmp),
+                    "--inherit-environ", ",".join(BLAS_ENV)], env, timeout)
+        os.replace(tmp, json_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    bench = pyperf.Benchmark.load(str(json_path))
+    values = bench.get_values()
+    meta = bench.get_metadata()
+    return {
+        "time_median_s": bench.median(), "time_mean_s": bench.mean(),
+        "time_stdev_s": bench.stdev() if len(values) > 1 else 0.0,
+        "time_min_s": min(values), "time_max_s": max(values), "n_values": len(values),
+        "loops": meta.get("loops", ""), "pyperf": meta.get("perf_version", ""),
+        "hostname": meta.get("hostname", ""), "platform": meta.get("platform", ""),
+        "cpu_count": meta.get("cpu_count", ""),
+        "blas_threads": meta.get("gradbench_openblas_num_threads", ""),  # as the timing workers saw it
+    }
+
+
+def environment(blas_threads):
+    """Columns describing the machine and the libraries, the same for every row."""
+    import numpy as np
+
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        blas = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
+    except Exception:  # older numpy, or a build without the record
+        blas = "unknown"
+    return {"python": platform.python_version(), "numpy": np.__version__, "blas": blas,
+            "blas_threads": blas_threads, "cpu": _cpu_model()}
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def worker_env(blas_threads):
+    """The sweep's environment with BLAS threads pinned and this project importable."""
+    env = dict(os.environ)
+    for name in BLAS_ENV:
+        env[name] = str(blas_threads)
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    return env
