@@ -36,12 +36,28 @@ def _fit_row(fits, method, var, fixed, quantity):
     return None if hit.empty else hit.iloc[0]
 
 
-def _fit_line(ax, fit, color):
-    """Draw a + c*n^k over the fitted range with k and its CI in the legend."""
+def _fit_line(ax, fit, color, x):
+    """Draw a + c*n^k, solid over the fitted range, dotted left of it: (handle, label)."""
+    law = lambda n: fit["a"] + fit["c"] * n ** fit["k"]  # noqa: E731
+    n = np.geomspace(min(x.min(), fit["n_min"]), fit["n_min"], 50)  # (50,) left of the fit range
+    ax.plot(n, law(n), ":", color=color, lw=0.9, alpha=0.6)
     n = np.geomspace(fit["n_min"], fit["n_max"], 100)  # (100,)
-    label = (f"{fit['method']} fit ({fit['n_min']:g}..{fit['n_max']:g}): k = {fit['k']:.2f} "
-             f"[{fit['k_lo']:.2f}, {fit['k_hi']:.2f}], theory {fit['theory_k']:g}")
-    ax.plot(n, fit["a"] + fit["c"] * n ** fit["k"], "-", color=color, lw=1.2, alpha=0.8, label=label)
+    (line,) = ax.plot(n, law(n), "-", color=color, lw=1.2, alpha=0.8)
+    return line, f"k = {fit['k']:.2f} [{fit['k_lo']:.2f}, {fit['k_hi']:.2f}], theory {fit['theory_k']:g}"
+
+
+def _fit_note(fits, var, fixed, quantity):
+    """Legend title: what the markers are and which points the solid lines were fitted on."""
+    f = fits[(fits["variable"] == var) & (fits["fixed"] == fixed) & (fits["quantity"] == quantity)]
+    spans = {(r.n_min, r.n_max) for r in f.itertuples()}
+    where = f"{var} {min(spans)[0]:g}..{min(spans)[1]:g}" if len(spans) == 1 else "the points each spans"
+    return f"solid: c n^k fitted on {where} (k, 95% CI); dotted: the same law at smaller {var}"
+
+
+def _data_ylim(ax, values):
+    """Keep the y range on the data: fitted lines extended left must not stretch it."""
+    lo, hi = np.nanmin(values.to_numpy(float)), np.nanmax(values.to_numpy(float))
+    ax.set_ylim(lo / 1.6, hi * 1.6)
 
 
 def _series(rows, method, var):
@@ -56,31 +72,38 @@ def _methods(rows):
 
 
 def draw_time(ax, rows, var, fixed, fits):
-    """Median time with min..max bars and the fitted law, one line per method."""
+    """Median time with min..max bars and the fitted law, one line per method: (legend entries, title)."""
+    entries = []
     for m in _methods(rows):
         s = _series(rows, m, var)
         t = s["time_median_s"].to_numpy()  # (points,)
         err = np.vstack([t - s["time_min_s"], s["time_max_s"] - t])  # (2, points)
         color = COLORS.get(m)
-        ax.errorbar(s[var], t, yerr=err, fmt=MARKERS.get(m, "o"), ms=5, color=color, capsize=2,
-                    ls="none", label=f"{m} (median, min..max)")
+        bars = ax.errorbar(s[var], t, yerr=err, fmt=MARKERS.get(m, "o"), ms=5, color=color, capsize=2, ls="none")
+        entries.append((bars, f"{m}: median, min..max"))
         fit = _fit_row(fits, m, var, fixed, "time")
         if fit is not None:
-            _fit_line(ax, fit, color)
+            entries.append(_fit_line(ax, fit, color, s[var]))
+    _data_ylim(ax, rows[["time_min_s", "time_max_s"]])
     ax.set_ylabel("time per call (s)")
-    ax.set_title(f"Time vs {var}")
+    ax.set_title(f"Time of one call vs {var}")
+    return entries, _fit_note(fits, var, fixed, "time")
 
 
 def draw_ops(ax, rows, var, fixed, fits):
-    """Exact multiplication counts and their fitted law."""
+    """Exact multiplication counts and their fitted law: (legend entries, title)."""
+    entries = []
     for m in _methods(rows):
         s = _series(rows, m, var)
-        ax.plot(s[var], s["ops"], MARKERS.get(m, "o"), ms=5, color=COLORS.get(m), label=m)
+        (points,) = ax.plot(s[var], s["ops"], MARKERS.get(m, "o"), ms=5, color=COLORS.get(m))
+        entries.append((points, f"{m}: exact count"))
         fit = _fit_row(fits, m, var, fixed, "ops")
         if fit is not None:
-            _fit_line(ax, fit, COLORS.get(m))
+            entries.append(_fit_line(ax, fit, COLORS.get(m), s[var]))
+    _data_ylim(ax, rows[["ops"]])
     ax.set_ylabel("multiplications per call")
     ax.set_title(f"Operation count vs {var}")
+    return entries, _fit_note(fits, var, fixed, "ops")
 
 
 def _ratio(rows, var, num, den, col):
@@ -92,35 +115,37 @@ def _ratio(rows, var, num, den, col):
 
 
 def draw_speedup(ax, rows, var, fixed, fits):
-    """naive time / backprop time, and the same ratio of op counts."""
+    """naive time / backprop time, and the same ratio of op counts: (legend entries, title)."""
     x, r = _ratio(rows, var, "naive", "backprop", "time_median_s")
-    ax.plot(x, r, "o-", color="black", label="measured time ratio (medians)")
+    (time,) = ax.plot(x, r, "o-", color="black")
     x, r = _ratio(rows, var, "naive", "backprop", "ops")
-    ax.plot(x, r, "--", color="tab:purple", label="operation-count ratio")
+    (ops,) = ax.plot(x, r, "--", color="tab:purple")
     ax.axhline(1, color="gray", lw=0.8)
     ax.set_ylabel("naive / backprop (times faster)")
     ax.set_title(f"Speedup of backprop over naive vs {var}")
+    return [(time, "measured: ratio of median times"), (ops, "ratio of operation counts")], None
 
 
 def draw_vs_forward(ax, rows, var, fixed, fits):
-    """Gradient time as a multiple of one forward pass (the loss) on the same point."""
+    """Gradient time as a multiple of one forward pass (the loss) on the same point: (legend entries, title)."""
+    entries = []
     for m in _methods(rows):
-        if m == "forward":
-            continue
-        x, r = _ratio(rows, var, m, "forward", "time_median_s")
-        ax.plot(x, r, MARKERS.get(m, "o") + "-", color=COLORS.get(m), label=m)
+        if m != "forward":
+            x, r = _ratio(rows, var, m, "forward", "time_median_s")
+            (line,) = ax.plot(x, r, MARKERS.get(m, "o") + "-", color=COLORS.get(m))
+            entries.append((line, f"{m} gradient / forward pass (medians)"))
     ax.axhline(1, color="gray", lw=0.8)
     ax.set_ylabel("gradient time / forward time")
     ax.set_title(f"Gradient cost in forward passes vs {var}")
+    return entries, None
 
 
-def _legend(ax):
-    """Legend grouped by method: its points, then its fit."""
-    handles, labels = ax.get_legend_handles_labels()
-    order = list(COLORS)
-    rank = [(order.index(lab.split()[0]) if lab.split()[0] in order else 99, " fit " in lab) for lab in labels]
-    pairs = sorted(zip(rank, handles, labels), key=lambda p: p[0])
-    ax.legend([h for _, h, _ in pairs], [lab for _, _, lab in pairs], fontsize=7.5, loc="best")
+def _legend(ax, entries, title):
+    """Legend below the axes, a column per method (on log-log growth curves every corner holds data)."""
+    ncol = sum(1 for _, label in entries if ": " in label and not label.startswith("k = ")) or 1
+    ax.legend([h for h, _ in entries], [lab for _, lab in entries], title=title, title_fontsize=7.5,
+              fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=min(ncol, 3),
+              frameon=False, columnspacing=1.2)
 
 
 DRAW = {"time": draw_time, "speedup": draw_speedup, "ops": draw_ops, "vs-forward": draw_vs_forward}
@@ -146,14 +171,14 @@ def plot_file(path, out_dir="plots"):
         if missing:
             notes.append(f"no {kind} plot: method(s) {', '.join(sorted(missing))} not in {path}")
             continue
-        fig, axes = plt.subplots(1, len(found), figsize=(6.4 * len(found), 4.6), squeeze=False)
+        fig, axes = plt.subplots(1, len(found), figsize=(7.2 * len(found), 4.6), squeeze=False)
         for ax, (var, fixed, rows) in zip(axes[0], found):
-            DRAW[kind](ax, rows, var, fixed, fits)
+            entries, title = DRAW[kind](ax, rows, var, fixed, fits)
             ax.set_xscale("log", base=2)
             ax.set_yscale("log")
             ax.set_xlabel(f"{XLABELS[var]}; {fixed}", fontsize=8.5)
             ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-            _legend(ax)
+            _legend(ax, entries, title)
         fig.suptitle(f"{name}: {ok['profile'].iloc[0]} profile, {ok['cpu'].iloc[0]}", fontsize=9, y=1.0)
         for ext in ("png", "svg"):
             out = out_dir / f"{name}-{kind}.{ext}"
