@@ -171,7 +171,7 @@ def plot_file(path, out_dir="plots"):
     for kind in KINDS:
         missing = NEEDS.get(kind, set()) - set(ok["method"])
         if missing:
-            notes.append(f"no {kind} plot: method(s) {', '.join(sorted(missing))} not in {path}")
+            notes.append(f"no {kind} plot: no ok points of {', '.join(sorted(missing))} in {path}")
             continue
         fig, axes = plt.subplots(1, len(found), figsize=(7.2 * len(found), 4.6), squeeze=False)
         for ax, (var, fixed, rows) in zip(axes[0], found):
