@@ -17,7 +17,7 @@ import time
 import tracemalloc
 
 import gradients
-from bench.sweep_workers import BLAS_ENV
+from bench.sweep_workers import WORKER_ENV
 
 
 def add_point_args(parser):
@@ -81,7 +81,7 @@ def time_point(argv):
     for key in ("method", "depth", "width", "input_dim", "batch", "activation", "seed"):
         runner.metadata[f"gradbench_{key}"] = str(getattr(args, key))
     # what the timing processes really saw: pyperf passes on only the variables it is told to
-    for name in BLAS_ENV:
+    for name in WORKER_ENV:
         runner.metadata[f"gradbench_{name.lower()}"] = os.environ.get(name, "unset")
     # the name leaves the method out, so `pyperf compare_to backprop.json naive.json` pairs them up
     name = f"depth={args.depth} width={args.width} input_dim={args.input_dim} batch={args.batch} {args.activation}"
