@@ -1,4 +1,4 @@
-"""Figures of a results CSV: time, naive/backprop speedup, op counts, time over forward.
+"""Figures of a results CSV: time, naive/backprop speedup, op counts, time over forward, arithmetic rate.
 
 Each figure has one panel per swept variable (depth, width, batch at fixed other
 settings), log-log axes, and the fitted growth law from the fits CSV in the legend.
@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 from bench.fit import excluded, load_fits, sweeps  # noqa: E402
 from bench.schema import read_results  # noqa: E402
 
-KINDS = ("time", "speedup", "ops", "vs-forward")
+KINDS = ("time", "speedup", "ops", "vs-forward", "rate")
 COLORS = {"naive": "tab:red", "backprop": "tab:blue", "forward": "tab:gray", "numerical": "tab:green"}
 MARKERS = {"naive": "s", "backprop": "o", "forward": "^", "numerical": "D"}
 XLABELS = {"depth": "depth L (weight matrices)", "width": "width (units per hidden layer)",
@@ -142,6 +142,19 @@ def draw_vs_forward(ax, rows, var, fixed, fits):
     return entries, None
 
 
+def draw_rate(ax, rows, var, fixed, fits):
+    """Counted multiplications per second, per method: the engineering each method gets, side by side."""
+    entries = []
+    for m in _methods(rows):
+        s = _series(rows, m, var)
+        (line,) = ax.plot(s[var], s["ops"] / s["time_median_s"], MARKERS.get(m, "o") + "-", color=COLORS.get(m))
+        entries.append((line, f"{m}: op_count / median time"))
+    ax.set_ylabel("multiplications per second")
+    ax.set_title(f"Arithmetic rate vs {var}")
+    note = "gradient methods' counts leave out their forward pass (see op_count)"
+    return entries, note
+
+
 def _legend(ax, entries, title):
     """Legend below the axes, a column per method (on log-log growth curves every corner holds data)."""
     ncol = sum(1 for _, label in entries if ": " in label and not label.startswith("k = ")) or 1
@@ -150,7 +163,8 @@ def _legend(ax, entries, title):
               frameon=False, columnspacing=1.2)
 
 
-DRAW = {"time": draw_time, "speedup": draw_speedup, "ops": draw_ops, "vs-forward": draw_vs_forward}
+DRAW = {"time": draw_time, "speedup": draw_speedup, "ops": draw_ops, "vs-forward": draw_vs_forward,
+        "rate": draw_rate}
 NEEDS = {"speedup": {"naive", "backprop"}, "vs-forward": {"forward"}}
 
 

@@ -69,7 +69,7 @@ def test_report_content(study):
     assert f"| depth | depth | backprop | {bp['k']:.3f} | [{bp['k_lo']:.3f}, {bp['k_hi']:.3f}] |" in md
     # every figure link resolves from the report's folder
     links = [line[line.index("](") + 2:-1] for line in md.splitlines() if line.startswith("![")]
-    assert len(links) == 8
+    assert len(links) == 2 * len(plot.KINDS)  # two results files
     assert all((study / "results" / link).is_file() for link in links)
 
 
@@ -93,7 +93,7 @@ def test_report_one_file_default_name_and_out(tmp_path, capsys):
 def test_plot_without_naive_skips_speedup(tmp_path, capsys):
     path = write_csv(tmp_path / "bp.csv", synthetic_rows([1, 2, 4, 8], [8], methods=("backprop", "forward")))
     written, notes = plot.plot_file(path, tmp_path / "p")
-    assert {p.name for p in written} == {f"bp-{k}.{e}" for k in ("time", "ops", "vs-forward") for e in ("png", "svg")}
+    assert {p.name for p in written} == {f"bp-{k}.{e}" for k in ("time", "ops", "vs-forward", "rate") for e in ("png", "svg")}
     assert any("no speedup plot" in n for n in notes)
 
 
