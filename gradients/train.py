@@ -37,10 +37,10 @@ def grads_of(g):
     return [*g.weights, g.alpha, np.asarray(g.b, dtype=np.float64)]
 
 
-def network_of(params, like):
-    """A network of the same class and activation as `like`, with parameters theta."""
-    *weights, alpha, b = params
-    return type(like)(weights, alpha, float(b), activation=like.activation)
+def set_params(net, params):
+    """Put theta back into the network (no copies, no re-validation: this runs every step)."""
+    *net.weights, net.alpha, b = params
+    net.b = float(b)
 
 
 class SGD:
@@ -183,6 +183,7 @@ def fit(net, X, y, *, method="backprop", optimizer="sgd", lr=None, epochs=50, ba
 def _epochs(net, X, y, method, opt, epochs, batch_size, rng, gradient, report):
     """The loop itself (a separate generator so that fit() checks its arguments eagerly)."""
     yield report(0, net, 0.0, 0.0)
+    net = net.copy()  # trained in place; every Epoch below gets a copy of its own
     params = params_of(net)
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
@@ -192,5 +193,5 @@ def _epochs(net, X, y, method, opt, epochs, batch_size, rng, gradient, report):
             g = gradient(net, X[idx], y[idx], method=method)  # mean over this batch's own size
             in_gradient += time.perf_counter() - t0
             params = opt.step(params, grads_of(g))
-            net = network_of(params, net)
-        yield report(epoch, net, time.perf_counter() - start, in_gradient)
+            set_params(net, params)
+        yield report(epoch, net.copy(), time.perf_counter() - start, in_gradient)
