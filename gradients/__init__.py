@@ -13,8 +13,13 @@ from gradients.registry import METHODS, gradient, op_count
 
 
 def relative_error(g1, g2):
-    """Largest entry of |g1 - g2| over the largest entry of either, across all parameters."""
+    """Largest entry of |g1 - g2| over the largest entry of either, across all parameters.
+
+    inf when either has a NaN or inf: a broken gradient never agrees.
+    """
     a, b = g1.flat(), g2.flat()
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        return float("inf")
     scale = max(np.max(np.abs(a)), np.max(np.abs(b)))
     return float(np.max(np.abs(a - b)) / scale) if scale > 0 else 0.0
 

@@ -8,9 +8,10 @@ Theta(B (E + V)).
 """
 
 from gradients.network import Gradient, loss_link
+from gradients.ops import NO_TALLY
 
 
-def gradient(net, X, y, tally=None):
+def gradient(net, X, y, tally=NO_TALLY):
     """d loss / d theta by backpropagation."""
     us, zs = net.forward(X)  # rows are examples: us[t], zs[t] are (batch, n[t])
     r, g_alpha, g_b = loss_link(net, zs, y)
@@ -18,26 +19,20 @@ def gradient(net, X, y, tally=None):
     delta = net.alpha[:, None] * r  # (n[L], batch) d loss / d z[L]: the loss link, not counted
     if relu:
         delta *= (us[-1] > 0).T  # d loss / d u[L]: times sigma'(u), in place
-        _count(tally, delta)
+        tally.elementwise(delta)
     g_weights = [None] * net.depth
     for t in range(net.depth - 1, -1, -1):
-        g_weights[t] = delta @ zs[t]  # (n[t+1], n[t])
-        if tally is not None:
-            tally.matmul(delta, zs[t])
+        # (n[t+1], n[t]); one example: the outer product, which numpy does faster as a broadcast
+        g_weights[t] = delta * zs[t] if len(X) == 1 else delta @ zs[t]
+        tally.matmul(delta, zs[t])
         if t == 0:
             break  # the input needs no delta
-        if tally is not None:
-            tally.matmul(net.weights[t].T, delta)
+        tally.matmul(net.weights[t].T, delta)
         delta = net.weights[t].T @ delta  # (n[t], batch) d loss / d z[t]
         if relu:
             delta *= (us[t] > 0).T
-            _count(tally, delta)
+            tally.elementwise(delta)
     return Gradient(g_weights, g_alpha, g_b)
-
-
-def _count(tally, result):
-    if tally is not None:
-        tally.elementwise(result)
 
 
 def op_count(widths, batch, relu):

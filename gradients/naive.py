@@ -11,11 +11,12 @@ the arithmetic, but every column is still one weight's own chain. Theta(B E (E +
 import numpy as np
 
 from gradients.network import Gradient, loss_link, sigma_prime
+from gradients.ops import NO_TALLY
 
 MAX_BYTES = 256 * 2**20  # peak extra memory of the chain blocks, whatever the network size
 
 
-def gradient(net, X, y, tally=None, max_bytes=MAX_BYTES):
+def gradient(net, X, y, tally=NO_TALLY, max_bytes=MAX_BYTES):
     """d loss / d theta by the per-weight chain rule."""
     us, zs = net.forward(X)
     r, g_alpha, g_b = loss_link(net, zs, y)
@@ -43,31 +44,24 @@ def _chains(net, t, i, z_j, d, tally):
     tangent = z_j  # (batch, chains) d u[t+1]_i / d W[t]_ij
     if d is not None:
         tangent = tangent * d[t + 1][:, i]  # d z[t+1]_i / d W[t]_ij
-        _count(tally, tangent)
+        tally.elementwise(tangent)
     if t == L - 1:
         tangent = tangent * net.alpha[i]  # d yhat / d W[t]_ij
-        _count(tally, tangent)
+        tally.elementwise(tangent)
         return tangent
     # (n[t+2], batch, chains) d u[t+2]; C order, or every reshape below would copy
     V = np.multiply(net.weights[t + 1][:, i][:, None, :], tangent[None], order="C")
-    _count(tally, V)
+    tally.elementwise(V)
     for k in range(t + 2, L + 1):
         if d is not None:
             V *= d[k].T[:, :, None]  # d z[k] / d W[t]_ij
-            _count(tally, V)
+            tally.elementwise(V)
         if k < L:
             n_k, shape = V.shape[0], V.shape[1:]
-            if tally is not None:
-                tally.matmul(net.weights[k], V.reshape(n_k, -1))
+            tally.matmul(net.weights[k], V.reshape(n_k, -1))
             V = (net.weights[k] @ V.reshape(n_k, -1)).reshape(-1, *shape)  # (n[k+1], batch, chains)
-    if tally is not None:
-        tally.matmul(net.alpha[None, :], V.reshape(V.shape[0], -1))
+    tally.matmul(net.alpha[None, :], V.reshape(V.shape[0], -1))
     return np.tensordot(net.alpha, V, axes=1)  # (batch, chains) d yhat / d W[t]_ij
-
-
-def _count(tally, result):
-    if tally is not None:
-        tally.elementwise(result)
 
 
 def op_count(widths, batch, relu):

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gradients.ops import NO_TALLY
+
 ACTIVATIONS = ("relu", "identity")
 
 
@@ -131,13 +133,12 @@ class Network:
             raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {y.shape}")
         return X, _finite_array(y, "y")
 
-    def forward(self, X, tally=None):
+    def forward(self, X, tally=NO_TALLY):
         """Forward pass storing every node: us[t+1] = zs[t] W[t]^T, zs[t+1] = sigma(us[t+1])."""
         zs, us = [X], [None]  # us[0] unused: the input has no pre-activation
         for W in self.weights:
             u = zs[-1] @ W.T  # (batch, n_out)
-            if tally is not None:
-                tally.matmul(zs[-1], W.T)
+            tally.matmul(zs[-1], W.T)
             us.append(u)
             zs.append(sigma(u, self.activation))
         return us, zs
@@ -149,13 +150,12 @@ class Network:
         return zs[-1] @ self.alpha + self.b
 
 
-def loss(net, X, y, tally=None):
+def loss(net, X, y, tally=NO_TALLY):
     """Mean square loss of a mini-batch: mean((yhat - y)^2). Also the `forward` cost reference."""
     X, y = net.check_batch(X, y)
     _, zs = net.forward(X, tally)
     yhat = zs[-1] @ net.alpha + net.b  # (batch,)
-    if tally is not None:
-        tally.matmul(zs[-1], net.alpha[:, None])
+    tally.matmul(zs[-1], net.alpha[:, None])
     return float(np.mean((yhat - y) ** 2))
 
 

@@ -9,16 +9,17 @@ reports, per parameter, whether the pattern stayed the same, so checks can rely 
 import numpy as np
 
 from gradients.network import Gradient, loss
+from gradients.ops import NO_TALLY
 
 H = 1e-5
 
 
-def gradient(net, X, y, tally=None, h=H):
+def gradient(net, X, y, tally=NO_TALLY, h=H):
     """d loss / d theta by central differences with step h."""
     return central_differences(net, X, y, h, tally)[0]
 
 
-def central_differences(net, X, y, h=H, tally=None):
+def central_differences(net, X, y, h=H, tally=NO_TALLY):
     """(gradient, exact): exact[p] is True where neither step changed any unit's ReLU pattern."""
     X, y = net.check_batch(X, y)
     net = net.copy()  # perturbed in place below

@@ -1,5 +1,5 @@
 """The registry: the one place that lists the gradient methods. A new method is one module
-with `gradient(net, X, y, tally=None)` and `op_count(widths, batch, relu)`, plus one line here.
+with `gradient(net, X, y, tally=NO_TALLY)` and `op_count(widths, batch, relu)`, plus one line here.
 """
 
 from gradients import backprop, naive, numerical

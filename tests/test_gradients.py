@@ -128,3 +128,15 @@ def test_naive_agrees_with_backprop_on_uniformly_drawn_shapes(seed):
     g_back = gradients.gradient(net, X, y, method="backprop")
     g_naive = gradients.gradient(net, X, y, method="naive")
     assert gradients.relative_error(g_naive, g_back) <= 1e-10
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_relative_error_never_lets_a_broken_gradient_agree(bad):
+    net = gradients.Network.init([3, 4, 2], seed=0)
+    X, y = gradients.make_data(net.widths, 3)
+    good = gradients.gradient(net, X, y, method="backprop")
+    broken = gradients.gradient(net, X, y, method="backprop")
+    broken.weights[0][:] = bad
+    assert gradients.relative_error(broken, good) == np.inf
+    assert gradients.relative_error(good, broken) == np.inf
+    assert gradients.relative_error(good, good) == 0.0
