@@ -34,36 +34,31 @@ def run(*, out=None, plot=None, progress=True, **settings):
         raise UserError(str(e)) from None
 
 
-def check(s):
-    """Refuse bad settings with one line naming the problem."""
-    import gradients
-    from gradients.train import OPTIMIZERS
-
-    if s["method"] not in gradients.METHODS:
-        raise UserError(f"unknown method {s['method']!r}; choose from {', '.join(gradients.METHODS)}")
-    if s["optimizer"] not in OPTIMIZERS:
-        raise UserError(f"unknown optimizer {s['optimizer']!r}; choose from {', '.join(OPTIMIZERS)}")
-    for name in ("depth", "width", "batch_size", "samples"):
-        if s[name] < 1:
-            raise UserError(f"{name.replace('_', ' ')} must be >= 1, got {s[name]}")
-    if s["input_dim"] is not None and s["input_dim"] < 1:
-        raise UserError(f"input dim must be >= 1, got {s['input_dim']}")
-    if s["epochs"] < 0:
-        raise UserError(f"epochs must be >= 0, got {s['epochs']}")
-    if s["lr"] is not None and not (math.isfinite(s["lr"]) and s["lr"] > 0):
-        raise UserError(f"learning rate must be a finite number > 0, got {s['lr']}")
-    if not (math.isfinite(s["noise"]) and s["noise"] >= 0):
-        raise UserError(f"noise must be >= 0, got {s['noise']}")
-    if not 0 <= s["test_fraction"] < 1:
-        raise UserError(f"test fraction must be in [0, 1), got {s['test_fraction']}")
-    if (s["data"] is None) != (s["target"] is None):
-        raise UserError("--data and --target go together: name the CSV file and its target column")
+def writable(path):
+    """Refuse, before any work, an output path that could not be written: one line naming the problem."""
+    path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder, not a file")
+    for parent in path.parents:  # the nearest existing ancestor must be a folder
+        if parent.exists():
+            if not parent.is_dir():
+                raise UserError(f"{path}: cannot write ({parent} is not a folder)")
+            break
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        scratch = path.with_name(f".{path.name}.check")
+        scratch.touch()
+        scratch.unlink()
+    except OSError as e:
+        raise UserError(f"{path}: cannot write ({e.strerror})") from None
 
 
 def task_of(s):
     """The task and the network widths for these settings."""
     from gradients import data
 
+    if (s["data"] is None) != (s["target"] is None):
+        raise UserError("--data and --target go together: name the CSV file and its target column")
     if s["data"] is None:
         d = SYNTHETIC_INPUT_DIM if s["input_dim"] is None else s["input_dim"]
         widths = [d] + [s["width"]] * s["depth"]
@@ -78,22 +73,29 @@ def task_of(s):
 
 
 def _run(s, out, plot, progress):
+    """Every setting is checked where it is used (task, network, optimizer, fit); outputs before training."""
     import gradients
     from gradients import data
-    from gradients.train import OPTIMIZERS, fit
+    from gradients.train import fit, make_optimizer
 
-    check(s)
     task, widths = task_of(s)
-    lr = OPTIMIZERS[s["optimizer"]].default_lr if s["lr"] is None else s["lr"]
     net = gradients.Network.init(widths, seed=s["seed"], activation=s["activation"])
-    settings = dict(method=s["method"], optimizer=s["optimizer"], lr=lr, batch_size=s["batch_size"],
+    opt = make_optimizer(s["optimizer"], s["lr"])
+    epochs = fit(net, task.X_train, task.y_train, method=s["method"], optimizer=opt, epochs=s["epochs"],
+                 batch_size=s["batch_size"], rng=data.streams(s["seed"])["shuffle"], X_test=task.X_test,
+                 y_test=task.y_test)
+    for path in (out, plot):
+        if path is not None:
+            writable(path)
+    if plot is not None:
+        from bench.train_plot import check_format
+
+        check_format(plot)
+    settings = dict(method=s["method"], optimizer=s["optimizer"], lr=opt.lr, batch_size=s["batch_size"],
                     epochs=s["epochs"], depth=s["depth"], width=s["width"], input_dim=widths[0],
                     activation=s["activation"], seed=s["seed"], data=s["data"] or "synthetic",
                     target=s["target"] or "teacher", n_train=len(task.y_train), n_test=len(task.y_test),
                     noise=s["noise"] if s["data"] is None else "", test_fraction=s["test_fraction"])
-    epochs = fit(net, task.X_train, task.y_train, method=s["method"], optimizer=s["optimizer"], lr=lr,
-                 epochs=s["epochs"], batch_size=s["batch_size"], rng=data.streams(s["seed"])["shuffle"],
-                 X_test=task.X_test, y_test=task.y_test)
     rows = []
     with _Writer(out) as write, _progress(progress, s) as bar:
         for e in epochs:

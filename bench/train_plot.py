@@ -11,6 +11,19 @@ import matplotlib.pyplot as plt  # noqa: E402
 from bench.errors import UserError  # noqa: E402
 
 
+def _format(path):
+    """The image format named by the file's suffix; png without one."""
+    return Path(path).suffix.lstrip(".").lower() or "png"
+
+
+def check_format(path):
+    """Refuse, before training, a --plot file whose suffix names no format matplotlib can write."""
+    formats = plt.figure().canvas.get_supported_filetypes()
+    plt.close("all")
+    if _format(path) not in formats:
+        raise UserError(f"{path}: cannot draw a .{_format(path)} file; use one of {', '.join(sorted(formats))}")
+
+
 def plot_curves(rows, path):
     """Draw loss vs epoch (epoch 0 = before training) to `path` (format from its suffix)."""
     path = Path(path)
@@ -27,10 +40,10 @@ def plot_curves(rows, path):
     ax.set_title(f"{first['method']} / {first['optimizer']} (lr {first['lr']:g}, batch {first['batch_size']}), "
                  f"depth {first['depth']}, width {first['width']}, seed {first['seed']}", fontsize=9)
     ax.legend()
+    tmp = path.with_name(f".{path.name}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", bbox_inches="tight")
+        fig.savefig(tmp, format=_format(path), bbox_inches="tight")
         os.replace(tmp, path)  # never leave a half-written figure
     except (OSError, ValueError) as e:
         tmp.unlink(missing_ok=True)

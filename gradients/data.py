@@ -1,8 +1,10 @@
 """Training data: a seeded teacher-network regression task, or a numeric CSV file; split and standardise.
 
-Bad input raises ValueError with a one-line message naming the problem (row, column, file).
+Bad input raises ValueError with a one-line message naming the problem (file, line, column).
 """
 
+import csv
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,62 +15,85 @@ def teacher_task(teacher, n, noise, rng):
     """n examples of y = teacher(x) + noise * N(0, 1), with x standard normal."""
     if n < 1:
         raise ValueError(f"samples must be >= 1, got {n}")
-    if not noise >= 0:
-        raise ValueError(f"noise must be >= 0, got {noise}")
+    if not (math.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise must be a finite number >= 0, got {noise}")
     X = rng.standard_normal((n, teacher.widths[0]))  # (n, d)
     y = teacher.predict(X) + noise * rng.standard_normal(n)  # (n,)
     return X, y
 
 
 def load_csv(path, target):
-    """Read a numeric CSV file: `target` is y, every other column a feature. Returns (X, y, feature names)."""
-    import pandas as pd  # only CSV users pay for pandas
+    """Read a numeric CSV file: `target` is y, every other column a feature. Returns (X, y, feature names).
 
+    Errors name the file's own line number (1 = the header, blank lines counted), which is what
+    an editor shows; blank lines are skipped.
+    """
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
-    try:
-        # read every cell as text, so that we can name the exact cell that is not a number
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{path}: empty data set (no header, no rows)") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path}: not a CSV file ({str(e).splitlines()[0]})") from None
-    columns = [str(c) for c in df.columns]
+    header, rows, lines = _read_rows(path)
+    if header is None:
+        raise ValueError(f"{path}: empty data set (no header, no rows)")
+    columns = [c.strip() for c in header]
+    seen = set()
+    for j, name in enumerate(columns):
+        if name == "":
+            raise ValueError(f"{path}: line {lines[0]}: column {j + 1} has no name")
+        if name in seen:
+            raise ValueError(f"{path}: line {lines[0]}: duplicate column name {name!r}")
+        seen.add(name)
     if target not in columns:
         raise ValueError(f"{path}: no target column {target!r} (columns: {', '.join(columns)})")
-    if len(set(columns)) != len(columns):
-        raise ValueError(f"{path}: duplicate column names")
     features = [c for c in columns if c != target]
     if not features:
         raise ValueError(f"{path}: no feature columns besides the target {target!r}")
-    if len(df) == 0:
+    if not rows:
         raise ValueError(f"{path}: empty data set (a header but no rows)")
-    values = np.empty(df.shape)  # (n, columns)
+    for row, line in zip(rows, lines[1:]):
+        if len(row) != len(columns):
+            raise ValueError(f"{path}: line {line} has {len(row)} fields, the header has {len(columns)}")
+    values = np.empty((len(rows), len(columns)))  # (n, columns)
     for j, name in enumerate(columns):
-        values[:, j] = _numeric_column(df.iloc[:, j], name, path)
+        values[:, j] = _numeric_column([row[j] for row in rows], lines[1:], name, path)
     y = values[:, columns.index(target)]  # (n,)
     X = values[:, [columns.index(c) for c in features]]  # (n, d)
     return X, y, features
 
 
-def _numeric_column(cells, name, path):
-    """The column as floats, or ValueError naming the first cell that is not a finite number."""
-    import pandas as pd
+def _read_rows(path):
+    """The header, the data rows and each one's line number in the file, blank lines left out."""
+    rows, lines = [], []
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f, skipinitialspace=True)
+            for row in reader:
+                if any(cell.strip() for cell in row):
+                    rows.append(row)
+                    lines.append(reader.line_num)  # the row's last line: a quoted cell may span lines
+    except (csv.Error, UnicodeDecodeError) as e:
+        raise ValueError(f"{path}: not a CSV file ({str(e).splitlines()[0]})") from None
+    if not rows:
+        return None, [], []
+    return rows[0], rows[1:], lines
 
-    cells = cells.str.strip()
-    values = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=float)
-    bad = np.flatnonzero(~np.isfinite(values))
-    if bad.size:
-        i = bad[0]
-        cell = cells.iloc[i]
-        # rows are counted from 1, after the header line
-        where = f"{path}: row {i + 1}, column {name!r}"
+
+def _numeric_column(cells, lines, name, path):
+    """The column as floats, or ValueError naming the first cell that is not a finite number."""
+    values = np.empty(len(cells))  # (n,)
+    for i, cell in enumerate(cells):
+        cell = cell.strip()
+        where = f"{path}: line {lines[i]}, column {name!r}"
+        try:
+            values[i] = float(cell)
+        except ValueError:
+            values[i] = math.nan
+        if math.isfinite(values[i]):
+            continue
         if cell == "":
             raise ValueError(f"{where}: empty cell")
-        if np.isnan(values[i]) and cell.lower() in {"nan", "na", "n/a", "null", "none"}:
+        if cell.lower() in {"nan", "na", "n/a", "null", "none"}:
             raise ValueError(f"{where}: missing value ({cell})")
-        if np.isnan(values[i]):
+        if math.isnan(values[i]):
             raise ValueError(f"{where}: {cell!r} is not a number")
         raise ValueError(f"{where}: {cell!r} is not finite")
     return values

@@ -111,14 +111,12 @@ def _check_lr(lr):
     return lr
 
 
-def _check_data(X, y, d, name):
-    """X (n, d) and y (n,) as finite float arrays, or ValueError."""
-    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    if X.ndim != 2 or X.shape[1] != d or y.shape != (X.shape[0],):
-        raise ValueError(f"{name}: X must be (n, {d}) and y (n,), got {X.shape} and {y.shape}")
-    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
-        raise ValueError(f"{name} has non-finite values (NaN or inf)")
-    return X, y
+def _check_data(net, X, y, name):
+    """X (n, d) and y (n,) as finite float arrays (Network.check_batch), or ValueError naming the set."""
+    try:
+        return net.check_batch(X, y)
+    except ValueError as e:
+        raise ValueError(f"{name}: {e}") from None
 
 
 def batches(n, batch_size, rng):
@@ -153,7 +151,8 @@ def fit(net, X, y, *, method="backprop", optimizer="sgd", lr=None, epochs=50, ba
         lr: learning rate; None takes the optimizer's default.
         rng: np.random.Generator for the shuffles (the only randomness).
     Returns:
-        a generator of Epoch (epochs + 1 of them).
+        a generator of Epoch (epochs + 1 of them); it raises ValueError("training diverged at
+        epoch N ...") instead of yielding an epoch whose parameters or train loss are not finite.
     """
     from gradients import METHODS, gradient, loss  # the package imports this module: import late
 
@@ -163,13 +162,12 @@ def fit(net, X, y, *, method="backprop", optimizer="sgd", lr=None, epochs=50, ba
         raise ValueError(f"epochs must be an integer >= 0, got {epochs}")
     if int(batch_size) != batch_size or batch_size < 1:
         raise ValueError(f"batch size must be an integer >= 1, got {batch_size}")
-    d = net.widths[0]
-    X, y = _check_data(X, y, d, "training set")
-    if len(y) == 0:
+    if len(X) == 0:
         raise ValueError("empty data set: no training examples")
+    X, y = _check_data(net, X, y, "training set")
     has_test = X_test is not None and len(X_test) > 0
     if has_test:
-        X_test, y_test = _check_data(X_test, y_test, d, "test set")
+        X_test, y_test = _check_data(net, X_test, y_test, "test set")
     opt = make_optimizer(optimizer, lr) if isinstance(optimizer, str) else optimizer
     rng = np.random.default_rng(0) if rng is None else rng
 
@@ -186,12 +184,27 @@ def _epochs(net, X, y, method, opt, epochs, batch_size, rng, gradient, report):
     net = net.copy()  # trained in place; every Epoch below gets a copy of its own
     params = params_of(net)
     for epoch in range(1, epochs + 1):
-        start = time.perf_counter()
-        in_gradient = 0.0
-        for idx in batches(len(y), batch_size, rng):
-            t0 = time.perf_counter()
-            g = gradient(net, X[idx], y[idx], method=method)  # mean over this batch's own size
-            in_gradient += time.perf_counter() - t0
-            params = opt.step(params, grads_of(g))
-            set_params(net, params)
-        yield report(epoch, net.copy(), time.perf_counter() - start, in_gradient)
+        # a too large step overflows to inf, then NaN: say so once below instead of numpy warning each step
+        with np.errstate(over="ignore", invalid="ignore"):
+            start = time.perf_counter()
+            in_gradient = 0.0
+            for idx in batches(len(y), batch_size, rng):
+                t0 = time.perf_counter()
+                g = gradient(net, X[idx], y[idx], method=method)  # mean over this batch's own size
+                in_gradient += time.perf_counter() - t0
+                params = opt.step(params, grads_of(g))
+                set_params(net, params)
+            seconds = time.perf_counter() - start
+            finite = all(np.all(np.isfinite(p)) for p in params)
+            e = report(epoch, net.copy(), seconds, in_gradient) if finite else None
+        if e is None or not math.isfinite(e.train_loss):
+            _diverged(epoch, e, opt)
+        yield e
+
+
+def _diverged(epoch, e, opt):
+    """Say in one line that the steps blew up, and what to change."""
+    what = "parameters overflowed to inf or NaN" if e is None else f"train loss {e.train_loss:.4g}"
+    lr = getattr(opt, "lr", None)  # a caller's own optimizer may have none
+    at = "" if lr is None else f", learning rate {lr:g}"
+    raise ValueError(f"training diverged at epoch {epoch} ({what}{at}); lower --lr")

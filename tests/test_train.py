@@ -1,6 +1,9 @@
 """Training: the lecture's mini-batch loop, the optimizers' update rules, data loading, and `gradbench train`."""
 
 import csv
+import re
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,10 +11,12 @@ import pytest
 import gradients
 from bench import train as training
 from bench.cli import main
+from bench.errors import UserError
 from gradients import data
 from gradients.train import OPTIMIZERS, SGD, AdaGrad, Adam, batches, fit, params_of
 
 SMALL = dict(depth=2, width=4, input_dim=3, samples=100, epochs=8, batch_size=16, progress=False)
+NET_AND_DATA = (gradients.Network.init([2, 3], seed=0), *gradients.make_data([2, 3], 5, seed=0))
 
 
 def rel(a, b):
@@ -92,10 +97,30 @@ def test_adaptive_optimizers_scale_each_parameter_on_its_own():
         assert float(new[2]) == 0.0
 
 
-def test_default_learning_rates():
-    assert Adam().lr == 1e-3 and (Adam().beta1, Adam().beta2, Adam().eps) == (0.9, 0.999, 1e-8)
-    assert AdaGrad().eps == 1e-10
-    assert SGD(lr=0.5).lr == 0.5
+DOCUMENTED_LR = {"sgd": 3e-2, "adam": 1e-3, "adagrad": 3e-2}  # the README's optimizer table
+
+
+def readme_optimizer_table():
+    """{optimizer: defaults cell} from the README's training section."""
+    text = (Path(__file__).parents[1] / "README.md").read_text()
+    section = text[text.index("## Training"):]
+    return dict(re.findall(r"^\| `(\w+)`[^|\n]*\|[^|\n]*\| ([^|\n]*) \|$", section, flags=re.M))
+
+
+def test_default_learning_rates_are_the_documented_ones():
+    from bench.cli import cli
+
+    table = readme_optimizer_table()
+    lr_help = next(p.help for p in cli.commands["train"].params if p.name == "lr")
+    assert set(table) == set(OPTIMIZERS) == set(DOCUMENTED_LR)
+    for name, lr in DOCUMENTED_LR.items():
+        written = f"{lr:.0e}".replace("e-0", "e-")  # 3e-2, as the README and --help write it
+        assert table[name].startswith(f"lr {written}") and f"{name} {written}" in lr_help, name
+        assert OPTIMIZERS[name]().lr == lr, name  # what an optimizer built without lr uses
+        rows = training.run(optimizer=name, **{**SMALL, "epochs": 0})
+        assert rows[0]["lr"] == lr, name  # what `gradbench train` without --lr uses and records
+    assert (Adam().beta1, Adam().beta2, Adam().eps) == (0.9, 0.999, 1e-8) and AdaGrad().eps == 1e-10
+    assert "betas (0.9, 0.999), eps 1e-8" in table["adam"] and "eps 1e-10" in table["adagrad"]
 
 
 # --- the loop -------------------------------------------------------------------------
@@ -159,15 +184,41 @@ def test_fit_refuses_bad_arguments():
             fit(net, X, y, **kwargs)
     with pytest.raises(ValueError, match="empty data set"):
         fit(net, X[:0], y[:0])
-    with pytest.raises(ValueError, match="non-finite"):
+    with pytest.raises(ValueError, match="training set: y has non-finite"):
         fit(net, X, np.full(5, np.nan))
+    with pytest.raises(ValueError, match=r"test set: X must have shape \(batch >= 1, 2\)"):
+        fit(net, X, y, X_test=X[:, :1], y_test=y)
+
+
+def test_divergence_is_one_line_naming_the_epoch_without_numpy_warnings(tmp_path, capsys):
+    out = tmp_path / "train.csv"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a numpy overflow warning would now fail the run
+        code, stdout, err = gradbench(capsys, "train", "--lr", "1e6", "--depth", "2", "--width", "4",
+                                      "--input-dim", "3", "--samples", "100", "--batch-size", "16",
+                                      "--epochs", "8", "--no-progress", "--out", str(out))
+    assert code == 2 and stdout == ""
+    assert err == ("gradbench: error: training diverged at epoch 3 (parameters overflowed to inf or NaN, "
+                   "learning rate 1e+06); lower --lr\n")
+    with open(out, newline="") as f:
+        assert [r["epoch"] for r in csv.DictReader(f)] == ["0", "1", "2"]  # the epochs before it are kept
+
+
+def test_divergence_of_the_loss_alone_is_caught_too():
+    net = gradients.Network.init([3, 4, 4], seed=0)
+    X, y = gradients.make_data([3, 4, 4], 80, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"^training diverged at epoch \d+ \(train loss inf, "
+                                              r"learning rate 1000\); lower --lr$"):
+            list(fit(net, X, y, lr=1e3, epochs=50, batch_size=16))
 
 
 # --- data -----------------------------------------------------------------------------
 
 
 def write(path, text):
-    path.write_text(text)
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
     return path
 
 
@@ -228,6 +279,60 @@ def test_train_command_writes_rows_and_plot(tmp_path, capsys):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_cli_choices_are_the_registries():
+    from bench.cli import cli
+
+    choices = {p.name: list(p.type.choices) for p in cli.commands["train"].params if hasattr(p.type, "choices")}
+    assert choices == {"method": list(gradients.METHODS), "optimizer": list(OPTIMIZERS),
+                       "activation": list(gradients.ACTIVATIONS)}
+
+
+@pytest.mark.parametrize("settings, library", [
+    (dict(batch_size=0), lambda: fit(*NET_AND_DATA, batch_size=0)),
+    (dict(epochs=-1), lambda: fit(*NET_AND_DATA, epochs=-1)),
+    (dict(lr=-1.0), lambda: fit(*NET_AND_DATA, lr=-1.0)),
+    (dict(method="magic"), lambda: fit(*NET_AND_DATA, method="magic")),
+    (dict(optimizer="rmsprop"), lambda: fit(*NET_AND_DATA, optimizer="rmsprop")),
+    (dict(test_fraction=1.0), lambda: data.split(*NET_AND_DATA[1:], 1.0, np.random.default_rng(0))),
+    (dict(noise=float("inf")), lambda: data.teacher_task(NET_AND_DATA[0], 5, float("inf"), None)),
+    (dict(samples=0), lambda: data.teacher_task(NET_AND_DATA[0], 0, 0.0, None)),
+])
+def test_run_refuses_with_the_library_message(settings, library):
+    with pytest.raises(ValueError) as want:
+        library()
+    with pytest.raises(UserError) as got:
+        training.run(**{**SMALL, **settings})
+    assert str(got.value) == str(want.value)  # one check, one message, wherever it is called from
+
+
+def test_outputs_are_checked_before_training(tmp_path, monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(gradients, "gradient", lambda *a, **k: calls.append(1))
+    (tmp_path / "file").write_text("")
+    out = tmp_path / "keep.csv"
+    out.write_text("old rows\n")
+    for args, message in [(["--plot", str(tmp_path / "file" / "t.png")], "file is not a folder"),
+                          (["--plot", "/proc/gradbench/t.png"], "/proc/gradbench/t.png: cannot write"),
+                          (["--plot", str(tmp_path / "t.xyz")], "cannot draw a .xyz file; use one of"),
+                          (["--out", str(tmp_path / "file" / "r.csv")], "file is not a folder"),
+                          (["--out", str(tmp_path)], "is a directory")]:  # click's own check
+        code, stdout, err = gradbench(capsys, "train", "--no-progress", "--out", str(out), *args)
+        assert code == 2 and stdout == "" and err.count("\n") == 1 and message in err, err
+    for where in ("out", "plot"):
+        with pytest.raises(UserError, match="is a folder, not a file"):
+            training.run(**{**SMALL, where: tmp_path})
+    assert calls == []  # no training started
+    assert out.read_text() == "old rows\n"  # and no output was replaced
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "keep.csv"]  # no scratch file left
+
+
+def test_plot_format_follows_the_suffix(tmp_path, capsys):
+    svg = tmp_path / "new" / "curves.svg"
+    code, _, _ = gradbench(capsys, "train", "--epochs", "2", "--no-progress", "--plot", str(svg))
+    assert code == 0 and b"<svg" in svg.read_bytes()[:500]
+    assert sorted(p.name for p in svg.parent.iterdir()) == ["curves.svg"]
+
+
 def test_cli_defaults_are_the_library_defaults():
     from bench.cli import cli
 
@@ -257,10 +362,18 @@ def test_interrupted_run_leaves_the_finished_epochs(tmp_path, monkeypatch, capsy
 
 BAD_CSV = {
     "good.csv": ("a,b,y\n1,2,3\n4,5,6\n", None),
-    "letters.csv": ("a,b,y\n1,2,3\n4,x5,6\n", "row 2, column 'b': 'x5' is not a number"),
-    "nan.csv": ("a,b,y\n1,2,3\n4,NaN,6\n", "row 2, column 'b': missing value"),
-    "blank.csv": ("a,b,y\n1,,3\n", "row 1, column 'b': empty cell"),
-    "inf.csv": ("a,b,y\n1,2,inf\n", "row 1, column 'y': 'inf' is not finite"),
+    "letters.csv": ("a,b,y\n1,2,3\n4,x5,6\n", "letters.csv: line 3, column 'b': 'x5' is not a number"),
+    "nan.csv": ("a,b,y\n1,2,3\n4,NaN,6\n", "line 3, column 'b': missing value (NaN)"),
+    "blank.csv": ("a,b,y\n1,,3\n", "line 2, column 'b': empty cell"),
+    "inf.csv": ("a,b,y\n1,2,inf\n", "line 2, column 'y': 'inf' is not finite"),
+    # line numbers are the file's: blank lines (before the header too) and a two-line quoted cell count
+    "gaps.csv": ("\na,b,y\n\n1,2,3\n\n\n4,x5,6\n", "gaps.csv: line 7, column 'b': 'x5' is not a number"),
+    "quoted.csv": ('a,"b\nc",y\n1,2,3\n4,5,\n', "line 4, column 'y': empty cell"),
+    "dup.csv": ("a,b,a,y\n1,2,3,4\n", "dup.csv: line 1: duplicate column name 'a'"),
+    "spaced.csv": ("a, a ,y\n1,2,3\n", "duplicate column name 'a'"),
+    "unnamed.csv": ("a,,y\n1,2,3\n", "line 1: column 2 has no name"),
+    "ragged.csv": ("a,b,y\n1,2,3\n4,5\n", "line 3 has 2 fields, the header has 3"),
+    "binary.csv": (b"a,b,y\n\xff\xfe,1,2\n", "binary.csv: not a CSV file"),
     "header.csv": ("a,b,y\n", "empty data set"),
     "empty.csv": ("", "empty data set"),
     "only.csv": ("y\n1\n2\n", "no feature columns"),
@@ -271,19 +384,22 @@ BAD_CSV = {
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--batch-size", "0"], "batch size must be >= 1"),
+        (["--batch-size", "0"], "batch size must be an integer >= 1"),
         (["--lr", "0"], "learning rate must be a finite number > 0"),
         (["--lr", "-0.1"], "learning rate"),
         (["--lr", "nan"], "learning rate"),
-        (["--epochs", "-1"], "epochs must be >= 0"),
+        (["--epochs", "-1"], "epochs must be an integer >= 0"),
         (["--depth", "0"], "depth must be >= 1"),
         (["--width", "0"], "width must be >= 1"),
         (["--samples", "0"], "samples must be >= 1"),
         (["--samples", "1", "--test-fraction", "0.6"], "empty data set"),
         (["--test-fraction", "1"], "test fraction"),
-        (["--noise", "-1"], "noise"),
-        (["--method", "magic"], "unknown method 'magic'"),
-        (["--optimizer", "rmsprop"], "unknown optimizer 'rmsprop'"),
+        (["--noise", "-1"], "noise must be a finite number >= 0, got -1.0"),
+        (["--noise", "inf"], "noise must be a finite number >= 0, got inf"),
+        (["--input-dim", "0"], "every width must be >= 1, got [0, 8, 8, 8]"),
+        (["--method", "magic"], "'magic' is not one of 'backprop', 'naive', 'numerical'"),
+        (["--optimizer", "rmsprop"], "'rmsprop' is not one of 'sgd', 'adam', 'adagrad'"),
+        (["--activation", "tanh"], "'tanh' is not one of 'relu', 'identity'"),
         (["--epochs", "two"], "'two' is not a valid integer"),
         (["--target", "y"], "--data and --target go together"),
         (["--data", "NOFILE.csv", "--target", "y"], "no such file"),
