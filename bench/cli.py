@@ -8,7 +8,9 @@ import sys
 
 import click
 
+import gradients  # the registries behind the choices (numpy only; no matplotlib, pyperf, scipy)
 from bench.errors import UserError
+from gradients.train import OPTIMIZERS
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -96,9 +98,10 @@ def report(results, out, plots_dir):
 
 
 @cli.command()
-@click.option("--method", default="backprop", show_default=True,
-              help="gradient method (gradients.METHODS: backprop, naive, numerical)")
-@click.option("--optimizer", default="sgd", show_default=True, help="sgd, adam or adagrad")
+@click.option("--method", type=click.Choice(gradients.METHODS), default="backprop", show_default=True,
+              help="gradient method (gradients.METHODS)")
+@click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default="sgd", show_default=True,
+              help="update rule (gradients.train.OPTIMIZERS)")
 @click.option("--lr", type=float, default=None,
               help="learning rate eta  [default: sgd 3e-2, adam 1e-3, adagrad 3e-2]")
 @click.option("--epochs", type=int, default=200, show_default=True, help="passes over the training set")
@@ -108,7 +111,7 @@ def report(results, out, plots_dir):
 @click.option("--width", type=int, default=8, show_default=True, help="hidden width")
 @click.option("--input-dim", type=int, default=None,
               help="d of the synthetic task [default: 4; with --data: the number of features]")
-@click.option("--activation", type=click.Choice(["relu", "identity"]), default="relu", show_default=True,
+@click.option("--activation", type=click.Choice(gradients.ACTIVATIONS), default="relu", show_default=True,
               help="sigma of student and teacher")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="seeds the data, teacher, split, initial network and shuffles")
@@ -124,7 +127,7 @@ def report(results, out, plots_dir):
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="write per-epoch rows to this CSV file")
 @click.option("--plot", type=click.Path(dir_okay=False), default=None,
-              help="draw the learning curves to this PNG file")
+              help="draw the learning curves to this image file (format from the suffix: png, svg, pdf, ...)")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="progress bar on stderr")
 def train(out, plot, progress, **settings):
     """Train the network by mini-batch SGD, Adam or AdaGrad with any gradient method; report losses per epoch."""
