@@ -57,25 +57,26 @@ def sweep(ctx, **options):
 
 @cli.command()
 @click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--time-rule", default=None,
+@click.option("--time-rule", default=None, metavar="RULE",
               help="points/model of the time fits: upper:F (n >= max n / F), top:K (K largest n), "
                    "ratio:R (time >= R x smallest), all, or offset (a + c n^k)  [default: upper:8]")
-@click.option("--ops-rule", default=None, help="points of the op-count fits, same rules  [default: top:3]")
+@click.option("--ops-rule", default=None, metavar="RULE",
+              help="points of the op-count fits, same rules  [default: top:3]")
 def fit(results, time_rule, ops_rule):
     """Fit growth exponents k (y = c n^k, 95% CI) per method and swept variable; writes <name>.fits.csv."""
     from bench.fit import OPS_RULE, TIME_RULE, fit_file, summary
 
     for path in results:
-        out, fits, note = fit_file(path, time_rule=time_rule or TIME_RULE, ops_rule=ops_rule or OPS_RULE)
-        click.echo("\n".join([note] * bool(note) + summary(fits) + [f"wrote {out}"]))
+        out, fits, notes = fit_file(path, time_rule=time_rule or TIME_RULE, ops_rule=ops_rule or OPS_RULE)
+        click.echo("\n".join(notes + summary(fits) + [f"wrote {out}"]))
 
 
 @cli.command()
 @click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--out-dir", default="plots", show_default=True, type=click.Path(file_okay=False),
-              help="folder for <name>-{time,speedup,ops,vs-forward}.{png,svg}")
+              help="folder for <name>-<kind>.png and .svg, one of each per figure kind")
 def plot(results, out_dir):
-    """Draw time, speedup, op-count and time-over-forward figures (log-log) of results CSVs."""
+    """Draw the log-log figures (time, speedup, ops, vs-forward, rate) of results CSVs; fits them first if need be."""
     from bench.plot import plot_file
 
     for path in results:

@@ -16,7 +16,9 @@ Fit rules (the rule used is written in every row's `fit_rule`):
               points show the leading term; lower-order terms bend the small ones).
   ratio:R     the same OLS over the points whose value is at least R times the smallest.
   upper:F     the same OLS over the points with n >= (largest n) / F.
-A rule that leaves fewer than 3 points uses the 3 largest n instead.
+K is a whole number >= 1, R and F are positive numbers (parse_rule checks them).
+A rule that leaves fewer than 3 points uses the 3 largest n instead (top:3); offset
+with fewer than 4 points, or whose fit fails, uses all. `fit_rule` names the rule used.
 """
 
 from pathlib import Path
@@ -26,6 +28,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from bench.errors import UserError
+from bench.output import write_atomic
 from bench.schema import read_results
 
 VARIABLES = ("depth", "width", "batch")
@@ -92,29 +95,50 @@ def _r2(y, resid):
     return 1.0 - (resid @ resid) / tot if tot > 0 else np.nan
 
 
+RULE_SYNTAX = "offset, all, top:K (K >= 1 points), ratio:R or upper:F (R, F > 0)"
+
+
+def parse_rule(rule, what="fit rule"):
+    """A fit rule as (kind, number): ('upper', 8.0), ('top', 3), ('all', None); UserError if malformed."""
+    kind, colon, arg = str(rule).partition(":")
+    if kind in ("offset", "all") and not colon:
+        return kind, None
+    if kind == "top" and arg.isascii() and arg.isdigit() and int(arg) >= 1:
+        return kind, int(arg)
+    if kind in ("ratio", "upper"):
+        try:
+            x = float(arg)
+        except ValueError:
+            x = np.nan
+        if np.isfinite(x) and x > 0:
+            return kind, x
+    raise UserError(f"bad {what} {rule!r}: use {RULE_SYNTAX}")
+
+
 def fit_points(n, t, rule):
-    """Fit one series under a rule: (dict, n_used) or (None, n_used) when too few points."""
+    """Fit one series under a rule: (fit dict or None when under 3 points, n used, rule used)."""
+    kind, x = parse_rule(rule)
     n, t = np.asarray(n, float), np.asarray(t, float)  # (m,), (m,)
     order = np.argsort(n)
     n, t = n[order], t[order]
-    if rule == "offset":
-        if len(n) < MIN_POINTS + 1:  # three parameters: fall back to two
-            return fit_points(n, t, "all")[0], n
-        return offset_fit(n, t), n
-    if rule == "all":
-        keep = np.ones(len(n), bool)
-    elif rule.startswith("top:"):
-        keep = np.arange(len(n)) >= len(n) - int(rule[4:])
-    elif rule.startswith("ratio:"):
-        keep = t >= float(rule[6:]) * t.min()
-    elif rule.startswith("upper:"):
-        keep = n >= n.max() / float(rule[6:])
-    else:
-        raise UserError(f"unknown fit rule {rule!r} (offset, all, top:K, ratio:R, upper:F)")
+    if kind == "offset":
+        if len(n) > MIN_POINTS:  # three parameters need four points
+            fit = offset_fit(n, t)
+            if fit is not None and np.isfinite(fit["k_hi"] - fit["k_lo"]):
+                return fit, n, rule
+        kind, rule = "all", "all"  # too few points, or no fit with an interval: the plain law
+    if kind == "all":
+        keep = np.ones(len(n), bool)  # (m,)
+    elif kind == "top":
+        keep = np.arange(len(n)) >= len(n) - x  # (m,)
+    elif kind == "ratio":
+        keep = t >= x * t.min()  # (m,)
+    else:  # upper
+        keep = n >= n.max() / x  # (m,)
     if keep.sum() < MIN_POINTS:  # too few for an interval: the largest three
-        keep = np.arange(len(n)) >= len(n) - MIN_POINTS
+        keep, rule = np.arange(len(n)) >= len(n) - MIN_POINTS, f"top:{MIN_POINTS}"
     n, t = n[keep], t[keep]
-    return (power_fit(n, t) if len(n) >= MIN_POINTS else None), n
+    return (power_fit(n, t) if len(n) >= MIN_POINTS else None), n, rule
 
 
 def sweeps(df):
@@ -140,28 +164,32 @@ def sweeps(df):
 
 def fit_results(df, time_rule=TIME_RULE, ops_rule=OPS_RULE):
     """The fits table of a results frame (status ok rows only), one row per method/variable/quantity."""
-    ok = df[df["status"] == "ok"]
     rows = []
-    for var, fixed, group, e_in_width in sweeps(ok):
+    for var, fixed, group, e_in_width in sweeps(ok_rows(df)):
         x = "edges" if var == "E" else var
         for method, pts in group.groupby("method", sort=True):
             for quantity, col, rule in (("time", "time_median_s", time_rule), ("ops", "ops", ops_rule)):
-                fit, used = fit_points(pts[x], pts[col], rule)
+                fit, used, rule_used = fit_points(pts[x], pts[col], rule)
                 if fit is None or not np.isfinite(fit["k"]):
                     continue
                 theory = theory_k(method, var, e_in_width)
                 rows.append(dict(
                     method=method, variable=var, quantity=quantity,
                     k=fit["k"], k_lo=fit["k_lo"], k_hi=fit["k_hi"], r2=fit["r2"],
-                    n_min=used.min(), n_max=used.max(), n_points=len(used), fit_rule=rule,
+                    n_min=used.min(), n_max=used.max(), n_points=len(used), fit_rule=rule_used,
                     theory_k=theory, covers_theory=bool(fit["k_lo"] <= theory <= fit["k_hi"]),
                     fixed=fixed, c=fit["c"], a=fit["a"]))
     return pd.DataFrame(rows, columns=FIT_COLUMNS)
 
 
+def ok_rows(df, ok=True):
+    """The rows with status ok, the only ones fitted, drawn and tabled (ok=False: the others)."""
+    return df[(df["status"] == "ok") == ok]
+
+
 def excluded(df):
     """One line counting the rows left out of fits and plots, or '' when none."""
-    bad = df[df["status"] != "ok"]
+    bad = ok_rows(df, ok=False)
     if bad.empty:
         return ""
     counts = ", ".join(f"{n} {s}" for s, n in bad["status"].value_counts().sort_index().items())
@@ -175,19 +203,17 @@ def fits_path(results_path):
 
 
 def fit_file(path, out=None, time_rule=TIME_RULE, ops_rule=OPS_RULE):
-    """Fit a results CSV and write <name>.fits.csv beside it: (out path, fits, note)."""
-    for rule in (time_rule, ops_rule):  # refuse a bad rule before any work
-        try:
-            fit_points([1, 2, 3, 4], [1, 2, 3, 4], rule)
-        except (ValueError, ZeroDivisionError):
-            raise UserError(f"bad fit rule {rule!r} (offset, all, top:K, ratio:R, upper:F)") from None
+    """Fit a results CSV and write <name>.fits.csv beside it: (out path, fits, notes)."""
+    parse_rule(time_rule, "time rule")  # refuse a bad rule before any work
+    parse_rule(ops_rule, "ops rule")
     df = read_results(path)
     fits = fit_results(df, time_rule, ops_rule)
-    out = Path(out) if out else fits_path(path)
-    tmp = out.with_name(out.name + ".tmp")
-    fits.to_csv(tmp, index=False, float_format="%.6g")
-    tmp.replace(out)  # never a half-written fits file
-    return out, fits, excluded(df)
+    out = write_atomic(out or fits_path(path), lambda tmp: fits.to_csv(tmp, index=False, float_format="%.6g"))
+    asked = fits["quantity"].map({"time": time_rule, "ops": ops_rule})
+    other = int((fits["fit_rule"] != asked).sum())
+    notes = [excluded(df)] + [f"{other} fit(s) used another rule than asked (too few points, or the offset "
+                              "fit failed): see their fit_rule"] * bool(other)
+    return out, fits, [n for n in notes if n]
 
 
 def load_fits(path):

@@ -1,7 +1,8 @@
 """Figures of a results CSV: time, naive/backprop speedup, op counts, time over forward, arithmetic rate.
 
 Each figure has one panel per swept variable (depth, width, batch at fixed other
-settings), log-log axes, and the fitted growth law from the fits CSV in the legend.
+settings), log-log axes, and the fitted growth law from the fits CSV in the legend; a fits
+CSV that is missing or older than the results is written first (bench.fit.load_fits).
 Only rows with status ok are drawn.
 """
 
@@ -13,7 +14,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from bench.fit import excluded, load_fits, sweeps  # noqa: E402
+from bench.fit import excluded, load_fits, ok_rows, sweeps  # noqa: E402
+from bench.output import check_writable, write_atomic  # noqa: E402
 from bench.schema import read_results  # noqa: E402
 
 KINDS = ("time", "speedup", "ops", "vs-forward", "rate")
@@ -168,39 +170,43 @@ DRAW = {"time": draw_time, "speedup": draw_speedup, "ops": draw_ops, "vs-forward
 NEEDS = {"speedup": {"naive", "backprop"}, "vs-forward": {"forward"}}
 
 
+def figure(kind, found, fits, title):
+    """One figure of a kind: a log-log panel per (variable, fixed, rows) of found."""
+    fig, axes = plt.subplots(1, len(found), figsize=(7.2 * len(found), 4.6), squeeze=False)
+    for ax, (var, fixed, rows) in zip(axes[0], found):
+        entries, legend_title = DRAW[kind](ax, rows, var, fixed, fits)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel(f"{XLABELS[var]}; {fixed}", fontsize=8.5)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        _legend(ax, entries, legend_title)
+    fig.suptitle(title, fontsize=9, y=1.0)
+    return fig
+
+
 def plot_file(path, out_dir="plots"):
     """Write <name>-<kind>.png and .svg for every kind the file supports: (paths, notes)."""
     df = read_results(path)
-    fits, note = load_fits(path)
-    notes = [n for n in (note, excluded(df)) if n]
-    ok = df[df["status"] == "ok"]
+    ok = ok_rows(df)
     found = panels(ok)
     if not found:
-        notes.append(f"{path}: no swept variable with ok points; nothing to plot")
-        return [], notes
+        return [], [n for n in (excluded(df), f"{path}: no swept variable with ok points; nothing to plot") if n]
     name = Path(path).stem
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_writable(out_dir / f"{name}-{KINDS[0]}.png")  # a bad --out-dir fails before any fitting or drawing
+    fits, note = load_fits(path)
+    notes = [n for n in (note, excluded(df)) if n]
     written = []
     for kind in KINDS:
         missing = NEEDS.get(kind, set()) - set(ok["method"])
         if missing:
             notes.append(f"no {kind} plot: no ok points of {', '.join(sorted(missing))} in {path}")
             continue
-        fig, axes = plt.subplots(1, len(found), figsize=(7.2 * len(found), 4.6), squeeze=False)
-        for ax, (var, fixed, rows) in zip(axes[0], found):
-            entries, title = DRAW[kind](ax, rows, var, fixed, fits)
-            ax.set_xscale("log", base=2)
-            ax.set_yscale("log")
-            ax.set_xlabel(f"{XLABELS[var]}; {fixed}", fontsize=8.5)
-            ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-            _legend(ax, entries, title)
-        fig.suptitle(f"{name}: {ok['profile'].iloc[0]} profile, {ok['cpu'].iloc[0]}", fontsize=9, y=1.0)
-        for ext in ("png", "svg"):
-            out = out_dir / f"{name}-{kind}.{ext}"
-            tmp = out.with_name(out.name + ".tmp")
-            fig.savefig(tmp, format=ext, dpi=150)
-            tmp.replace(out)  # never a half-written figure
-            written.append(out)
-        plt.close(fig)
+        fig = figure(kind, found, fits, f"{name}: {ok['profile'].iloc[0]} profile, {ok['cpu'].iloc[0]}")
+        try:
+            for ext in ("png", "svg"):
+                written.append(write_atomic(out_dir / f"{name}-{kind}.{ext}",
+                                            lambda tmp, ext=ext: fig.savefig(tmp, format=ext, dpi=150)))
+        finally:
+            plt.close(fig)
     return written, notes

@@ -9,7 +9,8 @@ import os
 from pathlib import Path
 
 from bench.errors import UserError
-from bench.fit import excluded, load_fits
+from bench.fit import excluded, fits_path, load_fits, ok_rows
+from bench.output import check_writable, write_atomic
 from bench.plot import KINDS, panels, plot_file
 from bench.schema import read_results
 
@@ -58,7 +59,7 @@ def table(header, rows):
 def ensure_plots(path, plots_dir):
     """The plot paths of a results CSV, drawing them first if missing or older than its fits: (paths, notes)."""
     name = Path(path).stem
-    fits_mtime = Path(path).with_name(name + ".fits.csv").stat().st_mtime
+    fits_mtime = fits_path(path).stat().st_mtime
     pngs = [Path(plots_dir) / f"{name}-{kind}.png" for kind in KINDS]
     if any(p.is_file() for p in pngs) and all(p.stat().st_mtime >= fits_mtime for p in pngs if p.is_file()):
         return [p for p in pngs if p.is_file()], []
@@ -78,7 +79,7 @@ def sweep_section(frames):
     """What each file swept, how many points are ok, and the gradient agreement."""
     rows, notes = [], []
     for name, df in frames.items():
-        ok = df[df["status"] == "ok"]
+        ok = ok_rows(df)
         grads = ok[ok["method"] != "forward"]
         agree = "all agree" if grads["agree"].astype(str).str.lower().eq("true").all() else "DISAGREEMENT"
         err = grads["max_rel_err"].max() if len(grads) else float("nan")
@@ -87,7 +88,7 @@ def sweep_section(frames):
                      values(df["seed"]), f"{len(ok)} of {len(df)}", f"{agree} (max rel err {err:.1e})"])
         if excluded(df):
             notes.append(f"- {name}: {excluded(df)}; they are left out of the fits, tables and figures:")
-            for r in df[df["status"] != "ok"].itertuples():
+            for r in ok_rows(df, ok=False).itertuples():
                 notes.append(f"  - {r.method} depth={r.depth} width={r.width} batch={r.batch}: "
                              f"{r.status} ({r.reason})")
     header = ["file", "methods", "depth", "width", "input_dim", "batch", "activation", "seed",
@@ -136,8 +137,7 @@ def summary_section(frames, all_fits):
     """The headline numbers: each sweep's time exponents and its largest naive/backprop speedup."""
     lines = ["## Summary", ""]
     for name, fits in all_fits.items():
-        ok = frames[name][frames[name]["status"] == "ok"]
-        for var, fixed, rows in panels(ok):
+        for var, fixed, rows in panels(ok_rows(frames[name])):
             f = fits[(fits["variable"] == var) & (fits["fixed"] == fixed) & (fits["quantity"] == "time")]
             ks = [f"{r.method} {r.k:.2f} [{r.k_lo:.2f}, {r.k_hi:.2f}] (theory {r.theory_k:g})"
                   for r in _sorted(f).itertuples()]
@@ -165,7 +165,7 @@ def speedup_section(frames):
     """Per swept value: times, and naive/backprop and gradient/forward ratios."""
     lines = ["## Speedup of backprop over naive", ""]
     for name, df in frames.items():
-        for var, fixed, rows in panels(df[df["status"] == "ok"]):
+        for var, fixed, rows in panels(ok_rows(df)):
             piv = rows.pivot_table(index=var, columns="method", values=["time_median_s", "ops", "edges"],
                                    aggfunc="first")
             t, ops = piv["time_median_s"], piv["ops"]
@@ -210,6 +210,10 @@ def write_report(paths, out=None, plots_dir="plots", command=None):
     if len(frames) < len(paths):
         raise UserError(f"two results files share a name ({', '.join(map(str, paths))}): "
                         "their fits and plots would overwrite each other")
+    if command is None:
+        command = "gradbench report " + " ".join(map(str, paths)) + (f" --out {out}" if out else "")
+    out = Path(out) if out else default_out(paths)
+    check_writable(out)  # a bad --out fails before any fitting or drawing
     notes, all_fits, plots = [], {}, {}
     for p in paths:
         name = Path(p).stem
@@ -217,10 +221,6 @@ def write_report(paths, out=None, plots_dir="plots", command=None):
         notes += [note] if note else []
         plots[name], plot_notes = ensure_plots(p, plots_dir)
         notes += plot_notes
-    if command is None:
-        command = "gradbench report " + " ".join(map(str, paths)) + (f" --out {out}" if out else "")
-    out = Path(out) if out else default_out(paths)
-    out.parent.mkdir(parents=True, exist_ok=True)
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     data = ", ".join(f"[{Path(p).name}]({Path(os.path.relpath(p, out.parent)).as_posix()})" for p in paths)
     lines = [f"# gradbench report: {', '.join(frames)}", "",
@@ -230,8 +230,6 @@ def write_report(paths, out=None, plots_dir="plots", command=None):
                     fits_section(all_fits),
                     speedup_section(frames), figures_section(plots, out.parent)):
         lines += section + [""]
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text("\n".join(lines).rstrip() + "\n")
-    tmp.replace(out)  # never a half-written report
+    write_atomic(out, lambda tmp: tmp.write_text("\n".join(lines).rstrip() + "\n"))
     return out, notes
 

@@ -3,10 +3,12 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 import gradients
 from bench import fit, schema
 from bench.cli import main
+from bench.errors import UserError
 
 # synthetic time = overhead + seconds-per-op * ops, like a real call: theory exponents hold
 # for the op counts, and the constant flattens small sizes as Python overhead does
@@ -44,16 +46,35 @@ def write_csv(path, df):
     return path
 
 
-def test_power_fit_recovers_exponent_and_ci_covers_truth():
+@pytest.mark.parametrize("m", [3, 4, 7, 12])
+def test_power_fit_matches_scipy_linregress(m):
+    rng = np.random.default_rng(m)
+    n = 2.0 ** np.arange(m)  # (m,)
+    t = 3e-4 * n ** 1.5 * np.exp(rng.normal(0, 0.3, m))  # noisy: the residual variance matters
+    f = fit.power_fit(n, t)
+    ref = stats.linregress(np.log(n), np.log(t))
+    half = ref.stderr * stats.t.ppf(0.975, m - 2)  # 95% CI half-width with m - 2 degrees of freedom
+    assert f["k"] == pytest.approx(ref.slope, rel=1e-12)
+    assert f["c"] == pytest.approx(np.exp(ref.intercept), rel=1e-12)
+    assert f["k_lo"] == pytest.approx(ref.slope - half, rel=1e-12, abs=1e-12)
+    assert f["k_hi"] == pytest.approx(ref.slope + half, rel=1e-12, abs=1e-12)
+    assert f["r2"] == pytest.approx(ref.rvalue**2, rel=1e-12)
+    assert f["a"] == 0
+
+
+def test_power_fit_interval_covers_truth_95_percent_with_four_points():
+    # with 2 degrees of freedom the usual mistakes show: residual variance over m instead of
+    # m - 2 covers 90.7%, over m - 1 92.8%, the normal quantile instead of t's 81%
     rng = np.random.default_rng(1)
-    n = 2.0 ** np.arange(1, 8)  # (7,)
+    n = np.array([1.0, 2.0, 4.0, 8.0])  # (4,)
+    draws = 10_000
     hits = 0
-    for _ in range(400):
-        t = 3e-4 * n ** 1.5 * np.exp(rng.normal(0, 0.1, n.size))  # multiplicative noise
+    for _ in range(draws):
+        t = 3e-4 * n**1.5 * np.exp(rng.normal(0, 0.1, n.size))  # exact model for log t: the t interval is exact
         f = fit.power_fit(n, t)
-        assert f["k_lo"] < f["k"] < f["k_hi"]
         hits += f["k_lo"] <= 1.5 <= f["k_hi"]
-    assert 0.91 <= hits / 400 <= 0.985  # a 95% interval, not a wider or narrower one
+    sd = np.sqrt(0.95 * 0.05 / draws)  # binomial sd of the covered share
+    assert abs(hits / draws - 0.95) < 4 * sd  # 94.1% .. 95.9%
 
 
 def test_power_fit_exact_data():
@@ -78,11 +99,43 @@ def test_offset_fit_sees_through_constant_overhead():
     assert fit.power_fit(n, 5e-5 + 1e-6 * n**2)["k"] < 1.6
 
 
-@pytest.mark.parametrize("rule, used", [("all", 7), ("top:3", 3), ("upper:4", 3), ("ratio:10", 4), ("upper:2", 3)])
-def test_fit_rules_choose_the_range(rule, used):
+@pytest.mark.parametrize("rule, used, rule_used", [
+    ("all", 7, "all"), ("top:3", 3, "top:3"), ("top:5", 5, "top:5"), ("upper:4", 3, "upper:4"),
+    ("ratio:10", 4, "ratio:10"), ("upper:2", 3, "top:3"), ("upper:1", 3, "top:3"), ("top:1", 3, "top:3"),
+    ("offset", 7, "offset"),
+])
+def test_fit_rules_choose_the_range_and_name_the_rule_used(rule, used, rule_used):
     n = 2.0 ** np.arange(7)  # 1..64
-    f, n_used = fit.fit_points(n, 1 + n**2, rule)
-    assert len(n_used) == used and n_used.max() == 64
+    f, n_used, got = fit.fit_points(n, 1 + n**2, rule)
+    assert len(n_used) == used and n_used.max() == 64 and got == rule_used and np.isfinite(f["k"])
+
+
+@pytest.mark.parametrize("rule", ["upper:0", "upper:-5", "upper:inf", "upper:", "top:0", "top:-1", "top:1.5",
+                                  "top:x", "ratio:nan", "ratio:0", "all:3", "offset:2", "median", ""])
+def test_parse_rule_refuses_bad_rules(rule):
+    with pytest.raises(UserError, match="bad fit rule"):
+        fit.parse_rule(rule)
+    with pytest.raises(UserError, match="bad fit rule"):
+        fit.fit_points([1, 2, 4, 8], [1, 2, 4, 8], rule)  # the same check guards the fitting
+
+
+def test_parse_rule_reads_good_rules():
+    assert fit.parse_rule("upper:8") == ("upper", 8.0) and fit.parse_rule("ratio:2.5") == ("ratio", 2.5)
+    assert fit.parse_rule("top:3") == ("top", 3) and fit.parse_rule("offset") == ("offset", None)
+
+
+def test_offset_falls_back_to_all_and_says_so(tmp_path, monkeypatch):
+    n = np.array([1.0, 2.0, 4.0])
+    f, used, rule = fit.fit_points(n, 1 + n**2, "offset")  # three parameters, three points
+    assert rule == "all" and len(used) == 3
+    path = write_csv(tmp_path / "d.csv", synthetic_rows([1, 2, 4, 8, 16], [8]))
+    monkeypatch.setattr(fit, "offset_fit", lambda n, t: None)  # curve_fit found nothing
+    out, fits, notes = fit.fit_file(path, time_rule="offset")
+    time = fits[fits["quantity"] == "time"]
+    assert len(time) == 6 and (time["fit_rule"] == "all").all()  # every series kept, none vanished
+    assert (time["n_points"] == 5).all()
+    assert notes == ["6 fit(s) used another rule than asked (too few points, or the offset fit failed): "
+                     "see their fit_rule"]
 
 
 def test_fit_results_depth_sweep_matches_theory():
@@ -123,10 +176,10 @@ def test_points_not_ok_are_excluded(tmp_path):
     df = synthetic_rows([1, 2, 4, 8, 16], [8])
     df.loc[(df["method"] == "naive") & (df["depth"] == 16), ["status", "reason"]] = ["skipped", "budget"]
     df.loc[(df["method"] == "naive") & (df["depth"] == 16), "time_median_s"] = 1e-12  # would wreck the fit
-    out, fits, note = fit.fit_file(write_csv(tmp_path / "d.csv", df))
+    out, fits, notes = fit.fit_file(write_csv(tmp_path / "d.csv", df))
     naive = fits[(fits["method"] == "naive") & (fits["quantity"] == "time") & (fits["variable"] == "depth")]
     assert naive["n_max"].item() == 8 and naive["n_points"].item() == 4
-    assert note == "excluded 1 point(s) with status != ok (1 skipped)"
+    assert notes == ["excluded 1 point(s) with status != ok (1 skipped)"]
 
 
 def test_fit_command_writes_fits_csv(tmp_path, capsys):
@@ -161,9 +214,23 @@ def test_fit_refuses_other_schema_version_and_bad_rule(tmp_path, capsys):
     df["schema_version"] = 99
     old = write_csv(tmp_path / "old.csv", df)
     for args, message in ((["fit", str(old)], "schema version 99"),
-                          (["fit", "--time-rule", "top:x", str(good)], "bad fit rule"),
+                          (["fit", "--time-rule", "top:x", str(good)], "bad time rule 'top:x'"),
+                          (["fit", "--time-rule", "upper:0", str(good)], "bad time rule 'upper:0'"),
+                          (["fit", "--ops-rule", "top:0", str(good)], "bad ops rule 'top:0'"),
                           (["fit", str(tmp_path / "none.csv")], "no such file")):
         with pytest.raises(SystemExit) as e:
             main(args)
         err = capsys.readouterr().err
         assert e.value.code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "good.fits.csv").exists()
+
+
+def test_fit_output_that_cannot_be_written_is_one_line(tmp_path, capsys):
+    path = write_csv(tmp_path / "d.csv", synthetic_rows([1, 2, 4, 8], [8]))
+    (tmp_path / "d.fits.csv").mkdir()  # where the fits file goes
+    with pytest.raises(SystemExit) as e:
+        main(["fit", str(path)])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and len(err.strip().splitlines()) == 1
+    assert f"{tmp_path / 'd.fits.csv'}: cannot write" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "d.fits.csv"]  # no temporary file left

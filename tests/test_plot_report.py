@@ -1,6 +1,8 @@
 """plot and report: the files are made, readable, say what the fits say; bad inputs exit 2 in one line."""
 
 import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import matplotlib.image
 import pandas as pd
@@ -8,6 +10,7 @@ import pytest
 
 from bench import fit, plot, report
 from bench.cli import main
+from bench.errors import UserError
 from test_fit import synthetic_rows, write_csv
 
 
@@ -51,9 +54,11 @@ def test_svg_has_labels_and_fit_legend(study):
     svg = (study / "plots" / "depth-time.svg").read_text()
     fits = fit.read_fits(study / "results" / "depth.fits.csv")
     naive = fits[(fits["method"] == "naive") & (fits["variable"] == "depth") & (fits["quantity"] == "time")].iloc[0]
-    # matplotlib writes text as paths but keeps each string in a comment
-    assert "time per call (s)" in svg and "depth L (weight matrices)" in svg
-    assert f"k = {naive['k']:.2f} [{naive['k_lo']:.2f}, {naive['k_hi']:.2f}], theory 2" in svg
+    # svg.fonttype none: every string is a <text> element, not glyph paths (no DejaVuSans-* glyph ids)
+    texts = {"".join(e.itertext()).strip() for e in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")}
+    assert "time per call (s)" in texts and "DejaVuSans-" not in svg
+    assert any(t.startswith("depth L (weight matrices); ") for t in texts)
+    assert f"k = {naive['k']:.2f} [{naive['k_lo']:.2f}, {naive['k_hi']:.2f}], theory 2" in texts
 
 
 def test_report_content(study):
@@ -90,11 +95,16 @@ def test_report_one_file_default_name_and_out(tmp_path, capsys):
     assert "](../figs/batch-time.png)" in (tmp_path / "sub" / "r.md").read_text()
 
 
-def test_plot_without_naive_skips_speedup(tmp_path, capsys):
+def test_plot_without_naive_skips_speedup_and_writes_missing_fits(tmp_path, capsys):
     path = write_csv(tmp_path / "bp.csv", synthetic_rows([1, 2, 4, 8], [8], methods=("backprop", "forward")))
     written, notes = plot.plot_file(path, tmp_path / "p")
-    assert {p.name for p in written} == {f"bp-{k}.{e}" for k in ("time", "ops", "vs-forward", "rate") for e in ("png", "svg")}
+    kinds = [k for k in plot.KINDS if k != "speedup"]  # every other kind needs only backprop and forward
+    assert "speedup" in plot.KINDS and {p.name for p in written} == {f"bp-{k}.{e}" for k in kinds for e in ("png", "svg")}
     assert any("no speedup plot" in n for n in notes)
+    # the README says so: plot writes the fits file first when it is missing, and says it did
+    assert f"wrote {tmp_path / 'bp.fits.csv'} (it was missing or older than {path})" in notes
+    assert fit.read_fits(tmp_path / "bp.fits.csv").shape[0] > 0
+    assert fit.load_fits(path)[1] == ""  # now fresh: read, not refitted
 
 
 @pytest.mark.parametrize("command", ["plot", "report"])
@@ -112,6 +122,43 @@ def test_readers_refuse_other_files(tmp_path, capsys, command, content, message)
     assert not (tmp_path / "p").exists() and not (tmp_path / "x.md").exists()
 
 
+def unwritable(tmp_path):
+    """Output folders that cannot be made: under a file, and (on Linux) under /proc."""
+    (tmp_path / "file").write_text("")
+    return [tmp_path / "file" / "sub"] + [Path("/proc/gradbench-no-such")] * os.path.isdir("/proc/self")
+
+
+def test_plot_out_dir_that_cannot_be_made_fails_in_one_line_before_any_work(tmp_path, capsys):
+    path = write_csv(tmp_path / "d.csv", synthetic_rows([1, 2, 4, 8], [8]))
+    for out_dir in unwritable(tmp_path):
+        assert run(["plot", str(path), "--out-dir", str(out_dir)]) == 2
+        err = capsys.readouterr().err
+        assert f"{out_dir / 'd-time.png'}: cannot write (" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "d.fits.csv").exists()  # refused before fitting
+
+
+def test_plot_figure_that_cannot_be_written_fails_in_one_line(tmp_path, capsys):
+    path = write_csv(tmp_path / "d.csv", synthetic_rows([1, 2, 4, 8], [8]))
+    (tmp_path / "p" / "d-time.svg").mkdir(parents=True)  # the second file written
+    assert run(["plot", str(path), "--out-dir", str(tmp_path / "p")]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'p' / 'd-time.svg'}: cannot write (" in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == ["d-time.png", "d-time.svg"]  # no .tmp left
+
+
+def test_report_out_that_cannot_be_written_fails_in_one_line_before_any_work(tmp_path, capsys):
+    path = write_csv(tmp_path / "d.csv", synthetic_rows([1, 2, 4, 8], [8]))
+    for folder in unwritable(tmp_path):
+        out = folder / "r.md"
+        assert run(["report", str(path), "--out", str(out), "--plots-dir", str(tmp_path / "p")]) == 2
+        err = capsys.readouterr().err
+        assert f"{out}: cannot write (" in err and len(err.strip().splitlines()) == 1
+    (tmp_path / "r.md").mkdir()
+    with pytest.raises(UserError, match="it is a folder"):
+        report.write_report([path], tmp_path / "r.md", tmp_path / "p")
+    assert not (tmp_path / "d.fits.csv").exists() and not (tmp_path / "p").exists()  # no fitting, no drawing
+
+
 def test_report_refuses_two_files_of_one_name(tmp_path, capsys):
     a = tmp_path / "a"
     b = tmp_path / "b"
@@ -124,3 +171,12 @@ def test_report_refuses_two_files_of_one_name(tmp_path, capsys):
 def test_fmt_time():
     assert report.fmt_time(1.5) == "1.5 s" and report.fmt_time(0.0042) == "4.2 ms"
     assert report.fmt_time(3.1e-5) == "31 us"
+
+
+def test_help_names_every_plot_kind_and_the_fit_defaults(capsys):
+    assert run(["plot", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert all(kind in out for kind in plot.KINDS)
+    assert run(["fit", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())  # click wraps the help
+    assert f"[default: {fit.TIME_RULE}]" in out and f"[default: {fit.OPS_RULE}]" in out
