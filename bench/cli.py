@@ -10,6 +10,7 @@ import click
 
 import gradients  # the registries behind the choices (numpy only; no matplotlib, pyperf, scipy)
 from bench.errors import UserError
+from bench.sweep_budget import PROFILES  # sweep's pyperf profiles (a plain dict, no imports)
 from gradients.train import OPTIMIZERS
 
 
@@ -30,9 +31,11 @@ def cli():
 @click.option("--input-dim", default=None, help="d, the input size, same range syntax  [default: the width]")
 @click.option("--methods", default="naive,backprop,forward", show_default=True,
               help="comma-separated gradient methods, plus forward (the loss alone)")
-@click.option("--activation", default="relu", show_default=True, help="relu or identity")
+@click.option("--activation", type=click.Choice(gradients.ACTIVATIONS), default="relu", show_default=True,
+              help="sigma of every network")
 @click.option("--seed", default=0, show_default=True, type=int, help="seed of every network and batch")
-@click.option("--profile", default="default", show_default=True, help="pyperf effort: quick, default or rigorous")
+@click.option("--profile", type=click.Choice(list(PROFILES)), default="default", show_default=True,
+              help="pyperf effort (processes, values, warmups, min time)")
 @click.option("--max-seconds", default=60.0, show_default=True, type=float,
               help="budget of one point's timing: predicted over it is skipped, running over it is killed")
 @click.option("--blas-threads", default=1, show_default=True, type=int,

@@ -4,6 +4,8 @@ import math
 
 from bench.errors import UserError
 
+MAX_VALUES = 10_000  # a longer range is a typo: its sweep would never end
+
 
 def parse_range(text, name="range", minimum=1):
     """Parse one range into a sorted list of distinct ints >= minimum, or raise UserError naming the problem."""
@@ -17,7 +19,14 @@ def parse_range(text, name="range", minimum=1):
     for v in values:
         if v < minimum:
             raise UserError(f"{name} {spec}: {v} is below the minimum {minimum}")
-    return sorted(set(values))
+    values = sorted(set(values))
+    _check_count(len(values), spec, name)
+    return values
+
+
+def _check_count(count, spec, name):
+    if count > MAX_VALUES:
+        raise UserError(f"{name} {spec}: more than {MAX_VALUES:,} values")
 
 
 def _slice(spec, name):
@@ -34,6 +43,7 @@ def _slice(spec, name):
     step = _int(step, spec, name)
     if step < 1:
         raise UserError(f"{name} {spec}: step must be a positive integer, not {step}")
+    _check_count((stop - start) // step + 1, spec, name)  # before building the list
     return list(range(start, stop + 1, step))
 
 
@@ -51,7 +61,9 @@ def _geometric(start, stop, factor_text, spec, name):
     while (v := round(start * factor**k)) <= stop:
         if not values or v > values[-1]:
             values.append(v)
-        k += 1
+            _check_count(len(values), spec, name)
+        # jump to just before the first power that can round past v: a factor near 1 takes one step per value
+        k = max(k + 1, math.ceil(math.log((v + 0.5) / start, factor)) - 1)
     return values
 
 

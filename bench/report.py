@@ -13,20 +13,13 @@ from bench.fit import excluded, fits_path, load_fits, ok_rows
 from bench.output import check_writable, write_atomic
 from bench.plot import KINDS, panels, plot_file
 from bench.schema import read_results
+from bench.sweep_summary import seconds as fmt_time  # one formatter of durations: sweep summary and report
 
 ENVIRONMENT = ("python", "numpy", "blas", "blas_threads", "cpu", "profile")
 RULES = {
     "offset": "t = a + c n^k, all points, least squares on log t (the constant a absorbs per-call overhead)",
     "all": "OLS of log t on log n over all points",
 }
-
-
-def fmt_time(seconds):
-    """Seconds in a readable unit: 12.3 us, 4.56 ms, 1.23 s."""
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds * 1e9:.3g} ns"
 
 
 def fmt_ratio(x):

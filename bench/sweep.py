@@ -9,9 +9,14 @@ For each point (method, depth, width, input_dim, batch), in order of size:
   4. `bench.worker time`, a pyperf script, in a subprocess writing <out>.pyperf/<point>.json;
      its statistics make the `ok` row.
 A subprocess running over --max-seconds is killed (`timeout`); one that fails gives `error`.
+Ctrl-C or SIGTERM kills the running subprocess too, and leaves only complete rows.
 """
 
+import math
+import signal
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import product
@@ -57,11 +62,6 @@ class Point:
     def key(self):
         return key_of(self.__dict__)
 
-    def worker_args(self):
-        return ["--method", self.method, "--depth", str(self.depth), "--width", str(self.width),
-                "--input-dim", str(self.input_dim), "--batch", str(self.batch),
-                "--activation", self.activation, "--seed", str(self.seed)]
-
 
 def parse_methods(text):
     """--methods: comma-separated registered gradient methods and `forward`, in the given order."""
@@ -78,7 +78,7 @@ def parse_methods(text):
 
 
 def plan(depth, width, batch, methods, input_dim=None, activation="relu", seed=0):
-    """Every point of the sweep: shapes in increasing size, each shape for every method."""
+    """Every point of the sweep, smallest network first (fewest edges, then smallest batch), each for every method."""
     import gradients
 
     depths = parse_range(depth, "--depth")
@@ -86,16 +86,16 @@ def plan(depth, width, batch, methods, input_dim=None, activation="relu", seed=0
     batches = parse_range(batch, "--batch")
     input_dims = None if input_dim in (None, "") else parse_range(input_dim, "--input-dim")
     methods = parse_methods(methods)
-    activations = getattr(gradients, "ACTIVATIONS", ("relu", "identity"))
-    if activation not in activations:
-        raise UserError(f"--activation {activation}: choose from {', '.join(activations)}")
+    if activation not in gradients.ACTIVATIONS:
+        raise UserError(f"--activation {activation}: choose from {', '.join(gradients.ACTIVATIONS)}")
     if int(seed) < 0:
         raise UserError(f"--seed {seed}: must be 0 or more")
     points = []
     for d, w, b in product(depths, widths, batches):
         for i in input_dims or [w]:
             points += [Point(m, d, w, i, b, activation, int(seed)) for m in methods]
-    return sorted(points, key=lambda p: (p.depth, p.width, p.input_dim, p.batch))  # stable: methods keep order
+    # stable: each shape's methods keep their order
+    return sorted(points, key=lambda p: (gradients.edges(p.widths), p.batch, p.depth, p.width, p.input_dim))
 
 
 def base_row(point, profile_name, env_columns):
@@ -131,7 +131,7 @@ class SweepResult:
 
     @property
     def disagreements(self):
-        return [r for r in self.rows if str(r.get("agree")) == "False"]
+        return [r for r in self.rows if r.get("agree") is False]
 
 
 def sweep(*, depth="4", width="16", batch="1", methods="naive,backprop,forward", input_dim=None,
@@ -146,8 +146,8 @@ def sweep(*, depth="4", width="16", batch="1", methods="naive,backprop,forward",
     points = plan(depth, width, batch, methods, input_dim, activation, seed)
     if profile not in PROFILES:
         raise UserError(f"--profile {profile}: choose from {', '.join(PROFILES)}")
-    if not max_seconds > 0:
-        raise UserError(f"--max-seconds {max_seconds}: must be positive")
+    if not 0 < max_seconds < math.inf:  # also NaN
+        raise UserError(f"--max-seconds {max_seconds}: must be a positive, finite number of seconds")
     if int(blas_threads) < 1:
         raise UserError(f"--blas-threads {blas_threads}: must be 1 or more")
     out = Path(out)
@@ -155,8 +155,10 @@ def sweep(*, depth="4", width="16", batch="1", methods="naive,backprop,forward",
     budget = Budget(PROFILES[profile], float(max_seconds))
     env, env_columns = workers.worker_env(blas_threads), workers.environment(blas_threads)
     json_dir = out.with_name(out.name + ".pyperf")
+    if json_dir.exists() and not json_dir.is_dir():  # refused before open_results touches --out
+        raise UserError(f"{json_dir}: is not a folder (pyperf's JSON of --out {out} goes there)")
     rows = []
-    with open_results(out, [p.key() for p in points], resume=resume, force=force) as results:
+    with open_results(out, [p.key() for p in points], resume=resume, force=force) as results, _sigterm_exits():
         try:
             json_dir.mkdir(exist_ok=True)
         except OSError as e:
@@ -166,7 +168,7 @@ def sweep(*, depth="4", width="16", batch="1", methods="naive,backprop,forward",
             for index, point in enumerate(points):
                 if point.key() in results.done:  # --resume: an ok row already in the file
                     row = results.done[point.key()]
-                    _record_resumed(budget, point, row)
+                    budget.record(point, row["ops"], row["time_median_s"], "pyperf")  # checked by read_results
                 else:
                     row = base_row(point, profile, env_columns)
                     progress.show(index, point.label, _eta(points[index:], budget, progress))
@@ -180,12 +182,21 @@ def sweep(*, depth="4", width="16", batch="1", methods="naive,backprop,forward",
     return SweepResult(rows, out, resumed, time.perf_counter() - started)
 
 
-def _record_resumed(budget, point, row):
-    """A resumed ok row informs the budget like a fresh one (a hand-edited row is ignored)."""
+@contextmanager
+def _sigterm_exits():
+    """SIGTERM (`kill`, a batch system's stop) exits with status 143, killing the running worker as Ctrl-C does."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
-        budget.record(point, int(row["ops"]), float(row["time_median_s"]), "pyperf")
-    except (KeyError, ValueError):
-        pass
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def measure(point, ops, budget, env, json_dir, out_name):

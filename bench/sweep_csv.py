@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from bench.errors import UserError
-from bench.schema import NAMES, POINT_KEY, read_results
+from bench.schema import NAMES, POINT_KEY, parse_row, read_results
 
 HEADER = ",".join(NAMES) + "\n"
 
@@ -35,7 +35,7 @@ class ResultsFile:
 
     def __init__(self, path, done):
         self.path = Path(path)
-        self.done = done  # {point key: row dict of strings} of the ok rows already in the file
+        self.done = done  # {point key: row dict} of the ok rows already in the file
         try:
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
         except OSError as e:
@@ -82,16 +82,21 @@ def open_results(path, planned_keys, resume=False, force=False):
 
 
 def _resumable(path, planned_keys):
-    """The ok rows to keep, every kept line, and whether any line was dropped."""
-    read_results(path)  # the schema check: a UserError, and no change, for a foreign file
-    text = path.read_text(encoding="utf-8")
+    """The ok rows to keep (as Python values), every kept line, and whether any line was dropped."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise UserError(f"{path}: not a CSV file ({e})") from None
     header, _, body = text.partition("\n")
+    *complete, torn = body.split("\n")  # torn: text after the last newline, a half row (power loss)
+    # the schema and values check of the complete rows: a UserError, and no change, for a foreign file;
+    # a header alone is a sweep killed during its first point, resumed like any other
+    read_results(path, text=text[: len(text) - len(torn)], allow_empty=True)
     if header + "\n" != HEADER:
         raise UserError(f"--resume {path}: its columns differ from this gradbench's; start a new file")
-    *complete, torn = body.split("\n")  # torn: text after the last newline, a half row (power loss)
     lines = [line + "\n" for line in complete if line]
     dropped = bool(torn) or len(lines) < len(complete)
-    rows = [dict(zip(NAMES, next(csv.reader([line])))) for line in lines]
+    rows = [parse_row(dict(zip(NAMES, next(csv.reader([line]))))) for line in lines]
     done = {}
     for row in rows:
         if row["status"] == "ok":

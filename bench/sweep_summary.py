@@ -62,34 +62,37 @@ class Progress:
 
 
 def summary(result):
-    """One screen: counts, each method's time range, naive/backprop at the largest common point, disagreements."""
+    """One screen: counts, each method's time range, naive/backprop at the largest common point, disagreements.
+
+    Rows hold Python values, fresh or resumed (sweep_csv parses the resumed ones).
+    """
     rows = result.rows
-    statuses = [str(r["status"]) for r in rows]
+    statuses = [r["status"] for r in rows]
     counts = ", ".join(f"{statuses.count(s)} {s}" for s in ("ok", "skipped", "timeout", "error"))
     lines = [f"gradbench sweep: {len(rows)} points ({counts}; {result.resumed} from --resume) "
              f"in {seconds(result.seconds)} -> {result.out}"]
     lines.append(f"  {'method':<10} {'ok':>4}  median time of one call, smallest .. largest point")
-    ok = [r for r in rows if str(r["status"]) == "ok"]
-    for method in dict.fromkeys(str(r["method"]) for r in rows):
-        mine = sorted((r for r in ok if str(r["method"]) == method), key=lambda r: int(r["ops"]))
+    ok = [r for r in rows if r["status"] == "ok"]
+    for method in dict.fromkeys(r["method"] for r in rows):
+        mine = sorted((r for r in ok if r["method"] == method), key=lambda r: r["ops"])
         span = "-"
         if mine:
             first, last = mine[0], mine[-1]
-            span = f"{seconds(float(first['time_median_s']))} ({_shape(first)})"
+            span = f"{seconds(first['time_median_s'])} ({_shape(first)})"
             if last is not first:
-                span += f" .. {seconds(float(last['time_median_s']))} ({_shape(last)})"
+                span += f" .. {seconds(last['time_median_s'])} ({_shape(last)})"
         lines.append(f"  {method:<10} {len(mine):>4}  {span}")
     lines.append(_ratio(ok))
     bad = result.disagreements
     if bad:
         lines.append(f"DISAGREEMENT: {len(bad)} point(s) differ from backprop beyond tolerance:")
-        lines += [f"  {r['method']} {_shape(r)}: max_rel_err {float(r['max_rel_err']):.3g}" for r in bad]
+        lines += [f"  {r['method']} {_shape(r)}: max_rel_err {r['max_rel_err']:.3g}" for r in bad]
     else:
-        errs = [float(r["max_rel_err"]) for r in rows if str(r.get("max_rel_err") or "") not in ("", "None")]
+        errs = [r["max_rel_err"] for r in rows if r.get("max_rel_err") is not None]
         if errs:
             lines.append(f"agreement: every checked gradient agrees with backprop (largest max_rel_err {max(errs):.3g})")
     problems = [f"  {r['status']}: {r['method']} {_shape(r)}: {r['reason']}"
-                for r in rows if str(r["status"]) != "ok"]
+                for r in rows if r["status"] != "ok"]
     if len(problems) > MAX_PROBLEM_LINES:  # one screen: the CSV has them all
         more = len(problems) - MAX_PROBLEM_LINES + 1
         problems = problems[: MAX_PROBLEM_LINES - 1] + [f"  ... and {more} more points not ok: see the CSV"]
@@ -104,10 +107,10 @@ def _ratio(ok):
     """naive/backprop median time at the largest point both measured."""
     by = {}
     for r in ok:
-        by.setdefault(str(r["method"]), {})[_shape(r)] = r
+        by.setdefault(r["method"], {})[_shape(r)] = r
     common = set(by.get("naive", {})) & set(by.get("backprop", {}))
     if not common:
         return "naive/backprop: no point where both were timed"
-    shape = max(common, key=lambda s: int(by["backprop"][s]["ops"]))
-    ratio = float(by["naive"][shape]["time_median_s"]) / float(by["backprop"][shape]["time_median_s"])
+    shape = max(common, key=lambda s: by["backprop"][s]["ops"])
+    ratio = by["naive"][shape]["time_median_s"] / by["backprop"][shape]["time_median_s"]
     return f"naive/backprop at the largest common point ({shape}): {ratio:.3g}x"

@@ -9,12 +9,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.schema import POINT_KEY
+
 BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # glibc hands arrays of 128 KiB and more back to the kernel when they are freed, so without a pad
 # every call pays page faults for its fresh arrays (backprop at width 256, batch 1: 1.1 ms instead
 # of 0.35 ms); the pad keeps freed memory for the next call, for every method alike.
 MALLOC_ENV = {"MALLOC_TOP_PAD_": str(64 * 2**20)}
 WORKER_ENV = BLAS_ENV + tuple(MALLOC_ENV)  # what pyperf's workers must inherit
+
+
+def point_args(point):
+    """The worker options naming a point (`--method naive --depth 4 ...`), from a Point or parsed options."""
+    return [arg for key in POINT_KEY for arg in (f"--{key.replace('_', '-')}", str(getattr(point, key)))]
 
 
 class WorkerFailed(Exception):
@@ -63,7 +70,7 @@ def _first_line(stderr):
 
 def run_check(point, env, timeout):
     """One call of the method in a worker: {seconds, peak_mem_bytes, max_rel_err}."""
-    out = run_worker(["check", *point.worker_args()], env, timeout)
+    out = run_worker(["check", *point_args(point)], env, timeout)
     try:
         return json.loads(out.strip().splitlines()[-1])
     except (IndexError, ValueError):
@@ -79,7 +86,7 @@ def run_timing(point, profile, json_path, env, timeout):
     tmp = json_path.with_name(f"{json_path.name}.tmp{os.getpid()}")
     tmp.unlink(missing_ok=True)  # pyperf refuses to overwrite
     try:
-        run_worker(["time", *point.worker_args(), *profile.args(), "-q", "-o", str(tmp),
+        run_worker(["time", *point_args(point), *profile.args(), "-q", "-o", str(tmp),
                     "--inherit-environ", ",".join(WORKER_ENV)], env, timeout)
         os.replace(tmp, json_path)
     finally:

@@ -17,11 +17,12 @@ import time
 import tracemalloc
 
 import gradients
-from bench.sweep_workers import WORKER_ENV
+from bench.schema import POINT_KEY
+from bench.sweep_workers import WORKER_ENV, point_args
 
 
 def add_point_args(parser):
-    """The options naming a point; `time` passes them on to pyperf's worker processes."""
+    """The options naming a point (sweep_workers.point_args writes them); `time` passes them on to pyperf's workers."""
     parser.add_argument("--method", required=True)
     parser.add_argument("--depth", type=int, required=True)
     parser.add_argument("--width", type=int, required=True)
@@ -68,17 +69,13 @@ def time_point(argv):
     """The pyperf script: one benchmark, one call of the method per loop."""
     import pyperf
 
-    def pass_point_args(cmd, args):
-        cmd.extend(["--method", args.method, "--depth", str(args.depth), "--width", str(args.width),
-                    "--input-dim", str(args.input_dim), "--batch", str(args.batch),
-                    "--activation", args.activation, "--seed", str(args.seed)])
-
     sys.argv = [sys.argv[0]] + argv
-    runner = pyperf.Runner(program_args=("-m", "bench.worker", "time"), add_cmdline_args=pass_point_args)
+    runner = pyperf.Runner(program_args=("-m", "bench.worker", "time"),
+                           add_cmdline_args=lambda cmd, args: cmd.extend(point_args(args)))
     add_point_args(runner.argparser)
     args = runner.parse_args()
     _, _, _, call = build(args)
-    for key in ("method", "depth", "width", "input_dim", "batch", "activation", "seed"):
+    for key in POINT_KEY:
         runner.metadata[f"gradbench_{key}"] = str(getattr(args, key))
     # what the timing processes really saw: pyperf passes on only the variables it is told to
     for name in WORKER_ENV:

@@ -59,3 +59,15 @@ def test_bad_range_names_the_problem(text, fragment):
 
 def test_minimum_is_configurable():
     assert parse_range("0:2", "--seed", minimum=0) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("text", ["1:10001", "1:99999999999999999", "1:9999999999:x1.0000001",
+                                  ",".join(str(v) for v in range(1, 10_002))])
+def test_more_than_ten_thousand_values_is_refused_at_once(text):
+    with pytest.raises(UserError, match="more than 10,000 values"):
+        parse_range(text, "--width")
+
+
+def test_ten_thousand_values_and_a_factor_near_one_are_fine():
+    assert len(parse_range("1:10000", "--width")) == 10_000
+    assert parse_range("1:5000:x1.0000001", "--width") == list(range(1, 5001))  # one value per integer

@@ -19,7 +19,7 @@ from bench.schema import NAMES, POINT_KEY, read_results
 from bench.sweep import Point, measure, plan
 from bench.sweep_budget import PROFILES, Budget, predict_run_seconds
 from bench.sweep_csv import HEADER, format_row, open_results
-from bench.sweep_workers import WorkerFailed, run_worker, worker_env
+from bench.sweep_workers import WorkerFailed, point_args, run_worker, worker_env
 
 QUICK = ["--profile", "quick"]
 
@@ -64,6 +64,24 @@ def test_plan_is_the_product_in_size_order_with_methods_in_given_order():
         (1, 1, "backprop"), (1, 1, "naive"), (1, 2, "backprop"), (1, 2, "naive")]
     assert all(p.input_dim == p.width == 3 for p in points)
     assert points[-1].widths == [3, 3, 3]
+
+
+def test_plan_runs_the_smallest_network_first_by_edges_then_batch():
+    points = plan("1,2", "2,8", "1,3", "naive")
+    # edges: depth 1 width 2: 6; depth 2 width 2: 10; depth 1 width 8: 72; depth 2 width 8: 136
+    assert [(p.depth, p.width, p.batch) for p in points] == [
+        (1, 2, 1), (1, 2, 3), (2, 2, 1), (2, 2, 3), (1, 8, 1), (1, 8, 3), (2, 8, 1), (2, 8, 3)]
+
+
+def test_point_args_round_trip_through_the_workers_parser():
+    import argparse
+
+    from bench.worker import add_point_args
+
+    parser = argparse.ArgumentParser()
+    add_point_args(parser)
+    point = Point("naive", 3, 5, 7, 2, "identity", 11)
+    assert Point(**vars(parser.parse_args(point_args(point)))) == point
 
 
 def test_plan_input_dim_range_and_duplicate_methods():
@@ -151,8 +169,10 @@ def test_real_worker_error_and_timeout_are_reported():
 
 
 def row(method, depth, status="ok", **more):
+    times = {"time_min_s": 1e-6, "time_median_s": 1e-6, "time_max_s": 1e-6} if status == "ok" else {}
     return {"schema_version": 1, "method": method, "depth": depth, "width": 2, "input_dim": 2, "batch": 1,
-            "activation": "relu", "seed": 0, "status": status, "ops": 10, "time_median_s": 1e-6, **more}
+            "activation": "relu", "seed": 0, "status": status, "params": 7, "edges": 6, "nodes": 6, "ops": 10,
+            **times, **more}
 
 
 def key(method, depth):
@@ -200,6 +220,33 @@ def test_resume_of_a_clean_file_does_not_rewrite_it(tmp_path):
     inode = out.stat().st_ino
     open_results(out, [key("naive", 1)], resume=True).close()
     assert out.stat().st_ino == inode
+
+
+def test_resume_of_a_header_only_file_starts_it(tmp_path):
+    out = tmp_path / "r.csv"
+    out.write_text(HEADER)  # a sweep killed during its first point
+    with open_results(out, [key("naive", 1)], resume=True) as results:
+        assert results.done == {}
+        results.write(row("naive", 1))
+    assert out.read_text() == HEADER + format_row(row("naive", 1))
+
+
+def test_resumed_rows_hold_python_values(tmp_path):
+    out = tmp_path / "r.csv"
+    out.write_text(HEADER + format_row(row("naive", 1, max_rel_err=0.5, agree=False)))
+    with open_results(out, [key("naive", 1)], resume=True) as results:
+        [done] = results.done.values()
+    assert (done["depth"], done["ops"], done["time_median_s"]) == (1, 10, 1e-6)
+    assert done["agree"] is False and done["max_rel_err"] == 0.5 and done["time_mean_s"] is None
+
+
+def test_resume_refuses_bad_values_untouched(tmp_path):
+    out = tmp_path / "r.csv"
+    out.write_text(HEADER + format_row(row("naive", 1)) + format_row(row("naive", 2, time_median_s=0)))
+    before = out.read_bytes()
+    with pytest.raises(UserError, match="line 3, column time_median_s"):
+        open_results(out, [key("naive", 3)], resume=True)
+    assert out.read_bytes() == before
 
 
 def test_resume_refuses_another_schema_or_column_order(tmp_path):
@@ -290,8 +337,12 @@ def test_worker_over_budget_is_killed_and_recorded(tmp_path, capsys):
     (["--width", "-3"], "--width -3: -3 is below the minimum 1"),
     (["--batch", "0"], "--batch 0: 0 is below the minimum 1"),
     (["--methods", "foo"], "--methods foo: unknown method 'foo'"),
-    (["--profile", "slow"], "--profile slow: choose from quick, default, rigorous"),
-    (["--max-seconds", "0"], "--max-seconds 0.0: must be positive"),
+    (["--width", "1:9999999999:x1.0000001"], "--width 1:9999999999:x1.0000001: more than 10,000 values"),
+    (["--profile", "slow"], "'slow' is not one of 'quick', 'default', 'rigorous'"),
+    (["--activation", "tanh"], "'tanh' is not one of 'relu', 'identity'"),
+    (["--max-seconds", "0"], "--max-seconds 0.0: must be a positive, finite number of seconds"),
+    (["--max-seconds", "inf"], "--max-seconds inf: must be a positive, finite number of seconds"),
+    (["--max-seconds", "nan"], "--max-seconds nan: must be a positive, finite number of seconds"),
     (["--blas-threads", "0"], "--blas-threads 0: must be 1 or more"),
     (["--seed", "x"], "'x' is not a valid integer"),
 ])
@@ -313,14 +364,68 @@ def test_unwritable_out_exits_2(tmp_path, capsys):
     assert blocker.read_text() == "not a folder"
 
 
-@pytest.mark.parametrize("content", ["schema_version,method\n2,naive\n", "a,b\n1,2\n", HEADER])
-def test_existing_or_foreign_out_exits_2_untouched(tmp_path, capsys, content):
+@pytest.mark.parametrize("content, extra, fragment", [
+    ("schema_version,method\n2,naive\n", ["--resume"], "schema version 2"),
+    ("a,b\n1,2\n", ["--resume"], "no schema_version column"),
+    (HEADER + format_row(row("naive", "x")), ["--resume"], "line 2, column depth: 'x': not a number"),
+    (HEADER, [], "add --resume to continue it or --force"),  # our own file, but no --resume
+])
+def test_existing_or_foreign_out_exits_2_untouched(tmp_path, capsys, content, extra, fragment):
     out = tmp_path / "r.csv"
     out.write_text(content)
-    extra = ["--resume"] if content != HEADER else []  # HEADER: our own file, but no --resume
     code, _, stderr = gradbench(capsys, "--depth", "1", "--width", "2", "--out", str(out), *extra)
-    assert code == 2 and stderr.count("\n") == 1 and "Traceback" not in stderr
+    assert code == 2 and stderr.count("\n") == 1 and "Traceback" not in stderr and fragment in stderr
     assert out.read_text() == content
+
+
+def test_force_is_refused_before_the_old_file_is_replaced_when_the_json_folder_is_a_file(tmp_path, capsys):
+    out = tmp_path / "r.csv"
+    content = HEADER + format_row(row("naive", 1))
+    out.write_text(content)
+    (tmp_path / "r.csv.pyperf").write_text("in the way")
+    code, _, stderr = gradbench(capsys, "--depth", "1", "--width", "2", "--out", str(out), "--force")
+    assert code == 2 and "r.csv.pyperf: is not a folder" in stderr and stderr.count("\n") == 1
+    assert out.read_text() == content
+
+
+def test_header_only_file_resumes_and_a_resumed_disagreement_exits_1(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(workers, "run_timing", fake_timing)
+    monkeypatch.setattr(workers, "run_check", lambda *a: {"seconds": 1e-5, "peak_mem_bytes": 1, "max_rel_err": 0.0})
+    out = tmp_path / "r.csv"
+    out.write_text(HEADER)
+    args = ["--depth", "1", "--width", "2", "--methods", "naive,backprop", "--out", str(out), "--resume"]
+    code, stdout, _ = gradbench(capsys, *args)
+    assert code == 0 and [r["status"] for r in data_lines(out)] == ["ok", "ok"]
+    # a disagreement already in the file (a resumed row, read back from text) still fails the sweep
+    text = out.read_text()
+    out.write_text(text.replace(",0.0,True,", ",0.5,False,", 1))
+    code, stdout, _ = gradbench(capsys, *args)
+    assert code == 1 and "2 from --resume" in stdout
+    assert "DISAGREEMENT: 1 point(s)" in stdout and "naive depth=1 width=2 input_dim=2 batch=1: max_rel_err 0.5" in stdout
+
+
+def test_sweep_exits_on_sigterm_only_while_running_and_restores_the_handler(tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.setattr(workers, "run_timing", fake_timing)
+    monkeypatch.setattr(workers, "run_check", lambda *a: seen.append(signal.getsignal(signal.SIGTERM))
+                        or {"seconds": 1e-5, "peak_mem_bytes": 1, "max_rel_err": 0.0})
+    before = signal.getsignal(signal.SIGTERM)
+    sweep_mod.sweep(depth="1", width="2", methods="backprop", out=tmp_path / "r.csv", progress=_Silent())
+    assert signal.getsignal(signal.SIGTERM) is before
+    [handler] = seen
+    with pytest.raises(SystemExit) as e:
+        handler(signal.SIGTERM, None)
+    assert e.value.code == 143
+
+
+class _Silent:
+    mean_point_s = None
+
+    def show(self, *args):
+        pass
+
+    def finish(self):
+        pass
 
 
 # --- interrupted sweeps ---------------------------------------------------------------
@@ -350,3 +455,40 @@ def test_interrupted_sweep_leaves_complete_rows_and_resumes_without_duplicates(t
     assert len(rows) == 6 and len(set(keys(rows))) == 6
     assert all(r["status"] == "ok" for r in rows)
     assert keys(rows[: len(partial)]) == keys(partial)  # the rows written before the signal are kept
+
+
+def processes_mentioning(text):
+    """Pids of the live processes whose command line contains text (Linux /proc)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and text in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                pids.append(int(proc.name))
+        except OSError:  # gone meanwhile
+            pass
+    return pids
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")
+def test_sigterm_kills_the_running_pyperf_run_and_leaves_a_resumable_file(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "r.csv"
+    args = ["--depth", "1", "--width", "2", "--methods", "backprop", "--out", str(out)]
+    # the default profile: a pyperf run of several seconds, which the kill must cut short
+    proc = subprocess.Popen([sys.executable, "-m", "bench.cli", "sweep", *args, "--profile", "default"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    timing = f"{out}.pyperf"  # only the pyperf run's command line names it (-o)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None and not processes_mentioning(timing):
+        time.sleep(0.02)
+    assert processes_mentioning(timing), proc.communicate()
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143, stderr
+    deadline = time.monotonic() + 2  # the kernel's clean-up of the killed group
+    while processes_mentioning(timing) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not processes_mentioning(timing)
+    assert out.read_text() == HEADER  # killed during its first point: a header, no row
+    monkeypatch.setattr(workers, "run_timing", fake_timing)
+    code, _, _ = gradbench(capsys, *args, "--resume", *QUICK)
+    assert code == 0 and [r["status"] for r in data_lines(out)] == ["ok"]

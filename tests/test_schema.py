@@ -1,0 +1,78 @@
+"""The results reader: numbers checked cell by cell, one line naming the file line and column."""
+
+import pytest
+
+from bench.cli import main
+from bench.errors import UserError
+from bench.schema import NAMES, read_results
+from bench.sweep_csv import HEADER, format_row
+
+
+def row(status="ok", **more):
+    """A complete row of a tiny point; an ok row has its times."""
+    r = {"schema_version": 1, "method": "naive", "depth": 1, "width": 2, "input_dim": 2, "batch": 1,
+         "activation": "relu", "seed": 0, "params": 7, "edges": 6, "nodes": 6, "ops": 10, "status": status}
+    if status == "ok":
+        r.update(time_median_s=2e-6, time_mean_s=2e-6, time_stdev_s=0.0, time_min_s=1e-6, time_max_s=3e-6,
+                 n_values=3, max_rel_err=0.0, agree=True, peak_mem_bytes=100)
+    return {**r, **more}
+
+
+def write(tmp_path, *rows, extra=""):
+    path = tmp_path / "r.csv"
+    path.write_text(HEADER + "".join(format_row(r) for r in rows) + extra)
+    return path
+
+
+def test_numbers_come_back_as_numbers_and_not_ok_rows_may_lack_times(tmp_path):
+    df = read_results(write(tmp_path, row(), row("skipped", depth=2, reason="predicted 90 s"), row("timeout", depth=3)))
+    assert list(df.columns) == NAMES and len(df) == 3
+    assert df["depth"].tolist() == [1, 2, 3] and str(df["ops"].dtype) == "int64"
+    assert df.loc[0, "time_median_s"] == 2e-6 and df.loc[1:, "time_median_s"].isna().all()
+
+
+def test_header_only_file_has_no_rows(tmp_path):
+    path = write(tmp_path)
+    with pytest.raises(UserError, match=r"r.csv: no rows \(only a header\)"):
+        read_results(path)
+    assert read_results(path, allow_empty=True).empty
+
+
+@pytest.mark.parametrize("cells, fragment", [
+    ({"depth": "abc"}, "line 3, column depth: 'abc': not a number"),
+    ({"time_median_s": "fast"}, "line 3, column time_median_s: 'fast': not a number"),
+    ({"max_rel_err": "tiny"}, "line 3, column max_rel_err: 'tiny': not a number"),
+    ({"ops": 1.5}, "line 3, column ops: '1.5': expected a whole number >= 1"),
+    ({"ops": None}, "line 3, column ops: empty: expected a whole number >= 1"),
+    ({"width": 0}, "line 3, column width: '0': expected a whole number >= 1"),
+    ({"seed": -1}, "line 3, column seed: '-1': expected a whole number >= 0"),
+    ({"time_median_s": 0}, "line 3, column time_median_s: '0.0': an ok row needs a positive, finite time"),
+    ({"time_median_s": None}, "line 3, column time_median_s: empty: an ok row needs a positive, finite time"),
+    ({"time_max_s": float("inf")}, "line 3, column time_max_s: 'inf': an ok row needs a positive, finite time"),
+    ({"time_min_s": 5e-6}, "line 3, column time_median_s: '2e-06': an ok row needs time_min_s <= time_median_s"),
+])
+def test_bad_cell_is_refused_naming_its_line_and_column(tmp_path, cells, fragment):
+    path = write(tmp_path, row(), row(**{"depth": 2, **cells}))
+    with pytest.raises(UserError) as e:
+        read_results(path)
+    assert fragment in str(e.value) and "\n" not in str(e.value)
+
+
+def test_line_numbers_count_blank_lines(tmp_path):
+    path = write(tmp_path, row(), extra="\n\n" + format_row(row(depth=2, ops="many")))
+    with pytest.raises(UserError, match="line 5, column ops: 'many'"):
+        read_results(path)
+    path = write(tmp_path, row(), extra="\n" + format_row(row(depth=2)))
+    assert read_results(path)["depth"].tolist() == [1, 2]  # the blank line is not a row
+
+
+@pytest.mark.parametrize("command, options", [
+    ("fit", []), ("plot", ["--out-dir", "p"]), ("report", ["--plots-dir", "p", "--out", "r.md"])])
+def test_every_reader_refuses_a_bad_cell_in_one_line(tmp_path, capsys, command, options):
+    path = write(tmp_path, row(), row(depth=2, time_median_s=0))
+    with pytest.raises(SystemExit) as e:
+        main([command, str(path), *(str(tmp_path / o) if o in ("p", "r.md") else o for o in options)])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert "line 3, column time_median_s: '0.0'" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv"]  # nothing written
