@@ -1,7 +1,8 @@
 """The `gradbench` command: a thin click group; each command calls one library function.
 
-Library modules are imported inside each command so that `gradbench --help` stays fast
-and a command never pays for another's imports (matplotlib, pyperf).
+Choices come from the registries (gradients.METHODS, ACTIVATIONS, the optimizers, the
+profiles), which need only numpy; the heavy library modules (matplotlib, pyperf, scipy) are
+imported inside each command, so no command pays for another's imports.
 """
 
 import sys

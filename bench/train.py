@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from bench.errors import UserError
+from bench.output import check_writable
 
 MEASURED = ["epoch", "train_loss", "test_loss", "seconds", "gradient_seconds"]
 SETTINGS = ["method", "optimizer", "lr", "batch_size", "epochs", "depth", "width", "input_dim", "activation",
@@ -32,25 +33,6 @@ def run(*, out=None, plot=None, progress=True, **settings):
         return _run(s, out, plot, progress)
     except ValueError as e:  # the library's messages are already one line naming the problem
         raise UserError(str(e)) from None
-
-
-def writable(path):
-    """Refuse, before any work, an output path that could not be written: one line naming the problem."""
-    path = Path(path)
-    if path.is_dir():
-        raise UserError(f"{path}: is a folder, not a file")
-    for parent in path.parents:  # the nearest existing ancestor must be a folder
-        if parent.exists():
-            if not parent.is_dir():
-                raise UserError(f"{path}: cannot write ({parent} is not a folder)")
-            break
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        scratch = path.with_name(f".{path.name}.check")
-        scratch.touch()
-        scratch.unlink()
-    except OSError as e:
-        raise UserError(f"{path}: cannot write ({e.strerror})") from None
 
 
 def task_of(s):
@@ -86,7 +68,7 @@ def _run(s, out, plot, progress):
                  y_test=task.y_test)
     for path in (out, plot):
         if path is not None:
-            writable(path)
+            check_writable(path)
     if plot is not None:
         from bench.train_plot import check_format
 

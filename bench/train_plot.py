@@ -1,6 +1,5 @@
 """Learning curves of a `gradbench train` run: train and test loss per epoch, log scale."""
 
-import os
 from pathlib import Path
 
 import matplotlib
@@ -9,6 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from bench.errors import UserError  # noqa: E402
+from bench.output import write_atomic  # noqa: E402
 
 
 def _format(path):
@@ -40,14 +40,7 @@ def plot_curves(rows, path):
     ax.set_title(f"{first['method']} / {first['optimizer']} (lr {first['lr']:g}, batch {first['batch_size']}), "
                  f"depth {first['depth']}, width {first['width']}, seed {first['seed']}", fontsize=9)
     ax.legend()
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(tmp, format=_format(path), bbox_inches="tight")
-        os.replace(tmp, path)  # never leave a half-written figure
-    except (OSError, ValueError) as e:
-        tmp.unlink(missing_ok=True)
-        raise UserError(f"{path}: cannot write the plot ({e})") from None
+        return write_atomic(path, lambda tmp: fig.savefig(tmp, format=_format(path), bbox_inches="tight"))
     finally:
         plt.close(fig)
-    return path

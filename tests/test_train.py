@@ -311,15 +311,15 @@ def test_outputs_are_checked_before_training(tmp_path, monkeypatch, capsys):
     (tmp_path / "file").write_text("")
     out = tmp_path / "keep.csv"
     out.write_text("old rows\n")
-    for args, message in [(["--plot", str(tmp_path / "file" / "t.png")], "file is not a folder"),
+    for args, message in [(["--plot", str(tmp_path / "file" / "t.png")], "a parent of it is a file"),
                           (["--plot", "/proc/gradbench/t.png"], "/proc/gradbench/t.png: cannot write"),
                           (["--plot", str(tmp_path / "t.xyz")], "cannot draw a .xyz file; use one of"),
-                          (["--out", str(tmp_path / "file" / "r.csv")], "file is not a folder"),
+                          (["--out", str(tmp_path / "file" / "r.csv")], "a parent of it is a file"),
                           (["--out", str(tmp_path)], "is a directory")]:  # click's own check
         code, stdout, err = gradbench(capsys, "train", "--no-progress", "--out", str(out), *args)
         assert code == 2 and stdout == "" and err.count("\n") == 1 and message in err, err
     for where in ("out", "plot"):
-        with pytest.raises(UserError, match="is a folder, not a file"):
+        with pytest.raises(UserError, match="cannot write \\(it is a folder\\)"):
             training.run(**{**SMALL, where: tmp_path})
     assert calls == []  # no training started
     assert out.read_text() == "old rows\n"  # and no output was replaced
