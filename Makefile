@@ -24,9 +24,9 @@ test: $(STAMP)
 # where the algorithm, not Python's per-call overhead, sets the time. At batch 1 backprop's
 # and forward's width curves are still overhead, so a third sweep takes those two to
 # width 1024 at batch 64, where naive could not follow. About 80 s here.
-PROFILE ?= quick
-DEPTHS  ?= 1,2,4,8,16,24,32,48,64,96,128,160,192,256
-WIDTHS  ?= 8,16,24,32,48,64,96,128,160,192,256
+PROFILE ?= study
+DEPTHS  ?= 1,2,4,8,16,32,48,64,96,128,192,256
+WIDTHS  ?= 8,16,24,32,48,64,96,128,192,256
 WIDE    ?= 64,96,128,192,256,384,512,768,1024
 STUDY   := results/depth.csv results/width.csv results/wide.csv
 
