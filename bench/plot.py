@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from bench.fit import excluded, load_fits, ok_rows, sweeps  # noqa: E402
+from bench.fit import TIME, excluded, load_fits, ok_rows, sweeps  # noqa: E402
 from bench.output import check_writable, write_atomic  # noqa: E402
 from bench.schema import read_results  # noqa: E402
 
@@ -76,15 +76,15 @@ def _methods(rows):
 
 
 def draw_time(ax, rows, var, fixed, fits):
-    """Median time with min..max bars and the fitted law, one line per method: (legend entries, title)."""
+    """The fastest time (fit's TIME) with a bar up to the slowest, and the fitted law: (legend entries, title)."""
     entries = []
     for m in _methods(rows):
         s = _series(rows, m, var)
-        t = s["time_median_s"].to_numpy()  # (points,)
+        t = s[TIME].to_numpy()  # (points,)
         err = np.vstack([t - s["time_min_s"], s["time_max_s"] - t])  # (2, points)
         color = COLORS.get(m)
         bars = ax.errorbar(s[var], t, yerr=err, fmt=MARKERS.get(m, "o"), ms=5, color=color, capsize=2, ls="none")
-        entries.append((bars, f"{m}: median, min..max"))
+        entries.append((bars, f"{m}: fastest value, bar to slowest"))
         fit = _fit_row(fits, m, var, fixed, "time")
         if fit is not None:
             entries.append(_fit_line(ax, fit, color, s[var]))
@@ -120,14 +120,14 @@ def _ratio(rows, var, num, den, col):
 
 def draw_speedup(ax, rows, var, fixed, fits):
     """naive time / backprop time, and the same ratio of op counts: (legend entries, title)."""
-    x, r = _ratio(rows, var, "naive", "backprop", "time_median_s")
+    x, r = _ratio(rows, var, "naive", "backprop", TIME)
     (time,) = ax.plot(x, r, "o-", color="black")
     x, r = _ratio(rows, var, "naive", "backprop", "ops")
     (ops,) = ax.plot(x, r, "--", color="tab:purple")
     ax.axhline(1, color="gray", lw=0.8)
     ax.set_ylabel("naive / backprop (times faster)")
     ax.set_title(f"Speedup of backprop over naive vs {var}")
-    return [(time, "measured: ratio of median times"), (ops, "ratio of operation counts")], None
+    return [(time, "measured: ratio of fastest times"), (ops, "ratio of operation counts")], None
 
 
 def draw_vs_forward(ax, rows, var, fixed, fits):
@@ -135,9 +135,9 @@ def draw_vs_forward(ax, rows, var, fixed, fits):
     entries = []
     for m in _methods(rows):
         if m != "forward":
-            x, r = _ratio(rows, var, m, "forward", "time_median_s")
+            x, r = _ratio(rows, var, m, "forward", TIME)
             (line,) = ax.plot(x, r, MARKERS.get(m, "o") + "-", color=COLORS.get(m))
-            entries.append((line, f"{m} gradient / forward pass (medians)"))
+            entries.append((line, f"{m} gradient / forward pass (fastest times)"))
     ax.axhline(1, color="gray", lw=0.8)
     ax.set_ylabel("gradient time / forward time")
     ax.set_title(f"Gradient cost in forward passes vs {var}")
@@ -149,8 +149,8 @@ def draw_rate(ax, rows, var, fixed, fits):
     entries = []
     for m in _methods(rows):
         s = _series(rows, m, var)
-        (line,) = ax.plot(s[var], s["ops"] / s["time_median_s"], MARKERS.get(m, "o") + "-", color=COLORS.get(m))
-        entries.append((line, f"{m}: op_count / median time"))
+        (line,) = ax.plot(s[var], s["ops"] / s[TIME], MARKERS.get(m, "o") + "-", color=COLORS.get(m))
+        entries.append((line, f"{m}: op_count / fastest time"))
     ax.set_ylabel("multiplications per second")
     ax.set_title(f"Arithmetic rate vs {var}")
     note = "gradient methods' counts leave out their forward pass (see op_count)"

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from bench.errors import UserError
-from bench.fit import excluded, fits_path, load_fits, ok_rows
+from bench.fit import TIME, excluded, fits_path, load_fits, ok_rows
 from bench.output import check_writable, write_atomic
 from bench.plot import KINDS, panels, plot_file
 from bench.schema import read_results
@@ -102,7 +102,7 @@ def fits_section(all_fits):
     """Every exponent with its 95% CI next to the theory: a time table, then an op-count table."""
     rules = sorted({rule for fits in all_fits.values() for rule in fits["fit_rule"]})
     lines = ["## Growth exponents against theory", "",
-             "Fitted y = c n^k per method and swept variable (time: the median seconds of one call; "
+             "Fitted y = c n^k per method and swept variable (time: the fastest of pyperf's values, seconds of one call; "
              "ops: exact multiplications); E is the number of edges (weights plus alpha), swept through "
              "the depth or the width. 95% confidence intervals from the t distribution. Theory: naive "
              "costs E (E + V), so 2 in E and in depth and 4 in width (E grows as width^2 when the input "
@@ -135,9 +135,9 @@ def summary_section(frames, all_fits):
             ks = [f"{r.method} {r.k:.2f} [{r.k_lo:.2f}, {r.k_hi:.2f}] (theory {r.theory_k:g})"
                   for r in _sorted(f).itertuples()]
             line = f"- {name}, time vs {var} ({fixed}): exponents " + ", ".join(ks) + "."
-            t = rows.pivot_table(index=var, columns="method", values=["time_median_s", "ops"], aggfunc="first")
-            if {"naive", "backprop"} <= set(t["time_median_s"].columns):
-                both = t["time_median_s"][["naive", "backprop"]].dropna()
+            t = rows.pivot_table(index=var, columns="method", values=[TIME, "ops"], aggfunc="first")
+            if {"naive", "backprop"} <= set(t[TIME].columns):
+                both = t[TIME][["naive", "backprop"]].dropna()
                 if len(both):
                     n = both.index.max()
                     naive, backprop = both.loc[n, "naive"], both.loc[n, "backprop"]
@@ -159,9 +159,9 @@ def speedup_section(frames):
     lines = ["## Speedup of backprop over naive", ""]
     for name, df in frames.items():
         for var, fixed, rows in panels(ok_rows(df)):
-            piv = rows.pivot_table(index=var, columns="method", values=["time_median_s", "ops", "edges"],
+            piv = rows.pivot_table(index=var, columns="method", values=[TIME, "ops", "edges"],
                                    aggfunc="first")
-            t, ops = piv["time_median_s"], piv["ops"]
+            t, ops = piv[TIME], piv["ops"]
             methods = [m for m in ("naive", "backprop", "forward") if m in t.columns]
             pair = {"naive", "backprop"} <= set(methods)
             per_forward = [m for m in ("naive", "backprop") if m in methods and "forward" in methods]

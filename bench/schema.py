@@ -37,7 +37,7 @@ COLUMNS = [
     ("status", "ok, skipped (over budget), timeout, or error"),
     ("reason", "why a point was skipped, timed out or failed; empty when ok"),
     ("seed", "seed of the network and data"),
-    ("profile", "pyperf profile: quick, default, rigorous"),
+    ("profile", "pyperf profile: quick, study, default, rigorous"),
     ("pyperf_json", "the point's pyperf JSON, relative to the CSV's folder"),
     ("python", "Python version"),
     ("numpy", "NumPy version"),

@@ -175,7 +175,7 @@ def test_two_sweeps_in_one_file_are_fitted_separately():
 def test_points_not_ok_are_excluded(tmp_path):
     df = synthetic_rows([1, 2, 4, 8, 16], [8])
     df.loc[(df["method"] == "naive") & (df["depth"] == 16), ["status", "reason"]] = ["skipped", "budget"]
-    df.loc[(df["method"] == "naive") & (df["depth"] == 16), "time_median_s"] = 1e-12  # would wreck the fit
+    df.loc[(df["method"] == "naive") & (df["depth"] == 16), fit.TIME] = 1e-12  # would wreck the fit
     out, fits, notes = fit.fit_file(write_csv(tmp_path / "d.csv", df))
     naive = fits[(fits["method"] == "naive") & (fits["quantity"] == "time") & (fits["variable"] == "depth")]
     assert naive["n_max"].item() == 8 and naive["n_points"].item() == 4
