@@ -338,7 +338,7 @@ def test_worker_over_budget_is_killed_and_recorded(tmp_path, capsys):
     (["--batch", "0"], "--batch 0: 0 is below the minimum 1"),
     (["--methods", "foo"], "--methods foo: unknown method 'foo'"),
     (["--width", "1:9999999999:x1.0000001"], "--width 1:9999999999:x1.0000001: more than 10,000 values"),
-    (["--profile", "slow"], "'slow' is not one of 'quick', 'default', 'rigorous'"),
+    (["--profile", "slow"], "'slow' is not one of 'quick', 'study', 'default', 'rigorous'"),
     (["--activation", "tanh"], "'tanh' is not one of 'relu', 'identity'"),
     (["--max-seconds", "0"], "--max-seconds 0.0: must be a positive, finite number of seconds"),
     (["--max-seconds", "inf"], "--max-seconds inf: must be a positive, finite number of seconds"),
