@@ -23,7 +23,7 @@ test: $(STAMP)
 # fit, plot, report. The large sizes are there on purpose: the time fits use n >= max/8,
 # where the algorithm, not Python's per-call overhead, sets the time. At batch 1 backprop's
 # and forward's width curves are still overhead, so a third sweep takes those two to
-# width 1024 at batch 64, where naive could not follow. About 80 s here.
+# width 1024 at batch 64, where naive could not follow. About 2 minutes here.
 PROFILE ?= study
 DEPTHS  ?= 1,2,4,8,16,32,48,64,96,128,192,256
 WIDTHS  ?= 8,16,24,32,48,64,96,128,192,256

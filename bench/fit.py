@@ -29,14 +29,10 @@ from scipy import optimize, stats
 
 from bench.errors import UserError
 from bench.output import write_atomic
-from bench.schema import read_results
+from bench.schema import TIME, read_results
 
 VARIABLES = ("depth", "width", "batch")
-# The time of a point that fits, plots and tables use: the fastest of pyperf's values (each
-# value is itself a mean over a loop of calls). On a shared machine noise only ever adds time,
-# and a whole worker process can run slow; the fastest value is the least disturbed estimate
-# of what the call costs, where a median over three processes can still land on a slow one.
-TIME = "time_min_s"
+
 TIME_RULE = "upper:8"
 OPS_RULE = "top:3"
 LEVEL = 0.95
@@ -213,6 +209,7 @@ def fit_file(path, out=None, time_rule=TIME_RULE, ops_rule=OPS_RULE):
     parse_rule(ops_rule, "ops rule")
     df = read_results(path)
     fits = fit_results(df, time_rule, ops_rule)
+    fits[["n_min", "n_max"]] = fits[["n_min", "n_max"]].astype("int64")  # exact in the file, not %.6g
     out = write_atomic(out or fits_path(path), lambda tmp: fits.to_csv(tmp, index=False, float_format="%.6g"))
     asked = fits["quantity"].map({"time": time_rule, "ops": ops_rule})
     other = int((fits["fit_rule"] != asked).sum())
@@ -226,8 +223,9 @@ def load_fits(path):
     out = fits_path(path)
     if out.is_file() and Path(path).is_file() and out.stat().st_mtime >= Path(path).stat().st_mtime:
         return read_fits(out), ""
-    out, fits, _ = fit_file(path)
-    return fits, f"wrote {out} (it was missing or older than {path})"
+    out, fits, notes = fit_file(path)
+    other = [n for n in notes if "another rule" in n]  # the excluded points are the caller's own note
+    return fits, "; ".join([f"wrote {out} (it was missing or older than {path})"] + other)
 
 
 def read_fits(path):

@@ -14,9 +14,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from bench.fit import TIME, excluded, load_fits, ok_rows, sweeps  # noqa: E402
+from bench.fit import excluded, load_fits, ok_rows, sweeps  # noqa: E402
 from bench.output import check_writable, write_atomic  # noqa: E402
-from bench.schema import read_results  # noqa: E402
+from bench.schema import TIME, read_results  # noqa: E402
 
 KINDS = ("time", "speedup", "ops", "vs-forward", "rate")
 COLORS = {"naive": "tab:red", "backprop": "tab:blue", "forward": "tab:gray", "numerical": "tab:green"}

@@ -9,10 +9,10 @@ import os
 from pathlib import Path
 
 from bench.errors import UserError
-from bench.fit import TIME, excluded, fits_path, load_fits, ok_rows
+from bench.fit import excluded, fits_path, load_fits, ok_rows
 from bench.output import check_writable, write_atomic
 from bench.plot import KINDS, panels, plot_file
-from bench.schema import read_results
+from bench.schema import TIME, read_results
 from bench.sweep_summary import seconds as fmt_time  # one formatter of durations: sweep summary and report
 
 ENVIRONMENT = ("python", "numpy", "blas", "blas_threads", "cpu", "profile")
@@ -73,12 +73,15 @@ def sweep_section(frames):
     rows, notes = [], []
     for name, df in frames.items():
         ok = ok_rows(df)
-        grads = ok[ok["method"] != "forward"]
-        agree = "all agree" if grads["agree"].astype(str).str.lower().eq("true").all() else "DISAGREEMENT"
-        err = grads["max_rel_err"].max() if len(grads) else float("nan")
+        grads = ok[~ok["method"].isin(["forward", "backprop"])]  # backprop is the reference itself
+        if grads.empty:
+            agree = "n/a (no gradient method but backprop)"
+        else:
+            agree = "all agree" if grads["agree"].astype(str).str.lower().eq("true").all() else "DISAGREEMENT"
+            agree += f" (max rel err {grads['max_rel_err'].max():.1e})"
         rows.append([name, values(df["method"]), values(df["depth"]), values(df["width"]),
                      values(df["input_dim"]), values(df["batch"]), values(df["activation"]),
-                     values(df["seed"]), f"{len(ok)} of {len(df)}", f"{agree} (max rel err {err:.1e})"])
+                     values(df["seed"]), f"{len(ok)} of {len(df)}", agree])
         if excluded(df):
             notes.append(f"- {name}: {excluded(df)}; they are left out of the fits, tables and figures:")
             for r in ok_rows(df, ok=False).itertuples():

@@ -53,6 +53,11 @@ COLUMNS = [
     ("cpu_count", "logical CPUs of the machine"),
 ]
 NAMES = [name for name, _ in COLUMNS]
+# The time of a point in summaries, fits, plots and tables: the fastest of pyperf's values (each
+# value is itself a mean over a loop of calls). On a shared machine noise only ever adds time,
+# and a whole worker process can run slow; the fastest value is the least disturbed estimate
+# of what the call costs, where a median over three processes can still land on a slow one.
+TIME = "time_min_s"
 POINT_KEY = ["method", "depth", "width", "input_dim", "batch", "activation", "seed"]
 # numeric columns readers compute with: whole numbers known before anything runs (every row has them),
 # and measurements (empty when their step did not run)
@@ -97,7 +102,7 @@ def read_results(path, *, text=None, allow_empty=False):
         df[name] = pd.to_numeric(raw[name], errors="coerce")
         _refuse(raw, raw[name].notna() & df[name].isna(), name, path, "not a number")
     for name, least in COUNTS.items():
-        _refuse(raw, df[name].isna() | (df[name] < least) | (df[name] % 1 != 0), name, path,
+        _refuse(raw, df[name].isna() | (df[name] < least) | (df[name] % 1 != 0) | (df[name] >= 2**63), name, path,
                 f"expected a whole number >= {least}")
         df[name] = df[name].astype("int64")
     ok = df["status"] == "ok"

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bench import sweep_workers as workers
 from bench.errors import UserError
-from bench.ranges import parse_range
+from bench.ranges import MAX_VALUES, parse_range
 from bench.schema import SCHEMA_VERSION
 from bench.sweep_budget import PROFILES, STARTUP_S, Budget, predict_run_seconds
 from bench.sweep_csv import key_of, open_results
@@ -90,6 +90,10 @@ def plan(depth, width, batch, methods, input_dim=None, activation="relu", seed=0
         raise UserError(f"--activation {activation}: choose from {', '.join(gradients.ACTIVATIONS)}")
     if int(seed) < 0:
         raise UserError(f"--seed {seed}: must be 0 or more")
+    count = len(depths) * len(widths) * len(batches) * len(input_dims or [1]) * len(methods)
+    if count > MAX_VALUES:
+        raise UserError(f"--depth x --width x --batch x --input-dim x --methods: {count:,} points, "
+                        f"more than {MAX_VALUES:,}")
     points = []
     for d, w, b in product(depths, widths, batches):
         for i in input_dims or [w]:

@@ -20,7 +20,7 @@ class Profile:
 PROFILES = {
     "quick": Profile(processes=1, values=3, warmups=1, min_time=0.002),  # tests, smoke runs
     # make bench: three processes, so one slow process (a busy neighbour on a shared machine)
-    # moves the median less, at a cost a whole study can afford in a few minutes
+    # cannot set a point's fastest value, at a cost a whole study can afford in two minutes
     "study": Profile(processes=3, values=2, warmups=1, min_time=0.01),
     "default": Profile(processes=10, values=3, warmups=1, min_time=0.05),  # the study
     "rigorous": Profile(processes=20, values=5, warmups=2, min_time=0.1),  # numbers to publish

@@ -95,7 +95,9 @@ def _resumable(path, planned_keys):
     if header + "\n" != HEADER:
         raise UserError(f"--resume {path}: its columns differ from this gradbench's; start a new file")
     lines = [line + "\n" for line in complete if line]
-    dropped = bool(torn) or len(lines) < len(complete)
+    # a torn last row, a blank line, or a file not ending in a newline (the next row would join
+    # its last line): rewrite the kept lines
+    dropped = bool(torn) or not text.endswith("\n") or len(lines) < len(complete)
     rows = [parse_row(dict(zip(NAMES, next(csv.reader([line]))))) for line in lines]
     done = {}
     for row in rows:

@@ -3,6 +3,8 @@
 import sys
 import time
 
+from bench.schema import TIME
+
 MAX_PROBLEM_LINES = 15
 BAR = 20  # characters of the progress bar
 
@@ -71,16 +73,16 @@ def summary(result):
     counts = ", ".join(f"{statuses.count(s)} {s}" for s in ("ok", "skipped", "timeout", "error"))
     lines = [f"gradbench sweep: {len(rows)} points ({counts}; {result.resumed} from --resume) "
              f"in {seconds(result.seconds)} -> {result.out}"]
-    lines.append(f"  {'method':<10} {'ok':>4}  median time of one call, smallest .. largest point")
+    lines.append(f"  {'method':<10} {'ok':>4}  fastest time of one call, smallest .. largest point")
     ok = [r for r in rows if r["status"] == "ok"]
     for method in dict.fromkeys(r["method"] for r in rows):
         mine = sorted((r for r in ok if r["method"] == method), key=lambda r: r["ops"])
         span = "-"
         if mine:
             first, last = mine[0], mine[-1]
-            span = f"{seconds(first['time_median_s'])} ({_shape(first)})"
+            span = f"{seconds(first[TIME])} ({_shape(first)})"
             if last is not first:
-                span += f" .. {seconds(last['time_median_s'])} ({_shape(last)})"
+                span += f" .. {seconds(last[TIME])} ({_shape(last)})"
         lines.append(f"  {method:<10} {len(mine):>4}  {span}")
     lines.append(_ratio(ok))
     bad = result.disagreements
@@ -112,5 +114,5 @@ def _ratio(ok):
     if not common:
         return "naive/backprop: no point where both were timed"
     shape = max(common, key=lambda s: by["backprop"][s]["ops"])
-    ratio = by["naive"][shape]["time_median_s"] / by["backprop"][shape]["time_median_s"]
+    ratio = by["naive"][shape][TIME] / by["backprop"][shape][TIME]
     return f"naive/backprop at the largest common point ({shape}): {ratio:.3g}x"

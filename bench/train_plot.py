@@ -18,8 +18,7 @@ def _format(path):
 
 def check_format(path):
     """Refuse, before training, a --plot file whose suffix names no format matplotlib can write."""
-    formats = plt.figure().canvas.get_supported_filetypes()
-    plt.close("all")
+    formats = matplotlib.backend_bases.FigureCanvasBase.get_supported_filetypes()  # no figure made or closed
     if _format(path) not in formats:
         raise UserError(f"{path}: cannot draw a .{_format(path)} file; use one of {', '.join(sorted(formats))}")
 

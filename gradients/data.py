@@ -67,7 +67,7 @@ def _read_rows(path):
         with open(path, newline="", encoding="utf-8-sig") as f:
             reader = csv.reader(f, skipinitialspace=True)
             for row in reader:
-                if any(cell.strip() for cell in row):
+                if len(row) > 1 or (row and row[0].strip()):  # a blank line, not a row of empty cells
                     rows.append(row)
                     lines.append(reader.line_num)  # the row's last line: a quoted cell may span lines
     except (csv.Error, UnicodeDecodeError) as e:
@@ -84,7 +84,7 @@ def _numeric_column(cells, lines, name, path):
         cell = cell.strip()
         where = f"{path}: line {lines[i]}, column {name!r}"
         try:
-            values[i] = float(cell)
+            values[i] = float(cell) if "_" not in cell else math.nan  # float() takes 1_000: a CSV does not
         except ValueError:
             values[i] = math.nan
         if math.isfinite(values[i]):

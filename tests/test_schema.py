@@ -46,6 +46,7 @@ def test_header_only_file_has_no_rows(tmp_path):
     ({"ops": None}, "line 3, column ops: empty: expected a whole number >= 1"),
     ({"width": 0}, "line 3, column width: '0': expected a whole number >= 1"),
     ({"seed": -1}, "line 3, column seed: '-1': expected a whole number >= 0"),
+    ({"depth": 1e19}, "line 3, column depth: '1e+19': expected a whole number >= 1"),  # beyond int64
     ({"time_median_s": 0}, "line 3, column time_median_s: '0.0': an ok row needs a positive, finite time"),
     ({"time_median_s": None}, "line 3, column time_median_s: empty: an ok row needs a positive, finite time"),
     ({"time_max_s": float("inf")}, "line 3, column time_max_s: 'inf': an ok row needs a positive, finite time"),

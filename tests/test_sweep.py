@@ -231,6 +231,23 @@ def test_resume_of_a_header_only_file_starts_it(tmp_path):
     assert out.read_text() == HEADER + format_row(row("naive", 1))
 
 
+def test_resume_of_a_file_not_ending_in_a_newline_keeps_rows_on_their_own_lines(tmp_path):
+    out = tmp_path / "r.csv"
+    out.write_text(HEADER.rstrip("\n"))  # an editor, or a copy, dropped the last newline
+    with open_results(out, [key("naive", 1)], resume=True) as results:
+        results.write(row("naive", 1))
+    assert out.read_text() == HEADER + format_row(row("naive", 1))
+    # a last row without its newline may be a half-written one: it is dropped and run again
+    out.write_text(HEADER + format_row(row("naive", 1)).rstrip("\n"))
+    with open_results(out, [key("naive", 1)], resume=True) as results:
+        assert results.done == {}
+
+
+def test_plan_refuses_a_product_of_ranges_too_large_to_run():
+    with pytest.raises(UserError, match="300,000 points, more than 10,000"):
+        plan("1:100", "1:100", "1:10", "naive,backprop,forward")
+
+
 def test_resumed_rows_hold_python_values(tmp_path):
     out = tmp_path / "r.csv"
     out.write_text(HEADER + format_row(row("naive", 1, max_rel_err=0.5, agree=False)))

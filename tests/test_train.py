@@ -373,6 +373,8 @@ BAD_CSV = {
     "spaced.csv": ("a, a ,y\n1,2,3\n", "duplicate column name 'a'"),
     "unnamed.csv": ("a,,y\n1,2,3\n", "line 1: column 2 has no name"),
     "ragged.csv": ("a,b,y\n1,2,3\n4,5\n", "line 3 has 2 fields, the header has 3"),
+    "emptyrow.csv": ("a,b,y\n1,2,3\n,,\n4,5,6\n", "line 3, column 'a': empty cell"),  # not a blank line
+    "underscore.csv": ("a,b,y\n1_000,2,3\n", "line 2, column 'a': '1_000' is not a number"),
     "binary.csv": (b"a,b,y\n\xff\xfe,1,2\n", "binary.csv: not a CSV file"),
     "header.csv": ("a,b,y\n", "empty data set"),
     "empty.csv": ("", "empty data set"),
