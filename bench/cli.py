@@ -22,7 +22,7 @@ def cli():
 
 
 # --- commands: one function each, in the order of the pipeline ----------------------
-# (sweep, fit, plot, report, train are added below; keep each body a call into the library)
+# (sweep, fit, plot, report, then train; keep each body a call into the library)
 
 
 @cli.command()
