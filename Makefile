@@ -1,12 +1,12 @@
 # gradbench: two commands do all the set-up.
 #   make bench   creates .venv, installs, runs the default study (sweep, fit, plot, report)
-#   make test    creates .venv, installs, runs the test suite
+#   make test    creates .venv, installs, runs the linter and the test suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: bench test venv clean
+.PHONY: bench test lint venv clean
 
 venv: $(STAMP)
 
@@ -16,8 +16,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 # The default study: a depth sweep and a width sweep of naive, backprop and forward, then
 # fit, plot, report. The large sizes are there on purpose: the time fits use n >= max/8,

@@ -10,9 +10,15 @@ import sys
 import click
 
 import gradients  # the registries behind the choices (numpy only; no matplotlib, pyperf, scipy)
+from bench import rules
 from bench.errors import UserError
-from bench.sweep_budget import PROFILES  # sweep's pyperf profiles (a plain dict, no imports)
+from bench.sweep.budget import PROFILES  # sweep's pyperf profiles (a plain dict, no imports)
+from bench.sweep.run import DEFAULTS as SWEEP  # the sweep's defaults, written once
+from bench.train import DEFAULTS as TRAIN  # the train command's defaults, written once
+from bench.train import SYNTHETIC_INPUT_DIM
 from gradients.train import OPTIMIZERS
+
+LR_DEFAULTS = ", ".join(f"{name} {opt.default_lr:.0e}".replace("e-0", "e-") for name, opt in OPTIMIZERS.items())
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,20 +32,22 @@ def cli():
 
 
 @cli.command()
-@click.option("--depth", default="4", show_default=True, help="L, weight matrices: 8, 1,2,4, 2:20:2 or 1:64:x2")
-@click.option("--width", default="16", show_default=True, help="hidden width, same range syntax")
-@click.option("--batch", default="1", show_default=True, help="examples per mini-batch, same range syntax")
-@click.option("--input-dim", default=None, help="d, the input size, same range syntax  [default: the width]")
-@click.option("--methods", default="naive,backprop,forward", show_default=True,
+@click.option("--depth", default=SWEEP["depth"], show_default=True,
+              help="L, weight matrices: 8, 1,2,4, 2:20:2 or 1:64:x2")
+@click.option("--width", default=SWEEP["width"], show_default=True, help="hidden width, same range syntax")
+@click.option("--batch", default=SWEEP["batch"], show_default=True, help="examples per mini-batch, same range syntax")
+@click.option("--input-dim", default=SWEEP["input_dim"],
+              help="d, the input size, same range syntax  [default: the width]")
+@click.option("--methods", default=SWEEP["methods"], show_default=True,
               help="comma-separated gradient methods, plus forward (the loss alone)")
-@click.option("--activation", type=click.Choice(gradients.ACTIVATIONS), default="relu", show_default=True,
-              help="sigma of every network")
-@click.option("--seed", default=0, show_default=True, type=int, help="seed of every network and batch")
-@click.option("--profile", type=click.Choice(list(PROFILES)), default="default", show_default=True,
+@click.option("--activation", type=click.Choice(gradients.ACTIVATIONS), default=SWEEP["activation"],
+              show_default=True, help="sigma of every network")
+@click.option("--seed", default=SWEEP["seed"], show_default=True, type=int, help="seed of every network and batch")
+@click.option("--profile", type=click.Choice(list(PROFILES)), default=SWEEP["profile"], show_default=True,
               help="pyperf effort (processes, values, warmups, min time)")
-@click.option("--max-seconds", default=60.0, show_default=True, type=float,
+@click.option("--max-seconds", default=SWEEP["max_seconds"], show_default=True, type=float,
               help="budget of one point's timing: predicted over it is skipped, running over it is killed")
-@click.option("--blas-threads", default=1, show_default=True, type=int,
+@click.option("--blas-threads", default=SWEEP["blas_threads"], show_default=True, type=int,
               help="OMP/OpenBLAS/MKL threads of the timing workers")
 @click.option("--out", required=True, type=click.Path(), help="results CSV (pyperf JSON goes to OUT.pyperf/)")
 @click.option("--resume", is_flag=True, help="continue OUT: points already ok are not run again")
@@ -50,8 +58,8 @@ def sweep(ctx, **options):
 
     Each point's gradient is first checked against backprop; a disagreement makes the exit status 1.
     """
-    from bench.sweep import sweep as run_sweep
-    from bench.sweep_summary import summary
+    from bench.sweep.progress import summary
+    from bench.sweep.run import sweep as run_sweep
 
     result = run_sweep(**options)
     click.echo(summary(result))
@@ -61,17 +69,16 @@ def sweep(ctx, **options):
 
 @cli.command()
 @click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--time-rule", default=None, metavar="RULE",
-              help="points/model of the time fits: upper:F (n >= max n / F), top:K (K largest n), "
-                   "ratio:R (time >= R x smallest), all, or offset (a + c n^k)  [default: upper:8]")
-@click.option("--ops-rule", default=None, metavar="RULE",
-              help="points of the op-count fits, same rules  [default: top:3]")
+@click.option("--time-rule", default=rules.TIME_RULE, show_default=True, metavar="RULE",
+              help=f"points/model of the time fits: {rules.HELP}")
+@click.option("--ops-rule", default=rules.OPS_RULE, show_default=True, metavar="RULE",
+              help="points of the op-count fits, same rules")
 def fit(results, time_rule, ops_rule):
     """Fit growth exponents k (y = c n^k, 95% CI) per method and swept variable; writes <name>.fits.csv."""
-    from bench.fit import OPS_RULE, TIME_RULE, fit_file, summary
+    from bench.fit import fit_file, summary
 
     for path in results:
-        out, fits, notes = fit_file(path, time_rule=time_rule or TIME_RULE, ops_rule=ops_rule or OPS_RULE)
+        out, fits, notes = fit_file(path, time_rule=time_rule, ops_rule=ops_rule)
         click.echo("\n".join(notes + summary(fits) + [f"wrote {out}"]))
 
 
@@ -81,10 +88,10 @@ def fit(results, time_rule, ops_rule):
               help="folder for <name>-<kind>.png and .svg, one of each per figure kind")
 def plot(results, out_dir):
     """Draw the log-log figures (time, speedup, ops, vs-forward, rate) of results CSVs; fits them first if need be."""
-    from bench.plot import plot_file
+    from bench import pipeline
 
     for path in results:
-        written, notes = plot_file(path, out_dir)
+        written, notes = pipeline.plot(path, out_dir)
         click.echo("\n".join(notes + [f"wrote {p}" for p in written]))
 
 
@@ -96,35 +103,34 @@ def plot(results, out_dir):
               help="where the figures are (drawn there if missing)")
 def report(results, out, plots_dir):
     """Write a Markdown report: environment, sweeps, fits against theory, speedups, figures."""
-    from bench.report import write_report
+    from bench import pipeline
 
-    path, notes = write_report(results, out, plots_dir)
+    path, notes = pipeline.report(results, out, plots_dir)
     click.echo("\n".join(notes + [f"wrote {path}"]))
 
 
 @cli.command()
-@click.option("--method", type=click.Choice(gradients.METHODS), default="backprop", show_default=True,
+@click.option("--method", type=click.Choice(gradients.METHODS), default=TRAIN["method"], show_default=True,
               help="gradient method (gradients.METHODS)")
-@click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default="sgd", show_default=True,
+@click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default=TRAIN["optimizer"], show_default=True,
               help="update rule (gradients.train.OPTIMIZERS)")
-@click.option("--lr", type=float, default=None,
-              help="learning rate eta  [default: sgd 3e-2, adam 1e-3, adagrad 3e-2]")
-@click.option("--epochs", type=int, default=200, show_default=True, help="passes over the training set")
-@click.option("--batch-size", type=int, default=32, show_default=True,
+@click.option("--lr", type=float, default=None, help=f"learning rate eta  [default: {LR_DEFAULTS}]")
+@click.option("--epochs", type=int, default=TRAIN["epochs"], show_default=True, help="passes over the training set")
+@click.option("--batch-size", type=int, default=TRAIN["batch_size"], show_default=True,
               help="B, examples per mini-batch (the last one may be smaller)")
-@click.option("--depth", type=int, default=3, show_default=True, help="L, number of weight matrices")
-@click.option("--width", type=int, default=8, show_default=True, help="hidden width")
+@click.option("--depth", type=int, default=TRAIN["depth"], show_default=True, help="L, number of weight matrices")
+@click.option("--width", type=int, default=TRAIN["width"], show_default=True, help="hidden width")
 @click.option("--input-dim", type=int, default=None,
-              help="d of the synthetic task [default: 4; with --data: the number of features]")
-@click.option("--activation", type=click.Choice(gradients.ACTIVATIONS), default="relu", show_default=True,
-              help="sigma of student and teacher")
-@click.option("--seed", type=int, default=0, show_default=True,
+              help=f"d of the synthetic task [default: {SYNTHETIC_INPUT_DIM}; with --data: the number of features]")
+@click.option("--activation", type=click.Choice(gradients.ACTIVATIONS), default=TRAIN["activation"],
+              show_default=True, help="sigma of student and teacher")
+@click.option("--seed", type=int, default=TRAIN["seed"], show_default=True,
               help="seeds the data, teacher, split, initial network and shuffles")
-@click.option("--samples", type=int, default=512, show_default=True,
+@click.option("--samples", type=int, default=TRAIN["samples"], show_default=True,
               help="examples of the synthetic task (train plus test)")
-@click.option("--noise", type=float, default=0.0, show_default=True,
+@click.option("--noise", type=float, default=TRAIN["noise"], show_default=True,
               help="std of the Gaussian noise added to the teacher's y")
-@click.option("--test-fraction", type=float, default=0.2, show_default=True,
+@click.option("--test-fraction", type=float, default=TRAIN["test_fraction"], show_default=True,
               help="share of the examples held out for the test loss")
 @click.option("--data", type=click.Path(dir_okay=False), default=None,
               help="train on this numeric CSV file instead of the synthetic task")

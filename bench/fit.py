@@ -8,17 +8,7 @@ Small sizes are dominated by per-call overhead (time) and lower-order terms (tim
 ops: naive's count in depth is ~ (L-1)(L-2) w^4 / 2), so by default times are fitted over
 the upper part of the range, n >= n_max / 8, and op counts over their 3 largest n.
 
-Fit rules (the rule used is written in every row's `fit_rule`):
-  offset      t = a + c*n^k, all points, least squares on log t (scipy curve_fit);
-              the constant a absorbs the per-call overhead that flattens small sizes.
-  all         log t = log c + k log n by OLS over all points.
-  top:K       the same OLS over the K largest n (op counts: exact, so the largest
-              points show the leading term; lower-order terms bend the small ones).
-  ratio:R     the same OLS over the points whose value is at least R times the smallest.
-  upper:F     the same OLS over the points with n >= (largest n) / F.
-K is a whole number >= 1, R and F are positive numbers (parse_rule checks them).
-A rule that leaves fewer than 3 points uses the 3 largest n instead (top:3); offset
-with fewer than 4 points, or whose fit fails, uses all. `fit_rule` names the rule used.
+The fit rules, which points a law is fitted on, are in bench.rules.
 """
 
 from pathlib import Path
@@ -27,14 +17,12 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from bench import rules
 from bench.errors import UserError
 from bench.output import write_atomic
-from bench.schema import TIME, read_results
+from bench.results import excluded, ok_rows, read_results, sweeps
+from bench.schema import TIME
 
-VARIABLES = ("depth", "width", "batch")
-
-TIME_RULE = "upper:8"
-OPS_RULE = "top:3"
 LEVEL = 0.95
 MIN_POINTS = 3
 FIT_COLUMNS = ["method", "variable", "quantity", "k", "k_lo", "k_hi", "r2", "n_min", "n_max",
@@ -96,29 +84,9 @@ def _r2(y, resid):
     return 1.0 - (resid @ resid) / tot if tot > 0 else np.nan
 
 
-RULE_SYNTAX = "offset, all, top:K (K >= 1 points), ratio:R or upper:F (R, F > 0)"
-
-
-def parse_rule(rule, what="fit rule"):
-    """A fit rule as (kind, number): ('upper', 8.0), ('top', 3), ('all', None); UserError if malformed."""
-    kind, colon, arg = str(rule).partition(":")
-    if kind in ("offset", "all") and not colon:
-        return kind, None
-    if kind == "top" and arg.isascii() and arg.isdigit() and int(arg) >= 1:
-        return kind, int(arg)
-    if kind in ("ratio", "upper"):
-        try:
-            x = float(arg)
-        except ValueError:
-            x = np.nan
-        if np.isfinite(x) and x > 0:
-            return kind, x
-    raise UserError(f"bad {what} {rule!r}: use {RULE_SYNTAX}")
-
-
 def fit_points(n, t, rule):
     """Fit one series under a rule: (fit dict or None when under 3 points, n used, rule used)."""
-    kind, x = parse_rule(rule)
+    kind, x = rules.parse(rule)
     n, t = np.asarray(n, float), np.asarray(t, float)  # (m,), (m,)
     order = np.argsort(n)
     n, t = n[order], t[order]
@@ -142,28 +110,7 @@ def fit_points(n, t, rule):
     return (power_fit(n, t) if len(n) >= MIN_POINTS else None), n, rule
 
 
-def sweeps(df):
-    """Yield (variable, fixed, rows, e_in_width) for every swept variable, then E for depth/width."""
-    covary = bool((df["input_dim"] == df["width"]).all())
-    for var in VARIABLES:
-        others = [v for v in VARIABLES if v != var] + ["activation", "seed"]
-        if not (var == "width" and covary):
-            others.append("input_dim")
-        for key, rows in df.groupby(others, sort=True):
-            if rows[var].nunique() < 2:
-                continue
-            fixed = dict(zip(others, key))
-            # E ~ width^2 unless the network is one layer on a fixed input (E ~ width)
-            e_in_width = 2 if (var != "width" or covary or fixed["depth"] >= 2) else 1
-            label = " ".join(f"{k}={v}" for k, v in fixed.items())
-            if var == "width" and covary:
-                label += " input_dim=width"
-            yield var, label, rows, e_in_width
-            if var in ("depth", "width"):
-                yield "E", label + f" (E via {var})", rows, e_in_width
-
-
-def fit_results(df, time_rule=TIME_RULE, ops_rule=OPS_RULE):
+def fit_results(df, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE):
     """The fits table of a results frame (status ok rows only), one row per method/variable/quantity."""
     rows = []
     for var, fixed, group, e_in_width in sweeps(ok_rows(df)):
@@ -183,30 +130,16 @@ def fit_results(df, time_rule=TIME_RULE, ops_rule=OPS_RULE):
     return pd.DataFrame(rows, columns=FIT_COLUMNS)
 
 
-def ok_rows(df, ok=True):
-    """The rows with status ok, the only ones fitted, drawn and tabled (ok=False: the others)."""
-    return df[(df["status"] == "ok") == ok]
-
-
-def excluded(df):
-    """One line counting the rows left out of fits and plots, or '' when none."""
-    bad = ok_rows(df, ok=False)
-    if bad.empty:
-        return ""
-    counts = ", ".join(f"{n} {s}" for s, n in bad["status"].value_counts().sort_index().items())
-    return f"excluded {len(bad)} point(s) with status != ok ({counts})"
-
-
 def fits_path(results_path):
     """results/<name>.csv -> results/<name>.fits.csv"""
     p = Path(results_path)
     return p.with_name(p.stem + ".fits.csv")
 
 
-def fit_file(path, out=None, time_rule=TIME_RULE, ops_rule=OPS_RULE):
+def fit_file(path, out=None, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE):
     """Fit a results CSV and write <name>.fits.csv beside it: (out path, fits, notes)."""
-    parse_rule(time_rule, "time rule")  # refuse a bad rule before any work
-    parse_rule(ops_rule, "ops rule")
+    rules.parse(time_rule, "time rule")  # refuse a bad rule before any work
+    rules.parse(ops_rule, "ops rule")
     df = read_results(path)
     fits = fit_results(df, time_rule, ops_rule)
     fits[["n_min", "n_max"]] = fits[["n_min", "n_max"]].astype("int64")  # exact in the file, not %.6g
@@ -216,16 +149,6 @@ def fit_file(path, out=None, time_rule=TIME_RULE, ops_rule=OPS_RULE):
     notes = [excluded(df)] + [f"{other} fit(s) used another rule than asked (too few points, or the offset "
                               "fit failed): see their fit_rule"] * bool(other)
     return out, fits, [n for n in notes if n]
-
-
-def load_fits(path):
-    """The fits of a results CSV: its fits file, refitted (and rewritten) if missing or older: (fits, note)."""
-    out = fits_path(path)
-    if out.is_file() and Path(path).is_file() and out.stat().st_mtime >= Path(path).stat().st_mtime:
-        return read_fits(out), ""
-    out, fits, notes = fit_file(path)
-    other = [n for n in notes if "another rule" in n]  # the excluded points are the caller's own note
-    return fits, "; ".join([f"wrote {out} (it was missing or older than {path})"] + other)
 
 
 def read_fits(path):

@@ -1,9 +1,9 @@
 """Figures of a results CSV: time, naive/backprop speedup, op counts, time over forward, arithmetic rate.
 
 Each figure has one panel per swept variable (depth, width, batch at fixed other
-settings), log-log axes, and the fitted growth law from the fits CSV in the legend; a fits
-CSV that is missing or older than the results is written first (bench.fit.load_fits).
-Only rows with status ok are drawn.
+settings), log-log axes, and the fitted growth law from the fits table in the legend.
+This module only draws what it is given (bench.pipeline reads the files and makes missing
+fits first); only rows with status ok are drawn.
 """
 
 from pathlib import Path
@@ -14,9 +14,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from bench.fit import excluded, load_fits, ok_rows, sweeps  # noqa: E402
 from bench.output import check_writable, write_atomic  # noqa: E402
-from bench.schema import TIME, read_results  # noqa: E402
+from bench.results import excluded, ok_rows, panels  # noqa: E402
+from bench.schema import TIME  # noqa: E402
 
 KINDS = ("time", "speedup", "ops", "vs-forward", "rate")
 COLORS = {"naive": "tab:red", "backprop": "tab:blue", "forward": "tab:gray", "numerical": "tab:green"}
@@ -26,11 +26,6 @@ XLABELS = {"depth": "depth L (weight matrices)", "width": "width (units per hidd
 # svg.fonttype none: text stays text in the SVG (editable in a paper, and a tenth of the size)
 plt.rcParams.update({"font.size": 10, "axes.grid": True, "grid.alpha": 0.3, "savefig.bbox": "tight",
                      "svg.fonttype": "none"})
-
-
-def panels(df):
-    """(variable, fixed label, rows) for every swept variable of the frame, E excluded."""
-    return [(var, fixed, rows) for var, fixed, rows, _ in sweeps(df) if var != "E"]
 
 
 def _fit_row(fits, method, var, fixed, quantity):
@@ -184,29 +179,35 @@ def figure(kind, found, fits, title):
     return fig
 
 
-def plot_file(path, out_dir="plots"):
-    """Write <name>-<kind>.png and .svg for every kind the file supports: (paths, notes)."""
-    df = read_results(path)
+def check_out_dir(name, out_dir):
+    """Refuse a folder the figures cannot be written to, before any work (UserError)."""
+    check_writable(Path(out_dir) / f"{name}-{KINDS[0]}.png")
+
+
+def draw(df, fits, name, out_dir="plots", source=None):
+    """Write <name>-<kind>.png and .svg of a results frame and its fits, for every kind it supports: (paths, notes).
+
+    source names the data in notes (the results file); the name by default.
+    """
+    source = source or name
     ok = ok_rows(df)
     found = panels(ok)
+    notes = [excluded(df)] if excluded(df) else []
     if not found:
-        return [], [n for n in (excluded(df), f"{path}: no swept variable with ok points; nothing to plot") if n]
-    name = Path(path).stem
+        return [], notes + [f"{source}: no swept variable with ok points; nothing to plot"]
     out_dir = Path(out_dir)
-    check_writable(out_dir / f"{name}-{KINDS[0]}.png")  # a bad --out-dir fails before any fitting or drawing
-    fits, note = load_fits(path)
-    notes = [n for n in (note, excluded(df)) if n]
+    check_out_dir(name, out_dir)
     written = []
     for kind in KINDS:
         missing = NEEDS.get(kind, set()) - set(ok["method"])
         if missing:
-            notes.append(f"no {kind} plot: no ok points of {', '.join(sorted(missing))} in {path}")
+            notes.append(f"no {kind} plot: no ok points of {', '.join(sorted(missing))} in {source}")
             continue
         fig = figure(kind, found, fits, f"{name}: {ok['profile'].iloc[0]} profile, {ok['cpu'].iloc[0]}")
         try:
             for ext in ("png", "svg"):
                 written.append(write_atomic(out_dir / f"{name}-{kind}.{ext}",
-                                            lambda tmp, ext=ext: fig.savefig(tmp, format=ext, dpi=150)))
+                                            lambda tmp, fig=fig, ext=ext: fig.savefig(tmp, format=ext, dpi=150)))
         finally:
             plt.close(fig)
     return written, notes

@@ -1,63 +1,22 @@
-"""A Markdown report of one or more results CSVs: environment, sweeps, fits vs theory, speedups, figures.
+"""A Markdown report of one or more results frames: environment, sweeps, fits vs theory, speedups, figures.
 
-It reads the results CSV, its fits CSV and its plots; a fits file or plot that is missing
-or older than its input is made first (by bench.fit / bench.plot), and the report says so.
+It tabulates what it is given (results, fits, figure paths) and writes only the report;
+bench.pipeline reads the files and makes missing fits and figures first.
 """
 
 import datetime
 import os
 from pathlib import Path
 
-from bench.errors import UserError
-from bench.fit import excluded, fits_path, load_fits, ok_rows
-from bench.output import check_writable, write_atomic
-from bench.plot import KINDS, panels, plot_file
-from bench.schema import TIME, read_results
-from bench.sweep_summary import seconds as fmt_time  # one formatter of durations: sweep summary and report
+from bench import rules
+from bench.formatting import ratio as fmt_ratio
+from bench.formatting import seconds as fmt_time
+from bench.formatting import table, values
+from bench.output import write_text
+from bench.results import excluded, ok_rows, panels
+from bench.schema import TIME
 
 ENVIRONMENT = ("python", "numpy", "blas", "blas_threads", "cpu", "profile")
-RULES = {
-    "offset": "t = a + c n^k, all points, least squares on log t (the constant a absorbs per-call overhead)",
-    "all": "OLS of log t on log n over all points",
-}
-
-
-def fmt_ratio(x):
-    """A ratio: 3.2, 45.6, 8,390."""
-    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
-
-
-def values(series):
-    """Distinct values, compact: '16' or '1, 2, 4, 8, 16, 32' ."""
-    return ", ".join(str(v) for v in sorted(series.unique()))
-
-
-def rule_text(rule):
-    """The fit rule in words."""
-    if rule in RULES:
-        return RULES[rule]
-    kind, _, arg = rule.partition(":")
-    return {"top": f"OLS of log y on log n over the {arg} largest n",
-            "ratio": f"OLS of log y on log n over the points at least {arg} times the smallest",
-            "upper": f"OLS of log y on log n over n >= (largest n) / {arg}"}.get(kind, rule)
-
-
-def table(header, rows):
-    """A Markdown table."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return lines
-
-
-def ensure_plots(path, plots_dir):
-    """The plot paths of a results CSV, drawing them first if missing or older than its fits: (paths, notes)."""
-    name = Path(path).stem
-    fits_mtime = fits_path(path).stat().st_mtime
-    pngs = [Path(plots_dir) / f"{name}-{kind}.png" for kind in KINDS]
-    if any(p.is_file() for p in pngs) and all(p.stat().st_mtime >= fits_mtime for p in pngs if p.is_file()):
-        return [p for p in pngs if p.is_file()], []
-    written, notes = plot_file(path, plots_dir)
-    return [p for p in written if p.suffix == ".png"], [f"drew the plots of {path}"] + notes
 
 
 def environment_section(frames):
@@ -103,15 +62,16 @@ def _sorted(fits):
 
 def fits_section(all_fits):
     """Every exponent with its 95% CI next to the theory: a time table, then an op-count table."""
-    rules = sorted({rule for fits in all_fits.values() for rule in fits["fit_rule"]})
+    fit_rules = sorted({rule for fits in all_fits.values() for rule in fits["fit_rule"]})
     lines = ["## Growth exponents against theory", "",
-             "Fitted y = c n^k per method and swept variable (time: the fastest of pyperf's values, seconds of one call; "
+             "Fitted y = c n^k per method and swept variable (time: the fastest of pyperf's values, seconds of "
+             "one call; "
              "ops: exact multiplications); E is the number of edges (weights plus alpha), swept through "
              "the depth or the width. 95% confidence intervals from the t distribution. Theory: naive "
              "costs E (E + V), so 2 in E and in depth and 4 in width (E grows as width^2 when the input "
              "dimension follows the width); backprop and the forward pass cost E + V: 1 in E and depth, "
              "2 in width; every method is linear in the batch.", "", "Fit rules used:", ""]
-    lines += [f"- `{rule}`: {rule_text(rule)}" for rule in rules]
+    lines += [f"- `{rule}`: {rules.describe(rule)}" for rule in fit_rules]
     lines += ["", "Small sizes are left out of the time fits on purpose: there a call's fixed Python and "
               "numpy overhead, not the algorithm, sets the time. Operation counts are exact: their "
               "interval only reflects how lower-order terms bend the curve over the points used.", ""]
@@ -194,38 +154,17 @@ def figures_section(plots, out_dir):
     return lines
 
 
-def default_out(paths):
-    """results/<name>.md for one file, results/report.md beside the first of several."""
-    first = Path(paths[0])
-    return first.with_suffix(".md") if len(paths) == 1 else first.with_name("report.md")
+def write_report(frames, all_fits, plots, out, command, sources):
+    """Write the Markdown report of results frames {name: df}, their fits {name: df} and PNGs {name: [paths]}.
 
-
-def write_report(paths, out=None, plots_dir="plots", command=None):
-    """Write the Markdown report of the results CSVs: (out path, notes)."""
-    frames = {Path(p).stem: read_results(p) for p in paths}  # every file checked before any work
-    if len(frames) < len(paths):
-        raise UserError(f"two results files share a name ({', '.join(map(str, paths))}): "
-                        "their fits and plots would overwrite each other")
-    if command is None:
-        command = "gradbench report " + " ".join(map(str, paths)) + (f" --out {out}" if out else "")
-    out = Path(out) if out else default_out(paths)
-    check_writable(out)  # a bad --out fails before any fitting or drawing
-    notes, all_fits, plots = [], {}, {}
-    for p in paths:
-        name = Path(p).stem
-        all_fits[name], note = load_fits(p)
-        notes += [note] if note else []
-        plots[name], plot_notes = ensure_plots(p, plots_dir)
-        notes += plot_notes
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    data = ", ".join(f"[{Path(p).name}]({Path(os.path.relpath(p, out.parent)).as_posix()})" for p in paths)
+    command is the command line that wrote it; sources the results files, linked from the report.
+    """
+    out = Path(out)
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    data = ", ".join(f"[{Path(p).name}]({Path(os.path.relpath(p, out.parent)).as_posix()})" for p in sources)
     lines = [f"# gradbench report: {', '.join(frames)}", "",
-             f"Written {stamp} by `{command}` "
-             f"from {data} and their fits files.", ""]
+             f"Written {stamp} by `{command}` from {data} and their fits files.", ""]
     for section in (summary_section(frames, all_fits), environment_section(frames), sweep_section(frames),
-                    fits_section(all_fits),
-                    speedup_section(frames), figures_section(plots, out.parent)):
+                    fits_section(all_fits), speedup_section(frames), figures_section(plots, out.parent)):
         lines += section + [""]
-    write_atomic(out, lambda tmp: tmp.write_text("\n".join(lines).rstrip() + "\n"))
-    return out, notes
-
+    return write_text(out, "\n".join(lines).rstrip() + "\n")

@@ -1,18 +1,13 @@
-"""The results CSV: its columns, its version, and the one reader every later stage uses.
+"""The results CSV's layout: its columns, their meaning and its version (data only; bench.results reads it).
 
 One row per (method, depth, width, batch, input_dim, activation) point. The CSV is the
 interface between `sweep` and `fit`/`plot`/`report`; bump SCHEMA_VERSION when a column
-changes meaning, and readers refuse files of another version. read_results also checks the
-values fit, plot and report compute with, so a hand-edited cell gives one line, not a traceback.
+changes meaning, and readers refuse files of another version.
 """
-
-from pathlib import Path
-
-from bench.errors import UserError
 
 SCHEMA_VERSION = 1
 
-# (name, meaning) in file order; the README's schema table is written from this list.
+# (name, meaning) in file order; the column table of docs/results-csv.md is written from this list.
 COLUMNS = [
     ("schema_version", "version of this column layout (readers refuse others)"),
     ("method", "gradient method (naive, backprop, numerical) or forward (loss only)"),
@@ -66,77 +61,3 @@ COUNTS = {"depth": 1, "width": 1, "input_dim": 1, "batch": 1, "seed": 0, "params
 MEASURES = ["time_median_s", "time_mean_s", "time_stdev_s", "time_min_s", "time_max_s", "n_values",
             "max_rel_err", "peak_mem_bytes"]
 OK_TIMES = ["time_min_s", "time_median_s", "time_max_s"]  # an ok row has them, positive and in this order
-
-
-def read_results(path, *, text=None, allow_empty=False):
-    """Read a gradbench results CSV (from `text` if given), or raise UserError naming what is wrong with it.
-
-    Numeric columns come back as numbers; a row's line number in messages is its line in the file.
-    A file with a header and no rows is refused unless allow_empty (sweep --resume continues it).
-    """
-    import io
-
-    import pandas as pd
-
-    path = Path(path)
-    if text is None and not path.is_file():
-        raise UserError(f"{path}: no such file")
-    try:  # blank lines kept (all-empty rows, dropped below) so that index + 2 is the line number
-        df = pd.read_csv(path if text is None else io.StringIO(text), skip_blank_lines=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise UserError(f"{path}: not a CSV file ({str(e).splitlines()[0]})") from None
-    df = df.dropna(how="all")
-    if "schema_version" not in df.columns:
-        raise UserError(f"{path}: not a gradbench results file (no schema_version column)")
-    if df.empty and not allow_empty:
-        raise UserError(f"{path}: no rows (only a header): nothing was measured yet")
-    versions = set(df["schema_version"].dropna().unique())
-    if not df.empty and versions != {SCHEMA_VERSION}:
-        found = ", ".join(str(v) for v in sorted(versions, key=str)) or "none"
-        raise UserError(f"{path}: schema version {found}, this gradbench reads version {SCHEMA_VERSION}")
-    missing = [n for n in NAMES if n not in df.columns]
-    if missing:
-        raise UserError(f"{path}: not a gradbench results file (missing columns: {', '.join(missing)})")
-    raw = df.copy()  # the cells as read, for messages
-    for name in [*COUNTS, *MEASURES]:
-        df[name] = pd.to_numeric(raw[name], errors="coerce")
-        _refuse(raw, raw[name].notna() & df[name].isna(), name, path, "not a number")
-    for name, least in COUNTS.items():
-        _refuse(raw, df[name].isna() | (df[name] < least) | (df[name] % 1 != 0) | (df[name] >= 2**63), name, path,
-                f"expected a whole number >= {least}")
-        df[name] = df[name].astype("int64")
-    ok = df["status"] == "ok"
-    for name in OK_TIMES:
-        _refuse(raw, ok & ~((df[name] > 0) & (df[name] < float("inf"))), name, path,
-                "an ok row needs a positive, finite time")
-    _refuse(raw, ok & ((df["time_min_s"] > df["time_median_s"]) | (df["time_median_s"] > df["time_max_s"])),
-            "time_median_s", path, "an ok row needs time_min_s <= time_median_s <= time_max_s")
-    return df.reset_index(drop=True)
-
-
-def _refuse(raw, bad, name, path, why):
-    """UserError naming the file line, column and cell of the first row where `bad` holds."""
-    if bad.any():
-        import pandas as pd
-
-        index = bad[bad].index[0]
-        cell = raw.loc[index, name]
-        cell = "empty" if pd.isna(cell) else repr(str(cell))
-        raise UserError(f"{path}: line {index + 2}, column {name}: {cell}: {why}")
-
-
-def parse_row(row):
-    """A row of CSV strings (as csv.reader gives) as Python values: numbers, True/False, None for empty."""
-    typed = {}
-    for name, text in row.items():
-        if text == "":
-            typed[name] = None
-        elif name in COUNTS:
-            typed[name] = int(float(text))
-        elif name in MEASURES:
-            typed[name] = float(text)
-        elif name == "agree" and text in ("True", "False"):
-            typed[name] = text == "True"
-        else:
-            typed[name] = text
-    return typed

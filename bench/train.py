@@ -1,4 +1,4 @@
-"""`gradbench train`: build the task, run gradients.train.fit, stream per-epoch rows to CSV.
+"""`gradbench train`: build the task, run gradients.train.train, stream per-epoch rows to CSV.
 
 Every setting that produced a row is a column of that row. Rows are written and flushed as
 each epoch finishes, so an interrupted run leaves a valid CSV of the epochs it finished.
@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from bench.errors import UserError
+from bench.formatting import seconds
 from bench.output import check_writable
 
 MEASURED = ["epoch", "train_loss", "test_loss", "seconds", "gradient_seconds"]
@@ -29,8 +30,13 @@ def run(*, out=None, plot=None, progress=True, **settings):
     unknown = set(settings) - set(DEFAULTS)
     if unknown:
         raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+    from gradients.train import Diverged
+
     try:
         return _run(s, out, plot, progress)
+    except Diverged as e:  # the library speaks of the argument lr, the command line of --lr
+        lr = "" if e.lr is None else f", learning rate {e.lr:g}"
+        raise UserError(f"training diverged at epoch {e.epoch} ({e.what}{lr}); lower --lr") from None
     except ValueError as e:  # the library's messages are already one line naming the problem
         raise UserError(str(e)) from None
 
@@ -58,12 +64,12 @@ def _run(s, out, plot, progress):
     """Every setting is checked where it is used (task, network, optimizer, fit); outputs before training."""
     import gradients
     from gradients import data
-    from gradients.train import fit, make_optimizer
+    from gradients.train import make_optimizer, train
 
     task, widths = task_of(s)
     net = gradients.Network.init(widths, seed=s["seed"], activation=s["activation"])
     opt = make_optimizer(s["optimizer"], s["lr"])
-    epochs = fit(net, task.X_train, task.y_train, method=s["method"], optimizer=opt, epochs=s["epochs"],
+    epochs = train(net, task.X_train, task.y_train, method=s["method"], optimizer=opt, epochs=s["epochs"],
                  batch_size=s["batch_size"], rng=data.streams(s["seed"])["shuffle"], X_test=task.X_test,
                  y_test=task.y_test)
     for path in (out, plot):
@@ -158,5 +164,5 @@ def summary(rows):
     if trained:
         per_epoch = sum(r["seconds"] for r in trained) / len(trained)
         in_grad = sum(r["gradient_seconds"] for r in trained) / len(trained)
-        line += f" after {last['epoch']} epochs; {per_epoch:.4g} s/epoch ({in_grad:.4g} s in gradients)"
+        line += f" after {last['epoch']} epochs; {seconds(per_epoch)} per epoch ({seconds(in_grad)} in gradients)"
     return line

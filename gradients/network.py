@@ -86,9 +86,8 @@ class Network:
             if W.ndim != 2 or min(W.shape) < 1:
                 raise ValueError(f"weights[{t}] must be a non-empty 2-D array, got shape {W.shape}")
             if t and W.shape[1] != self.weights[t - 1].shape[0]:
-                raise ValueError(
-                    f"weights[{t}] has shape {W.shape} but weights[{t - 1}] outputs {self.weights[t - 1].shape[0]} units"
-                )
+                n_prev = self.weights[t - 1].shape[0]
+                raise ValueError(f"weights[{t}] has shape {W.shape} but weights[{t - 1}] outputs {n_prev} units")
         self.alpha = _finite_array(alpha, "alpha")
         if self.alpha.shape != (self.weights[-1].shape[0],):
             raise ValueError(f"alpha must have shape ({self.weights[-1].shape[0]},), got {self.alpha.shape}")

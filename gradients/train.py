@@ -7,17 +7,18 @@
                         theta = theta - eta g     (SGD; Adam and AdaGrad rescale g per parameter)
 
 theta is the list [W[1], ..., W[L], alpha, b] (b as a 0-d array). Optimizers keep their own
-state and return new parameters: nothing is global, nothing is updated in place.
+state and return new parameters; train() puts them back into its own copy of the network each
+step (the caller's network is never modified), and nothing is global.
 
 Update rules and hyperparameters follow PyTorch's torch.optim documentation
 (pytorch.org/docs/1.13/generated/torch.optim.Adam.html, pytorch.org/docs/1.10/_modules/torch/optim/adagrad.html):
 Adam (Kingma & Ba 2015): betas (0.9, 0.999), eps 1e-8, bias-corrected moments,
-theta -= lr * m_hat / (sqrt(v_hat) + eps), default lr 1e-3 (PyTorch's and the paper's).
+theta -= lr * m_hat / (sqrt(v_hat) + eps), default lr PyTorch's and the paper's.
 AdaGrad (Duchi, Hazan & Singer 2011): eps 1e-10 added outside the square root, accumulator
-starting at 0, theta -= lr * g / (sqrt(sum g^2) + eps). Default learning rates are chosen so
-the default task of `gradbench train` trains tenfold within its 200 epochs: AdaGrad 3e-2
-(PyTorch's 1e-2 falls short on some seeds, its effective step decays), SGD 3e-2 (PyTorch has
-no default).
+starting at 0, theta -= lr * g / (sqrt(sum g^2) + eps). Each optimizer's `default_lr` is the
+one place its default is written; AdaGrad's and SGD's are chosen so the default task of
+`gradbench train` trains tenfold within its 200 epochs (PyTorch's AdaGrad 1e-2 falls short on
+some seeds, its effective step decays; PyTorch has no SGD default).
 """
 
 import math
@@ -25,6 +26,9 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+
+from gradients.network import loss
+from gradients.registry import METHODS, gradient
 
 
 def params_of(net):
@@ -139,8 +143,8 @@ class Epoch:
     net: object  # the network after this epoch
 
 
-def fit(net, X, y, *, method="backprop", optimizer="sgd", lr=None, epochs=50, batch_size=32, rng=None,
-        X_test=None, y_test=None):
+def train(net, X, y, *, method="backprop", optimizer="sgd", lr=None, epochs=50, batch_size=32, rng=None,
+          X_test=None, y_test=None):
     """Train by mini-batch descent; yield an Epoch after each epoch, starting with epoch 0.
 
     Args:
@@ -151,11 +155,9 @@ def fit(net, X, y, *, method="backprop", optimizer="sgd", lr=None, epochs=50, ba
         lr: learning rate; None takes the optimizer's default.
         rng: np.random.Generator for the shuffles (the only randomness).
     Returns:
-        a generator of Epoch (epochs + 1 of them); it raises ValueError("training diverged at
-        epoch N ...") instead of yielding an epoch whose parameters or train loss are not finite.
+        a generator of Epoch (epochs + 1 of them); it raises Diverged (a ValueError) instead of
+        yielding an epoch whose parameters or train loss are not finite.
     """
-    from gradients import METHODS, gradient, loss  # the package imports this module: import late
-
     if method not in METHODS:
         raise ValueError(f"unknown gradient method {method!r}; choose from {', '.join(METHODS)}")
     if int(epochs) != epochs or epochs < 0:
@@ -175,11 +177,11 @@ def fit(net, X, y, *, method="backprop", optimizer="sgd", lr=None, epochs=50, ba
         test = loss(net, X_test, y_test) if has_test else math.nan
         return Epoch(epoch, loss(net, X, y), test, seconds, gradient_seconds, net)
 
-    return _epochs(net, X, y, method, opt, int(epochs), int(batch_size), rng, gradient, report)
+    return _epochs(net, X, y, method, opt, int(epochs), int(batch_size), rng, report)
 
 
-def _epochs(net, X, y, method, opt, epochs, batch_size, rng, gradient, report):
-    """The loop itself (a separate generator so that fit() checks its arguments eagerly)."""
+def _epochs(net, X, y, method, opt, epochs, batch_size, rng, report):
+    """The loop itself (a separate generator so that train() checks its arguments eagerly)."""
     yield report(0, net, 0.0, 0.0)
     net = net.copy()  # trained in place; every Epoch below gets a copy of its own
     params = params_of(net)
@@ -202,9 +204,16 @@ def _epochs(net, X, y, method, opt, epochs, batch_size, rng, gradient, report):
         yield e
 
 
+class Diverged(ValueError):
+    """Training blew up: the parameters or the train loss are no longer finite."""
+
+    def __init__(self, epoch, what, lr):
+        self.epoch, self.what, self.lr = epoch, what, lr
+        at = "" if lr is None else f", learning rate {lr:g}"
+        super().__init__(f"training diverged at epoch {epoch} ({what}{at}); lower lr")
+
+
 def _diverged(epoch, e, opt):
     """Say in one line that the steps blew up, and what to change."""
     what = "parameters overflowed to inf or NaN" if e is None else f"train loss {e.train_loss:.4g}"
-    lr = getattr(opt, "lr", None)  # a caller's own optimizer may have none
-    at = "" if lr is None else f", learning rate {lr:g}"
-    raise ValueError(f"training diverged at epoch {epoch} ({what}{at}); lower --lr")
+    raise Diverged(epoch, what, getattr(opt, "lr", None))  # a caller's own optimizer may have no lr

@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 import gradients
-from bench import fit, schema
+from bench import fit, rules, schema
 from bench.cli import main
 from bench.errors import UserError
 
@@ -114,14 +114,14 @@ def test_fit_rules_choose_the_range_and_name_the_rule_used(rule, used, rule_used
                                   "top:x", "ratio:nan", "ratio:0", "all:3", "offset:2", "median", ""])
 def test_parse_rule_refuses_bad_rules(rule):
     with pytest.raises(UserError, match="bad fit rule"):
-        fit.parse_rule(rule)
+        rules.parse(rule)
     with pytest.raises(UserError, match="bad fit rule"):
         fit.fit_points([1, 2, 4, 8], [1, 2, 4, 8], rule)  # the same check guards the fitting
 
 
 def test_parse_rule_reads_good_rules():
-    assert fit.parse_rule("upper:8") == ("upper", 8.0) and fit.parse_rule("ratio:2.5") == ("ratio", 2.5)
-    assert fit.parse_rule("top:3") == ("top", 3) and fit.parse_rule("offset") == ("offset", None)
+    assert rules.parse("upper:8") == ("upper", 8.0) and rules.parse("ratio:2.5") == ("ratio", 2.5)
+    assert rules.parse("top:3") == ("top", 3) and rules.parse("offset") == ("offset", None)
 
 
 def test_offset_falls_back_to_all_and_says_so(tmp_path, monkeypatch):

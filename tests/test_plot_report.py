@@ -7,11 +7,11 @@ from pathlib import Path
 import matplotlib.image
 import pandas as pd
 import pytest
+from test_fit import synthetic_rows, write_csv
 
-from bench import fit, plot, report
+from bench import fit, formatting, pipeline, plot, rules
 from bench.cli import main
 from bench.errors import UserError
-from test_fit import synthetic_rows, write_csv
 
 
 def run(args):
@@ -29,8 +29,8 @@ def study(tmp_path_factory):
     depth = synthetic_rows([1, 2, 4, 8, 16, 32], [8])
     skip = (depth["method"] == "naive") & (depth["depth"] == 32)
     depth.loc[skip, ["status", "reason"]] = ["skipped", "predicted 90 s > budget 60 s"]
-    paths = [write_csv(root / "results" / "depth.csv", depth),
-             write_csv(root / "results" / "width.csv", synthetic_rows([2], [4, 8, 16, 32]))]
+    write_csv(root / "results" / "depth.csv", depth)
+    write_csv(root / "results" / "width.csv", synthetic_rows([2], [4, 8, 16, 32]))
     cwd = os.getcwd()
     os.chdir(root)  # the commands' defaults are relative: plots/, results/
     try:
@@ -97,14 +97,15 @@ def test_report_one_file_default_name_and_out(tmp_path, capsys):
 
 def test_plot_without_naive_skips_speedup_and_writes_missing_fits(tmp_path, capsys):
     path = write_csv(tmp_path / "bp.csv", synthetic_rows([1, 2, 4, 8], [8], methods=("backprop", "forward")))
-    written, notes = plot.plot_file(path, tmp_path / "p")
+    written, notes = pipeline.plot(path, tmp_path / "p")
     kinds = [k for k in plot.KINDS if k != "speedup"]  # every other kind needs only backprop and forward
-    assert "speedup" in plot.KINDS and {p.name for p in written} == {f"bp-{k}.{e}" for k in kinds for e in ("png", "svg")}
+    assert "speedup" in plot.KINDS
+    assert {p.name for p in written} == {f"bp-{k}.{e}" for k in kinds for e in ("png", "svg")}
     assert any("no speedup plot" in n for n in notes)
     # the README says so: plot writes the fits file first when it is missing, and says it did
     assert f"wrote {tmp_path / 'bp.fits.csv'} (it was missing or older than {path})" in notes
     assert fit.read_fits(tmp_path / "bp.fits.csv").shape[0] > 0
-    assert fit.load_fits(path)[1] == ""  # now fresh: read, not refitted
+    assert pipeline.ensure_fits(path)[1] == []  # now fresh: read, not refitted
 
 
 @pytest.mark.parametrize("command", ["plot", "report"])
@@ -155,7 +156,7 @@ def test_report_out_that_cannot_be_written_fails_in_one_line_before_any_work(tmp
         assert f"{out}: cannot write (" in err and len(err.strip().splitlines()) == 1
     (tmp_path / "r.md").mkdir()
     with pytest.raises(UserError, match="it is a folder"):
-        report.write_report([path], tmp_path / "r.md", tmp_path / "p")
+        pipeline.report([path], tmp_path / "r.md", tmp_path / "p")
     assert not (tmp_path / "d.fits.csv").exists() and not (tmp_path / "p").exists()  # no fitting, no drawing
 
 
@@ -169,8 +170,8 @@ def test_report_refuses_two_files_of_one_name(tmp_path, capsys):
 
 
 def test_fmt_time():
-    assert report.fmt_time(1.5) == "1.5 s" and report.fmt_time(0.0042) == "4.2 ms"
-    assert report.fmt_time(3.1e-5) == "31 us"
+    assert formatting.seconds(1.5) == "1.5 s" and formatting.seconds(0.0042) == "4.2 ms"
+    assert formatting.seconds(3.1e-5) == "31 us"
 
 
 def test_help_names_every_plot_kind_and_the_fit_defaults(capsys):
@@ -179,4 +180,4 @@ def test_help_names_every_plot_kind_and_the_fit_defaults(capsys):
     assert all(kind in out for kind in plot.KINDS)
     assert run(["fit", "--help"]) == 0
     out = " ".join(capsys.readouterr().out.split())  # click wraps the help
-    assert f"[default: {fit.TIME_RULE}]" in out and f"[default: {fit.OPS_RULE}]" in out
+    assert f"[default: {rules.TIME_RULE}]" in out and f"[default: {rules.OPS_RULE}]" in out

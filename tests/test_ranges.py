@@ -3,7 +3,7 @@
 import pytest
 
 from bench.errors import UserError
-from bench.ranges import parse_range
+from bench.sweep.ranges import parse_range
 
 
 @pytest.mark.parametrize(

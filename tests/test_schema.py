@@ -4,8 +4,9 @@ import pytest
 
 from bench.cli import main
 from bench.errors import UserError
-from bench.schema import NAMES, read_results
-from bench.sweep_csv import HEADER, format_row
+from bench.results import read_results
+from bench.schema import NAMES
+from bench.sweep.results_file import HEADER, format_row
 
 
 def row(status="ok", **more):

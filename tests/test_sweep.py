@@ -1,7 +1,6 @@
 """gradbench sweep: points, budget, the append-only CSV and --resume, the CLI's errors, Ctrl-C and kill."""
 
 import csv
-import json
 import signal
 import subprocess
 import sys
@@ -11,15 +10,17 @@ from pathlib import Path
 import pyperf
 import pytest
 
-import bench.sweep as sweep_mod
-import bench.sweep_workers as workers
+import bench.sweep.launcher as workers
+import bench.sweep.run as sweep_mod
 from bench.cli import main
 from bench.errors import UserError
-from bench.schema import NAMES, POINT_KEY, read_results
-from bench.sweep import Point, measure, plan
-from bench.sweep_budget import PROFILES, Budget, predict_run_seconds
-from bench.sweep_csv import HEADER, format_row, open_results
-from bench.sweep_workers import WorkerFailed, point_args, run_worker, worker_env
+from bench.results import read_results
+from bench.schema import NAMES, POINT_KEY
+from bench.sweep.budget import PROFILES, Budget, predict_run_seconds
+from bench.sweep.launcher import WorkerFailed, run_worker, worker_env
+from bench.sweep.points import Point, plan
+from bench.sweep.results_file import HEADER, format_row, open_results
+from bench.sweep.run import measure
 
 QUICK = ["--profile", "quick"]
 
@@ -76,12 +77,17 @@ def test_plan_runs_the_smallest_network_first_by_edges_then_batch():
 def test_point_args_round_trip_through_the_workers_parser():
     import argparse
 
-    from bench.worker import add_point_args
-
     parser = argparse.ArgumentParser()
-    add_point_args(parser)
+    Point.add_arguments(parser)
     point = Point("naive", 3, 5, 7, 2, "identity", 11)
-    assert Point(**vars(parser.parse_args(point_args(point)))) == point
+    assert Point.from_args(parser.parse_args(point.args())) == point
+
+
+def test_point_from_a_csv_row_of_strings_or_values():
+    point = Point("naive", 3, 5, 7, 2, "identity", 11)
+    row = {k: str(v) for k, v in point.__dict__.items()}
+    assert Point.from_row(row) == point
+    assert Point.from_row(point.__dict__) == point
 
 
 def test_plan_input_dim_range_and_duplicate_methods():
@@ -316,7 +322,8 @@ def test_resume_runs_only_missing_points(tmp_path, capsys, monkeypatch):
     first = out.read_text()
     checked = []
     monkeypatch.setattr(workers, "run_check",
-                        lambda p, *a: checked.append(p.depth) or {"seconds": 1e-5, "peak_mem_bytes": 1, "max_rel_err": 0.0})
+                        lambda p, *a: checked.append(p.depth)
+                        or {"seconds": 1e-5, "peak_mem_bytes": 1, "max_rel_err": 0.0})
     code, stdout, _ = gradbench(capsys, "--depth", "1:3", "--width", "2", "--methods", "backprop", "--out", str(out),
                                 "--resume")
     assert code == 0 and checked == [3]
@@ -375,7 +382,8 @@ def test_bad_input_exits_2_with_one_line_and_no_file(tmp_path, capsys, args, fra
 def test_unwritable_out_exits_2(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    for out, fragment in [(blocker / "r.csv", "is not a folder"), (blocker / "sub" / "r.csv", "is not a folder"), (tmp_path, "is a directory")]:
+    for out, fragment in [(blocker / "r.csv", "is not a folder"), (blocker / "sub" / "r.csv", "is not a folder"),
+                          (tmp_path, "is a directory")]:
         code, _, stderr = gradbench(capsys, "--depth", "1", "--width", "2", "--out", str(out))
         assert code == 2 and stderr.count("\n") == 1 and fragment in stderr and "Traceback" not in stderr
     assert blocker.read_text() == "not a folder"
@@ -418,7 +426,8 @@ def test_header_only_file_resumes_and_a_resumed_disagreement_exits_1(tmp_path, c
     out.write_text(text.replace(",0.0,True,", ",0.5,False,", 1))
     code, stdout, _ = gradbench(capsys, *args)
     assert code == 1 and "2 from --resume" in stdout
-    assert "DISAGREEMENT: 1 point(s)" in stdout and "naive depth=1 width=2 input_dim=2 batch=1: max_rel_err 0.5" in stdout
+    assert "DISAGREEMENT: 1 point(s)" in stdout
+    assert "naive depth=1 width=2 input_dim=2 batch=1: max_rel_err 0.5" in stdout
 
 
 def test_sweep_exits_on_sigterm_only_while_running_and_restores_the_handler(tmp_path, monkeypatch):

@@ -13,7 +13,7 @@ from bench import train as training
 from bench.cli import main
 from bench.errors import UserError
 from gradients import data
-from gradients.train import OPTIMIZERS, SGD, AdaGrad, Adam, batches, fit, params_of
+from gradients.train import OPTIMIZERS, SGD, AdaGrad, Adam, batches, params_of, train
 
 SMALL = dict(depth=2, width=4, input_dim=3, samples=100, epochs=8, batch_size=16, progress=False)
 NET_AND_DATA = (gradients.Network.init([2, 3], seed=0), *gradients.make_data([2, 3], 5, seed=0))
@@ -143,10 +143,10 @@ def test_fit_calls_the_gradient_once_per_batch_with_the_batch_itself(monkeypatch
         seen.append((len(y), method))
         return real(net, X, y, method=method)
 
-    monkeypatch.setattr(gradients, "gradient", spy)
+    monkeypatch.setattr(gradients.train, "gradient", spy)
     net = gradients.Network.init([3, 4, 4], seed=1)
     X, y = gradients.make_data([3, 4, 4], 10, seed=2)
-    rows = list(fit(net, X, y, method="naive", epochs=2, batch_size=4, rng=np.random.default_rng(0)))
+    rows = list(train(net, X, y, method="naive", epochs=2, batch_size=4, rng=np.random.default_rng(0)))
     assert seen == [(4, "naive"), (4, "naive"), (2, "naive")] * 2
     assert [r.epoch for r in rows] == [0, 1, 2]
     assert rows[0].seconds == rows[0].gradient_seconds == 0.0
@@ -157,7 +157,7 @@ def test_one_full_batch_epoch_is_one_gradient_step():
     widths = [3, 5, 5]
     net = gradients.Network.init(widths, seed=3)
     X, y = gradients.make_data(widths, 12, seed=4)
-    rows = list(fit(net, X, y, optimizer="sgd", lr=0.05, epochs=1, batch_size=12, rng=np.random.default_rng(0)))
+    rows = list(train(net, X, y, optimizer="sgd", lr=0.05, epochs=1, batch_size=12, rng=np.random.default_rng(0)))
     g = gradients.gradient(net, X, y, method="backprop")
     want = [p - 0.05 * q for p, q in zip(params_of(net), [*g.weights, g.alpha, np.asarray(g.b)])]
     for p, q in zip(params_of(rows[-1].net), want):
@@ -181,13 +181,13 @@ def test_fit_refuses_bad_arguments():
                           (dict(lr=0.0), "learning rate"), (dict(lr=-1.0), "learning rate"),
                           (dict(method="magic"), "method"), (dict(optimizer="rmsprop"), "optimizer")]:
         with pytest.raises(ValueError, match=match):
-            fit(net, X, y, **kwargs)
+            train(net, X, y, **kwargs)
     with pytest.raises(ValueError, match="empty data set"):
-        fit(net, X[:0], y[:0])
+        train(net, X[:0], y[:0])
     with pytest.raises(ValueError, match="training set: y has non-finite"):
-        fit(net, X, np.full(5, np.nan))
+        train(net, X, np.full(5, np.nan))
     with pytest.raises(ValueError, match=r"test set: X must have shape \(batch >= 1, 2\)"):
-        fit(net, X, y, X_test=X[:, :1], y_test=y)
+        train(net, X, y, X_test=X[:, :1], y_test=y)
 
 
 def test_divergence_is_one_line_naming_the_epoch_without_numpy_warnings(tmp_path, capsys):
@@ -210,8 +210,8 @@ def test_divergence_of_the_loss_alone_is_caught_too():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match=r"^training diverged at epoch \d+ \(train loss inf, "
-                                              r"learning rate 1000\); lower --lr$"):
-            list(fit(net, X, y, lr=1e3, epochs=50, batch_size=16))
+                                              r"learning rate 1000\); lower lr$"):
+            list(train(net, X, y, lr=1e3, epochs=50, batch_size=16))
 
 
 # --- data -----------------------------------------------------------------------------
@@ -288,11 +288,11 @@ def test_cli_choices_are_the_registries():
 
 
 @pytest.mark.parametrize("settings, library", [
-    (dict(batch_size=0), lambda: fit(*NET_AND_DATA, batch_size=0)),
-    (dict(epochs=-1), lambda: fit(*NET_AND_DATA, epochs=-1)),
-    (dict(lr=-1.0), lambda: fit(*NET_AND_DATA, lr=-1.0)),
-    (dict(method="magic"), lambda: fit(*NET_AND_DATA, method="magic")),
-    (dict(optimizer="rmsprop"), lambda: fit(*NET_AND_DATA, optimizer="rmsprop")),
+    (dict(batch_size=0), lambda: train(*NET_AND_DATA, batch_size=0)),
+    (dict(epochs=-1), lambda: train(*NET_AND_DATA, epochs=-1)),
+    (dict(lr=-1.0), lambda: train(*NET_AND_DATA, lr=-1.0)),
+    (dict(method="magic"), lambda: train(*NET_AND_DATA, method="magic")),
+    (dict(optimizer="rmsprop"), lambda: train(*NET_AND_DATA, optimizer="rmsprop")),
     (dict(test_fraction=1.0), lambda: data.split(*NET_AND_DATA[1:], 1.0, np.random.default_rng(0))),
     (dict(noise=float("inf")), lambda: data.teacher_task(NET_AND_DATA[0], 5, float("inf"), None)),
     (dict(samples=0), lambda: data.teacher_task(NET_AND_DATA[0], 0, 0.0, None)),
@@ -307,7 +307,7 @@ def test_run_refuses_with_the_library_message(settings, library):
 
 def test_outputs_are_checked_before_training(tmp_path, monkeypatch, capsys):
     calls = []
-    monkeypatch.setattr(gradients, "gradient", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr(gradients.train, "gradient", lambda *a, **k: calls.append(1))
     (tmp_path / "file").write_text("")
     out = tmp_path / "keep.csv"
     out.write_text("old rows\n")
@@ -351,7 +351,7 @@ def test_interrupted_run_leaves_the_finished_epochs(tmp_path, monkeypatch, capsy
             raise KeyboardInterrupt
         return real(net, X, y, method=method)
 
-    monkeypatch.setattr(gradients, "gradient", interrupting)
+    monkeypatch.setattr(gradients.train, "gradient", interrupting)
     out = tmp_path / "train.csv"
     code, _, err = gradbench(capsys, "train", "--out", str(out), "--no-progress")
     assert code == 130 and "interrupted" in err

@@ -3,7 +3,7 @@
 Each row is written with a single os.write of the whole line, then fsync'd, so a Ctrl-C or a
 kill leaves only complete rows. Rows are never edited in place. --resume keeps the rows whose
 status is ok and drops the others of the points about to be run again (by writing the kept lines,
-byte for byte, to a temporary file that os.replace swaps in), so the file never holds two rows
+byte for byte, to a file that replaces it atomically: bench.output.write_text), so the file never holds two rows
 for one point.
 """
 
@@ -13,7 +13,10 @@ import os
 from pathlib import Path
 
 from bench.errors import UserError
-from bench.schema import NAMES, POINT_KEY, parse_row, read_results
+from bench.output import write_text
+from bench.results import parse_row, read_results
+from bench.schema import NAMES
+from bench.sweep.points import Point
 
 HEADER = ",".join(NAMES) + "\n"
 
@@ -23,11 +26,6 @@ def format_row(row):
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow(["" if row.get(n) is None else row[n] for n in NAMES])
     return buffer.getvalue()
-
-
-def key_of(row):
-    """A row's point key as strings, the form the CSV holds."""
-    return tuple(str(row[k]) for k in POINT_KEY)
 
 
 class ResultsFile:
@@ -75,7 +73,7 @@ def open_results(path, planned_keys, resume=False, force=False):
     if exists and resume:
         done, lines, dropped = _resumable(path, set(planned_keys))
         if dropped:
-            _replace(path, HEADER + "".join(lines))
+            write_text(path, HEADER + "".join(lines))
     elif not exists or force:
         _create(path)
     return ResultsFile(path, done)
@@ -102,10 +100,10 @@ def _resumable(path, planned_keys):
     done = {}
     for row in rows:
         if row["status"] == "ok":
-            done.setdefault(key_of(row), row)
+            done.setdefault(Point.from_row(row).key(), row)
     kept, seen = [], set()
     for line, row in zip(lines, rows):
-        key = key_of(row)
+        key = Point.from_row(row).key()
         ours = done.get(key) is row or (key not in done and key not in planned_keys)
         if ours and key not in seen:
             kept.append(line)
@@ -119,22 +117,8 @@ def _create(path):
     """A fresh file holding only the header (replacing any old one atomically)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _replace(path, HEADER)
     except (FileExistsError, NotADirectoryError):
         raise UserError(f"--out {path}: {path.parent} is not a folder") from None
     except OSError as e:
         raise UserError(f"--out {path}: cannot write ({e.strerror or e})") from None
-
-
-def _replace(path, text):
-    """Write text to a temporary file beside path, fsync it, and swap it in."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    write_text(path, HEADER)

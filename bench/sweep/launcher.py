@@ -1,5 +1,7 @@
-"""The sweep's subprocesses: `python -m bench.worker check|time` for one point, killed when over budget."""
+"""The parent side of the sweep's subprocesses: starts `python -m bench.sweep.worker check|time` for one point,
+kills it when over budget, and reads back what it measured (bench.sweep.worker is the child side)."""
 
+import contextlib
 import json
 import os
 import platform
@@ -9,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.schema import POINT_KEY
+from bench.output import write_atomic
 
 BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # glibc hands arrays of 128 KiB and more back to the kernel when they are freed, so without a pad
@@ -17,11 +19,6 @@ BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # of 0.35 ms); the pad keeps freed memory for the next call, for every method alike.
 MALLOC_ENV = {"MALLOC_TOP_PAD_": str(64 * 2**20)}
 WORKER_ENV = BLAS_ENV + tuple(MALLOC_ENV)  # what pyperf's workers must inherit
-
-
-def point_args(point):
-    """The worker options naming a point (`--method naive --depth 4 ...`), from a Point or parsed options."""
-    return [arg for key in POINT_KEY for arg in (f"--{key.replace('_', '-')}", str(getattr(point, key)))]
 
 
 class WorkerFailed(Exception):
@@ -36,8 +33,8 @@ STEP = {"check": "the one-call check", "time": "the pyperf run"}
 
 
 def run_worker(args, env, timeout):
-    """Run `python -m bench.worker ARGS` in its own process group; kill the whole group on timeout or Ctrl-C."""
-    cmd = [sys.executable, "-m", "bench.worker", *args]
+    """Run `python -m bench.sweep.worker ARGS` in its own process group; kill the whole group on timeout or Ctrl-C."""
+    cmd = [sys.executable, "-m", "bench.sweep.worker", *args]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)  # pyperf's own workers share the group
     try:
@@ -54,10 +51,8 @@ def run_worker(args, env, timeout):
 
 
 def _kill_group(proc):
-    try:
+    with contextlib.suppress(ProcessLookupError):  # already gone
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     proc.communicate()
 
 
@@ -70,7 +65,7 @@ def _first_line(stderr):
 
 def run_check(point, env, timeout):
     """One call of the method in a worker: {seconds, peak_mem_bytes, max_rel_err}."""
-    out = run_worker(["check", *point_args(point)], env, timeout)
+    out = run_worker(["check", *point.args()], env, timeout)
     try:
         return json.loads(out.strip().splitlines()[-1])
     except (IndexError, ValueError):
@@ -83,14 +78,8 @@ def run_timing(point, profile, json_path, env, timeout):
 
     # pyperf writes to a name of this process's own, renamed once complete: a worker orphaned by a
     # killed sweep cannot clobber the file of a --resume'd run (it leaves a stray .tmp at worst)
-    tmp = json_path.with_name(f"{json_path.name}.tmp{os.getpid()}")
-    tmp.unlink(missing_ok=True)  # pyperf refuses to overwrite
-    try:
-        run_worker(["time", *point_args(point), *profile.args(), "-q", "-o", str(tmp),
-                    "--inherit-environ", ",".join(WORKER_ENV)], env, timeout)
-        os.replace(tmp, json_path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(json_path, lambda tmp: run_worker(["time", *point.args(), *profile.args(), "-q", "-o", str(tmp),
+                                                    "--inherit-environ", ",".join(WORKER_ENV)], env, timeout))
     bench = pyperf.Benchmark.load(str(json_path))
     values = bench.get_values()
     meta = bench.get_metadata()
@@ -135,6 +124,6 @@ def worker_env(blas_threads):
     for name in BLAS_ENV:
         env[name] = str(blas_threads)
     env.update(MALLOC_ENV)
-    root = str(Path(__file__).resolve().parent.parent)
+    root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     return env

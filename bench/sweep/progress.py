@@ -3,31 +3,16 @@
 import sys
 import time
 
+from bench.formatting import clock, seconds
 from bench.schema import TIME
+from bench.sweep.points import Point
 
 MAX_PROBLEM_LINES = 15
 BAR = 20  # characters of the progress bar
 
 
-def seconds(s):
-    """A duration for people: 83.0 us, 3.23 ms, 1.50 s, 2m05s."""
-    if s is None:
-        return "?"
-    if s >= 60:
-        return f"{int(s // 60)}m{int(s % 60):02d}s"
-    for unit, scale in (("s", 1), ("ms", 1e-3), ("us", 1e-6)):
-        if s >= scale:
-            return f"{s / scale:.3g} {unit}"
-    return f"{s / 1e-9:.3g} ns"
-
-
-def clock(s):
-    """A wall-clock duration to the second: 7 s, 2m05s; ? when unknown."""
-    return "?" if s is None else seconds(s) if s >= 60 else f"{s:.0f} s"
-
-
 class Progress:
-    """`####........ [ 3/10] naive depth=4 ...  elapsed 5 s, about 12 s left` on stderr; redrawn in place on a terminal."""
+    """`####.... [ 3/10] naive depth=4 ...  elapsed 5 s, about 12 s left` on stderr; redrawn in place on a terminal."""
 
     def __init__(self, total, stream=None):
         self.total, self.stream = total, stream or sys.stderr
@@ -66,7 +51,7 @@ class Progress:
 def summary(result):
     """One screen: counts, each method's time range, naive/backprop at the largest common point, disagreements.
 
-    Rows hold Python values, fresh or resumed (sweep_csv parses the resumed ones).
+    Rows hold Python values, fresh or resumed (results_file parses the resumed ones).
     """
     rows = result.rows
     statuses = [r["status"] for r in rows]
@@ -92,7 +77,8 @@ def summary(result):
     else:
         errs = [r["max_rel_err"] for r in rows if r.get("max_rel_err") is not None]
         if errs:
-            lines.append(f"agreement: every checked gradient agrees with backprop (largest max_rel_err {max(errs):.3g})")
+            lines.append("agreement: every checked gradient agrees with backprop "
+                         f"(largest max_rel_err {max(errs):.3g})")
     problems = [f"  {r['status']}: {r['method']} {_shape(r)}: {r['reason']}"
                 for r in rows if r["status"] != "ok"]
     if len(problems) > MAX_PROBLEM_LINES:  # one screen: the CSV has them all
@@ -102,7 +88,7 @@ def summary(result):
 
 
 def _shape(r):
-    return f"depth={r['depth']} width={r['width']} input_dim={r['input_dim']} batch={r['batch']}"
+    return Point.from_row(r).shape
 
 
 def _ratio(ok):

@@ -1,8 +1,9 @@
-"""One sweep point, run in a subprocess of `gradbench sweep` (pyperf's Runner owns sys.argv).
+"""The child side: one sweep point, run in a subprocess of `gradbench sweep` (pyperf's Runner owns sys.argv).
+bench.sweep.launcher starts it.
 
-    python -m bench.worker check --method naive --depth 4 --width 8 --input-dim 8 --batch 1
+    python -m bench.sweep.worker check --method naive --depth 4 --width 8 --input-dim 8 --batch 1
         one untimed-by-pyperf call: prints JSON {seconds, peak_mem_bytes, max_rel_err}
-    python -m bench.worker time --method naive ... -p 1 -n 3 -w 1 --min-time 0.002 -o point.json
+    python -m bench.sweep.worker time --method naive ... -p 1 -n 3 -w 1 --min-time 0.002 -o point.json
         a pyperf script timing one call of the method (forward: gradients.loss)
 
 Both build the same seeded network and batch: gradients.Network.init(widths, seed) and
@@ -18,36 +19,25 @@ import tracemalloc
 
 import gradients
 from bench.schema import POINT_KEY
-from bench.sweep_workers import WORKER_ENV, point_args
+from bench.sweep.launcher import WORKER_ENV
+from bench.sweep.points import Point
 
 
-def add_point_args(parser):
-    """The options naming a point (sweep_workers.point_args writes them); `time` passes them on to pyperf's workers."""
-    parser.add_argument("--method", required=True)
-    parser.add_argument("--depth", type=int, required=True)
-    parser.add_argument("--width", type=int, required=True)
-    parser.add_argument("--input-dim", type=int, required=True)
-    parser.add_argument("--batch", type=int, required=True)
-    parser.add_argument("--activation", default="relu")
-    parser.add_argument("--seed", type=int, default=0)
-
-
-def build(args):
+def build(point):
     """The point's network, batch, and the call to measure (a closure with no arguments)."""
-    widths = [args.input_dim] + [args.width] * args.depth
-    net = gradients.Network.init(widths, seed=args.seed, activation=args.activation)
-    X, y = gradients.make_data(widths, args.batch, args.seed)  # (B, d), (B,)
-    if args.method == "forward":
+    net = gradients.Network.init(point.widths, seed=point.seed, activation=point.activation)
+    X, y = gradients.make_data(point.widths, point.batch, point.seed)  # (B, d), (B,)
+    if point.method == "forward":
         return net, X, y, lambda: gradients.loss(net, X, y)
-    return net, X, y, lambda: gradients.gradient(net, X, y, method=args.method)
+    return net, X, y, lambda: gradients.gradient(net, X, y, method=point.method)
 
 
 def check(argv):
     """Time one call, trace the peak memory of another, and compare the gradient with backprop's."""
-    parser = argparse.ArgumentParser(prog="bench.worker check")
-    add_point_args(parser)
-    args = parser.parse_args(argv)
-    net, X, y, call = build(args)
+    parser = argparse.ArgumentParser(prog="bench.sweep.worker check")
+    Point.add_arguments(parser)
+    point = Point.from_args(parser.parse_args(argv))
+    net, X, y, call = build(point)
     start = time.perf_counter()
     result = call()  # first call also warms caches; its time seeds the budget prediction
     seconds = time.perf_counter() - start
@@ -59,7 +49,7 @@ def check(argv):
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     max_rel_err = None
-    if args.method != "forward":
+    if point.method != "forward":
         reference = gradients.gradient(net, X, y, method="backprop")
         max_rel_err = gradients.relative_error(result, reference)
     json.dump({"seconds": seconds, "peak_mem_bytes": peak, "max_rel_err": max_rel_err}, sys.stdout)
@@ -70,25 +60,24 @@ def time_point(argv):
     import pyperf
 
     sys.argv = [sys.argv[0]] + argv
-    runner = pyperf.Runner(program_args=("-m", "bench.worker", "time"),
-                           add_cmdline_args=lambda cmd, args: cmd.extend(point_args(args)))
-    add_point_args(runner.argparser)
-    args = runner.parse_args()
-    _, _, _, call = build(args)
+    runner = pyperf.Runner(program_args=("-m", "bench.sweep.worker", "time"),
+                           add_cmdline_args=lambda cmd, args: cmd.extend(Point.from_args(args).args()))
+    Point.add_arguments(runner.argparser)
+    point = Point.from_args(runner.parse_args())
+    _, _, _, call = build(point)
     for key in POINT_KEY:
-        runner.metadata[f"gradbench_{key}"] = str(getattr(args, key))
+        runner.metadata[f"gradbench_{key}"] = str(getattr(point, key))
     # what the timing processes really saw: pyperf passes on only the variables it is told to
     for name in WORKER_ENV:
         runner.metadata[f"gradbench_{name.lower()}"] = os.environ.get(name, "unset")
     # the name leaves the method out, so `pyperf compare_to backprop.json naive.json` pairs them up
-    name = f"depth={args.depth} width={args.width} input_dim={args.input_dim} batch={args.batch} {args.activation}"
-    runner.bench_func(name, call)
+    runner.bench_func(f"{point.shape} {point.activation}", call)
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] not in ("check", "time"):
-        sys.exit("usage: python -m bench.worker {check,time} --method M --depth L --width W ...")
+        sys.exit("usage: python -m bench.sweep.worker {check,time} --method M --depth L --width W ...")
     (check if argv[0] == "check" else time_point)(argv[1:])
 
 

@@ -1,0 +1,81 @@
+"""The conveniences the command line offers on top of the one-way stages (sweep -> fit -> plot -> report).
+
+`gradbench plot x.csv` and `gradbench report x.csv` make what is missing or stale first, and say
+so: the fits of a results file when its fits file is missing or older than it, and the figures
+when they are missing or older than the fits. The stages themselves only read what they are
+given and write their own files; this module is the only place that chains them.
+"""
+
+from pathlib import Path
+
+from bench.errors import UserError
+from bench.fit import fit_file, fits_path, read_fits
+from bench.output import check_writable
+from bench.results import ok_rows, panels, read_results
+
+
+def _fresh(out, source):
+    """out exists and is no older than source."""
+    return out.is_file() and source.is_file() and out.stat().st_mtime >= source.stat().st_mtime
+
+
+def ensure_fits(path):
+    """The fits of a results CSV, fitted (with fit's defaults) first if missing or older: (fits, notes)."""
+    out = fits_path(path)
+    if _fresh(out, Path(path)):
+        return read_fits(out), []
+    out, fits, notes = fit_file(path)
+    other = [n for n in notes if "another rule" in n]  # the excluded points are the caller's own note
+    return fits, ["; ".join([f"wrote {out} (it was missing or older than {path})"] + other)]
+
+
+def plot(path, out_dir="plots"):
+    """Draw the figures of a results CSV, fitting it first if need be: (paths, notes)."""
+    from bench import plot as plotting
+
+    df = read_results(path)
+    name = Path(path).stem
+    plotting.check_out_dir(name, out_dir)  # a bad --out-dir fails before any fitting or drawing
+    fits, notes = ensure_fits(path) if panels(ok_rows(df)) else (None, [])
+    written, draw_notes = plotting.draw(df, fits, name, out_dir, source=str(path))
+    return written, notes + draw_notes
+
+
+def ensure_plots(path, plots_dir):
+    """The PNGs of a results CSV, drawn first if missing or older than its fits: (paths, notes)."""
+    from bench.plot import KINDS
+
+    name = Path(path).stem
+    fits_mtime = fits_path(path).stat().st_mtime
+    pngs = [Path(plots_dir) / f"{name}-{kind}.png" for kind in KINDS]
+    if any(p.is_file() for p in pngs) and all(p.stat().st_mtime >= fits_mtime for p in pngs if p.is_file()):
+        return [p for p in pngs if p.is_file()], []
+    written, notes = plot(path, plots_dir)
+    return [p for p in written if p.suffix == ".png"], [f"drew the plots of {path}"] + notes
+
+
+def default_report(paths):
+    """results/<name>.md for one file, results/report.md beside the first of several."""
+    first = Path(paths[0])
+    return first.with_suffix(".md") if len(paths) == 1 else first.with_name("report.md")
+
+
+def report(paths, out=None, plots_dir="plots", command=None):
+    """Write the Markdown report of results CSVs, making missing or stale fits and figures first: (out, notes)."""
+    from bench.report import write_report
+
+    frames = {Path(p).stem: read_results(p) for p in paths}  # every file checked before any work
+    if len(frames) < len(paths):
+        raise UserError(f"two results files share a name ({', '.join(map(str, paths))}): "
+                        "their fits and plots would overwrite each other")
+    if command is None:
+        command = "gradbench report " + " ".join(map(str, paths)) + (f" --out {out}" if out else "")
+    out = Path(out) if out else default_report(paths)
+    check_writable(out)  # a bad --out fails before any fitting or drawing
+    notes, all_fits, pngs = [], {}, {}
+    for p in paths:
+        name = Path(p).stem
+        all_fits[name], fit_notes = ensure_fits(p)
+        pngs[name], plot_notes = ensure_plots(p, plots_dir)
+        notes += fit_notes + plot_notes
+    return write_report(frames, all_fits, pngs, out, command, paths), notes

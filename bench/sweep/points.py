@@ -1,0 +1,105 @@
+"""A sweep's points: the one Point type (from options, a CSV row or worker arguments) and the plan of a sweep."""
+
+from dataclasses import dataclass, fields
+from itertools import product
+
+from bench.errors import UserError
+from bench.schema import POINT_KEY
+from bench.sweep.ranges import MAX_VALUES, parse_range
+
+
+@dataclass(frozen=True)
+class Point:
+    """One row of the sweep: a method on one network shape and batch."""
+
+    method: str
+    depth: int
+    width: int
+    input_dim: int
+    batch: int
+    activation: str = "relu"
+    seed: int = 0
+
+    @classmethod
+    def from_row(cls, row):
+        """The point of a results row (strings from csv or Python values)."""
+        kinds = {f.name: f.type for f in fields(cls)}
+        return cls(**{k: int(row[k]) if kinds[k] is int else str(row[k]) for k in POINT_KEY})
+
+    @classmethod
+    def add_arguments(cls, parser):
+        """The argparse options naming a point (`args()` writes them; `from_args` reads them)."""
+        for f in fields(cls):
+            required = f.name not in ("activation", "seed")
+            parser.add_argument(f"--{f.name.replace('_', '-')}", type=f.type, required=required,
+                                **({} if required else {"default": f.default}))
+
+    @classmethod
+    def from_args(cls, namespace):
+        return cls(**{k: getattr(namespace, k) for k in POINT_KEY})
+
+    def args(self):
+        """The worker options naming this point: ['--method', 'naive', '--depth', '4', ...]."""
+        return [arg for key in POINT_KEY for arg in (f"--{key.replace('_', '-')}", str(getattr(self, key)))]
+
+    @property
+    def widths(self):
+        return [self.input_dim] + [self.width] * self.depth
+
+    @property
+    def shape(self):
+        """The network and batch, without the method: 'depth=4 width=8 input_dim=8 batch=1'."""
+        return f"depth={self.depth} width={self.width} input_dim={self.input_dim} batch={self.batch}"
+
+    @property
+    def label(self):
+        return f"{self.method} {self.shape}"
+
+    @property
+    def slug(self):
+        """File name of the point's pyperf JSON."""
+        return (f"{self.method}-d{self.depth}-w{self.width}-i{self.input_dim}-b{self.batch}"
+                f"-{self.activation}-s{self.seed}")
+
+    def key(self):
+        """The point key as strings, the form the CSV holds."""
+        return tuple(str(getattr(self, k)) for k in POINT_KEY)
+
+
+def parse_methods(text):
+    """--methods: comma-separated registered gradient methods and `forward`, in the given order."""
+    import gradients
+
+    known = list(gradients.METHODS) + ["forward"]
+    methods = [m.strip() for m in str(text).split(",") if m.strip()]
+    if not methods:
+        raise UserError(f"--methods: empty list (choose from {', '.join(known)})")
+    for m in methods:
+        if m not in known:
+            raise UserError(f"--methods {text}: unknown method {m!r} (choose from {', '.join(known)})")
+    return list(dict.fromkeys(methods))
+
+
+def plan(depth, width, batch, methods, input_dim=None, activation="relu", seed=0):
+    """Every point of the sweep, smallest network first (fewest edges, then smallest batch), each for every method."""
+    import gradients
+
+    depths = parse_range(depth, "--depth")
+    widths = parse_range(width, "--width")
+    batches = parse_range(batch, "--batch")
+    input_dims = None if input_dim in (None, "") else parse_range(input_dim, "--input-dim")
+    methods = parse_methods(methods)
+    if activation not in gradients.ACTIVATIONS:
+        raise UserError(f"--activation {activation}: choose from {', '.join(gradients.ACTIVATIONS)}")
+    if int(seed) < 0:
+        raise UserError(f"--seed {seed}: must be 0 or more")
+    count = len(depths) * len(widths) * len(batches) * len(input_dims or [1]) * len(methods)
+    if count > MAX_VALUES:
+        raise UserError(f"--depth x --width x --batch x --input-dim x --methods: {count:,} points, "
+                        f"more than {MAX_VALUES:,}")
+    points = []
+    for d, w, b in product(depths, widths, batches):
+        for i in input_dims or [w]:
+            points += [Point(m, d, w, i, b, activation, int(seed)) for m in methods]
+    # stable: each shape's methods keep their order
+    return sorted(points, key=lambda p: (gradients.edges(p.widths), p.batch, p.depth, p.width, p.input_dim))
