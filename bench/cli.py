@@ -73,12 +73,15 @@ def sweep(ctx, **options):
               help=f"points/model of the time fits: {rules.HELP}")
 @click.option("--ops-rule", default=rules.OPS_RULE, show_default=True, metavar="RULE",
               help="points of the op-count fits, same rules")
-def fit(results, time_rule, ops_rule):
-    """Fit growth exponents k (y = c n^k, 95% CI) per method and swept variable; writes <name>.fits.csv."""
+@click.option("--memory-rule", default=rules.MEMORY_RULE, show_default=True, metavar="RULE",
+              help="points of the working-memory fits, same rules")
+def fit(results, time_rule, ops_rule, memory_rule):
+    """Fit growth exponents k (y = c n^k, 95% CI) of time, op count and working memory per method and swept
+    variable; writes <name>.fits.csv."""
     from bench.fit import fit_file, summary
 
     for path in results:
-        out, fits, notes = fit_file(path, time_rule=time_rule, ops_rule=ops_rule)
+        out, fits, notes = fit_file(path, time_rule=time_rule, ops_rule=ops_rule, memory_rule=memory_rule)
         click.echo("\n".join(notes + summary(fits) + [f"wrote {out}"]))
 
 
@@ -87,7 +90,8 @@ def fit(results, time_rule, ops_rule):
 @click.option("--out-dir", default="plots", show_default=True, type=click.Path(file_okay=False),
               help="folder for <name>-<kind>.png and .svg, one of each per figure kind")
 def plot(results, out_dir):
-    """Draw the log-log figures (time, speedup, ops, vs-forward, rate) of results CSVs; fits them first if need be."""
+    """Draw the log-log figures (time, speedup, ops, vs-forward, rate, memory, tradeoff) of results CSVs; fits them
+    first if need be."""
     from bench import pipeline
 
     for path in results:

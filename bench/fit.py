@@ -1,4 +1,4 @@
-"""Growth exponents: fit time (and op counts) = c * n^k per method and swept variable.
+"""Growth exponents: fit time, op counts and working memory = c * n^k per method and swept variable.
 
 A swept variable is one of depth, width, batch with more than one value while the
 others are held fixed; E (edges) is fitted over the same points as depth and width.
@@ -7,6 +7,9 @@ The exponent k comes with a 95% confidence interval from the t distribution.
 Small sizes are dominated by per-call overhead (time) and lower-order terms (time and
 ops: naive's count in depth is ~ (L-1)(L-2) w^4 / 2), so by default times are fitted over
 the upper part of the range, n >= n_max / 8, and op counts over their 3 largest n.
+
+Working memory (the bytes a call keeps alive besides the gradient it returns) is fitted
+like time, over the upper part of the range, where the arrays, not fixed allocations, set it.
 
 The fit rules, which points a law is fitted on, are in bench.rules.
 """
@@ -28,13 +31,36 @@ MIN_POINTS = 3
 FIT_COLUMNS = ["method", "variable", "quantity", "k", "k_lo", "k_hi", "r2", "n_min", "n_max",
                "n_points", "fit_rule", "theory_k", "covers_theory", "fixed", "c", "a"]
 
+# quantity -> the column fitted
+QUANTITIES = {"time": TIME, "ops": "ops", "memory": "work_mem_bytes"}
+
 # Cost exponent in E of one call: naive and numerical redo a path per weight, E*(E+V);
-# backprop and the forward pass touch each edge a fixed number of times, E+V.
-THEORY_IN_E = {"naive": 2, "numerical": 2, "backprop": 1, "forward": 1}
+# backprop, checkpoint (backprop plus one more forward pass), autograd and the forward pass
+# touch each edge a fixed number of times, E+V.
+THEORY_IN_E = {"naive": 2, "numerical": 2, "backprop": 1, "checkpoint": 1, "autograd": 1, "forward": 1}
+
+# Working-memory exponents at a fixed other size, from what each method keeps alive (gradients.memory_count):
+# backprop (and autograd) every u and z, B V numbers: 1 in depth and in width; checkpoint the z of ~sqrt(L)
+# segment boundaries plus one segment's u and z: 1/2 in depth; the forward pass one layer: 0 in depth;
+# naive the forward pass (1 in depth) plus one block of chains, a layer's n^2 chains of n x B numbers while
+# they fit under its cap (max_bytes): 3 in width below the cap. Every method is linear in the batch, but
+# naive at its cap, where the block shrinks as the batch grows.
+THEORY_MEMORY = {"backprop": (1, 1), "autograd": (1, 1), "checkpoint": (0.5, 1), "forward": (0, 1),
+                 "naive": (1, 3)}  # (in depth, in width)
 
 
-def theory_k(method, variable, e_in_width=2):
-    """Theoretical exponent of the method's cost in the variable (NaN if unknown)."""
+def theory_k(method, variable, e_in_width=2, quantity="time", via="depth"):
+    """Theoretical exponent of the method's quantity in the variable (NaN if unknown).
+
+    via: for variable E, the variable that swept it (depth or width).
+    """
+    if quantity == "memory":
+        if variable == "batch":
+            return 1.0
+        k_depth, k_width = THEORY_MEMORY.get(method, (np.nan, np.nan))
+        if variable == "E":  # E grows as depth, or as width^e_in_width
+            return k_depth if via == "depth" else k_width / e_in_width
+        return k_depth if variable == "depth" else k_width
     k_e = THEORY_IN_E.get(method, np.nan)
     return {"depth": k_e, "E": k_e, "width": k_e * e_in_width, "batch": 1.0}[variable]
 
@@ -110,22 +136,29 @@ def fit_points(n, t, rule):
     return (power_fit(n, t) if len(n) >= MIN_POINTS else None), n, rule
 
 
-def fit_results(df, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE):
+def fit_results(df, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE, memory_rule=rules.MEMORY_RULE):
     """The fits table of a results frame (status ok rows only), one row per method/variable/quantity."""
-    rows = []
+    rule_of = {"time": time_rule, "ops": ops_rule, "memory": memory_rule}
+    rows, via = [], None
     for var, fixed, group, e_in_width in sweeps(ok_rows(df)):
+        via = via if var == "E" else var  # sweeps() yields E right after the depth or width sweep it comes from
         x = "edges" if var == "E" else var
         for method, pts in group.groupby("method", sort=True):
-            for quantity, col, rule in (("time", TIME, time_rule), ("ops", "ops", ops_rule)):
-                fit, used, rule_used = fit_points(pts[x], pts[col], rule)
+            for quantity, col in QUANTITIES.items():
+                if col not in pts:  # working memory: not in files of schema version 1
+                    continue
+                measured = pts[pd.to_numeric(pts[col], errors="coerce") > 0]  # not measured (empty): left out
+                if len(measured) < MIN_POINTS:
+                    continue
+                fit, used, rule_used = fit_points(measured[x], measured[col], rule_of[quantity])
                 if fit is None or not np.isfinite(fit["k"]):
                     continue
-                theory = theory_k(method, var, e_in_width)
+                theory = theory_k(method, var, e_in_width, quantity, via)
                 rows.append(dict(
                     method=method, variable=var, quantity=quantity,
                     k=fit["k"], k_lo=fit["k_lo"], k_hi=fit["k_hi"], r2=fit["r2"],
                     n_min=used.min(), n_max=used.max(), n_points=len(used), fit_rule=rule_used,
-                    theory_k=theory, covers_theory=bool(fit["k_lo"] <= theory <= fit["k_hi"]),
+                    theory_k=theory, covers_theory=bool(fit["k_lo"] <= theory <= fit["k_hi"]),  # NaN: False
                     fixed=fixed, c=fit["c"], a=fit["a"]))
     return pd.DataFrame(rows, columns=FIT_COLUMNS)
 
@@ -136,15 +169,16 @@ def fits_path(results_path):
     return p.with_name(p.stem + ".fits.csv")
 
 
-def fit_file(path, out=None, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE):
+def fit_file(path, out=None, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE, memory_rule=rules.MEMORY_RULE):
     """Fit a results CSV and write <name>.fits.csv beside it: (out path, fits, notes)."""
     rules.parse(time_rule, "time rule")  # refuse a bad rule before any work
     rules.parse(ops_rule, "ops rule")
+    rules.parse(memory_rule, "memory rule")
     df = read_results(path)
-    fits = fit_results(df, time_rule, ops_rule)
+    fits = fit_results(df, time_rule, ops_rule, memory_rule)
     fits[["n_min", "n_max"]] = fits[["n_min", "n_max"]].astype("int64")  # exact in the file, not %.6g
     out = write_atomic(out or fits_path(path), lambda tmp: fits.to_csv(tmp, index=False, float_format="%.6g"))
-    asked = fits["quantity"].map({"time": time_rule, "ops": ops_rule})
+    asked = fits["quantity"].map({"time": time_rule, "ops": ops_rule, "memory": memory_rule})
     other = int((fits["fit_rule"] != asked).sum())
     notes = [excluded(df)] + [f"{other} fit(s) used another rule than asked (too few points, or the offset "
                               "fit failed): see their fit_rule"] * bool(other)
@@ -169,7 +203,7 @@ def summary(fits):
     lines = []
     for r in fits.itertuples():
         cover = "covers" if r.covers_theory else "misses"
-        lines.append(f"{r.method:9} {r.quantity:4} vs {r.variable:5} k = {r.k:6.3f} "
+        lines.append(f"{r.method:9} {r.quantity:6} vs {r.variable:5} k = {r.k:6.3f} "
                      f"[{r.k_lo:.3f}, {r.k_hi:.3f}] R^2 {r.r2:.4f} n {r.n_min:g}..{r.n_max:g} "
                      f"({r.n_points} pts, {r.fit_rule}); theory {r.theory_k:g}: {cover}")
     return lines

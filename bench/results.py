@@ -6,7 +6,7 @@ ok rows, the excluded ones, and the sweeps a file holds.
 from pathlib import Path
 
 from bench.errors import UserError
-from bench.schema import COUNTS, MEASURES, NAMES, OK_TIMES, SCHEMA_VERSION
+from bench.schema import COUNTS, MEASURES, NAMES, OK_TIMES, READABLE_VERSIONS, SCHEMA_VERSION, V1_DEFAULTS
 
 VARIABLES = ("depth", "width", "batch")
 
@@ -34,9 +34,12 @@ def read_results(path, *, text=None, allow_empty=False):
     if df.empty and not allow_empty:
         raise UserError(f"{path}: no rows (only a header): nothing was measured yet")
     versions = set(df["schema_version"].dropna().unique())
-    if not df.empty and versions != {SCHEMA_VERSION}:
+    if not df.empty and (len(versions) != 1 or not versions <= set(READABLE_VERSIONS)):
         found = ", ".join(str(v) for v in sorted(versions, key=str)) or "none"
-        raise UserError(f"{path}: schema version {found}, this gradbench reads version {SCHEMA_VERSION}")
+        readable = " and ".join(map(str, READABLE_VERSIONS))
+        raise UserError(f"{path}: schema version {found}, this gradbench reads versions {readable}")
+    if versions == {1}:
+        df = _upgrade_v1(df)
     missing = [n for n in NAMES if n not in df.columns]
     if missing:
         raise UserError(f"{path}: not a gradbench results file (missing columns: {', '.join(missing)})")
@@ -55,6 +58,17 @@ def read_results(path, *, text=None, allow_empty=False):
     _refuse(raw, ok & ((df["time_min_s"] > df["time_median_s"]) | (df["time_median_s"] > df["time_max_s"])),
             "time_median_s", path, "an ok row needs time_min_s <= time_median_s <= time_max_s")
     return df.reset_index(drop=True)
+
+
+def _upgrade_v1(df):
+    """A version 1 frame with the version 2 columns: NumPy, CPU, float64, no memory measurement."""
+    import pandas as pd
+
+    df = df.copy()
+    for name in NAMES:
+        if name not in df.columns:
+            df[name] = V1_DEFAULTS.get(name, pd.NA if name not in MEASURES else float("nan"))
+    return df
 
 
 def _refuse(raw, bad, name, path, why):

@@ -11,6 +11,7 @@ from bench.errors import UserError
 
 TIME_RULE = "upper:8"  # times: the upper part of the range, where the algorithm, not per-call overhead, sets the time
 OPS_RULE = "top:3"  # op counts are exact: the largest points show the leading term
+MEMORY_RULE = "upper:8"  # working memory: the upper part of the range, where the arrays, not fixed allocations, set it
 SYNTAX = "offset, all, top:K (K >= 1 points), ratio:R or upper:F (R, F > 0)"
 
 # kind -> its meaning, with {} for the rule's number

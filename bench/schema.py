@@ -5,17 +5,24 @@ interface between `sweep` and `fit`/`plot`/`report`; bump SCHEMA_VERSION when a 
 changes meaning, and readers refuse files of another version.
 """
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Files of version 1 (before backends and working memory) are read as if their rows had run on NumPy,
+# on the CPU, in float64 (the only possibility then), with the memory columns empty.
+READABLE_VERSIONS = (1, 2)
+V1_DEFAULTS = {"backend": "numpy", "device": "cpu", "dtype": "float64"}
 
 # (name, meaning) in file order; the column table of docs/results-csv.md is written from this list.
 COLUMNS = [
-    ("schema_version", "version of this column layout (readers refuse others)"),
-    ("method", "gradient method (naive, backprop, numerical) or forward (loss only)"),
+    ("schema_version", "version of this column layout (readers read 1 and 2, and refuse others)"),
+    ("method", "gradient method (gradients.METHODS) or forward (the loss alone)"),
     ("depth", "L, the number of weight matrices"),
     ("width", "hidden width n[2..L+1]"),
     ("input_dim", "d = n[1]"),
     ("batch", "B, examples in the mini-batch"),
     ("activation", "relu or identity"),
+    ("backend", "array library the network and batch live on: numpy, torch or cupy"),
+    ("device", "cpu, or cuda:N"),
+    ("dtype", "float64 or float32"),
     ("params", "trainable parameters, E + 1"),
     ("edges", "E = sum_t n[t+1]*n[t] + n[L+1] (weights plus alpha)"),
     ("nodes", "V = sum_t n[t] + 1"),
@@ -28,7 +35,10 @@ COLUMNS = [
     ("n_values", "number of timed values pyperf kept"),
     ("max_rel_err", "largest relative difference from backprop on the same network and batch"),
     ("agree", "max_rel_err within tolerance (1e-8; numerical 1e-5)"),
-    ("peak_mem_bytes", "peak extra memory of one call (tracemalloc)"),
+    ("peak_mem_bytes", "peak memory allocated during one call, the returned gradient included (tracemalloc; "
+                       "on a GPU the device's peak allocation)"),
+    ("work_mem_bytes", "working memory of one call: peak_mem_bytes minus the bytes of the gradient it returns"),
+    ("mem_model_bytes", "the working memory the method's model predicts (gradients.memory_count)"),
     ("status", "ok, skipped (over budget), timeout, or error"),
     ("reason", "why a point was skipped, timed out or failed; empty when ok"),
     ("seed", "seed of the network and data"),
@@ -36,9 +46,12 @@ COLUMNS = [
     ("pyperf_json", "the point's pyperf JSON, relative to the CSV's folder"),
     ("python", "Python version"),
     ("numpy", "NumPy version"),
+    ("framework", "the backend's library and version, e.g. numpy 2.4.0 or torch 2.13.0"),
+    ("device_name", "the device that ran the call: the CPU model, or the GPU's name"),
     ("blas", "BLAS library NumPy uses"),
     ("blas_threads", "BLAS threads in the timing workers"),
     ("cpu", "CPU model"),
+    ("cache_bytes", "last-level cache of the CPU, bytes (Linux /sys; empty where unknown)"),
     ("timestamp", "UTC time the row was written (ISO 8601)"),
     # pyperf's metadata of the timing run (empty when the point was not timed)
     ("loops", "calls of the method per pyperf value (time_* columns are per call)"),
@@ -53,11 +66,11 @@ NAMES = [name for name, _ in COLUMNS]
 # and a whole worker process can run slow; the fastest value is the least disturbed estimate
 # of what the call costs, where a median over three processes can still land on a slow one.
 TIME = "time_min_s"
-POINT_KEY = ["method", "depth", "width", "input_dim", "batch", "activation", "seed"]
+POINT_KEY = ["method", "depth", "width", "input_dim", "batch", "activation", "seed", "backend", "device", "dtype"]
 # numeric columns readers compute with: whole numbers known before anything runs (every row has them),
 # and measurements (empty when their step did not run)
 COUNTS = {"depth": 1, "width": 1, "input_dim": 1, "batch": 1, "seed": 0, "params": 1, "edges": 1, "nodes": 1,
           "ops": 1}  # column -> smallest valid value
 MEASURES = ["time_median_s", "time_mean_s", "time_stdev_s", "time_min_s", "time_max_s", "n_values",
-            "max_rel_err", "peak_mem_bytes"]
+            "max_rel_err", "peak_mem_bytes", "work_mem_bytes", "mem_model_bytes", "cache_bytes"]
 OK_TIMES = ["time_min_s", "time_median_s", "time_max_s"]  # an ok row has them, positive and in this order

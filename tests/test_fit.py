@@ -15,6 +15,11 @@ from bench.errors import UserError
 OVERHEAD, PER_OP = {"naive": 2e-5, "backprop": 1e-5, "forward": 8e-6}, 2e-8
 
 
+# synthetic working memory: what each method stores (backprop every layer, forward one, naive also a w^3 block)
+SYNTHETIC_MEMORY = {"backprop": lambda w, b: 16 * b * sum(w), "forward": lambda w, b: 16 * b * max(w),
+                    "naive": lambda w, b: 16 * b * sum(w) + 8 * b * max(w) ** 3}
+
+
 def synthetic_rows(depths, widths, methods=("naive", "backprop", "forward"), batch=1, seed=0,
                    noise=0.02, input_dim=None):
     """Result rows with every schema column, time from the exact op counts plus overhead and noise."""
@@ -33,7 +38,11 @@ def synthetic_rows(depths, widths, methods=("naive", "backprop", "forward"), bat
                            edges=gradients.edges(w), nodes=gradients.nodes(w), ops=ops,
                            time_median_s=np.median(t), time_mean_s=t.mean(), time_stdev_s=t.std(ddof=1),
                            time_min_s=t.min(), time_max_s=t.max(), n_values=5,
-                           max_rel_err=0.0 if m != "forward" else np.nan, agree=True, peak_mem_bytes=1000,
+                           max_rel_err=0.0 if m != "forward" else np.nan, agree=True,
+                           peak_mem_bytes=1000 + SYNTHETIC_MEMORY[m](w, batch),
+                           work_mem_bytes=SYNTHETIC_MEMORY[m](w, batch) * np.exp(rng.normal(0, noise)),
+                           mem_model_bytes=SYNTHETIC_MEMORY[m](w, batch), backend="numpy", device="cpu",
+                           dtype="float64",
                            status="ok", reason="", seed=seed, profile="quick", pyperf_json="",
                            python="3.11.2", numpy="2.4.0", blas="openblas", blas_threads=1,
                            cpu="Test CPU", timestamp="2025-01-01T00:00:00+00:00")
@@ -190,7 +199,7 @@ def test_fit_command_writes_fits_csv(tmp_path, capsys):
     fits = fit.read_fits(tmp_path / "depth.fits.csv")
     assert list(fits.columns[:13]) == ["method", "variable", "quantity", "k", "k_lo", "k_hi", "r2", "n_min",
                                        "n_max", "n_points", "fit_rule", "theory_k", "covers_theory"]
-    assert len(fits) == 3 * 2 * 2  # methods x (depth, E) x (time, ops)
+    assert len(fits) == 3 * 2 * 3  # methods x (depth, E) x (time, ops, memory)
     assert "naive" in capsys.readouterr().out
 
 

@@ -15,7 +15,7 @@ import bench.sweep.run as sweep_mod
 from bench.cli import main
 from bench.errors import UserError
 from bench.results import read_results
-from bench.schema import NAMES, POINT_KEY
+from bench.schema import NAMES, POINT_KEY, SCHEMA_VERSION
 from bench.sweep.budget import PROFILES, Budget, predict_run_seconds
 from bench.sweep.launcher import WorkerFailed, run_worker, worker_env
 from bench.sweep.points import Point, plan
@@ -176,8 +176,9 @@ def test_real_worker_error_and_timeout_are_reported():
 
 def row(method, depth, status="ok", **more):
     times = {"time_min_s": 1e-6, "time_median_s": 1e-6, "time_max_s": 1e-6} if status == "ok" else {}
-    return {"schema_version": 1, "method": method, "depth": depth, "width": 2, "input_dim": 2, "batch": 1,
-            "activation": "relu", "seed": 0, "status": status, "params": 7, "edges": 6, "nodes": 6, "ops": 10,
+    return {"schema_version": SCHEMA_VERSION, "method": method, "depth": depth, "width": 2, "input_dim": 2,
+            "batch": 1, "activation": "relu", "seed": 0, "backend": "numpy", "device": "cpu", "dtype": "float64",
+            "status": status, "params": 7, "edges": 6, "nodes": 6, "ops": 10,
             **times, **more}
 
 
@@ -328,7 +329,7 @@ def test_resume_runs_only_missing_points(tmp_path, capsys, monkeypatch):
                                 "--resume")
     assert code == 0 and checked == [3]
     assert out.read_text().startswith(first)  # old rows untouched
-    assert keys(data_lines(out)) == [("backprop", str(d), "2", "2", "1", "relu", "0") for d in (1, 2, 3)]
+    assert keys(data_lines(out)) == [Point("backprop", d, 2, 2, 1).key() for d in (1, 2, 3)]
     assert "2 from --resume" in stdout
 
 
@@ -390,7 +391,7 @@ def test_unwritable_out_exits_2(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("content, extra, fragment", [
-    ("schema_version,method\n2,naive\n", ["--resume"], "schema version 2"),
+    ("schema_version,method\n9,naive\n", ["--resume"], "schema version 9"),
     ("a,b\n1,2\n", ["--resume"], "no schema_version column"),
     (HEADER + format_row(row("naive", "x")), ["--resume"], "line 2, column depth: 'x': not a number"),
     (HEADER, [], "add --resume to continue it or --force"),  # our own file, but no --resume

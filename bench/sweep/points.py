@@ -1,6 +1,6 @@
 """A sweep's points: the one Point type (from options, a CSV row or worker arguments) and the plan of a sweep."""
 
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from itertools import product
 
 from bench.errors import UserError
@@ -19,6 +19,9 @@ class Point:
     batch: int
     activation: str = "relu"
     seed: int = 0
+    backend: str = "numpy"
+    device: str = "cpu"
+    dtype: str = "float64"
 
     @classmethod
     def from_row(cls, row):
@@ -30,7 +33,7 @@ class Point:
     def add_arguments(cls, parser):
         """The argparse options naming a point (`args()` writes them; `from_args` reads them)."""
         for f in fields(cls):
-            required = f.name not in ("activation", "seed")
+            required = f.default is MISSING
             parser.add_argument(f"--{f.name.replace('_', '-')}", type=f.type, required=required,
                                 **({} if required else {"default": f.default}))
 
@@ -53,13 +56,20 @@ class Point:
 
     @property
     def label(self):
-        return f"{self.method} {self.shape}"
+        on = "" if self.on_default else f" on {self.backend} {self.device} {self.dtype}"
+        return f"{self.method} {self.shape}{on}"
 
     @property
     def slug(self):
-        """File name of the point's pyperf JSON."""
+        """File name of the point's pyperf JSON (the backend, device and dtype named where not the default)."""
+        on = "" if self.on_default else f"-{self.backend}-{self.device.replace(':', '')}-{self.dtype}"
         return (f"{self.method}-d{self.depth}-w{self.width}-i{self.input_dim}-b{self.batch}"
-                f"-{self.activation}-s{self.seed}")
+                f"-{self.activation}-s{self.seed}{on}")
+
+    @property
+    def on_default(self):
+        """NumPy on the CPU in float64, where every method can run with nothing extra installed."""
+        return (self.backend, self.device, self.dtype) == ("numpy", "cpu", "float64")
 
     def key(self):
         """The point key as strings, the form the CSV holds."""
