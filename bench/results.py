@@ -6,7 +6,7 @@ ok rows, the excluded ones, and the sweeps a file holds.
 from pathlib import Path
 
 from bench.errors import UserError
-from bench.schema import COUNTS, MEASURES, NAMES, OK_TIMES, READABLE_VERSIONS, SCHEMA_VERSION, V1_DEFAULTS
+from bench.schema import COUNTS, MEASURES, NAMES, OK_TIMES, READABLE_VERSIONS, V1_DEFAULTS
 
 VARIABLES = ("depth", "width", "batch")
 
