@@ -39,7 +39,7 @@ def without_code(text):
 
 
 def section(text, heading):
-    """The text from a heading line to the next heading of the same or a higher level."""
+    """The body under a heading line, up to the next heading of the same or a higher level."""
     level = len(heading.split(" ")[0])
     start = text.index(f"\n{heading}\n") + len(heading) + 2  # the section's body
     end = re.search(rf"^#{{1,{level}}} ", text[start:], flags=re.M)
