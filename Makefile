@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: bench test lint venv clean
+.PHONY: bench test lint docs venv clean
 
 venv: $(STAMP)
 
@@ -21,6 +21,10 @@ test: lint
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# rewrite the generated blocks of docs/ (the results CSV's column table) from the code
+docs: $(STAMP)
+	$(BIN)/python docs/generate.py
 
 # The default study: a depth sweep and a width sweep of naive, backprop and forward, then
 # fit, plot, report. The large sizes are there on purpose: the time fits use n >= max/8,

@@ -74,3 +74,9 @@ COUNTS = {"depth": 1, "width": 1, "input_dim": 1, "batch": 1, "seed": 0, "params
 MEASURES = ["time_median_s", "time_mean_s", "time_stdev_s", "time_min_s", "time_max_s", "n_values",
             "max_rel_err", "peak_mem_bytes", "work_mem_bytes", "mem_model_bytes", "cache_bytes"]
 OK_TIMES = ["time_min_s", "time_median_s", "time_max_s"]  # an ok row has them, positive and in this order
+
+
+def markdown_table():
+    """The Markdown table of COLUMNS, one row per column in file order, as docs/results-csv.md holds it."""
+    rows = ["| `{}` | {} |".format(name, meaning.replace("|", r"\|")) for name, meaning in COLUMNS]  # | splits cells
+    return "\n".join(["| column | meaning |", "|---|---|", *rows]) + "\n"
