@@ -51,7 +51,8 @@ COLUMNS = [
     ("blas", "BLAS library NumPy uses"),
     ("blas_threads", "BLAS threads in the timing workers"),
     ("cpu", "CPU model"),
-    ("cache_bytes", "last-level cache of the CPU, bytes (Linux /sys; empty where unknown)"),
+    ("l2_bytes", "the CPU's level 2 cache of one core, bytes (Linux /sys; empty where unknown)"),
+    ("llc_bytes", "the CPU's last-level cache, bytes (Linux /sys; empty where unknown)"),
     ("timestamp", "UTC time the row was written (ISO 8601)"),
     # pyperf's metadata of the timing run (empty when the point was not timed)
     ("loops", "calls of the method per pyperf value (time_* columns are per call)"),
@@ -72,7 +73,7 @@ POINT_KEY = ["method", "depth", "width", "input_dim", "batch", "activation", "se
 COUNTS = {"depth": 1, "width": 1, "input_dim": 1, "batch": 1, "seed": 0, "params": 1, "edges": 1, "nodes": 1,
           "ops": 1}  # column -> smallest valid value
 MEASURES = ["time_median_s", "time_mean_s", "time_stdev_s", "time_min_s", "time_max_s", "n_values",
-            "max_rel_err", "peak_mem_bytes", "work_mem_bytes", "mem_model_bytes", "cache_bytes"]
+            "max_rel_err", "peak_mem_bytes", "work_mem_bytes", "mem_model_bytes", "l2_bytes", "llc_bytes"]
 OK_TIMES = ["time_min_s", "time_median_s", "time_max_s"]  # an ok row has them, positive and in this order
 
 

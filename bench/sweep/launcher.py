@@ -104,7 +104,23 @@ def environment(blas_threads):
     except Exception:  # older numpy, or a build without the record
         blas = "unknown"
     return {"python": platform.python_version(), "numpy": np.__version__, "blas": blas,
-            "blas_threads": blas_threads, "cpu": _cpu_model()}
+            "blas_threads": blas_threads, "cpu": _cpu_model(), **_caches()}
+
+
+def _caches():
+    """The level 2 and last-level data caches of cpu0 in bytes, from Linux's /sys (empty elsewhere)."""
+    sizes = {}
+    for index in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*"):
+        try:
+            level = int((index / "level").read_text())
+            kind = (index / "type").read_text().strip()
+            size = (index / "size").read_text().strip()  # e.g. 512K, 32768K
+        except (OSError, ValueError):
+            continue
+        number, unit = (size, "") if size.isdigit() else (size[:-1], size[-1])
+        if kind != "Instruction" and number.isdigit():
+            sizes[level] = int(number) * {"K": 2**10, "M": 2**20, "G": 2**30}.get(unit, 1)
+    return {"l2_bytes": sizes.get(2), "llc_bytes": sizes[max(sizes)] if sizes else None}
 
 
 def _cpu_model():

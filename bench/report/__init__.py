@@ -1,0 +1,10 @@
+"""A Markdown report of one or more results frames: environment, sweeps, fits vs theory, speedups, memory, figures.
+
+It tabulates what it is given (results, fits, figure paths) and writes only the report;
+bench.pipeline reads the files and makes missing fits and figures first.
+document: the report as a file; growth: exponents and speedups; memory: working memory and checkpoint.
+"""
+
+from bench.report.document import write_report
+
+__all__ = ["write_report"]

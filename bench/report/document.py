@@ -1,0 +1,82 @@
+"""The report as a document: its header, the environment and sweeps it covers, its figures, and the file."""
+
+import datetime
+import os
+from pathlib import Path
+
+from bench.formatting import nbytes, table, values
+from bench.output import write_text
+from bench.report.growth import fits_section, speedup_section, summary_section
+from bench.report.memory import memory_section
+from bench.results import excluded, ok_rows
+
+ENVIRONMENT = ("python", "numpy", "framework", "blas", "blas_threads", "cpu", "device_name", "profile")
+CACHES = ("l2_bytes", "llc_bytes")
+
+
+def _sizes(series):
+    """Distinct byte sizes, for people; '-' when unknown (files of schema version 1)."""
+    known = series.dropna()
+    return ", ".join(nbytes(v) for v in sorted(known.unique())) if len(known) else "-"
+
+
+def environment_section(frames):
+    """Environment columns, one column of the table per file."""
+    rows = [[key] + [values(df[key].astype(object).fillna("-").astype(str)) for df in frames.values()]
+            for key in ENVIRONMENT]
+    rows += [[key] + [_sizes(df[key]) for df in frames.values()] for key in CACHES]
+    rows.append(["measured (UTC)"] + [f"{df['timestamp'].min()} .. {df['timestamp'].max()}"
+                                      for df in frames.values()])
+    return ["## Environment", ""] + table(["", *frames], rows)
+
+
+def sweep_section(frames):
+    """What each file swept, how many points are ok, and the gradient agreement."""
+    rows, notes = [], []
+    for name, df in frames.items():
+        ok = ok_rows(df)
+        grads = ok[~ok["method"].isin(["forward", "backprop"])]  # backprop is the reference itself
+        if grads.empty:
+            agree = "n/a (no gradient method but backprop)"
+        else:
+            agree = "all agree" if grads["agree"].astype(str).str.lower().eq("true").all() else "DISAGREEMENT"
+            agree += f" (max rel err {grads['max_rel_err'].max():.1e})"
+        rows.append([name, values(df["method"]), values(df["depth"]), values(df["width"]),
+                     values(df["input_dim"]), values(df["batch"]), values(df["activation"]),
+                     values(df["seed"]), f"{len(ok)} of {len(df)}", agree])
+        if excluded(df):
+            notes.append(f"- {name}: {excluded(df)}; they are left out of the fits, tables and figures:")
+            for r in ok_rows(df, ok=False).itertuples():
+                notes.append(f"  - {r.method} depth={r.depth} width={r.width} batch={r.batch}: "
+                             f"{r.status} ({r.reason})")
+    header = ["file", "methods", "depth", "width", "input_dim", "batch", "activation", "seed",
+              "points ok", "gradients vs backprop"]
+    return ["## Sweeps", ""] + table(header, rows) + [""] + notes
+
+
+def figures_section(plots, out_dir):
+    """Relative image links, one subsection per file."""
+    lines = ["## Figures", ""]
+    for name, pngs in plots.items():
+        lines += [f"### {name}", ""]
+        for png in pngs:
+            rel = Path(os.path.relpath(png, out_dir)).as_posix()
+            lines += [f"![{png.stem}]({rel})", ""]
+    return lines
+
+
+def write_report(frames, all_fits, plots, out, command, sources):
+    """Write the Markdown report of results frames {name: df}, their fits {name: df} and PNGs {name: [paths]}.
+
+    command is the command line that wrote it; sources the results files, linked from the report.
+    """
+    out = Path(out)
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    data = ", ".join(f"[{Path(p).name}]({Path(os.path.relpath(p, out.parent)).as_posix()})" for p in sources)
+    lines = [f"# gradbench report: {', '.join(frames)}", "",
+             f"Written {stamp} by `{command}` from {data} and their fits files.", ""]
+    for section in (summary_section(frames, all_fits), environment_section(frames), sweep_section(frames),
+                    fits_section(all_fits), speedup_section(frames), memory_section(frames, all_fits),
+                    figures_section(plots, out.parent)):
+        lines += section + [""]
+    return write_text(out, "\n".join(lines).rstrip() + "\n")

@@ -1,0 +1,102 @@
+"""The report's sections on growth: headline exponents, every fit against theory, speedups per swept value."""
+
+from bench import rules
+from bench.formatting import ratio as fmt_ratio
+from bench.formatting import seconds as fmt_time
+from bench.formatting import table
+from bench.results import ok_rows, panels
+from bench.schema import TIME
+
+
+def cell(x, fmt):
+    """A formatted number, or '-' where a point is missing."""
+    return fmt(x) if x == x else "-"
+
+
+ORDER = {"variable": ["depth", "width", "batch", "E"],
+         "method": ["naive", "numerical", "backprop", "checkpoint", "autograd", "forward"]}
+TIMED = ("naive", "backprop", "checkpoint", "autograd", "forward")  # the columns of the speedup tables
+
+
+def sort_fits(fits):
+    """Rows in reading order: variable, then method (the expensive first)."""
+    key = {c: fits[c].map(lambda v, c=c: ORDER[c].index(v) if v in ORDER[c] else 99) for c in ORDER}
+    return fits.assign(_v=key["variable"], _m=key["method"]).sort_values(["_v", "_m"], kind="stable")
+
+
+def fits_section(all_fits):
+    """Every exponent with its 95% CI next to the theory: a time table, then an op-count table."""
+    fit_rules = sorted({rule for fits in all_fits.values() for rule in fits["fit_rule"]})
+    lines = ["## Growth exponents against theory", "",
+             "Fitted y = c n^k per method and swept variable (time: the fastest of pyperf's values, seconds of "
+             "one call; "
+             "ops: exact multiplications); E is the number of edges (weights plus alpha), swept through "
+             "the depth or the width. 95% confidence intervals from the t distribution. Theory: naive "
+             "costs E (E + V), so 2 in E and in depth and 4 in width (E grows as width^2 when the input "
+             "dimension follows the width); backprop and the forward pass cost E + V: 1 in E and depth, "
+             "2 in width; every method is linear in the batch.", "", "Fit rules used:", ""]
+    lines += [f"- `{rule}`: {rules.describe(rule)}" for rule in fit_rules]
+    lines += ["", "Small sizes are left out of the time fits on purpose: there a call's fixed Python and "
+              "numpy overhead, not the algorithm, sets the time. Operation counts are exact: their "
+              "interval only reflects how lower-order terms bend the curve over the points used.", ""]
+    header = ["file", "variable", "method", "k", "95% CI", "theory", "in CI", "k - theory", "R^2",
+              "n used (points)", "rule", "fixed"]
+    for quantity, title in (("time", "Time"), ("ops", "Operation counts"), ("memory", "Working memory")):
+        rows = []
+        for name, fits in all_fits.items():
+            for r in sort_fits(fits[fits["quantity"] == quantity]).itertuples():
+                rows.append([name, r.variable, r.method, f"{r.k:.3f}", f"[{r.k_lo:.3f}, {r.k_hi:.3f}]",
+                             f"{r.theory_k:g}", "yes" if r.covers_theory else "no", f"{r.k - r.theory_k:+.3f}",
+                             f"{r.r2:.4f}", f"{r.n_min:g}..{r.n_max:g} ({r.n_points})", f"`{r.fit_rule}`",
+                             r.fixed])
+        lines += [f"### {title}", ""] + table(header, rows) + [""]
+    return lines
+
+
+def summary_section(frames, all_fits):
+    """The headline numbers: each sweep's time exponents and its largest naive/backprop speedup."""
+    lines = ["## Summary", ""]
+    for name, fits in all_fits.items():
+        for var, fixed, rows in panels(ok_rows(frames[name])):
+            f = fits[(fits["variable"] == var) & (fits["fixed"] == fixed) & (fits["quantity"] == "time")]
+            ks = [f"{r.method} {r.k:.2f} [{r.k_lo:.2f}, {r.k_hi:.2f}] (theory {r.theory_k:g})"
+                  for r in sort_fits(f).itertuples()]
+            line = f"- {name}, time vs {var} ({fixed}): exponents " + ", ".join(ks) + "."
+            t = rows.pivot_table(index=var, columns="method", values=[TIME, "ops"], aggfunc="first")
+            if {"naive", "backprop"} <= set(t[TIME].columns):
+                both = t[TIME][["naive", "backprop"]].dropna()
+                if len(both):
+                    n = both.index.max()
+                    naive, backprop = both.loc[n, "naive"], both.loc[n, "backprop"]
+                    ops = t["ops"].loc[n]
+                    line += (f" At {var} {n}, backprop is {fmt_ratio(naive / backprop)}x faster than naive "
+                             f"({fmt_time(naive)} vs {fmt_time(backprop)}; op-count ratio "
+                             f"{fmt_ratio(ops['naive'] / ops['backprop'])}).")
+            lines.append(line)
+    return lines
+
+
+def speedup_section(frames):
+    """Per swept value: times, and naive/backprop and gradient/forward ratios."""
+    lines = ["## Speedup of backprop over naive", ""]
+    for name, df in frames.items():
+        for var, fixed, rows in panels(ok_rows(df)):
+            piv = rows.pivot_table(index=var, columns="method", values=[TIME, "ops", "edges"],
+                                   aggfunc="first")
+            t, ops = piv[TIME], piv["ops"]
+            methods = [m for m in TIMED if m in t.columns]
+            pair = {"naive", "backprop"} <= set(methods)
+            per_forward = [m for m in methods if m != "forward" and "forward" in methods]
+            header = ([var, "E"] + [f"{m} time" for m in methods]
+                      + ["naive / backprop time", "naive / backprop ops"] * pair
+                      + [f"{m} / forward time" for m in per_forward])
+            out = []
+            for n in piv.index:
+                row = [n, f"{piv['edges'].loc[n].max():g}"] + [cell(t.loc[n, m], fmt_time) for m in methods]
+                if pair:
+                    row += [cell(t.loc[n, "naive"] / t.loc[n, "backprop"], fmt_ratio),
+                            cell(ops.loc[n, "naive"] / ops.loc[n, "backprop"], fmt_ratio)]
+                row += [cell(t.loc[n, m] / t.loc[n, "forward"], fmt_ratio) for m in per_forward]
+                out.append(row)
+            lines += [f"### {name}: {var} ({fixed})", ""] + table(header, out) + [""]
+    return lines
