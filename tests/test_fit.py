@@ -5,54 +5,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-import gradients
-from bench import fit, rules, schema
-from bench.cli import main
-from bench.errors import UserError
-
-# synthetic time = overhead + seconds-per-op * ops, like a real call: theory exponents hold
-# for the op counts, and the constant flattens small sizes as Python overhead does
-OVERHEAD, PER_OP = {"naive": 2e-5, "backprop": 1e-5, "forward": 8e-6}, 2e-8
-
-
-# synthetic working memory: what each method stores (backprop every layer, forward one, naive also a w^3 block)
-SYNTHETIC_MEMORY = {"backprop": lambda w, b: 16 * b * sum(w), "forward": lambda w, b: 16 * b * max(w),
-                    "naive": lambda w, b: 16 * b * sum(w) + 8 * b * max(w) ** 3}
-
-
-def synthetic_rows(depths, widths, methods=("naive", "backprop", "forward"), batch=1, seed=0,
-                   noise=0.02, input_dim=None):
-    """Result rows with every schema column, time from the exact op counts plus overhead and noise."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for depth in depths:
-        for width in widths:
-            d = width if input_dim is None else input_dim
-            w = [d] + [width] * depth
-            for m in methods:
-                ops = gradients.op_count(m, w, batch=batch)
-                t = (OVERHEAD[m] + PER_OP * ops) * np.exp(rng.normal(0, noise, 5))  # (5,) values
-                row = {name: "" for name in schema.NAMES}
-                row.update(schema_version=schema.SCHEMA_VERSION, method=m, depth=depth, width=width,
-                           input_dim=d, batch=batch, activation="relu", params=gradients.edges(w) + 1,
-                           edges=gradients.edges(w), nodes=gradients.nodes(w), ops=ops,
-                           time_median_s=np.median(t), time_mean_s=t.mean(), time_stdev_s=t.std(ddof=1),
-                           time_min_s=t.min(), time_max_s=t.max(), n_values=5,
-                           max_rel_err=0.0 if m != "forward" else np.nan, agree=True,
-                           peak_mem_bytes=1000 + SYNTHETIC_MEMORY[m](w, batch),
-                           work_mem_bytes=SYNTHETIC_MEMORY[m](w, batch) * np.exp(rng.normal(0, noise)),
-                           mem_model_bytes=SYNTHETIC_MEMORY[m](w, batch), backend="numpy", device="cpu",
-                           dtype="float64",
-                           status="ok", reason="", seed=seed, profile="quick", pyperf_json="",
-                           python="3.11.2", numpy="2.4.0", blas="openblas", blas_threads=1,
-                           cpu="Test CPU", timestamp="2025-01-01T00:00:00+00:00")
-                rows.append(row)
-    return pd.DataFrame(rows, columns=schema.NAMES)
-
-
-def write_csv(path, df):
-    df.to_csv(path, index=False)
-    return path
+from bench import fit
 
 
 @pytest.mark.parametrize("m", [3, 4, 7, 12])
@@ -89,7 +42,8 @@ def test_power_fit_interval_covers_truth_95_percent_with_four_points():
 def test_power_fit_exact_data():
     n = np.array([1, 2, 4, 8, 16.0])
     f = fit.power_fit(n, 7 * n**2)
-    assert f["k"] == pytest.approx(2, abs=1e-12) and f["c"] == pytest.approx(7)
+    assert f["k"] == pytest.approx(2, abs=1e-12)
+    assert f["c"] == pytest.approx(7)
     assert f["r2"] == pytest.approx(1)
 
 
@@ -116,39 +70,30 @@ def test_offset_fit_sees_through_constant_overhead():
 def test_fit_rules_choose_the_range_and_name_the_rule_used(rule, used, rule_used):
     n = 2.0 ** np.arange(7)  # 1..64
     f, n_used, got = fit.fit_points(n, 1 + n**2, rule)
-    assert len(n_used) == used and n_used.max() == 64 and got == rule_used and np.isfinite(f["k"])
+    assert len(n_used) == used
+    assert n_used.max() == 64
+    assert got == rule_used
+    assert np.isfinite(f["k"])
 
 
-@pytest.mark.parametrize("rule", ["upper:0", "upper:-5", "upper:inf", "upper:", "top:0", "top:-1", "top:1.5",
-                                  "top:x", "ratio:nan", "ratio:0", "all:3", "offset:2", "median", ""])
-def test_parse_rule_refuses_bad_rules(rule):
-    with pytest.raises(UserError, match="bad fit rule"):
-        rules.parse(rule)
-    with pytest.raises(UserError, match="bad fit rule"):
-        fit.fit_points([1, 2, 4, 8], [1, 2, 4, 8], rule)  # the same check guards the fitting
-
-
-def test_parse_rule_reads_good_rules():
-    assert rules.parse("upper:8") == ("upper", 8.0) and rules.parse("ratio:2.5") == ("ratio", 2.5)
-    assert rules.parse("top:3") == ("top", 3) and rules.parse("offset") == ("offset", None)
-
-
-def test_offset_falls_back_to_all_and_says_so(tmp_path, monkeypatch):
+def test_offset_falls_back_to_all_and_says_so(tmp_path, monkeypatch, results_frame, write_csv):
     n = np.array([1.0, 2.0, 4.0])
     f, used, rule = fit.fit_points(n, 1 + n**2, "offset")  # three parameters, three points
-    assert rule == "all" and len(used) == 3
-    path = write_csv(tmp_path / "d.csv", synthetic_rows([1, 2, 4, 8, 16], [8]))
+    assert rule == "all"
+    assert len(used) == 3
+    path = write_csv(tmp_path / "d.csv", results_frame([1, 2, 4, 8, 16], [8]))
     monkeypatch.setattr(fit, "offset_fit", lambda n, t: None)  # curve_fit found nothing
     out, fits, notes = fit.fit_file(path, time_rule="offset")
     time = fits[fits["quantity"] == "time"]
-    assert len(time) == 6 and (time["fit_rule"] == "all").all()  # every series kept, none vanished
+    assert len(time) == 6  # every series kept, none vanished
+    assert (time["fit_rule"] == "all").all()
     assert (time["n_points"] == 5).all()
     assert notes == ["6 fit(s) used another rule than asked (too few points, or the offset fit failed): "
                      "see their fit_rule"]
 
 
-def test_fit_results_depth_sweep_matches_theory():
-    df = synthetic_rows([2, 4, 8, 16, 32, 64, 96, 128], [16])
+def test_fit_results_depth_sweep_matches_theory(results_frame):
+    df = results_frame([2, 4, 8, 16, 32, 64, 96, 128], [16])
     fits = fit.fit_results(df)
     assert set(fits["variable"]) == {"depth", "E"}  # width and batch are not swept
     by = fits.set_index(["method", "variable", "quantity"])
@@ -164,8 +109,8 @@ def test_fit_results_depth_sweep_matches_theory():
     assert by.loc[("naive", "depth", "ops"), "n_min"] == 64
 
 
-def test_width_theory_doubles_when_input_dim_follows_width():
-    df = synthetic_rows([4], [8, 16, 32, 64, 128])
+def test_width_theory_doubles_when_input_dim_follows_width(results_frame):
+    df = results_frame([4], [8, 16, 32, 64, 128])
     fits = fit.fit_results(df).set_index(["method", "variable", "quantity"])
     assert fits.loc[("naive", "width", "ops"), "theory_k"] == 4
     assert fits.loc[("backprop", "width", "ops"), "theory_k"] == 2
@@ -173,52 +118,52 @@ def test_width_theory_doubles_when_input_dim_follows_width():
     assert "input_dim=width" in fits.loc[("naive", "width", "ops"), "fixed"]
 
 
-def test_two_sweeps_in_one_file_are_fitted_separately():
-    df = pd.concat([synthetic_rows([1, 2, 4, 8], [8]), synthetic_rows([1, 2, 4, 8], [16], seed=0)])
+def test_two_sweeps_in_one_file_are_fitted_separately(results_frame):
+    df = pd.concat([results_frame([1, 2, 4, 8], [8]), results_frame([1, 2, 4, 8], [16], seed=0)])
     fits = fit.fit_results(df)
     depth = fits[(fits["variable"] == "depth") & (fits["method"] == "naive") & (fits["quantity"] == "ops")]
     assert sorted(depth["fixed"]) == sorted(["width=8 batch=1 activation=relu seed=0 input_dim=8",
                                              "width=16 batch=1 activation=relu seed=0 input_dim=16"])
 
 
-def test_points_not_ok_are_excluded(tmp_path):
-    df = synthetic_rows([1, 2, 4, 8, 16], [8])
+def test_points_not_ok_are_excluded(tmp_path, results_frame, write_csv):
+    df = results_frame([1, 2, 4, 8, 16], [8])
     df.loc[(df["method"] == "naive") & (df["depth"] == 16), ["status", "reason"]] = ["skipped", "budget"]
     df.loc[(df["method"] == "naive") & (df["depth"] == 16), fit.TIME] = 1e-12  # would wreck the fit
     out, fits, notes = fit.fit_file(write_csv(tmp_path / "d.csv", df))
     naive = fits[(fits["method"] == "naive") & (fits["quantity"] == "time") & (fits["variable"] == "depth")]
-    assert naive["n_max"].item() == 8 and naive["n_points"].item() == 4
+    assert naive["n_max"].item() == 8
+    assert naive["n_points"].item() == 4
     assert notes == ["excluded 1 point(s) with status != ok (1 skipped)"]
 
 
-def test_fit_command_writes_fits_csv(tmp_path, capsys):
-    path = write_csv(tmp_path / "depth.csv", synthetic_rows([1, 2, 4, 8, 16, 32], [8]))
-    with pytest.raises(SystemExit) as e:
-        main(["fit", str(path)])
-    assert e.value.code == 0
+def test_fit_command_writes_fits_csv(tmp_path, gradbench, results_frame, write_csv):
+    path = write_csv(tmp_path / "depth.csv", results_frame([1, 2, 4, 8, 16, 32], [8]))
+    code, out, _ = gradbench("fit", str(path))
+    assert code == 0
     fits = fit.read_fits(tmp_path / "depth.fits.csv")
     assert list(fits.columns[:13]) == ["method", "variable", "quantity", "k", "k_lo", "k_hi", "r2", "n_min",
                                        "n_max", "n_points", "fit_rule", "theory_k", "covers_theory"]
     assert len(fits) == 3 * 2 * 3  # methods x (depth, E) x (time, ops, memory)
-    assert "naive" in capsys.readouterr().out
+    assert "naive" in out
 
 
 @pytest.mark.parametrize("content, message", [
     ("a,b\n1,2\n", "not a gradbench results file"),
     ("", "not a CSV file"),
 ])
-def test_fit_refuses_other_files(tmp_path, capsys, content, message):
+def test_fit_refuses_other_files(tmp_path, gradbench, content, message):
     path = tmp_path / "x.csv"
     path.write_text(content)
-    with pytest.raises(SystemExit) as e:
-        main(["fit", str(path)])
-    err = capsys.readouterr().err
-    assert e.value.code == 2 and message in err and len(err.strip().splitlines()) == 1
+    code, _, err = gradbench("fit", str(path))
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x.fits.csv").exists()
 
 
-def test_fit_refuses_other_schema_version_and_bad_rule(tmp_path, capsys):
-    df = synthetic_rows([1, 2, 4], [8])
+def test_fit_refuses_other_schema_version_and_bad_rule(tmp_path, gradbench, results_frame, write_csv):
+    df = results_frame([1, 2, 4], [8])
     good = write_csv(tmp_path / "good.csv", df)
     df["schema_version"] = 99
     old = write_csv(tmp_path / "old.csv", df)
@@ -227,19 +172,18 @@ def test_fit_refuses_other_schema_version_and_bad_rule(tmp_path, capsys):
                           (["fit", "--time-rule", "upper:0", str(good)], "bad time rule 'upper:0'"),
                           (["fit", "--ops-rule", "top:0", str(good)], "bad ops rule 'top:0'"),
                           (["fit", str(tmp_path / "none.csv")], "no such file")):
-        with pytest.raises(SystemExit) as e:
-            main(args)
-        err = capsys.readouterr().err
-        assert e.value.code == 2 and message in err and len(err.strip().splitlines()) == 1
+        code, _, err = gradbench(*args)
+        assert code == 2
+        assert message in err
+        assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "good.fits.csv").exists()
 
 
-def test_fit_output_that_cannot_be_written_is_one_line(tmp_path, capsys):
-    path = write_csv(tmp_path / "d.csv", synthetic_rows([1, 2, 4, 8], [8]))
+def test_fit_output_that_cannot_be_written_is_one_line(tmp_path, gradbench, results_frame, write_csv):
+    path = write_csv(tmp_path / "d.csv", results_frame([1, 2, 4, 8], [8]))
     (tmp_path / "d.fits.csv").mkdir()  # where the fits file goes
-    with pytest.raises(SystemExit) as e:
-        main(["fit", str(path)])
-    err = capsys.readouterr().err
-    assert e.value.code == 2 and len(err.strip().splitlines()) == 1
+    code, _, err = gradbench("fit", str(path))
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
     assert f"{tmp_path / 'd.fits.csv'}: cannot write" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "d.fits.csv"]  # no temporary file left

@@ -30,7 +30,10 @@ def test_init_is_seeded_and_has_the_contract_shapes():
     assert all(np.array_equal(p, q) for p, q in zip(a.weights, b.weights))
     assert not np.array_equal(a.weights[0], c.weights[0])
     assert [W.shape for W in a.weights] == [(5, 3), (5, 5), (2, 5)]
-    assert a.alpha.shape == (2,) and a.b == 0.0 and a.depth == 3 and a.widths == [3, 5, 5, 2]
+    assert a.alpha.shape == (2,)
+    assert a.b == 0.0
+    assert a.depth == 3
+    assert a.widths == [3, 5, 5, 2]
 
 
 def test_relu_derivative_at_zero_is_zero():
@@ -38,7 +41,8 @@ def test_relu_derivative_at_zero_is_zero():
     net = gradients.Network([[[1.0]], [[1.0]]], [1.0], 0.0)
     for method in ("naive", "backprop"):
         g = gradients.gradient(net, [[0.0]], [1.0], method=method)
-        assert g.weights[0][0, 0] == 0.0 and g.weights[1][0, 0] == 0.0
+        assert g.weights[0][0, 0] == 0.0, method
+        assert g.weights[1][0, 0] == 0.0, method
 
 
 NET = gradients.Network.init([3, 4, 2], seed=0)

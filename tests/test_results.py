@@ -1,22 +1,23 @@
-"""The results reader: numbers checked cell by cell, one line naming the file line and column."""
+"""The results reader: numbers checked cell by cell, one line naming the file line and column; other files refused."""
 
 import pytest
 
-from bench.cli import main
 from bench.errors import UserError
 from bench.results import read_results
 from bench.schema import NAMES
 from bench.sweep.results_file import HEADER, format_row
 
+TIMES = dict(time_median_s=2e-6, time_mean_s=2e-6, time_stdev_s=0.0, time_min_s=1e-6, time_max_s=3e-6)  # round: quoted
 
-def row(status="ok", **more):
-    """A complete row of a tiny point; an ok row has its times."""
-    r = {"schema_version": 1, "method": "naive", "depth": 1, "width": 2, "input_dim": 2, "batch": 1,
-         "activation": "relu", "seed": 0, "params": 7, "edges": 6, "nodes": 6, "ops": 10, "status": status}
-    if status == "ok":
-        r.update(time_median_s=2e-6, time_mean_s=2e-6, time_stdev_s=0.0, time_min_s=1e-6, time_max_s=3e-6,
-                 n_values=3, max_rel_err=0.0, agree=True, peak_mem_bytes=100)
-    return {**r, **more}
+
+@pytest.fixture
+def row(result_row):
+    """`row(status, **cells)`: a result_row of a tiny point with TIMES when ok, then the cells as given."""
+
+    def make(status="ok", **cells):
+        return {**result_row("naive", 1, status=status, **(TIMES if status == "ok" else {})), **cells}
+
+    return make
 
 
 def write(tmp_path, *rows, extra=""):
@@ -25,11 +26,14 @@ def write(tmp_path, *rows, extra=""):
     return path
 
 
-def test_numbers_come_back_as_numbers_and_not_ok_rows_may_lack_times(tmp_path):
+def test_numbers_come_back_as_numbers_and_not_ok_rows_may_lack_times(tmp_path, row):
     df = read_results(write(tmp_path, row(), row("skipped", depth=2, reason="predicted 90 s"), row("timeout", depth=3)))
-    assert list(df.columns) == NAMES and len(df) == 3
-    assert df["depth"].tolist() == [1, 2, 3] and str(df["ops"].dtype) == "int64"
-    assert df.loc[0, "time_median_s"] == 2e-6 and df.loc[1:, "time_median_s"].isna().all()
+    assert list(df.columns) == NAMES
+    assert len(df) == 3
+    assert df["depth"].tolist() == [1, 2, 3]
+    assert str(df["ops"].dtype) == "int64"
+    assert df.loc[0, "time_median_s"] == 2e-6
+    assert df.loc[1:, "time_median_s"].isna().all()
 
 
 def test_header_only_file_has_no_rows(tmp_path):
@@ -53,14 +57,15 @@ def test_header_only_file_has_no_rows(tmp_path):
     ({"time_max_s": float("inf")}, "line 3, column time_max_s: 'inf': an ok row needs a positive, finite time"),
     ({"time_min_s": 5e-6}, "line 3, column time_median_s: '2e-06': an ok row needs time_min_s <= time_median_s"),
 ])
-def test_bad_cell_is_refused_naming_its_line_and_column(tmp_path, cells, fragment):
+def test_bad_cell_is_refused_naming_its_line_and_column(tmp_path, row, cells, fragment):
     path = write(tmp_path, row(), row(**{"depth": 2, **cells}))
     with pytest.raises(UserError) as e:
         read_results(path)
-    assert fragment in str(e.value) and "\n" not in str(e.value)
+    assert fragment in str(e.value)
+    assert "\n" not in str(e.value)
 
 
-def test_line_numbers_count_blank_lines(tmp_path):
+def test_line_numbers_count_blank_lines(tmp_path, row):
     path = write(tmp_path, row(), extra="\n\n" + format_row(row(depth=2, ops="many")))
     with pytest.raises(UserError, match="line 5, column ops: 'many'"):
         read_results(path)
@@ -70,11 +75,30 @@ def test_line_numbers_count_blank_lines(tmp_path):
 
 @pytest.mark.parametrize("command, options", [
     ("fit", []), ("plot", ["--out-dir", "p"]), ("report", ["--plots-dir", "p", "--out", "r.md"])])
-def test_every_reader_refuses_a_bad_cell_in_one_line(tmp_path, capsys, command, options):
+def test_every_reader_refuses_a_bad_cell_in_one_line(tmp_path, gradbench, row, command, options):
     path = write(tmp_path, row(), row(depth=2, time_median_s=0))
-    with pytest.raises(SystemExit) as e:
-        main([command, str(path), *(str(tmp_path / o) if o in ("p", "r.md") else o for o in options)])
-    err = capsys.readouterr().err
-    assert e.value.code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    code, _, err = gradbench(command, str(path), *(str(tmp_path / o) if o in ("p", "r.md") else o for o in options))
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
     assert "line 3, column time_median_s: '0.0'" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv"]  # nothing written
+
+
+@pytest.mark.parametrize("command", ["plot", "report"])
+@pytest.mark.parametrize("content, message", [
+    ("a,b\n1,2\n", "not a gradbench results file"),
+    ("schema_version,method\n7,naive\n", "schema version 7"),
+    ("\x00\x01 binary", "not a"),
+])
+def test_readers_refuse_other_files(tmp_path, gradbench, command, content, message):
+    path = tmp_path / "x.csv"
+    path.write_text(content)
+    code, _, err = gradbench(command, str(path), "--plots-dir" if command == "report" else "--out-dir",
+                             str(tmp_path / "p"))
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+    assert not (tmp_path / "p").exists()
+    assert not (tmp_path / "x.md").exists()

@@ -1,0 +1,77 @@
+"""The pipeline: plot and report make missing fits and figures first; outputs checked before any work."""
+
+import matplotlib.image
+import pandas as pd
+import pytest
+
+from bench import fit, pipeline, plot
+from bench.errors import UserError
+
+
+def test_report_makes_fits_and_every_plot_when_missing(study):
+    for name in ("depth", "width"):
+        assert fit.read_fits(study / "results" / f"{name}.fits.csv").shape[0] > 0
+        for kind in plot.KINDS:
+            for ext in ("png", "svg"):
+                assert (study / "plots" / f"{name}-{kind}.{ext}").stat().st_size > 5000
+    img = matplotlib.image.imread(study / "plots" / "depth-time.png")  # a real, readable PNG
+    assert img.shape[0] > 400
+    assert img.shape[1] > 600
+    assert img[..., :3].std() > 0.05  # not blank
+
+
+def test_skipped_point_is_not_plotted_or_fitted(study):
+    fits = fit.read_fits(study / "results" / "depth.fits.csv")
+    naive = fits[(fits["method"] == "naive") & (fits["variable"] == "depth")]
+    assert (naive["n_max"] == 16).all()
+
+
+def test_report_one_file_default_name_and_out(tmp_path, gradbench, results_frame, write_csv):
+    df = pd.concat([results_frame([2], [8], batch=b) for b in (1, 4, 16, 64)])
+    path = write_csv(tmp_path / "batch.csv", df)
+    assert gradbench("report", str(path), "--plots-dir", str(tmp_path / "figs")).code == 0
+    md = (tmp_path / "batch.md").read_text()
+    assert "| batch | batch | naive |" in md
+    assert "![batch-time](figs/batch-time.png)" in md
+    assert gradbench("report", str(path), "--out", str(tmp_path / "sub" / "r.md"),
+                     "--plots-dir", str(tmp_path / "figs")).code == 0
+    assert "](../figs/batch-time.png)" in (tmp_path / "sub" / "r.md").read_text()
+
+
+def test_plot_without_naive_skips_speedup_and_writes_missing_fits(tmp_path, results_frame, write_csv):
+    path = write_csv(tmp_path / "bp.csv", results_frame([1, 2, 4, 8], [8], methods=("backprop", "forward")))
+    written, notes = pipeline.plot(path, tmp_path / "p")
+    kinds = [k for k in plot.KINDS if k != "speedup"]  # every other kind needs only backprop and forward
+    assert "speedup" in plot.KINDS
+    assert {p.name for p in written} == {f"bp-{k}.{e}" for k in kinds for e in ("png", "svg")}
+    assert any("no speedup plot" in n for n in notes)
+    # the README says so: plot writes the fits file first when it is missing, and says it did
+    assert f"wrote {tmp_path / 'bp.fits.csv'} (it was missing or older than {path})" in notes
+    assert fit.read_fits(tmp_path / "bp.fits.csv").shape[0] > 0
+    assert pipeline.ensure_fits(path)[1] == []  # now fresh: read, not refitted
+
+
+def test_report_out_that_cannot_be_written_fails_in_one_line_before_any_work(tmp_path, gradbench, unwritable,
+                                                                            results_frame, write_csv):
+    path = write_csv(tmp_path / "d.csv", results_frame([1, 2, 4, 8], [8]))
+    for folder in unwritable:
+        out = folder / "r.md"
+        code, _, err = gradbench("report", str(path), "--out", str(out), "--plots-dir", str(tmp_path / "p"))
+        assert code == 2
+        assert f"{out}: cannot write (" in err
+        assert len(err.strip().splitlines()) == 1
+    (tmp_path / "r.md").mkdir()
+    with pytest.raises(UserError, match="it is a folder"):
+        pipeline.report([path], tmp_path / "r.md", tmp_path / "p")
+    assert not (tmp_path / "d.fits.csv").exists()  # no fitting
+    assert not (tmp_path / "p").exists()  # no drawing
+
+
+def test_report_refuses_two_files_of_one_name(tmp_path, gradbench, results_frame, write_csv):
+    a = tmp_path / "a"
+    b = tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    df = results_frame([1, 2, 4], [8])
+    code, _, err = gradbench("report", str(write_csv(a / "d.csv", df)), str(write_csv(b / "d.csv", df)))
+    assert code == 2
+    assert "share a name" in err

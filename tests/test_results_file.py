@@ -1,0 +1,116 @@
+"""The sweep's results file: complete rows only, refused unless --resume or --force, resumed without duplicates."""
+
+import csv
+
+import pytest
+
+from bench.errors import UserError
+from bench.results import read_results
+from bench.schema import NAMES
+from bench.sweep.points import Point
+from bench.sweep.results_file import HEADER, format_row, open_results
+
+
+def key(method, depth):
+    """The point key of result_row(method, depth): width 2, input_dim 2, batch 1, relu, seed 0."""
+    return Point(method, depth, 2, 2, 1, "relu", 0).key()
+
+
+def test_new_file_gets_a_header_and_complete_rows(tmp_path, result_row):
+    out = tmp_path / "sub" / "r.csv"
+    with open_results(out, []) as results:
+        results.write(result_row("naive", 1, reason="a, \"quoted\" reason"))
+    assert out.read_text() == HEADER + format_row(result_row("naive", 1, reason="a, \"quoted\" reason"))
+    df = read_results(out)
+    assert df.loc[0, "reason"] == 'a, "quoted" reason'
+
+
+def test_existing_file_is_refused_without_resume_or_force(tmp_path, result_row):
+    out = tmp_path / "r.csv"
+    out.write_text(HEADER + format_row(result_row("naive", 1)))
+    before = out.read_bytes()
+    with pytest.raises(UserError, match="--resume .* or --force"):
+        open_results(out, [])
+    with pytest.raises(UserError, match="contradict"):
+        open_results(out, [], resume=True, force=True)
+    assert out.read_bytes() == before
+    open_results(out, [], force=True).close()
+    assert out.read_text() == HEADER
+
+
+def test_resume_keeps_ok_rows_and_drops_the_rest_of_the_planned_points(tmp_path, result_row):
+    out = tmp_path / "r.csv"
+    ok1, skip2, err9, ok3 = (format_row(result_row("naive", 1)), format_row(result_row("naive", 2, status="skipped")),
+                             format_row(result_row("naive", 9, status="error")), format_row(result_row("naive", 3)))
+    out.write_text(HEADER + ok1 + skip2 + err9 + ok3 + ok1 + ok3[:20])  # a duplicate and a torn last line
+    planned = [key("naive", d) for d in (1, 2, 3, 4)]
+    with open_results(out, planned, resume=True) as results:
+        assert set(results.done) == {key("naive", 1), key("naive", 3)}
+        results.write(result_row("naive", 2))
+    # depth 9 is not in this sweep: its row stays, byte for byte
+    assert out.read_text() == HEADER + ok1 + err9 + ok3 + format_row(result_row("naive", 2))
+
+
+def test_resume_of_a_clean_file_does_not_rewrite_it(tmp_path, result_row):
+    out = tmp_path / "r.csv"
+    out.write_text(HEADER + format_row(result_row("naive", 1)))
+    inode = out.stat().st_ino
+    open_results(out, [key("naive", 1)], resume=True).close()
+    assert out.stat().st_ino == inode
+
+
+def test_resume_of_a_header_only_file_starts_it(tmp_path, result_row):
+    out = tmp_path / "r.csv"
+    out.write_text(HEADER)  # a sweep killed during its first point
+    with open_results(out, [key("naive", 1)], resume=True) as results:
+        assert results.done == {}
+        results.write(result_row("naive", 1))
+    assert out.read_text() == HEADER + format_row(result_row("naive", 1))
+
+
+def test_resume_of_a_file_not_ending_in_a_newline_keeps_rows_on_their_own_lines(tmp_path, result_row):
+    out = tmp_path / "r.csv"
+    out.write_text(HEADER.rstrip("\n"))  # an editor, or a copy, dropped the last newline
+    with open_results(out, [key("naive", 1)], resume=True) as results:
+        results.write(result_row("naive", 1))
+    assert out.read_text() == HEADER + format_row(result_row("naive", 1))
+    # a last row without its newline may be a half-written one: it is dropped and run again
+    out.write_text(HEADER + format_row(result_row("naive", 1)).rstrip("\n"))
+    with open_results(out, [key("naive", 1)], resume=True) as results:
+        assert results.done == {}
+
+
+def test_resumed_rows_hold_python_values(tmp_path, result_row):
+    out = tmp_path / "r.csv"
+    written = result_row("naive", 1, max_rel_err=0.5, agree=False, time_mean_s=None)
+    out.write_text(HEADER + format_row(written))
+    with open_results(out, [key("naive", 1)], resume=True) as results:
+        [done] = results.done.values()
+    assert (done["depth"], done["ops"], done["time_median_s"]) == (1, written["ops"], written["time_median_s"])
+    assert done["agree"] is False
+    assert done["max_rel_err"] == 0.5
+    assert done["time_mean_s"] is None
+
+
+def test_resume_refuses_bad_values_untouched(tmp_path, result_row):
+    out = tmp_path / "r.csv"
+    out.write_text(HEADER + format_row(result_row("naive", 1)) + format_row(result_row("naive", 2, time_median_s=0)))
+    before = out.read_bytes()
+    with pytest.raises(UserError, match="line 3, column time_median_s"):
+        open_results(out, [key("naive", 3)], resume=True)
+    assert out.read_bytes() == before
+
+
+def test_resume_refuses_another_schema_or_column_order(tmp_path, result_row):
+    out = tmp_path / "r.csv"
+    out.write_text(HEADER.replace("schema_version", "version"))
+    with pytest.raises(UserError, match="no schema_version column"):
+        open_results(out, [], resume=True)
+    shuffled = ",".join(NAMES[1:2] + NAMES[:1] + NAMES[2:]) + "\n"
+    line = format_row(result_row("naive", 1))
+    fields = next(csv.reader([line]))
+    out.write_text(shuffled + ",".join(fields[1:2] + fields[:1] + fields[2:]) + "\n")
+    before = out.read_bytes()
+    with pytest.raises(UserError, match="columns differ"):
+        open_results(out, [], resume=True)
+    assert out.read_bytes() == before

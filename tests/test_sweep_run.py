@@ -1,0 +1,345 @@
+"""gradbench sweep: one point's measured columns, the command's rows, output and errors, Ctrl-C and kill."""
+
+import csv
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyperf
+import pytest
+
+import bench.sweep.launcher as workers
+import bench.sweep.run as sweep_mod
+from bench.results import read_results
+from bench.schema import NAMES, POINT_KEY
+from bench.sweep.budget import PROFILES, Budget
+from bench.sweep.launcher import WorkerFailed
+from bench.sweep.points import Point
+from bench.sweep.results_file import HEADER, format_row
+from bench.sweep.run import measure
+
+QUICK = ["--profile", "quick"]
+
+
+def data_lines(path):
+    """Every row of a results file, checked to be a complete line of every column."""
+    text = Path(path).read_text()
+    assert text.startswith(HEADER)
+    assert text.endswith("\n")
+    rows = list(csv.reader(text.splitlines()[1:]))
+    assert all(len(r) == len(NAMES) for r in rows)
+    return [dict(zip(NAMES, r)) for r in rows]
+
+
+def keys(rows):
+    return [tuple(r[k] for k in POINT_KEY) for r in rows]
+
+
+def fake_timing(point, profile, json_path, env, timeout):
+    """Stand-in for the pyperf run: instant, proportional to the op count."""
+    import gradients
+
+    t = 1e-9 * gradients.op_count(point.method, point.widths, point.batch)
+    return {"time_median_s": t, "time_mean_s": t, "time_stdev_s": 0.0, "time_min_s": t, "time_max_s": t,
+            "n_values": 3}
+
+
+# --- one point: measure ---------------------------------------------------------------
+
+
+def test_skipped_before_running_when_predicted_over_budget(monkeypatch):
+    budget = Budget(PROFILES["quick"], max_seconds=5)
+    point = Point("naive", 8, 8, 8, 1, "relu", 0)
+    budget.record(Point("naive", 1, 8, 8, 1, "relu", 0), 100, 0.1, "pyperf")  # 1 ms/op
+    monkeypatch.setattr(workers, "run_check", pytest.fail)  # must not run
+    columns = measure(point, 10**6, budget, {}, Path("."), "x.csv")
+    assert columns["status"] == "skipped"
+    assert "predicted" in columns["reason"]
+
+
+def test_skipped_after_the_check_when_one_call_is_too_slow(monkeypatch):
+    monkeypatch.setattr(workers, "run_check",
+                        lambda *a: {"seconds": 10.0, "peak_mem_bytes": 123, "max_rel_err": 1e-17})
+    monkeypatch.setattr(workers, "run_timing", pytest.fail)
+    columns = measure(Point("naive", 8, 8, 8, 1, "relu", 0), 10**6, Budget(PROFILES["quick"], 5), {}, Path("."), "x")
+    assert columns["status"] == "skipped"
+    assert "one call took 10 s" in columns["reason"]
+    # the check's findings are kept
+    assert columns["agree"] is True
+    assert columns["peak_mem_bytes"] == 123
+
+
+@pytest.mark.parametrize("status", ["timeout", "error"])
+def test_worker_failure_becomes_the_row_status(monkeypatch, status):
+    def fail(*args):
+        raise WorkerFailed(status, "the pyperf run went wrong")
+
+    monkeypatch.setattr(workers, "run_check", lambda *a: {"seconds": 1e-5, "peak_mem_bytes": 1, "max_rel_err": 0.5})
+    monkeypatch.setattr(workers, "run_timing", fail)
+    columns = measure(Point("naive", 1, 2, 2, 1, "relu", 0), 10, Budget(PROFILES["quick"], 60), {}, Path("."), "x")
+    assert (columns["status"], columns["reason"]) == (status, "the pyperf run went wrong")
+    assert columns["agree"] is False  # 0.5 relative error: the disagreement is still recorded
+
+
+# --- the command ----------------------------------------------------------------------
+
+
+def test_quick_sweep_writes_every_column_and_pyperf_json(tmp_path, gradbench):
+    out = tmp_path / "r.csv"
+    code, stdout, stderr = gradbench("sweep", "--depth", "1:2:x2", "--width", "3", "--methods",
+                                     "naive,backprop,forward", "--blas-threads", "2", "--out", str(out), *QUICK)
+    assert code == 0, stderr
+    rows = data_lines(out)
+    assert list(read_results(out).columns) == NAMES
+    assert [(r["method"], r["depth"], r["status"], r["agree"]) for r in rows] == [
+        (m, d, "ok", "True") for d in ("1", "2") for m in ("naive", "backprop", "forward")]
+    for r in rows:
+        assert float(r["time_min_s"]) <= float(r["time_median_s"]) <= float(r["time_max_s"])
+        assert int(r["n_values"]) == 3
+        assert int(r["peak_mem_bytes"]) > 0
+        assert r["timestamp"]
+        assert r["blas_threads"] == "2"  # as the pyperf workers saw it: --inherit-environ works
+        bench = pyperf.Benchmark.load(str(tmp_path / r["pyperf_json"]))
+        assert bench.median() == pytest.approx(float(r["time_median_s"]))
+        assert bench.get_metadata()["gradbench_omp_num_threads"] == "2"
+    assert rows[2]["max_rel_err"] == ""
+    assert float(rows[0]["max_rel_err"]) < 1e-12
+    assert int(rows[0]["ops"]) > int(rows[1]["ops"])  # naive counts more than backprop
+    assert "[6/6] forward depth=2" in stderr
+    assert "left" in stderr
+    assert "naive/backprop at the largest common point (depth=2 width=3" in stdout
+    stats = subprocess.run([sys.executable, "-m", "pyperf", "stats", str(tmp_path / rows[0]["pyperf_json"])],
+                           capture_output=True, text=True)
+    assert stats.returncode == 0
+    assert "Median" in stats.stdout
+
+
+def test_resume_runs_only_missing_points(tmp_path, gradbench, monkeypatch):
+    monkeypatch.setattr(workers, "run_timing", fake_timing)
+    out = tmp_path / "r.csv"
+    assert gradbench("sweep", "--depth", "1,2", "--width", "2", "--methods", "backprop", "--out", str(out)).code == 0
+    first = out.read_text()
+    checked = []
+    monkeypatch.setattr(workers, "run_check",
+                        lambda p, *a: checked.append(p.depth)
+                        or {"seconds": 1e-5, "peak_mem_bytes": 1, "max_rel_err": 0.0})
+    code, stdout, _ = gradbench("sweep", "--depth", "1:3", "--width", "2", "--methods", "backprop", "--out", str(out),
+                                "--resume")
+    assert code == 0
+    assert checked == [3]
+    assert out.read_text().startswith(first)  # old rows untouched
+    assert keys(data_lines(out)) == [Point("backprop", d, 2, 2, 1).key() for d in (1, 2, 3)]
+    assert "2 from --resume" in stdout
+
+
+def test_disagreement_is_recorded_and_exits_1(tmp_path, gradbench, monkeypatch):
+    monkeypatch.setattr(workers, "run_timing", fake_timing)
+    monkeypatch.setattr(sweep_mod, "DEFAULT_TOLERANCE", -1.0)  # nothing can agree
+    out = tmp_path / "r.csv"
+    code, stdout, _ = gradbench("sweep", "--depth", "1", "--width", "2", "--methods", "naive,forward",
+                                "--out", str(out))
+    assert code == 1
+    assert [(r["method"], r["status"], r["agree"]) for r in data_lines(out)] == [
+        ("naive", "ok", "False"), ("forward", "ok", "True")]
+    assert "DISAGREEMENT: 1 point(s)" in stdout
+
+
+def test_worker_over_budget_is_killed_and_recorded(tmp_path, gradbench):
+    out = tmp_path / "r.csv"
+    code, stdout, _ = gradbench("sweep", "--depth", "1", "--width", "2", "--methods", "backprop",
+                                "--max-seconds", "0.02", "--out", str(out), *QUICK)
+    assert code == 0
+    [r] = data_lines(out)
+    assert r["status"] == "timeout"
+    assert "killed" in r["reason"]
+    assert r["time_median_s"] == ""
+    assert "timeout: backprop depth=1" in stdout
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--depth", "0"], "--depth 0: 0 is below the minimum 1"),
+    (["--depth", "abc"], "--depth abc: 'abc' is not an integer"),
+    (["--depth", "5:1"], "--depth 5:1: stop 1 is below start 5"),
+    (["--depth", "1:8:x1"], "--depth 1:8:x1: factor must be greater than 1"),
+    (["--width", "-3"], "--width -3: -3 is below the minimum 1"),
+    (["--batch", "0"], "--batch 0: 0 is below the minimum 1"),
+    (["--methods", "foo"], "--methods foo: unknown method 'foo'"),
+    (["--width", "1:9999999999:x1.0000001"], "--width 1:9999999999:x1.0000001: more than 10,000 values"),
+    (["--profile", "slow"], "'slow' is not one of 'quick', 'study', 'default', 'rigorous'"),
+    (["--activation", "tanh"], "'tanh' is not one of 'relu', 'identity'"),
+    (["--max-seconds", "0"], "--max-seconds 0.0: must be a positive, finite number of seconds"),
+    (["--max-seconds", "inf"], "--max-seconds inf: must be a positive, finite number of seconds"),
+    (["--max-seconds", "nan"], "--max-seconds nan: must be a positive, finite number of seconds"),
+    (["--blas-threads", "0"], "--blas-threads 0: must be 1 or more"),
+    (["--seed", "x"], "'x' is not a valid integer"),
+])
+def test_bad_input_exits_2_with_one_line_and_no_file(tmp_path, gradbench, args, fragment):
+    out = tmp_path / "r.csv"
+    code, stdout, stderr = gradbench("sweep", *args, "--out", str(out))
+    assert code == 2
+    assert stderr.count("\n") == 1
+    assert stderr.startswith("gradbench: error: ")
+    assert fragment in stderr
+    assert "Traceback" not in stderr
+    assert stdout == ""
+    assert not out.exists()
+    assert not (tmp_path / "r.csv.pyperf").exists()
+
+
+def test_unwritable_out_exits_2(tmp_path, gradbench):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    for out, fragment in [(blocker / "r.csv", "is not a folder"), (blocker / "sub" / "r.csv", "is not a folder"),
+                          (tmp_path, "is a directory")]:
+        code, _, stderr = gradbench("sweep", "--depth", "1", "--width", "2", "--out", str(out))
+        assert code == 2
+        assert stderr.count("\n") == 1
+        assert fragment in stderr
+        assert "Traceback" not in stderr
+    assert blocker.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize("content, extra, fragment", [
+    ("schema_version,method\n9,naive\n", ["--resume"], "schema version 9"),
+    ("a,b\n1,2\n", ["--resume"], "no schema_version column"),
+    ({"depth": "x"}, ["--resume"], "line 2, column depth: 'x': not a number"),  # our header, a row with this cell
+    (HEADER, [], "add --resume to continue it or --force"),  # our own file, but no --resume
+])
+def test_existing_or_foreign_out_exits_2_untouched(tmp_path, gradbench, result_row, content, extra, fragment):
+    if isinstance(content, dict):
+        content = HEADER + format_row({**result_row("naive", 1), **content})
+    out = tmp_path / "r.csv"
+    out.write_text(content)
+    code, _, stderr = gradbench("sweep", "--depth", "1", "--width", "2", "--out", str(out), *extra)
+    assert code == 2
+    assert stderr.count("\n") == 1
+    assert "Traceback" not in stderr
+    assert fragment in stderr
+    assert out.read_text() == content
+
+
+def test_force_is_refused_before_the_old_file_is_replaced_when_the_json_folder_is_a_file(tmp_path, gradbench,
+                                                                                         result_row):
+    out = tmp_path / "r.csv"
+    content = HEADER + format_row(result_row("naive", 1))
+    out.write_text(content)
+    (tmp_path / "r.csv.pyperf").write_text("in the way")
+    code, _, stderr = gradbench("sweep", "--depth", "1", "--width", "2", "--out", str(out), "--force")
+    assert code == 2
+    assert "r.csv.pyperf: is not a folder" in stderr
+    assert stderr.count("\n") == 1
+    assert out.read_text() == content
+
+
+def test_header_only_file_resumes_and_a_resumed_disagreement_exits_1(tmp_path, gradbench, monkeypatch):
+    monkeypatch.setattr(workers, "run_timing", fake_timing)
+    monkeypatch.setattr(workers, "run_check", lambda *a: {"seconds": 1e-5, "peak_mem_bytes": 1, "max_rel_err": 0.0})
+    out = tmp_path / "r.csv"
+    out.write_text(HEADER)
+    args = ["sweep", "--depth", "1", "--width", "2", "--methods", "naive,backprop", "--out", str(out), "--resume"]
+    code, stdout, _ = gradbench(*args)
+    assert code == 0
+    assert [r["status"] for r in data_lines(out)] == ["ok", "ok"]
+    # a disagreement already in the file (a resumed row, read back from text) still fails the sweep
+    text = out.read_text()
+    out.write_text(text.replace(",0.0,True,", ",0.5,False,", 1))
+    code, stdout, _ = gradbench(*args)
+    assert code == 1
+    assert "2 from --resume" in stdout
+    assert "DISAGREEMENT: 1 point(s)" in stdout
+    assert "naive depth=1 width=2 input_dim=2 batch=1: max_rel_err 0.5" in stdout
+
+
+def test_sweep_exits_on_sigterm_only_while_running_and_restores_the_handler(tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.setattr(workers, "run_timing", fake_timing)
+    monkeypatch.setattr(workers, "run_check", lambda *a: seen.append(signal.getsignal(signal.SIGTERM))
+                        or {"seconds": 1e-5, "peak_mem_bytes": 1, "max_rel_err": 0.0})
+    before = signal.getsignal(signal.SIGTERM)
+    sweep_mod.sweep(depth="1", width="2", methods="backprop", out=tmp_path / "r.csv", progress=_Silent())
+    assert signal.getsignal(signal.SIGTERM) is before
+    [handler] = seen
+    with pytest.raises(SystemExit) as e:
+        handler(signal.SIGTERM, None)
+    assert e.value.code == 143
+
+
+class _Silent:
+    mean_point_s = None
+
+    def show(self, *args):
+        pass
+
+    def finish(self):
+        pass
+
+
+# --- interrupted sweeps ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_interrupted_sweep_leaves_complete_rows_and_resumes_without_duplicates(tmp_path, gradbench, sig):
+    out = tmp_path / "r.csv"
+    args = ["--depth", "1:3", "--width", "3", "--methods", "naive,backprop", "--out", str(out), *QUICK]
+    proc = subprocess.Popen([sys.executable, "-m", "bench.cli", "sweep", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.exists() and out.read_text().count("\n") >= 3:  # the header and two rows
+            break
+        time.sleep(0.02)
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == (130 if sig == signal.SIGINT else -signal.SIGKILL), stderr
+    if sig == signal.SIGINT:
+        assert "interrupted" in stderr
+        assert "Traceback" not in stderr
+    partial = data_lines(out)
+    assert 2 <= len(partial) < 6
+    code, _, _ = gradbench("sweep", *args, "--resume")
+    assert code == 0
+    rows = data_lines(out)
+    assert len(rows) == 6
+    assert len(set(keys(rows))) == 6
+    assert all(r["status"] == "ok" for r in rows)
+    assert keys(rows[: len(partial)]) == keys(partial)  # the rows written before the signal are kept
+
+
+def processes_mentioning(text):
+    """Pids of the live processes whose command line contains text (Linux /proc)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and text in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                pids.append(int(proc.name))
+        except OSError:  # gone meanwhile
+            pass
+    return pids
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")
+def test_sigterm_kills_the_running_pyperf_run_and_leaves_a_resumable_file(tmp_path, gradbench, monkeypatch):
+    out = tmp_path / "r.csv"
+    args = ["--depth", "1", "--width", "2", "--methods", "backprop", "--out", str(out)]
+    # the default profile: a pyperf run of several seconds, which the kill must cut short
+    proc = subprocess.Popen([sys.executable, "-m", "bench.cli", "sweep", *args, "--profile", "default"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    timing = f"{out}.pyperf"  # only the pyperf run's command line names it (-o)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None and not processes_mentioning(timing):
+        time.sleep(0.02)
+    assert processes_mentioning(timing), proc.communicate()
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143, stderr
+    deadline = time.monotonic() + 2  # the kernel's clean-up of the killed group
+    while processes_mentioning(timing) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not processes_mentioning(timing)
+    assert out.read_text() == HEADER  # killed during its first point: a header, no row
+    monkeypatch.setattr(workers, "run_timing", fake_timing)
+    code, _, _ = gradbench("sweep", *args, "--resume", *QUICK)
+    assert code == 0
+    assert [r["status"] for r in data_lines(out)] == ["ok"]
