@@ -102,3 +102,33 @@ def test_readers_refuse_other_files(tmp_path, gradbench, command, content, messa
     assert "Traceback" not in err
     assert not (tmp_path / "p").exists()
     assert not (tmp_path / "x.md").exists()
+
+
+# the columns of schema version 1, the layout results/*.csv were first written in
+V1_NAMES = [n for n in NAMES if n not in ("backend", "device", "dtype", "work_mem_bytes", "mem_model_bytes",
+                                          "framework", "device_name", "l2_bytes", "llc_bytes")]
+
+
+def test_a_version_1_file_reads_as_numpy_on_the_cpu_without_memory(tmp_path, row):
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=V1_NAMES, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerow({**row(), "schema_version": 1})
+    path = tmp_path / "v1.csv"
+    path.write_text(buffer.getvalue())
+    df = read_results(path)
+    assert list(df.columns[: len(V1_NAMES)]) == V1_NAMES
+    assert set(NAMES) <= set(df.columns)
+    assert df.loc[0, "backend"] == "numpy"
+    assert df.loc[0, "device"] == "cpu"
+    assert df.loc[0, "dtype"] == "float64"
+    assert df["work_mem_bytes"].isna().all()
+    assert df.loc[0, "time_min_s"] == 1e-6
+
+
+def test_a_file_of_mixed_or_unknown_versions_is_refused(tmp_path, row):
+    with pytest.raises(UserError, match=r"schema version 1, 2, this gradbench reads versions 1 and 2"):
+        read_results(write(tmp_path, row(), row(depth=2, schema_version=1)))
