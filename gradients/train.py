@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gradients.network import NotFiniteError, loss
+
 
 def params_of(net):
     """theta = [W[1], ..., W[L], alpha, b] as arrays (b 0-d)."""
@@ -154,7 +156,7 @@ def fit(net, X, y, *, method="backprop", optimizer="sgd", lr=None, epochs=50, ba
         a generator of Epoch (epochs + 1 of them); it raises ValueError("training diverged at
         epoch N ...") instead of yielding an epoch whose parameters or train loss are not finite.
     """
-    from gradients import METHODS, gradient, loss  # the package imports this module: import late
+    from gradients import METHODS, gradient  # the package imports this module: import late
 
     if method not in METHODS:
         raise ValueError(f"unknown gradient method {method!r}; choose from {', '.join(METHODS)}")
@@ -172,8 +174,8 @@ def fit(net, X, y, *, method="backprop", optimizer="sgd", lr=None, epochs=50, ba
     rng = np.random.default_rng(0) if rng is None else rng
 
     def report(epoch, net, seconds, gradient_seconds):
-        test = loss(net, X_test, y_test) if has_test else math.nan
-        return Epoch(epoch, loss(net, X, y), test, seconds, gradient_seconds, net)
+        test = _loss(net, X_test, y_test) if has_test else math.nan
+        return Epoch(epoch, _loss(net, X, y), test, seconds, gradient_seconds, net)
 
     return _epochs(net, X, y, method, opt, int(epochs), int(batch_size), rng, gradient, report)
 
@@ -190,7 +192,10 @@ def _epochs(net, X, y, method, opt, epochs, batch_size, rng, gradient, report):
             in_gradient = 0.0
             for idx in batches(len(y), batch_size, rng):
                 t0 = time.perf_counter()
-                g = gradient(net, X[idx], y[idx], method=method)  # mean over this batch's own size
+                try:
+                    g = gradient(net, X[idx], y[idx], method=method)  # mean over this batch's own size
+                except NotFiniteError:
+                    _diverged(epoch, None, opt)
                 in_gradient += time.perf_counter() - t0
                 params = opt.step(params, grads_of(g))
                 set_params(net, params)
@@ -202,9 +207,17 @@ def _epochs(net, X, y, method, opt, epochs, batch_size, rng, gradient, report):
         yield e
 
 
+def _loss(net, X, y):
+    """The loss, inf where it overflows: training says itself that it diverged."""
+    try:
+        return loss(net, X, y)
+    except NotFiniteError:
+        return math.inf
+
+
 def _diverged(epoch, e, opt):
     """Say in one line that the steps blew up, and what to change."""
-    what = "parameters overflowed to inf or NaN" if e is None else f"train loss {e.train_loss:.4g}"
+    what = "parameters or gradient overflowed to inf or NaN" if e is None else f"train loss {e.train_loss:.4g}"
     lr = getattr(opt, "lr", None)  # a caller's own optimizer may have none
     at = "" if lr is None else f", learning rate {lr:g}"
     raise ValueError(f"training diverged at epoch {epoch} ({what}{at}); lower --lr")
