@@ -6,6 +6,7 @@
     gradients.memory_count("checkpoint", net.widths, batch=len(X))
 """
 
+import sys
 import tracemalloc
 
 import numpy as np
@@ -41,7 +42,8 @@ def measure_work_memory(method, net, X, y, **options):
     """(peak_bytes, work_bytes) of one call of `method` (or "forward") under tracemalloc.
 
     peak_bytes: the most the call had allocated at once; work_bytes: that less the returned
-    gradient's arrays, the quantity memory_count models. A caller already tracing keeps its trace.
+    gradient's arrays (sys.getsizeof: data and header), the quantity memory_count models.
+    A caller already tracing keeps its trace.
     """
     call = (lambda: loss(net, X, y)) if method == "forward" else (lambda: gradient(net, X, y, method, **options))
     tracing = tracemalloc.is_tracing()
@@ -55,7 +57,7 @@ def measure_work_memory(method, net, X, y, **options):
     finally:
         if not tracing:
             tracemalloc.stop()
-    out = 0 if method == "forward" else sum(W.nbytes for W in result.weights) + result.alpha.nbytes
+    out = 0 if method == "forward" else sum(sys.getsizeof(a) for a in [*result.weights, result.alpha])
     return peak, peak - out
 
 

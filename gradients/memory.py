@@ -11,10 +11,10 @@ identity z is u, one array), checkpoint's boundary layers, deltas, sigma'(u) mas
 chain blocks (capped by its max_bytes) and their index arrays, numerical's copy of the
 parameters and its activation patterns, and the temporaries that coexist at that moment
 (the new delta beside the old one during W^T delta; the new layer beside the old one in a
-streamed forward pass; numpy's ufunc buffers, np.getbufsize() = 8192 entries an operand, where a
-product casts the bool mask or broadcasts). Also the argument and result checks: the finiteness mask of X
-(1 byte an entry) before the call, and of the largest weight matrix after it.
-Not counted: X and y (the caller's), the network's parameters, the output gradient (every
+streamed forward pass; numpy's ufunc buffers, np.getbufsize() = 8192 entries an operand,
+where a product casts the bool mask or broadcasts). Also the argument and result checks:
+the finiteness mask of X (1 byte an entry) before the call, and of the largest weight
+matrix after it. Not counted: X and y (the caller's), the network's parameters, the output gradient (every
 method allocates it first, so the peak less the output is the working memory's peak),
 Python objects (lists, array headers: some 100 bytes an array), short (batch,) vectors that
 never meet the peak (yhat in the loss link), and BLAS's internal buffers.

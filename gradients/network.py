@@ -24,9 +24,14 @@ def sigma_prime(u):
     return (u > 0).astype(u.dtype)
 
 
+def _is_integer(n):
+    """ints and numpy integers are sizes; floats (2.5, even 2.0), bools and strings are not."""
+    return isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
+
+
 def check_size(n, name):
-    """n as an int >= 1: ints and numpy integers pass; floats (2.5, even 2.0), bools and strings do not."""
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+    """n as an int >= 1, or a ValueError naming it."""
+    if not _is_integer(n):
         raise ValueError(f"{name} must be an integer >= 1, got {n!r}")
     if n < 1:
         raise ValueError(f"{name} must be >= 1, got {n}")
@@ -35,10 +40,9 @@ def check_size(n, name):
 
 def check_widths(widths):
     """Validate widths n[1..L+1] and return them as a list of ints."""
-    if isinstance(widths, (str, bytes)) or not np.iterable(widths):
-        raise ValueError(f"widths must be a list of positive integers, got {widths!r}")
-    widths = list(widths)
-    if any(isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) for n in widths):
+    if np.iterable(widths) and not isinstance(widths, (str, bytes)):
+        widths = list(widths)
+    if not isinstance(widths, list) or not all(_is_integer(n) for n in widths):
         raise ValueError(f"widths must be a list of positive integers, got {widths!r}")
     widths = [int(n) for n in widths]
     if len(widths) < 2:
@@ -74,7 +78,7 @@ def not_finite(net, what, where):
     named = [(f"weights[{t}]", W) for t, W in enumerate(net.weights)] + [("alpha", net.alpha), ("b", net.b)]
     for name, value in named:
         if not np.all(np.isfinite(value)):
-            return NotFiniteError(f"{what} is not finite: net.{name} has NaN or inf values")
+            return NotFiniteError(f"{what} is not finite: net.{name} has non-finite values (NaN or inf)")
     return NotFiniteError(f"{what} is not finite: the parameters are finite, so the {where} overflowed")
 
 
