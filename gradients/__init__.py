@@ -42,7 +42,7 @@ def measure_work_memory(method, net, X, y, **options):
     """(peak_bytes, work_bytes) of one call of `method` (or "forward") under tracemalloc.
 
     peak_bytes: the most the call had allocated at once; work_bytes: that less the returned
-    gradient's arrays (sys.getsizeof: data and header), the quantity memory_count models.
+    gradient's arrays (data and headers), the quantity memory_count models.
     A caller already tracing keeps its trace.
     """
     call = (lambda: loss(net, X, y)) if method == "forward" else (lambda: gradient(net, X, y, method, **options))
@@ -57,8 +57,13 @@ def measure_work_memory(method, net, X, y, **options):
     finally:
         if not tracing:
             tracemalloc.stop()
-    out = 0 if method == "forward" else sum(sys.getsizeof(a) for a in [*result.weights, result.alpha])
+    out = 0 if method == "forward" else sum(_size(a) for a in [*result.weights, result.alpha])
     return peak, peak - out
+
+
+def _size(a):
+    """An array's bytes, header and data: sys.getsizeof leaves out the data of a view."""
+    return sys.getsizeof(a) + (a.nbytes if a.base is not None else 0)
 
 
 __all__ = [

@@ -11,13 +11,13 @@ Theta(B (E + V)).
 import numpy as np
 
 from gradients import memory
-from gradients.network import Gradient, loss_link
+from gradients.network import Gradient, gradient_arrays, loss_link
 from gradients.ops import NO_TALLY
 
 
 def gradient(net, X, y, tally=NO_TALLY):
     """d loss / d theta by backpropagation."""
-    g_weights = [np.empty_like(W) for W in net.weights]  # the output first (see gradients.memory)
+    g_weights = gradient_arrays(net)  # the output first (see gradients.memory)
     us, zs = net.forward(X)  # rows are examples: us[t], zs[t] are (batch, n[t])
     r, g_alpha, g_b = loss_link(net, zs[-1], y)
     # (n[L], batch) d loss / d z[L], the loss link (not counted), handed over: backward frees it when done

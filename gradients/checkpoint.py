@@ -11,12 +11,10 @@ about k boundaries plus one segment of L/k layers, O(B w sqrt(L)) instead of O(B
 import math
 from itertools import accumulate
 
-import numpy as np
-
 from gradients import memory
 from gradients.backprop import backward
 from gradients.backprop import op_count as backprop_count
-from gradients.network import Gradient, check_size, loss_link, store_layers, stream_layers
+from gradients.network import Gradient, check_size, gradient_arrays, loss_link, store_layers, stream_layers
 from gradients.ops import NO_TALLY
 
 
@@ -32,8 +30,8 @@ def bounds(depth, segments=None):
 def gradient(net, X, y, tally=NO_TALLY, segments=None):
     """d loss / d theta by backprop over segments recomputed from stored boundaries."""
     b = bounds(net.depth, segments)
-    g_weights = [np.empty_like(W) for W in net.weights]  # the output first (see gradients.memory)
-    kept = [X]  # z[b[j]]: the forward pass stores nothing else; not counted, as every method has it
+    g_weights = gradient_arrays(net)  # the output first (see gradients.memory)
+    kept = [X]  # z[b[j]], all the forward pass keeps; the pass is not counted (every method needs one)
     for a, c in zip(b, b[1:]):
         kept.append(stream_layers(net.weights[a:c], kept[-1], net.activation))  # (batch, n[c])
     r, g_alpha, g_b = loss_link(net, kept.pop(), y)  # z[L] is not needed again

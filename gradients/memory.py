@@ -12,12 +12,11 @@ chain blocks (capped by its max_bytes) and their index arrays, numerical's copy 
 parameters and its activation patterns, and the temporaries that coexist at that moment
 (the new delta beside the old one during W^T delta; the new layer beside the old one in a
 streamed forward pass; numpy's ufunc buffers, np.getbufsize() = 8192 entries an operand,
-where a product casts the bool mask or broadcasts). Also the argument and result checks:
-the finiteness mask of X (1 byte an entry) before the call, and of the largest weight
-matrix after it. Not counted: X and y (the caller's), the network's parameters, the output gradient (every
+where a product casts the bool mask or broadcasts). Not counted: X and y (the caller's), the network's parameters, the output gradient (every
 method allocates it first, so the peak less the output is the working memory's peak),
 Python objects (lists, array headers: some 100 bytes an array), short (batch,) vectors that
-never meet the peak (yhat in the loss link), and BLAS's internal buffers.
+never meet the peak (yhat in the loss link), and BLAS's internal buffers. The finiteness
+checks of X and of the result allocate nothing (network.all_finite sums).
 
 In the formulas n = widths (n[0] = d), B = batch, relu = 1 for ReLU and 0 for the identity.
 """
@@ -63,16 +62,6 @@ def backward_peak(n, batch, relu, below, held=False):
 def forward_count(widths, batch):
     """gradients.loss: a streamed forward pass, then z[L] beside X alpha and yhat."""
     return max(streamed_peak(widths, batch), FLOAT * batch * (widths[-1] + 2))
-
-
-def input_check(widths, batch):
-    """The finiteness mask of X, before every call."""
-    return MASK * batch * widths[0]
-
-
-def result_check(widths):
-    """The finiteness mask of the largest weight matrix, after a gradient (its own arrays are freed then)."""
-    return MASK * max(a * c for a, c in zip(widths, widths[1:]))
 
 
 def packed(n, batch):

@@ -11,7 +11,7 @@ the arithmetic, but every column is still one weight's own chain. Theta(B E (E +
 import numpy as np
 
 from gradients import memory
-from gradients.network import Gradient, loss_link, sigma_prime
+from gradients.network import Gradient, gradient_arrays, loss_link, sigma_prime
 from gradients.ops import NO_TALLY
 
 MAX_BYTES = 256 * 2**20  # peak extra memory of the chain blocks, whatever the network size
@@ -19,7 +19,7 @@ MAX_BYTES = 256 * 2**20  # peak extra memory of the chain blocks, whatever the n
 
 def gradient(net, X, y, tally=NO_TALLY, max_bytes=MAX_BYTES):
     """d loss / d theta by the per-weight chain rule."""
-    g_weights = [np.empty_like(W) for W in net.weights]  # the output first (see gradients.memory)
+    g_weights = gradient_arrays(net)  # the output first (see gradients.memory)
     us, zs = net.forward(X)
     r, g_alpha, g_b = loss_link(net, zs[-1], y)
     d = None

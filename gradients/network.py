@@ -5,6 +5,7 @@ Code indexes from 0: weights[t] maps zs[t] to us[t+1], zs[0] = X, zs[L] is the l
 layer; rows are examples, so a layer is `zs[t] @ W.T`.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,16 +76,22 @@ class NotFiniteError(ValueError):
 
 def not_finite(net, what, where):
     """The error for a non-finite result: it names a non-finite parameter if there is one, else the overflow."""
-    named = [(f"weights[{t}]", W) for t, W in enumerate(net.weights)] + [("alpha", net.alpha), ("b", net.b)]
+    named = [(f"weights[{t}]", W) for t, W in enumerate(net.weights)] + [("alpha", net.alpha), ("b", np.float64(net.b))]
     for name, value in named:
-        if not np.all(np.isfinite(value)):
+        if not all_finite(value):
             return NotFiniteError(f"{what} is not finite: net.{name} has non-finite values (NaN or inf)")
     return NotFiniteError(f"{what} is not finite: the parameters are finite, so the {where} overflowed")
 
 
+def all_finite(x):
+    """No NaN or inf in x. A finite sum proves it in one pass with no temporary array; only a sum
+    that is not finite (a NaN or inf, or finite entries summing past 1.8e308) is looked at entry by entry."""
+    return bool(np.isfinite(x.sum()) or np.isfinite(x).all())
+
+
 def _finite_array(x, name):
     x = np.asarray(x, dtype=np.float64)
-    if not np.all(np.isfinite(x)):
+    if not all_finite(x):
         raise ValueError(f"{name} has non-finite values (NaN or inf)")
     return x
 
@@ -100,6 +107,23 @@ class Gradient:
     def flat(self):
         """All entries as one vector: weights, then alpha, then b."""
         return np.concatenate([w.ravel() for w in self.weights] + [self.alpha, [self.b]])
+
+    def is_finite(self):
+        """No NaN or inf anywhere: one pass over a buffer the weights' arrays tile, else one per array."""
+        arrays, base = self.weights, self.weights[0].base
+        if base is not None and all(W.base is base for W in arrays) and base.size == sum(W.size for W in arrays):
+            arrays = [base]  # gradient_arrays' layout: one call, however deep the network
+        return all(all_finite(W) for W in [*arrays, self.alpha]) and math.isfinite(self.b)
+
+
+def gradient_arrays(net):
+    """Room for d loss / d W[t], every t: views of one buffer, allocated before any work (see gradients.memory)."""
+    buffer = np.empty(sum(W.size for W in net.weights))  # (sum_t n[t+1] n[t],)
+    arrays, start = [], 0
+    for W in net.weights:
+        arrays.append(buffer[start : start + W.size].reshape(W.shape))
+        start += W.size
+    return arrays
 
 
 class Network:
@@ -174,7 +198,7 @@ class Network:
     def predict(self, X):
         """yhat for every row of X: (B, d) -> (B,)."""
         yhat = self.output(self.check_batch(X))  # (batch,)
-        if not np.all(np.isfinite(yhat)):
+        if not all_finite(yhat):
             raise not_finite(self, "the prediction", "forward pass")
         return yhat
 

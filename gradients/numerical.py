@@ -9,7 +9,7 @@ reports, per parameter, whether the pattern stayed the same, so checks can rely 
 import numpy as np
 
 from gradients import memory
-from gradients.network import Gradient, edges, loss
+from gradients.network import Gradient, edges, gradient_arrays, loss
 from gradients.ops import NO_TALLY
 
 H = 1e-5
@@ -24,7 +24,7 @@ def central_differences(net, X, y, h=H, tally=NO_TALLY):
     """(gradient, exact): exact[p] is True where neither step changed any unit's ReLU pattern."""
     X, y = net.check_batch(X, y)
     net = net.copy()  # perturbed in place below
-    g = Gradient([np.empty_like(W) for W in net.weights], np.empty_like(net.alpha), 0.0)  # the output first
+    g = Gradient(gradient_arrays(net), np.empty_like(net.alpha), 0.0)  # the output first
     exact = Gradient([np.empty(W.shape, dtype=bool) for W in net.weights], np.empty(net.alpha.shape, dtype=bool), True)
     pattern = _pattern(net, X)
     for theta, g_theta, ok in zip([*net.weights, net.alpha], [*g.weights, g.alpha], [*exact.weights, exact.alpha]):
@@ -63,7 +63,7 @@ def memory_count(widths, batch, relu):
     """The parameters' copy and exact flags, the stored pattern, and the larger of a loss and a pattern."""
     n, B, E = widths, batch, edges(widths)
     kept = (memory.FLOAT + memory.MASK) * E
-    evaluation = max(memory.forward_count(n, B), memory.input_check(n, B))  # loss() checks X every time
+    evaluation = memory.forward_count(n, B)  # one loss()
     if not relu:
         return kept + evaluation
     P = memory.packed(n[1:], B)

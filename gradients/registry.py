@@ -3,8 +3,6 @@ with `gradient(net, X, y, tally=NO_TALLY)`, `op_count(widths, batch, relu)` and
 `memory_count(widths, batch, relu)`, plus one line here.
 """
 
-import numpy as np
-
 from gradients import backprop, checkpoint, memory, naive, numerical
 from gradients.network import check_activation, check_size, check_widths, edges, not_finite
 
@@ -27,8 +25,7 @@ def gradient(net, X, y, method="backprop", **options):
     module = _module(method)
     X, y = net.check_batch(X, y)
     g = module.gradient(net, X, y, **options)
-    # one pass over the output, O(E): the methods themselves run unchecked
-    if not (all(np.isfinite(W).all() for W in g.weights) and np.isfinite(g.alpha).all() and np.isfinite(g.b)):
+    if not g.is_finite():  # one pass over the output, O(E): the methods themselves run unchecked
         raise not_finite(net, f"the {method} gradient", "forward or backward pass")
     return g
 
@@ -51,8 +48,9 @@ def memory_count(method, widths, batch=1, activation="relu", **options):
     options go to the method's model (checkpoint: segments; naive: max_bytes).
     """
     widths, batch, relu = _sizes(widths, batch, activation)
-    checked = memory.input_check(widths, batch)
     if method == "forward":
-        return max(memory.forward_count(widths, batch), checked)
-    count = _module(method).memory_count(widths, batch, relu, **options)
-    return max(count, checked, memory.result_check(widths))
+        return memory.forward_count(widths, batch)
+    module = _module(method)
+    if not hasattr(module, "memory_count"):
+        raise ValueError(f"method {method!r} has no memory model")
+    return module.memory_count(widths, batch, relu, **options)
