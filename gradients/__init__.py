@@ -11,7 +11,8 @@ import tracemalloc
 
 import numpy as np
 
-from gradients.network import ACTIVATIONS, Gradient, Network, NotFiniteError, edges, loss, make_data, nodes
+from gradients.finite import NotFiniteError
+from gradients.network import ACTIVATIONS, Gradient, Network, edges, loss, make_data, nodes
 from gradients.ops import Tally
 from gradients.registry import METHODS, gradient, memory_count, op_count
 
@@ -43,7 +44,7 @@ def measure_work_memory(method, net, X, y, **options):
 
     peak_bytes: the most the call had allocated at once; work_bytes: that less the returned
     gradient's arrays (data and headers), the quantity memory_count models.
-    A caller already tracing keeps its trace.
+    A caller already tracing keeps its trace (with its peak reset).
     """
     call = (lambda: loss(net, X, y)) if method == "forward" else (lambda: gradient(net, X, y, method, **options))
     tracing = tracemalloc.is_tracing()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gradients.finite import all_finite, not_finite
 from gradients.ops import NO_TALLY
 
 ACTIVATIONS = ("relu", "identity")
@@ -68,25 +69,6 @@ def edges(widths):
 def nodes(widths):
     """V: sum_t n[t] + 1 (every layer's units and the output)."""
     return sum(check_widths(widths)) + 1
-
-
-class NotFiniteError(ValueError):
-    """A loss, prediction or gradient came out NaN or inf."""
-
-
-def not_finite(net, what, where):
-    """The error for a non-finite result: it names a non-finite parameter if there is one, else the overflow."""
-    named = [(f"weights[{t}]", W) for t, W in enumerate(net.weights)] + [("alpha", net.alpha), ("b", np.float64(net.b))]
-    for name, value in named:
-        if not all_finite(value):
-            return NotFiniteError(f"{what} is not finite: net.{name} has non-finite values (NaN or inf)")
-    return NotFiniteError(f"{what} is not finite: the parameters are finite, so the {where} overflowed")
-
-
-def all_finite(x):
-    """No NaN or inf in x. A finite sum proves it in one pass with no temporary array; only a sum
-    that is not finite (a NaN or inf, or finite entries summing past 1.8e308) is looked at entry by entry."""
-    return bool(np.isfinite(x.sum()) or np.isfinite(x).all())
 
 
 def _finite_array(x, name):

@@ -4,7 +4,8 @@ with `gradient(net, X, y, tally=NO_TALLY)`, `op_count(widths, batch, relu)` and
 """
 
 from gradients import backprop, checkpoint, memory, naive, numerical
-from gradients.network import check_activation, check_size, check_widths, edges, not_finite
+from gradients.finite import not_finite
+from gradients.network import check_activation, check_size, check_widths, edges
 
 _MODULES = {"backprop": backprop, "naive": naive, "numerical": numerical, "checkpoint": checkpoint}
 METHODS = tuple(_MODULES)

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradients.network import NotFiniteError, loss
+from gradients.finite import NotFiniteError
+from gradients.network import loss
 
 
 def params_of(net):

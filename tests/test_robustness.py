@@ -105,3 +105,27 @@ def test_naive_closed_form_matches_its_tally_on_random_shapes(seed):
     net = gradients.Network.init(widths, seed=seed, activation=activation)
     X, y = gradients.make_data(widths, int(rng.integers(1, 5)), seed=seed)
     assert gradients.count_ops("naive", net, X, y) == gradients.op_count("naive", widths, len(X), activation)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_finite_entries_whose_sum_overflows_are_finite():
+    from gradients.finite import all_finite
+
+    big = np.full(4, 1e308)  # the sum is inf: the check must look closer, not raise
+    assert all_finite(big)
+    for bad in (np.nan, np.inf, -np.inf):
+        assert not all_finite(np.append(big, bad))
+
+
+@pytest.mark.parametrize("layout", ["one buffer", "own arrays"])
+def test_gradient_finiteness_sees_every_array(layout):
+    from gradients.network import gradient_arrays
+
+    net = gradients.Network.init([3, 4, 5, 2], seed=0)
+    weights = gradient_arrays(net) if layout == "one buffer" else [np.empty_like(W) for W in net.weights]
+    for W in weights:
+        W[:] = 1.0
+    g = gradients.Gradient(weights, np.ones(2), 0.5)
+    assert g.is_finite()
+    weights[-1][-1, -1] = np.nan
+    assert not g.is_finite()
