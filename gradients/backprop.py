@@ -1,38 +1,50 @@
 """Backpropagation: a forward pass that stores every node, then one backward pass.
 
 The lecture's exercise in matrix-vector form, with one column per example of the batch:
-delta = d loss / d u[L] at the last layer, then for t = L-1 .. 0
+delta = d loss / d z[L] at the last layer, then for t = L-1 .. 0
+    delta = delta * sigma'(u[t+1])         (d loss / d u[t+1])
     dW[t] = delta z[t]                     (the gradient of layer t, summed over the batch)
-    delta = (W[t]^T delta) * sigma'(u[t])  (d loss / d u one layer down)
+    delta = W[t]^T delta                   (d loss / d z[t], one layer down)
 Theta(B (E + V)).
 """
 
-from gradients.network import Gradient, loss_link
+import numpy as np
+
+from gradients import memory
+from gradients.network import Gradient, gradient_arrays, loss_link
 from gradients.ops import NO_TALLY
 
 
 def gradient(net, X, y, tally=NO_TALLY):
     """d loss / d theta by backpropagation."""
+    g_weights = gradient_arrays(net)  # the output first (see gradients.memory)
     us, zs = net.forward(X)  # rows are examples: us[t], zs[t] are (batch, n[t])
-    r, g_alpha, g_b = loss_link(net, zs, y)
-    relu = net.activation == "relu"
-    delta = net.alpha[:, None] * r  # (n[L], batch) d loss / d z[L]: the loss link, not counted
-    if relu:
-        delta *= (us[-1] > 0).T  # d loss / d u[L]: times sigma'(u), in place
-        tally.elementwise(delta)
-    g_weights = [None] * net.depth
-    for t in range(net.depth - 1, -1, -1):
-        # (n[t+1], n[t]); one example: the outer product, which numpy does faster as a broadcast
-        g_weights[t] = delta * zs[t] if len(X) == 1 else delta @ zs[t]
-        tally.matmul(delta, zs[t])
-        if t == 0:
-            break  # the input needs no delta
-        tally.matmul(net.weights[t].T, delta)
-        delta = net.weights[t].T @ delta  # (n[t], batch) d loss / d z[t]
-        if relu:
-            delta *= (us[t] > 0).T
-            tally.elementwise(delta)
+    r, g_alpha, g_b = loss_link(net, zs[-1], y)
+    # (n[L], batch) d loss / d z[L], the loss link (not counted), handed over: backward frees it when done
+    backward(net.weights, us, zs, net.alpha[:, None] * r, g_weights, net.activation == "relu", tally)
     return Gradient(g_weights, g_alpha, g_b)
+
+
+def backward(weights, us, zs, delta, g_weights, relu, tally, below=False):
+    """The backward pass through `weights`, writing d loss / d W[t] into g_weights[t].
+
+    delta is d loss / d z after the last of them, (n_out, batch); us[t + 1] and zs[t] are the
+    nodes on either side of weights[t]. Returns d loss / d z below the first if `below`
+    (the network's input needs none).
+    """
+    batch = zs[0].shape[0]
+    for t in range(len(weights) - 1, -1, -1):
+        if relu:
+            delta *= (us[t + 1] > 0).T  # (n[t+1], batch) d loss / d u[t+1]: times sigma'(u), in place
+            tally.elementwise(delta)
+        # (n[t+1], n[t]); one example: the outer product, which numpy does faster as a broadcast
+        (np.multiply if batch == 1 else np.matmul)(delta, zs[t], out=g_weights[t])
+        tally.matmul(delta, zs[t])
+        if t == 0 and not below:
+            return None
+        tally.matmul(weights[t].T, delta)
+        delta = weights[t].T @ delta  # (n[t], batch) d loss / d z[t]
+    return delta
 
 
 def op_count(widths, batch, relu):
@@ -40,3 +52,9 @@ def op_count(widths, batch, relu):
     layers = [a * c for a, c in zip(widths, widths[1:])]
     masks = sum(widths[1:]) if relu else 0  # sigma'(u) at every non-input node
     return batch * (sum(layers) + sum(layers[1:]) + masks)
+
+
+def memory_count(widths, batch, relu):
+    """Every u and z stored, r, and the backward pass's deltas and masks (see gradients.memory)."""
+    return (memory.stored(widths[1:], batch, relu) + memory.FLOAT * batch
+            + memory.backward_peak(widths, batch, relu, below=False))

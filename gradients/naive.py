@@ -10,7 +10,8 @@ the arithmetic, but every column is still one weight's own chain. Theta(B E (E +
 
 import numpy as np
 
-from gradients.network import Gradient, loss_link, sigma_prime
+from gradients import memory
+from gradients.network import Gradient, gradient_arrays, loss_link, sigma_prime
 from gradients.ops import NO_TALLY
 
 MAX_BYTES = 256 * 2**20  # peak extra memory of the chain blocks, whatever the network size
@@ -18,24 +19,29 @@ MAX_BYTES = 256 * 2**20  # peak extra memory of the chain blocks, whatever the n
 
 def gradient(net, X, y, tally=NO_TALLY, max_bytes=MAX_BYTES):
     """d loss / d theta by the per-weight chain rule."""
+    g_weights = gradient_arrays(net)  # the output first (see gradients.memory)
     us, zs = net.forward(X)
-    r, g_alpha, g_b = loss_link(net, zs, y)
-    relu = net.activation == "relu"
-    d = [None] + [sigma_prime(u) for u in us[1:]] if relu else None  # d[k]: (batch, n[k])
-    batch, widest = X.shape[0], max(net.widths)
-    # chains carried at once: two (widest, batch, block) float arrays live during a product
-    block = max(1, max_bytes // (8 * (2 * widest * batch + widest + 4 * batch)))
-    g_weights = []
+    r, g_alpha, g_b = loss_link(net, zs[-1], y)
+    d = None
+    if net.activation == "relu":
+        for k in range(1, len(us)):
+            us[k] = sigma_prime(us[k])  # (batch, n[k]) sigma'(u[k]) takes u[k]'s place: no chain needs u
+        d = us
+    block = chains_per_block(net.widths, len(X), max_bytes)
     for t, W in enumerate(net.weights):
-        n_out, n_in = W.shape
-        g = np.empty(n_out * n_in)
+        g = g_weights[t].reshape(-1)  # a view: one entry per weight W[t]_ij
         for k0 in range(0, g.size, block):
             ks = np.arange(k0, min(k0 + block, g.size))
-            i, j = ks // n_in, ks % n_in  # weight W[t]_ij for each chain
+            i, j = ks // W.shape[1], ks % W.shape[1]  # weight W[t]_ij for each chain
             dyhat = _chains(net, t, i, zs[t][:, j], d, tally)  # (batch, chains) d yhat / d W[t]_ij
             g[ks] = r @ dyhat  # the loss link, d loss / d yhat, not counted
-        g_weights.append(g.reshape(n_out, n_in))
     return Gradient(g_weights, g_alpha, g_b)
+
+
+def chains_per_block(widths, batch, max_bytes):
+    """Chains carried at once: about two (widest, batch, block) float arrays live during a product."""
+    widest = max(widths)
+    return max(1, max_bytes // (memory.FLOAT * (2 * widest * batch + widest + 4 * batch)))
 
 
 def _chains(net, t, i, z_j, d, tally):
@@ -65,16 +71,34 @@ def _chains(net, t, i, z_j, d, tally):
 
 
 def op_count(widths, batch, relu):
-    """Closed form of the tally above: the sum over weights of each one's chain length."""
+    """Closed form of the tally above: the sum over weights of each one's chain length. O(L)."""
     n, L = widths, len(widths) - 1
-    total = 0
-    for t in range(L):
-        if t == L - 1:
-            chain = relu + 1  # z_j, times sigma'(u_i), times alpha_i
-        else:
-            chain = relu + n[t + 2]  # sigma'(u_i) z_j, then column i of W[t+1]
-            chain += relu * sum(n[t + 2 : L + 1])  # sigma' at every later layer
-            chain += sum(n[k + 1] * n[k] for k in range(t + 2, L))  # W[k] @ tangent
-            chain += n[L]  # alpha . tangent
+    total = n[L] * n[L - 1] * (relu + 1)  # the last layer: z_j, times sigma'(u_i), times alpha_i
+    nodes, products = n[L], 0  # suffix sums over the later layers: n[t+2 .. L], n[k+1] n[k] for k = t+2 .. L-1
+    for t in range(L - 2, -1, -1):
+        chain = relu + n[t + 2]  # sigma'(u_i) z_j, then column i of W[t+1]
+        chain += relu * nodes  # sigma' at every later layer
+        chain += products  # W[k] @ tangent
+        chain += n[L]  # alpha . tangent
         total += n[t + 1] * n[t] * chain
+        nodes, products = nodes + n[t + 1], products + n[t + 2] * n[t + 1]
     return batch * total
+
+
+def memory_count(widths, batch, relu, max_bytes=MAX_BYTES):
+    """The forward values (z, and sigma'(u) in u's place), r, and the largest layer's chain block."""
+    n, L, B, F = widths, len(widths) - 1, batch, memory.FLOAT
+    block = chains_per_block(widths, batch, max_bytes)
+    base = memory.stored(n[1:], B, relu) + F * B  # + r
+    swap = relu * max(B * k * (F + memory.MASK) for k in n[1:])  # sigma_prime beside the u it replaces
+    c = min(block, n[L] * n[L - 1])  # the last layer's chains: z_j, its sigma' factor or alpha_i, the product
+    blocks = [c * (F * ((2 + relu) * B + 1) + 3 * memory.INDEX) + memory.buffer(B * c)]  # + ks, i, j
+    pairs = 0  # max of n[k] + n[k+1] for k = t+2 .. L-1, a suffix maximum
+    for t in range(L - 2, -1, -1):
+        c = min(block, n[t + 1] * n[t])
+        beside = c * (F * B * (1 + relu) + 3 * memory.INDEX)  # z_j and tangent, ks, i, j
+        made = F * c * n[t + 2] * (B + 1) + memory.buffer(n[t + 2] * B * c)  # V from a column of W[t+1]
+        carried = F * c * B * max(pairs, n[L] + 1)  # old and new V during W[k] @ V; V and alpha . V
+        blocks.append(beside + max(made, carried))
+        pairs = max(pairs, n[t + 1] + n[t + 2])
+    return base + max(max(blocks), swap)

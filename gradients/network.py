@@ -5,10 +5,12 @@ Code indexes from 0: weights[t] maps zs[t] to us[t+1], zs[0] = X, zs[L] is the l
 layer; rows are examples, so a layer is `zs[t] @ W.T`.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from gradients.finite import all_finite, not_finite
 from gradients.ops import NO_TALLY
 
 ACTIVATIONS = ("relu", "identity")
@@ -24,12 +26,27 @@ def sigma_prime(u):
     return (u > 0).astype(u.dtype)
 
 
+def _is_integer(n):
+    """ints and numpy integers are sizes; floats (2.5, even 2.0), bools and strings are not."""
+    return isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
+
+
+def check_size(n, name):
+    """n as an int >= 1, or a ValueError naming it."""
+    if not _is_integer(n):
+        raise ValueError(f"{name} must be an integer >= 1, got {n!r}")
+    if n < 1:
+        raise ValueError(f"{name} must be >= 1, got {n}")
+    return int(n)
+
+
 def check_widths(widths):
     """Validate widths n[1..L+1] and return them as a list of ints."""
-    try:
-        widths = [int(n) for n in widths]
-    except (TypeError, ValueError):
-        raise ValueError(f"widths must be a list of positive integers, got {widths!r}") from None
+    if np.iterable(widths) and not isinstance(widths, (str, bytes)):
+        widths = list(widths)
+    if not isinstance(widths, list) or not all(_is_integer(n) for n in widths):
+        raise ValueError(f"widths must be a list of positive integers, got {widths!r}")
+    widths = [int(n) for n in widths]
     if len(widths) < 2:
         raise ValueError(f"depth must be >= 1: widths needs at least 2 entries (input and one layer), got {widths}")
     if min(widths) < 1:
@@ -56,7 +73,7 @@ def nodes(widths):
 
 def _finite_array(x, name):
     x = np.asarray(x, dtype=np.float64)
-    if not np.all(np.isfinite(x)):
+    if not all_finite(x):
         raise ValueError(f"{name} has non-finite values (NaN or inf)")
     return x
 
@@ -72,6 +89,23 @@ class Gradient:
     def flat(self):
         """All entries as one vector: weights, then alpha, then b."""
         return np.concatenate([w.ravel() for w in self.weights] + [self.alpha, [self.b]])
+
+    def is_finite(self):
+        """No NaN or inf anywhere: one pass over a buffer the weights' arrays tile, else one per array."""
+        arrays, base = self.weights, self.weights[0].base
+        if base is not None and all(W.base is base for W in arrays) and base.size == sum(W.size for W in arrays):
+            arrays = [base]  # gradient_arrays' layout: one call, however deep the network
+        return all(all_finite(W) for W in [*arrays, self.alpha]) and math.isfinite(self.b)
+
+
+def gradient_arrays(net):
+    """Room for d loss / d W[t], every t: views of one buffer, allocated before any work (see gradients.memory)."""
+    buffer = np.empty(sum(W.size for W in net.weights))  # (sum_t n[t+1] n[t],)
+    arrays, start = [], 0
+    for W in net.weights:
+        arrays.append(buffer[start : start + W.size].reshape(W.shape))
+        start += W.size
+    return arrays
 
 
 class Network:
@@ -133,46 +167,69 @@ class Network:
         return X, _finite_array(y, "y")
 
     def forward(self, X, tally=NO_TALLY):
-        """Forward pass storing every node: us[t+1] = zs[t] W[t]^T, zs[t+1] = sigma(us[t+1])."""
-        zs, us = [X], [None]  # us[0] unused: the input has no pre-activation
-        for W in self.weights:
-            u = zs[-1] @ W.T  # (batch, n_out)
-            tally.matmul(zs[-1], W.T)
-            us.append(u)
-            zs.append(sigma(u, self.activation))
-        return us, zs
+        """Forward pass storing every node (what gradient methods need): (us, zs), see store_layers."""
+        return store_layers(self.weights, X, self.activation, tally)
+
+    def output(self, X, tally=NO_TALLY):
+        """yhat of a checked batch, keeping only the current layer: (B, d) -> (B,)."""
+        z = stream_layers(self.weights, X, self.activation, tally)  # (batch, n[L])
+        tally.matmul(z, self.alpha[:, None])
+        return z @ self.alpha + self.b  # (batch,)
 
     def predict(self, X):
         """yhat for every row of X: (B, d) -> (B,)."""
-        X = self.check_batch(X)
-        _, zs = self.forward(X)
-        return zs[-1] @ self.alpha + self.b
+        yhat = self.output(self.check_batch(X))  # (batch,)
+        if not all_finite(yhat):
+            raise not_finite(self, "the prediction", "forward pass")
+        return yhat
+
+
+def store_layers(weights, z, activation, tally=NO_TALLY):
+    """Forward through `weights` from z, storing every node: us[t+1] = zs[t] W[t]^T, zs[t+1] = sigma(us[t+1]).
+
+    zs[0] is z itself and us[0] is None (the input has no pre-activation); for the identity,
+    zs[t] is us[t], the same array.
+    """
+    zs, us = [z], [None]
+    for W in weights:
+        u = zs[-1] @ W.T  # (batch, n_out)
+        tally.matmul(zs[-1], W.T)
+        us.append(u)
+        zs.append(sigma(u, activation))
+    return us, zs
+
+
+def stream_layers(weights, z, activation, tally=NO_TALLY):
+    """z after the last of `weights`, keeping only the current layer: memory O(batch * width), not O(batch * V)."""
+    for W in weights:
+        u = z @ W.T  # (batch, n_out)
+        tally.matmul(z, W.T)
+        z = np.maximum(u, 0.0, out=u) if activation == "relu" else u  # sigma in place: u is not needed again
+    return z
 
 
 def loss(net, X, y, tally=NO_TALLY):
     """Mean square loss of a mini-batch: mean((yhat - y)^2). Also the `forward` cost reference."""
     X, y = net.check_batch(X, y)
-    _, zs = net.forward(X, tally)
-    yhat = zs[-1] @ net.alpha + net.b  # (batch,)
-    tally.matmul(zs[-1], net.alpha[:, None])
-    return float(np.mean((yhat - y) ** 2))
+    value = float(np.mean((net.output(X, tally) - y) ** 2))
+    if not np.isfinite(value):
+        raise not_finite(net, "the loss", "forward pass")
+    return value
 
 
-def loss_link(net, zs, y):
-    """d loss / d yhat for each example, r = 2 (yhat - y) / B, and the head's gradient.
+def loss_link(net, z, y):
+    """d loss / d yhat for each example, r = 2 (yhat - y) / B, and the head's gradient, from z = z[L].
 
     This link (the loss's derivative and alpha's, b's gradients, which are forward values
     times r) is shared by every method and is not part of the chain-rule count.
     """
-    yhat = zs[-1] @ net.alpha + net.b  # (batch,)
+    yhat = z @ net.alpha + net.b  # (batch,)
     r = 2.0 * (yhat - y) / len(y)  # (batch,)
-    return r, r @ zs[-1], float(r.sum())
+    return r, r @ z, float(r.sum())
 
 
 def make_data(widths, batch, seed=0):
     """A seeded random batch for a network of these widths: X (B, d), y (B,) standard normal."""
-    widths = check_widths(widths)
-    if int(batch) < 1:
-        raise ValueError(f"batch must be >= 1, got {batch}")
+    widths, batch = check_widths(widths), check_size(batch, "batch")
     rng = np.random.default_rng([seed, 1])  # a stream apart from Network.init(seed)'s
-    return rng.standard_normal((int(batch), widths[0])), rng.standard_normal(int(batch))
+    return rng.standard_normal((batch, widths[0])), rng.standard_normal(batch)

@@ -8,7 +8,8 @@ reports, per parameter, whether the pattern stayed the same, so checks can rely 
 
 import numpy as np
 
-from gradients.network import Gradient, loss
+from gradients import memory
+from gradients.network import Gradient, edges, gradient_arrays, loss
 from gradients.ops import NO_TALLY
 
 H = 1e-5
@@ -23,10 +24,10 @@ def central_differences(net, X, y, h=H, tally=NO_TALLY):
     """(gradient, exact): exact[p] is True where neither step changed any unit's ReLU pattern."""
     X, y = net.check_batch(X, y)
     net = net.copy()  # perturbed in place below
+    g = Gradient(gradient_arrays(net), np.empty_like(net.alpha), 0.0)  # the output first
+    exact = Gradient([np.empty(W.shape, dtype=bool) for W in net.weights], np.empty(net.alpha.shape, dtype=bool), True)
     pattern = _pattern(net, X)
-    values, exact = [], []
-    for theta in [*net.weights, net.alpha]:
-        g, ok = np.empty(theta.shape), np.empty(theta.shape, dtype=bool)
+    for theta, g_theta, ok in zip([*net.weights, net.alpha], [*g.weights, g.alpha], [*exact.weights, exact.alpha]):
         for idx in np.ndindex(theta.shape):
             saved = theta[idx]
             theta[idx] = saved + h
@@ -34,19 +35,14 @@ def central_differences(net, X, y, h=H, tally=NO_TALLY):
             theta[idx] = saved - h
             down, down_ok = loss(net, X, y, tally), _pattern(net, X) == pattern
             theta[idx] = saved
-            g[idx], ok[idx] = (up - down) / (2 * h), up_ok and down_ok
-        values.append(g)
-        exact.append(ok)
+            g_theta[idx], ok[idx] = (up - down) / (2 * h), up_ok and down_ok
     b = net.b
     net.b = b + h
     up = loss(net, X, y, tally)
     net.b = b - h
     down = loss(net, X, y, tally)
-    g_b = (up - down) / (2 * h)  # b moves no unit: always exact
-    return (
-        Gradient(values[:-1], values[-1], g_b),
-        Gradient(exact[:-1], exact[-1], True),
-    )
+    g.b = (up - down) / (2 * h)  # b moves no unit: always exact
+    return g, exact
 
 
 def _pattern(net, X):
@@ -59,7 +55,18 @@ def _pattern(net, X):
 
 def op_count(widths, batch, relu):
     """Two loss evaluations, each one forward pass (B * E), for each of the E + 1 parameters."""
-    from gradients.network import edges
-
     E = edges(widths)
     return 2 * (E + 1) * batch * E
+
+
+def memory_count(widths, batch, relu):
+    """The parameters' copy and exact flags, the stored pattern, and the larger of a loss and a pattern."""
+    n, B, E = widths, batch, edges(widths)
+    kept = (memory.FLOAT + memory.MASK) * E
+    evaluation = memory.forward_count(n, B)  # one loss()
+    if not relu:
+        return kept + evaluation
+    P = memory.packed(n[1:], B)
+    # every u and z, the parts and their join; or, while packing layer k, its mask and two packed copies
+    packing = max(P, max(B * k * memory.MASK + 2 * memory.packed([k], B) for k in n[1:]))
+    return kept + P + max(evaluation, memory.stored(n[1:], B, relu) + P + packing)

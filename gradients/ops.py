@@ -7,7 +7,9 @@ multiplication; the identity's is 1 and costs nothing. Not counted, because ever
 shares it and it is not the chain rule: the loss link, d loss / d yhat = 2 (yhat - y) / B
 and its product with each example's d yhat / d theta (or, in backprop, with alpha), and the
 head's gradients alpha, b (forward values times that link). Also not counted: the forward
-pass that every gradient method needs, which is op_count("forward"): B * E.
+pass that every gradient method needs, which is op_count("forward"): B * E. Counted, because
+it is work a method adds to save memory: checkpoint's second forward pass, the recomputation of
+every segment's u and z before it is differentiated (B * sum_t n[t+1] n[t] on top of backprop's).
 
 On the width-1 identity chain of depth T the naive count is 1 + 2 + ... + T = T(T+1)/2,
 as on the lecture's slide, and backprop's is 2T - 1.

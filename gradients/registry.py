@@ -1,11 +1,13 @@
 """The registry: the one place that lists the gradient methods. A new method is one module
-with `gradient(net, X, y, tally=NO_TALLY)` and `op_count(widths, batch, relu)`, plus one line here.
+with `gradient(net, X, y, tally=NO_TALLY)`, `op_count(widths, batch, relu)` and
+`memory_count(widths, batch, relu)`, plus one line here.
 """
 
-from gradients import backprop, naive, numerical
-from gradients.network import check_activation, check_widths, edges
+from gradients import backprop, checkpoint, memory, naive, numerical
+from gradients.finite import not_finite
+from gradients.network import check_activation, check_size, check_widths, edges
 
-_MODULES = {"backprop": backprop, "naive": naive, "numerical": numerical}
+_MODULES = {"backprop": backprop, "naive": naive, "numerical": numerical, "checkpoint": checkpoint}
 METHODS = tuple(_MODULES)
 
 
@@ -16,18 +18,40 @@ def _module(method):
 
 
 def gradient(net, X, y, method="backprop", **options):
-    """d loss / d theta of the mini-batch (X, y) by `method`, as a Gradient."""
+    """d loss / d theta of the mini-batch (X, y) by `method`, as a Gradient.
+
+    options go to the method (checkpoint: segments; naive: max_bytes; numerical: h). A gradient
+    that is not finite raises NotFiniteError (a ValueError) naming a non-finite parameter or the overflow.
+    """
     module = _module(method)
     X, y = net.check_batch(X, y)
-    return module.gradient(net, X, y, **options)
+    g = module.gradient(net, X, y, **options)
+    if not g.is_finite():  # one pass over the output, O(E): the methods themselves run unchecked
+        raise not_finite(net, f"the {method} gradient", "forward or backward pass")
+    return g
+
+
+def _sizes(widths, batch, activation):
+    return check_widths(widths), check_size(batch, "batch"), int(check_activation(activation) == "relu")
 
 
 def op_count(method, widths, batch=1, activation="relu"):
     """Exact multiplications of one call; method is a gradient method or "forward" (see gradients.ops)."""
-    widths = check_widths(widths)
-    relu = int(check_activation(activation) == "relu")
-    if int(batch) < 1:
-        raise ValueError(f"batch must be >= 1, got {batch}")
+    widths, batch, relu = _sizes(widths, batch, activation)
     if method == "forward":
-        return int(batch) * edges(widths)
-    return _module(method).op_count(widths, int(batch), relu)
+        return batch * edges(widths)
+    return _module(method).op_count(widths, batch, relu)
+
+
+def memory_count(method, widths, batch=1, activation="relu", **options):
+    """Bytes one call keeps alive at its peak besides its output (see gradients.memory); also "forward".
+
+    options go to the method's model (checkpoint: segments; naive: max_bytes).
+    """
+    widths, batch, relu = _sizes(widths, batch, activation)
+    if method == "forward":
+        return memory.forward_count(widths, batch)
+    module = _module(method)
+    if not hasattr(module, "memory_count"):
+        raise ValueError(f"method {method!r} has no memory model")
+    return module.memory_count(widths, batch, relu, **options)

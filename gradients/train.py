@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gradients.finite import NotFiniteError
 from gradients.network import loss
 from gradients.registry import METHODS, gradient
 
@@ -174,8 +175,8 @@ def train(net, X, y, *, method="backprop", optimizer="sgd", lr=None, epochs=50, 
     rng = np.random.default_rng(0) if rng is None else rng
 
     def report(epoch, net, seconds, gradient_seconds):
-        test = loss(net, X_test, y_test) if has_test else math.nan
-        return Epoch(epoch, loss(net, X, y), test, seconds, gradient_seconds, net)
+        test = _loss(net, X_test, y_test) if has_test else math.nan
+        return Epoch(epoch, _loss(net, X, y), test, seconds, gradient_seconds, net)
 
     return _epochs(net, X, y, method, opt, int(epochs), int(batch_size), rng, report)
 
@@ -192,7 +193,10 @@ def _epochs(net, X, y, method, opt, epochs, batch_size, rng, report):
             in_gradient = 0.0
             for idx in batches(len(y), batch_size, rng):
                 t0 = time.perf_counter()
-                g = gradient(net, X[idx], y[idx], method=method)  # mean over this batch's own size
+                try:
+                    g = gradient(net, X[idx], y[idx], method=method)  # mean over this batch's own size
+                except NotFiniteError:
+                    _diverged(epoch, None, opt)
                 in_gradient += time.perf_counter() - t0
                 params = opt.step(params, grads_of(g))
                 set_params(net, params)
@@ -213,7 +217,15 @@ class Diverged(ValueError):
         super().__init__(f"training diverged at epoch {epoch} ({what}{at}); lower lr")
 
 
+def _loss(net, X, y):
+    """The loss, inf where it overflows: training says itself that it diverged."""
+    try:
+        return loss(net, X, y)
+    except NotFiniteError:
+        return math.inf
+
+
 def _diverged(epoch, e, opt):
     """Say in one line that the steps blew up, and what to change."""
-    what = "parameters overflowed to inf or NaN" if e is None else f"train loss {e.train_loss:.4g}"
+    what = "parameters or gradient overflowed to inf or NaN" if e is None else f"train loss {e.train_loss:.4g}"
     raise Diverged(epoch, what, getattr(opt, "lr", None))  # a caller's own optimizer may have no lr

@@ -16,12 +16,13 @@ from bench.cli import main
 
 # synthetic time = overhead + seconds-per-op * ops, like a real call: theory exponents hold
 # for the op counts, and the constant flattens small sizes as Python overhead does
-OVERHEAD, PER_OP = {"naive": 2e-5, "backprop": 1e-5, "forward": 8e-6, "numerical": 2e-5}, 2e-8
+OVERHEAD, PER_OP = {"naive": 2e-5, "backprop": 1e-5, "checkpoint": 1.2e-5, "forward": 8e-6, "numerical": 2e-5}, 2e-8
 METHODS = ("naive", "backprop", "forward")
 # synthetic working memory: what each method stores (backprop every layer, forward one, naive also a w^3 block)
 MEMORY = {"backprop": lambda w, b: 16 * b * sum(w), "forward": lambda w, b: 16 * b * max(w),
           "naive": lambda w, b: 16 * b * sum(w) + 8 * b * max(w) ** 3,
-          "numerical": lambda w, b: 16 * b * sum(w)}
+          "numerical": lambda w, b: 16 * b * sum(w),
+          "checkpoint": lambda w, b: 16 * b * max(w) * (2 * len(w) ** 0.5 + 1)}
 
 
 # --- the CLI ----------------------------------------------------------------------------

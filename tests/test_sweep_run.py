@@ -22,6 +22,10 @@ from bench.sweep.run import measure
 
 QUICK = ["--profile", "quick"]
 
+# what a worker's check hands back: an instant call that agrees with backprop, or does not
+CHECK_AGREES = lambda *a: {"seconds": 1e-5, "peak_mem_bytes": 1, "work_mem_bytes": 1, "max_rel_err": 0.0}  # noqa: E731
+CHECK_DISAGREES = lambda *a: {"seconds": 1e-5, "peak_mem_bytes": 1, "work_mem_bytes": 1, "max_rel_err": 0.5}  # noqa: E731
+
 
 def data_lines(path):
     """Every row of a results file, checked to be a complete line of every column."""
@@ -61,7 +65,7 @@ def test_skipped_before_running_when_predicted_over_budget(monkeypatch):
 
 def test_skipped_after_the_check_when_one_call_is_too_slow(monkeypatch):
     monkeypatch.setattr(workers, "run_check",
-                        lambda *a: {"seconds": 10.0, "peak_mem_bytes": 123, "max_rel_err": 1e-17})
+                        lambda *a: {"seconds": 10.0, "peak_mem_bytes": 123, "work_mem_bytes": 23, "max_rel_err": 1e-17})
     monkeypatch.setattr(workers, "run_timing", pytest.fail)
     columns = measure(Point("naive", 8, 8, 8, 1, "relu", 0), 10**6, Budget(PROFILES["quick"], 5), {}, Path("."), "x")
     assert columns["status"] == "skipped"
@@ -76,7 +80,7 @@ def test_worker_failure_becomes_the_row_status(monkeypatch, status):
     def fail(*args):
         raise WorkerFailed(status, "the pyperf run went wrong")
 
-    monkeypatch.setattr(workers, "run_check", lambda *a: {"seconds": 1e-5, "peak_mem_bytes": 1, "max_rel_err": 0.5})
+    monkeypatch.setattr(workers, "run_check", CHECK_DISAGREES)
     monkeypatch.setattr(workers, "run_timing", fail)
     columns = measure(Point("naive", 1, 2, 2, 1, "relu", 0), 10, Budget(PROFILES["quick"], 60), {}, Path("."), "x")
     assert (columns["status"], columns["reason"]) == (status, "the pyperf run went wrong")
@@ -124,7 +128,7 @@ def test_resume_runs_only_missing_points(tmp_path, gradbench, monkeypatch):
     checked = []
     monkeypatch.setattr(workers, "run_check",
                         lambda p, *a: checked.append(p.depth)
-                        or {"seconds": 1e-5, "peak_mem_bytes": 1, "max_rel_err": 0.0})
+                        or {"seconds": 1e-5, "peak_mem_bytes": 1, "work_mem_bytes": 1, "max_rel_err": 0.0})
     code, stdout, _ = gradbench("sweep", "--depth", "1:3", "--width", "2", "--methods", "backprop", "--out", str(out),
                                 "--resume")
     assert code == 0
@@ -235,7 +239,7 @@ def test_force_is_refused_before_the_old_file_is_replaced_when_the_json_folder_i
 
 def test_header_only_file_resumes_and_a_resumed_disagreement_exits_1(tmp_path, gradbench, monkeypatch):
     monkeypatch.setattr(workers, "run_timing", fake_timing)
-    monkeypatch.setattr(workers, "run_check", lambda *a: {"seconds": 1e-5, "peak_mem_bytes": 1, "max_rel_err": 0.0})
+    monkeypatch.setattr(workers, "run_check", CHECK_AGREES)
     out = tmp_path / "r.csv"
     out.write_text(HEADER)
     args = ["sweep", "--depth", "1", "--width", "2", "--methods", "naive,backprop", "--out", str(out), "--resume"]
@@ -256,7 +260,7 @@ def test_sweep_exits_on_sigterm_only_while_running_and_restores_the_handler(tmp_
     seen = []
     monkeypatch.setattr(workers, "run_timing", fake_timing)
     monkeypatch.setattr(workers, "run_check", lambda *a: seen.append(signal.getsignal(signal.SIGTERM))
-                        or {"seconds": 1e-5, "peak_mem_bytes": 1, "max_rel_err": 0.0})
+                        or {"seconds": 1e-5, "peak_mem_bytes": 1, "work_mem_bytes": 1, "max_rel_err": 0.0})
     before = signal.getsignal(signal.SIGTERM)
     sweep_mod.sweep(depth="1", width="2", methods="backprop", out=tmp_path / "r.csv", progress=_Silent())
     assert signal.getsignal(signal.SIGTERM) is before

@@ -94,7 +94,7 @@ def test_divergence_is_one_line_naming_the_epoch_without_numpy_warnings(tmp_path
                                       "--epochs", "8", "--no-progress", "--out", str(out))
     assert code == 2
     assert stdout == ""
-    assert err == ("gradbench: error: training diverged at epoch 3 (parameters overflowed to inf or NaN, "
+    assert err == ("gradbench: error: training diverged at epoch 3 (parameters or gradient overflowed to inf or NaN, "
                    "learning rate 1e+06); lower --lr\n")
     with open(out, newline="") as f:
         assert [r["epoch"] for r in csv.DictReader(f)] == ["0", "1", "2"]  # the epochs before it are kept

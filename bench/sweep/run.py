@@ -44,6 +44,8 @@ def base_row(point, profile_name, env_columns):
         "schema_version": SCHEMA_VERSION, **point.__dict__,
         "params": edges + 1, "edges": edges, "nodes": gradients.nodes(point.widths),
         "ops": gradients.op_count(point.method, point.widths, batch=point.batch, activation=point.activation),
+        "mem_model_bytes": gradients.memory_count(point.method, point.widths, batch=point.batch,
+                                                  activation=point.activation),
         "profile": profile_name, **env_columns,
         "agree": True if point.method == "forward" else None,
     }
@@ -149,7 +151,8 @@ def measure(point, ops, budget, env, json_dir, out_name):
     columns = {}
     try:
         check = launcher.run_check(point, env, budget.max_seconds)
-        columns.update(agreement(point, check["max_rel_err"]), peak_mem_bytes=check["peak_mem_bytes"])
+        columns.update(agreement(point, check["max_rel_err"]), peak_mem_bytes=check["peak_mem_bytes"],
+                       work_mem_bytes=check["work_mem_bytes"])
         budget.record(point, ops, check["seconds"], "one call")
         reason = budget.over(predict_run_seconds(check["seconds"], budget.profile),
                              f"one call took {check['seconds']:.3g} s")

@@ -15,7 +15,6 @@ import json
 import os
 import sys
 import time
-import tracemalloc
 
 import gradients
 from bench.schema import POINT_KEY
@@ -33,7 +32,7 @@ def build(point):
 
 
 def check(argv):
-    """Time one call, trace the peak memory of another, and compare the gradient with backprop's."""
+    """Time one call, measure the memory of another, and compare the gradient with backprop's."""
     parser = argparse.ArgumentParser(prog="bench.sweep.worker check")
     Point.add_arguments(parser)
     point = Point.from_args(parser.parse_args(argv))
@@ -43,16 +42,13 @@ def check(argv):
     seconds = time.perf_counter() - start
     # a second call under tracemalloc: tracing slows Python code, so it is not the timed one;
     # numpy reports its buffers to tracemalloc, so the peak counts the arrays the call allocates
-    del result
-    tracemalloc.start()
-    result = call()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    peak, work = gradients.measure_work_memory(point.method, net, X, y)
     max_rel_err = None
     if point.method != "forward":
         reference = gradients.gradient(net, X, y, method="backprop")
         max_rel_err = gradients.relative_error(result, reference)
-    json.dump({"seconds": seconds, "peak_mem_bytes": peak, "max_rel_err": max_rel_err}, sys.stdout)
+    json.dump({"seconds": seconds, "peak_mem_bytes": peak, "work_mem_bytes": work, "max_rel_err": max_rel_err},
+              sys.stdout)
 
 
 def time_point(argv):
