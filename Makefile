@@ -26,22 +26,27 @@ lint: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python docs/generate.py
 
-# The default study: a depth sweep and a width sweep of naive, backprop and forward, then
-# fit, plot, report. The large sizes are there on purpose: the time fits use n >= max/8,
-# where the algorithm, not Python's per-call overhead, sets the time. At batch 1 backprop's
-# and forward's width curves are still overhead, so a third sweep takes those two to
-# width 1024 at batch 64, where naive could not follow. About 2 minutes here.
+# The default study: a depth sweep and a width sweep of naive, backprop and forward (checkpoint too in
+# depth), then fit, plot, report. The large sizes are there on purpose: the time fits use n >= max/8,
+# where the algorithm, not Python's per-call overhead, sets the time. At batch 1 backprop's and
+# forward's width curves are still overhead, so a third sweep takes those two to width 1024 at batch
+# 64, where naive could not follow. A fourth sweep measures working memory in depth at width 32,
+# batch 16, where the stored arrays, not fixed allocations, set it. About 3 minutes here.
 PROFILE ?= study
 DEPTHS  ?= 1,2,4,8,16,32,48,64,96,128,192,256
 WIDTHS  ?= 8,16,24,32,48,64,96,128,192,256
 WIDE    ?= 64,96,128,192,256,384,512,768,1024
-STUDY   := results/depth.csv results/width.csv results/wide.csv
+MEMORY  ?= 4,8,16,32,64,128,256
+STUDY   := results/depth.csv results/width.csv results/wide.csv results/memory.csv
 
 bench: $(STAMP)
-	$(BIN)/gradbench sweep --depth $(DEPTHS) --width 16 --profile $(PROFILE) --force --out results/depth.csv
+	$(BIN)/gradbench sweep --depth $(DEPTHS) --width 16 --methods naive,backprop,checkpoint,forward \
+		--profile $(PROFILE) --force --out results/depth.csv
 	$(BIN)/gradbench sweep --depth 4 --width $(WIDTHS) --profile $(PROFILE) --force --out results/width.csv
 	$(BIN)/gradbench sweep --depth 4 --width $(WIDE) --batch 64 --methods backprop,forward \
 		--profile $(PROFILE) --force --out results/wide.csv
+	$(BIN)/gradbench sweep --depth $(MEMORY) --width 32 --batch 16 --methods backprop,checkpoint,forward \
+		--profile quick --force --out results/memory.csv
 	$(BIN)/gradbench fit $(STUDY)
 	$(BIN)/gradbench plot $(STUDY)
 	$(BIN)/gradbench report $(STUDY) --out results/report.md

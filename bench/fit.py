@@ -158,9 +158,15 @@ def fit_results(df, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE, memory_r
                     method=method, variable=var, quantity=quantity,
                     k=fit["k"], k_lo=fit["k_lo"], k_hi=fit["k_hi"], r2=fit["r2"],
                     n_min=used.min(), n_max=used.max(), n_points=len(used), fit_rule=rule_used,
-                    theory_k=theory, covers_theory=bool(fit["k_lo"] <= theory <= fit["k_hi"]),  # NaN: False
+                    theory_k=theory, covers_theory=_covers(fit, theory),
                     fixed=fixed, c=fit["c"], a=fit["a"]))
     return pd.DataFrame(rows, columns=FIT_COLUMNS)
+
+
+def _covers(fit, theory):
+    """The interval holds the theory (NaN: never); a zero-width interval (a constant series) within rounding."""
+    slack = 1e-9 * max(1.0, abs(theory)) if np.isfinite(theory) else 0.0
+    return bool(fit["k_lo"] - slack <= theory <= fit["k_hi"] + slack)
 
 
 def fits_path(results_path):
