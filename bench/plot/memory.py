@@ -39,6 +39,7 @@ def draw_memory(ax, rows, var, fixed, fits):
             entries.append(fit_line(ax, fit, color, s[var]))
     if len(rows):
         data_ylim(ax, rows[[MEMORY]])
+    ax.set_yscale("log", base=4)  # ticks at whole KiB and MiB
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: nbytes(v)))
     ax.set_ylabel("working memory of one call")
     ax.set_title(f"Working memory (peak minus the gradient returned) vs {var}")
@@ -61,6 +62,7 @@ def draw_tradeoff(ax, rows, var, fixed, fits):
         lo, hi = np.nanmin(rows[MEMORY]), np.nanmax(rows[MEMORY])
         ax.set_xlim(lo / 1.6, hi * 2.5)  # room for the labels at the right end
     ax.set_xlabel(f"working memory of one call (across the {var} sweep; {fixed})", fontsize=8.5)
+    ax.set_xscale("log", base=4)  # ticks at whole KiB and MiB
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: nbytes(v)))
     ax.set_ylabel("time per call (s)")
     ax.set_title("Time against working memory: the price of storing less")
