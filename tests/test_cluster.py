@@ -140,6 +140,30 @@ def dask(tmp_path_factory):
         processes.close()
 
 
+# --- a point's subprocesses die with the process that started them ----------------------------------
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_points_processes_die_with_the_process_that_started_them(tmp_path):
+    # a stand-in for a cluster worker killed outright during a pyperf run (the default profile: seconds)
+    code = ("import sys; from bench.sweep import launcher; from bench.sweep.budget import PROFILES; "
+            "from bench.sweep.points import Point; launcher.run_timing(Point('backprop', 1, 2, 2, 1), "
+            "PROFILES['default'], sys.argv[1], launcher.worker_env(1), 60)")
+    parent = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "point.json")])
+    started = psutil.Process(parent.pid)
+
+    def pyperf_workers():
+        return [p for p in point_processes(started.children(recursive=True)) if "--worker" in p.cmdline()]
+
+    wait_until(lambda: parent.poll() is not None or pyperf_workers(), 60, "pyperf's workers")
+    assert pyperf_workers()
+    doomed = started.children(recursive=True)  # pyperf's manager (the group leader) and its worker
+    parent.kill()  # SIGKILL: it kills nothing itself
+    parent.wait()
+    _, alive = psutil.wait_procs(doomed, timeout=10)
+    assert alive == []
+
+
 # --- the options' errors, before any file is touched ----------------------------------------------
 
 

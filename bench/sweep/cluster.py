@@ -11,6 +11,7 @@ Ctrl-C or SIGTERM: the running subprocesses on the workers are killed and the ou
 """
 
 import contextlib
+import copy
 import logging
 import signal
 import threading
@@ -119,9 +120,10 @@ class _Run:
         if not sent:
             return
         points, ops = [p for p, _ in sent], [r["ops"] for _, r in sent]
-        future = self.client.submit(shape.run_shape, self.sweep, points, ops, self.budget, *self.task_args,
-                                    resources={RESOURCE: 1}, pure=False, key=f"gradbench-{_shape(points[0]).slug}-"
-                                                                             f"{self.sweep}")
+        budget = copy.deepcopy(self.budget)  # as it is now: Dask may serialize it later, in its own thread
+        key = f"gradbench-{_shape(points[0]).slug}-{self.sweep}"
+        future = self.client.submit(shape.run_shape, self.sweep, points, ops, budget, *self.task_args,
+                                    resources={RESOURCE: 1}, pure=False, key=key)
         self.pending[future] = sent
         self.back.add(future)
         self.show("sent", sent)
