@@ -51,10 +51,11 @@ def connect(workers=None, scheduler=None):
         if scheduler is None:
             # the scheduler lives in this process, the workers are its children; loopback only
             cluster = distributed.LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
-                                               resources={RESOURCE: 1}, host="127.0.0.1", dashboard_address=None,
+                                               resources={RESOURCE: 1}, host="127.0.0.1",
+                                               dashboard_address="127.0.0.1:0",  # HTTP endpoints only, no 8787
                                                silence_logs=logging.ERROR)
             client = distributed.Client(cluster)
-            client.register_plugin(_interrupts_are_ours(distributed))
+            client.register_plugin(_local_worker_plugin(distributed))
         else:
             cluster, client = None, _client(distributed, scheduler)
         try:
@@ -218,16 +219,20 @@ def _client(distributed, scheduler):
     return client
 
 
-def _interrupts_are_ours(distributed):
-    """A worker plugin: the local cluster's workers ignore SIGINT, since a terminal's Ctrl-C reaches them too (they
-    share this process's group) and this process stops them itself, without their tracebacks."""
+def _local_worker_plugin(distributed):
+    """A worker plugin for the local cluster's workers: they ignore SIGINT, since a terminal's Ctrl-C reaches them
+    too (they share this process's group) and this process stops them itself; and they close quietly."""
 
-    class IgnoreSigint(distributed.WorkerPlugin):  # defined here: distributed is optional
+    class LocalWorker(distributed.WorkerPlugin):  # defined here: distributed is optional
         def setup(self, worker):
             if threading.current_thread() is threading.main_thread():  # a worker process's own loop
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-    return IgnoreSigint()
+        def teardown(self, worker):
+            # closing with the cluster, a worker may lose the scheduler mid-heartbeat: noise, not an error
+            logging.getLogger("distributed").setLevel(logging.CRITICAL)
+
+    return LocalWorker()
 
 
 @contextlib.contextmanager
