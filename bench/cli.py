@@ -52,6 +52,10 @@ def cli():
 @click.option("--out", required=True, type=click.Path(), help="results CSV (pyperf JSON goes to OUT.pyperf/)")
 @click.option("--resume", is_flag=True, help="continue OUT: points already ok are not run again")
 @click.option("--force", is_flag=True, help="replace an existing OUT with a fresh file")
+@click.option("--workers", type=int, default=None, metavar="N",
+              help="run the shapes on a local Dask cluster of N worker processes (needs gradbench[cluster])")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="run the shapes on a running Dask cluster, e.g. tcp://host:8786; see docs/cluster.md")
 @click.pass_context
 def sweep(ctx, **options):
     """Time every method over depth x width x batch with pyperf and append one CSV row per point.

@@ -50,6 +50,12 @@ class Budget:
         if ops > 0 and call_s > 0 and ops >= self.measured.get(point.method, (0,))[0]:
             self.measured[point.method] = (ops, call_s, f"{source} of {point.label}")
 
+    def merge(self, measured):
+        """Take another budget's measurements (a cluster worker's copy) where they are of larger points."""
+        for method, (ops, call_s, source) in measured.items():
+            if ops >= self.measured.get(method, (0,))[0]:
+                self.measured[method] = (ops, call_s, source)
+
     def predict(self, point, ops):
         """(seconds of the pyperf run, explanation), or None before the method's first point."""
         if point.method not in self.measured or ops <= 0:

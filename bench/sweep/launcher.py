@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from bench.output import write_atomic
@@ -19,6 +20,7 @@ BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # of 0.35 ms); the pad keeps freed memory for the next call, for every method alike.
 MALLOC_ENV = {"MALLOC_TOP_PAD_": str(64 * 2**20)}
 WORKER_ENV = BLAS_ENV + tuple(MALLOC_ENV)  # what pyperf's workers must inherit
+PARENT_PID = "GRADBENCH_PARENT_PID"  # the process that starts a worker: it dies with it (bench.sweep.worker)
 
 
 class WorkerFailed(Exception):
@@ -32,11 +34,59 @@ class WorkerFailed(Exception):
 STEP = {"check": "the one-call check", "time": "the pyperf run"}
 
 
+class Running:
+    """The process groups of the worker subprocesses running now, by the sweep they belong to.
+
+    A cluster worker runs a shape in a thread that Dask cannot interrupt (bench.sweep.shape); when
+    its sweep stops, `stop(sweep)` kills that sweep's groups and, at once, any it starts later.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._procs = []  # (sweep, Popen)
+        self._stopped = set()
+        self._thread = threading.local()  # .sweep: the sweep whose shape this thread runs
+
+    @contextlib.contextmanager
+    def of(self, sweep):
+        """The subprocesses this thread starts inside belong to `sweep`."""
+        self._thread.sweep = sweep
+        try:
+            yield
+        finally:
+            self._thread.sweep = None
+
+    def add(self, proc):
+        sweep = getattr(self._thread, "sweep", None)  # None: this process's own, sequential sweep
+        with self._lock:
+            self._procs = [(s, p) for s, p in self._procs if p.returncode is None]  # forget the reaped
+            if sweep not in self._stopped:
+                self._procs.append((sweep, proc))
+                return
+        _signal_group(proc)  # started as its sweep stopped
+
+    def stop(self, sweep):
+        """Kill the sweep's running groups and refuse its later ones; returns how many were killed."""
+        with self._lock:
+            self._stopped.add(sweep)
+            doomed = [p for s, p in self._procs if s == sweep and p.returncode is None]
+        for proc in doomed:
+            _signal_group(proc)
+        return len(doomed)
+
+    def stopped(self, sweep):
+        return sweep in self._stopped
+
+
+RUNNING = Running()
+
+
 def run_worker(args, env, timeout):
     """Run `python -m bench.sweep.worker ARGS` in its own process group; kill the whole group on timeout or Ctrl-C."""
     cmd = [sys.executable, "-m", "bench.sweep.worker", *args]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)  # pyperf's own workers share the group
+    RUNNING.add(proc)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -51,9 +101,13 @@ def run_worker(args, env, timeout):
 
 
 def _kill_group(proc):
+    _signal_group(proc)
+    proc.communicate()
+
+
+def _signal_group(proc):
     with contextlib.suppress(ProcessLookupError):  # already gone
         os.killpg(proc.pid, signal.SIGKILL)
-    proc.communicate()
 
 
 def _first_line(stderr):
@@ -140,6 +194,7 @@ def worker_env(blas_threads):
     for name in BLAS_ENV:
         env[name] = str(blas_threads)
     env.update(MALLOC_ENV)
+    env[PARENT_PID] = str(os.getpid())  # the process that will start the workers: this one
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     return env

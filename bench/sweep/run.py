@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bench.errors import UserError
 from bench.schema import SCHEMA_VERSION
-from bench.sweep import launcher
+from bench.sweep import cluster, launcher
 from bench.sweep.budget import PROFILES, STARTUP_S, Budget, predict_run_seconds
 from bench.sweep.launcher import WorkerFailed
 from bench.sweep.points import plan
@@ -73,11 +73,13 @@ class SweepResult:
         return [r for r in self.rows if r.get("agree") is False]
 
 
-def sweep(*, out, resume=False, force=False, progress=None, **options):
+def sweep(*, out, resume=False, force=False, progress=None, workers=None, scheduler=None, **options):
     """Run a sweep and append its rows to `out`. Bad input raises UserError before any file changes.
 
     options: any of DEFAULTS (the others take their default). Returns a SweepResult; its
-    `disagreements` are rows whose gradient differs from backprop's.
+    `disagreements` are rows whose gradient differs from backprop's. workers: measure the shapes on
+    a local Dask cluster of that many processes; scheduler: on the cluster at that address
+    (bench.sweep.cluster); neither: one point after the other, here.
     """
     from bench.sweep.progress import Progress
 
@@ -101,13 +103,20 @@ def sweep(*, out, resume=False, force=False, progress=None, **options):
     if json_dir.exists() and not json_dir.is_dir():  # refused before open_results touches --out
         raise UserError(f"{json_dir}: is not a folder (pyperf's JSON of --out {out} goes there)")
     rows = []
-    with open_results(out, [p.key() for p in points], resume=resume, force=force) as results, _sigterm_exits():
+    with cluster.connect(workers, scheduler) as client, \
+            open_results(out, [p.key() for p in points], resume=resume, force=force) as results, _sigterm_exits():
         try:
             json_dir.mkdir(exist_ok=True)
         except OSError as e:
             raise UserError(f"{json_dir}: cannot make the folder for pyperf's JSON ({e.strerror or e})") from None
         progress = progress or Progress(len(points))
         try:
+            if client is not None:  # the cluster's workers measure the shapes; their rows are written here
+                rows = cluster.run_shapes(client, points, results, budget, progress, profile=profile,
+                                          env_columns=env_columns, blas_threads=blas_threads, json_dir=json_dir,
+                                          out_name=out.name)
+                return SweepResult(rows, out, sum(p.key() in results.done for p in points),
+                                   time.perf_counter() - started)
             for index, point in enumerate(points):
                 if point.key() in results.done:  # --resume: an ok row already in the file
                     row = results.done[point.key()]

@@ -8,18 +8,41 @@ bench.sweep.launcher starts it.
 
 Both build the same seeded network and batch: gradients.Network.init(widths, seed) and
 gradients.make_data(widths, batch, seed), widths = [input_dim] + [width] * depth.
+On Linux each of these processes dies with the process that started it (die_with_parent).
 """
 
 import argparse
+import ctypes
 import json
 import os
+import signal
 import sys
 import time
 
 import gradients
 from bench.schema import POINT_KEY
-from bench.sweep.launcher import WORKER_ENV
+from bench.sweep.launcher import PARENT_PID, WORKER_ENV
 from bench.sweep.points import Point
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def die_with_parent(parent):
+    """Linux: be killed when the process that started this one dies, so no timing outlives a sweep or a
+    cluster worker killed outright (SIGKILL, out of memory); `parent` is that process's pid, or None."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux: the launcher's kill (timeout, Ctrl-C, SIGTERM) is all there is
+        return
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if parent is not None and os.getppid() != parent:  # it died before prctl took hold
+        os._exit(1)
+
+
+def _launcher_pid():
+    """The pid of the process that started this one, as the launcher's environment names it (None: by hand)."""
+    pid = os.environ.get(PARENT_PID)
+    return int(pid) if pid else None
 
 
 def build(point):
@@ -36,6 +59,7 @@ def check(argv):
     parser = argparse.ArgumentParser(prog="bench.sweep.worker check")
     Point.add_arguments(parser)
     point = Point.from_args(parser.parse_args(argv))
+    die_with_parent(_launcher_pid())
     net, X, y, call = build(point)
     start = time.perf_counter()
     result = call()  # first call also warms caches; its time seeds the budget prediction
@@ -56,10 +80,15 @@ def time_point(argv):
     import pyperf
 
     sys.argv = [sys.argv[0]] + argv
+    # pyperf's manager tells each of its workers its own pid: they die with it, as it dies with the launcher
     runner = pyperf.Runner(program_args=("-m", "bench.sweep.worker", "time"),
-                           add_cmdline_args=lambda cmd, args: cmd.extend(Point.from_args(args).args()))
+                           add_cmdline_args=lambda cmd, args: cmd.extend(
+                               [*Point.from_args(args).args(), "--parent", str(os.getpid())]))
     Point.add_arguments(runner.argparser)
-    point = Point.from_args(runner.parse_args())
+    runner.argparser.add_argument("--parent", type=int, default=None, help="pid of pyperf's manager")
+    args = runner.parse_args()
+    die_with_parent(args.parent if args.worker else _launcher_pid())
+    point = Point.from_args(args)
     _, _, _, call = build(point)
     for key in POINT_KEY:
         runner.metadata[f"gradbench_{key}"] = str(getattr(point, key))

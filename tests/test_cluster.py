@@ -1,0 +1,328 @@
+"""gradbench sweep on a Dask cluster (--workers, --scheduler): the sequential sweep's rows, one writer, a worker
+killed mid-shape, Ctrl-C and SIGTERM with no process left behind, the budget, and the options' errors."""
+
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import suppress
+from pathlib import Path
+
+import distributed
+import psutil
+import pytest
+
+import bench.sweep.cluster as cluster
+import bench.sweep.launcher as launcher
+import bench.sweep.shape as shape
+from bench.cli import main
+from bench.schema import NAMES, POINT_KEY
+from bench.sweep.results_file import HEADER, format_row
+
+QUICK = ["--profile", "quick"]
+WORKER = "bench.sweep.worker"  # in the command line of every subprocess of a point
+
+
+def gradbench(capsys, *args):
+    """Run `gradbench sweep` in this process: (exit status, stdout, stderr)."""
+    with pytest.raises(SystemExit) as e:
+        main(["sweep", *args])
+    out, err = capsys.readouterr()
+    return e.value.code, out, err
+
+
+def sweep_process(*args, **popen):
+    """`gradbench sweep ARGS` as a child process, for signals and kills."""
+    return subprocess.Popen([sys.executable, "-m", "bench.cli", "sweep", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **popen)
+
+
+def data_lines(path):
+    """Every row of a results file, checked to be a complete line of every column."""
+    text = Path(path).read_text()
+    assert text.startswith(HEADER) and text.endswith("\n")
+    rows = list(csv.reader(text.splitlines()[1:]))
+    assert all(len(r) == len(NAMES) for r in rows)
+    return [dict(zip(NAMES, r)) for r in rows]
+
+
+def keys(rows):
+    return [tuple(r[k] for k in POINT_KEY) for r in rows]
+
+
+def point_processes(procs):
+    """Those of `procs` that run a point (check or pyperf), and are still alive."""
+    found = []
+    for p in procs:
+        with suppress(psutil.Error):
+            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE and WORKER in " ".join(p.cmdline()):
+                found.append(p)
+    return found
+
+
+def wait_until(condition, seconds, what):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.02)
+
+
+def fake_timing(point, profile, json_path, env, timeout):
+    """Stand-in for the pyperf run of the sequential reference: its rows' time columns are not compared."""
+    return {"time_median_s": 1e-6, "time_mean_s": 1e-6, "time_stdev_s": 0.0, "time_min_s": 1e-6,
+            "time_max_s": 1e-6, "n_values": 3}
+
+
+# --- a real scheduler and two workers, separate processes on loopback ---------------------------
+
+
+class DaskProcesses:
+    """`dask scheduler` and `dask worker`s started for these tests (module scope), each in its own session."""
+
+    def __init__(self, folder, workers=2):
+        self.folder, self.procs = folder, []
+        # a shape may kill one worker and be run again; the second kill makes it `error` rows
+        env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"}
+        file = folder / "scheduler.json"
+        common = ["--no-dashboard", "--host", "127.0.0.1", "--scheduler-file", str(file)]
+        self._start("scheduler", ["--port", "0", *common], env)
+        wait_until(lambda: file.exists() and file.stat().st_size > 0, 60, "the scheduler's file")
+        self.address = json.loads(file.read_text())["address"]
+        self.nannies = [self._start(f"worker{i}", ["--nthreads", "1", "--resources", "bench=1", *common], env)
+                        for i in range(workers)]
+        self.ready()
+
+    def _start(self, name, args, env):
+        module = "distributed.cli.dask_scheduler" if name == "scheduler" else "distributed.cli.dask_worker"
+        log = open(self.folder / f"{name}.log", "w")  # noqa: SIM115 (closed with the process)
+        proc = subprocess.Popen([sys.executable, "-m", module, *args], stdout=log, stderr=subprocess.STDOUT,
+                                env=env, start_new_session=True)
+        self.procs.append((proc, log))
+        return psutil.Process(proc.pid)
+
+    def ready(self):
+        """Wait until every worker is up (a killed one is restarted by its nanny)."""
+        with distributed.Client(self.address, timeout=30) as client:
+            client.wait_for_workers(len(self.nannies), timeout=60)
+
+    def running_points(self):
+        """The point subprocesses running under the workers."""
+        return point_processes([p for nanny in self.nannies for p in nanny.children(recursive=True)])
+
+    def busy_workers(self):
+        """The worker processes running a shape: parents of a point's subprocess that are not one themselves."""
+        points = self.running_points()
+        return list({p.parent() for p in points} - set(points) - {None})
+
+    def close(self):
+        for proc, _ in self.procs:
+            with suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc, log in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            log.close()
+
+
+@pytest.fixture(scope="module")
+def dask(tmp_path_factory):
+    processes = DaskProcesses(tmp_path_factory.mktemp("dask"))
+    try:
+        yield processes
+    finally:
+        processes.close()
+
+
+# --- a point's subprocesses die with the process that started them ----------------------------------
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_points_processes_die_with_the_process_that_started_them(tmp_path):
+    # a stand-in for a cluster worker killed outright during a pyperf run (the default profile: seconds)
+    code = ("import sys; from bench.sweep import launcher; from bench.sweep.budget import PROFILES; "
+            "from bench.sweep.points import Point; launcher.run_timing(Point('backprop', 1, 2, 2, 1), "
+            "PROFILES['default'], sys.argv[1], launcher.worker_env(1), 60)")
+    parent = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "point.json")])
+    started = psutil.Process(parent.pid)
+
+    def pyperf_workers():
+        return [p for p in point_processes(started.children(recursive=True)) if "--worker" in p.cmdline()]
+
+    wait_until(lambda: parent.poll() is not None or pyperf_workers(), 60, "pyperf's workers")
+    assert pyperf_workers()
+    doomed = started.children(recursive=True)  # pyperf's manager (the group leader) and its worker
+    parent.kill()  # SIGKILL: it kills nothing itself
+    parent.wait()
+    _, alive = psutil.wait_procs(doomed, timeout=10)
+    assert alive == []
+
+
+# --- the options' errors, before any file is touched ----------------------------------------------
+
+
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--workers", "0"], "--workers 0: must be 1 or more"),
+    (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "--workers and --scheduler contradict"),
+    (["--scheduler", "nonsense"], "--scheduler nonsense: cannot connect"),
+    (["--scheduler", "tcp://127.0.0.1:{port}"], "--scheduler tcp://127.0.0.1:{port}: cannot connect"),
+])
+def test_bad_cluster_options_exit_2_with_one_line_and_no_file(tmp_path, capsys, monkeypatch, args, fragment):
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 0.5)
+    port = closed_port()
+    out = tmp_path / "r.csv"
+    code, stdout, stderr = gradbench(capsys, *[a.format(port=port) for a in args], "--out", str(out))
+    assert code == 2 and stdout == ""
+    assert stderr.startswith("gradbench: error: ") and stderr.count("\n") == 1
+    assert fragment.format(port=port) in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_cluster_without_the_extra_is_one_line_naming_it(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed: ImportError
+    code, _, stderr = gradbench(capsys, "--workers", "2", "--out", str(tmp_path / "r.csv"))
+    assert code == 2 and stderr.count("\n") == 1
+    assert "--workers 2 needs Dask's distributed" in stderr and "pip install 'gradbench[cluster]'" in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- local workers ------------------------------------------------------------------------------
+
+
+def test_workers_sweep_gives_the_sequential_sweeps_points_and_checks(tmp_path, capsys, monkeypatch):
+    ranges = ["--depth", "1:32:x2", "--width", "8", "--methods", "naive,backprop", *QUICK]
+    code, stdout, stderr = gradbench(capsys, *ranges, "--workers", "2", "--out", str(tmp_path / "c.csv"))
+    assert code == 0, stderr
+    assert "of 2 workers busy" in stderr
+    monkeypatch.setattr(launcher, "run_timing", fake_timing)  # the reference's checks are real; its times unused
+    assert gradbench(capsys, *ranges, "--out", str(tmp_path / "s.csv"))[0] == 0
+    on_cluster, sequential = data_lines(tmp_path / "c.csv"), data_lines(tmp_path / "s.csv")
+    assert sorted(keys(on_cluster)) == sorted(keys(sequential)) and len(set(keys(on_cluster))) == 12
+    checked = ["ops", "params", "nodes", "agree", "max_rel_err", "status"]
+    by_key = {k: r for k, r in zip(keys(sequential), sequential)}
+    for k, row in zip(keys(on_cluster), on_cluster):
+        assert [row[c] for c in checked] == [by_key[k][c] for c in checked], k
+        assert row["hostname"] == socket.gethostname() and row["cpu"] == by_key[k]["cpu"]
+        assert float(row["time_min_s"]) <= float(row["time_median_s"]) <= float(row["time_max_s"])
+        written = json.loads((tmp_path / row["pyperf_json"]).read_text())  # the JSON the worker sent back
+        assert written["metadata"]["gradbench_depth"] == row["depth"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")
+def test_ctrl_c_of_a_workers_sweep_leaves_complete_rows_and_no_process_and_resumes(tmp_path, capsys, dask):
+    out = tmp_path / "r.csv"
+    ranges = ["--depth", "1:3", "--width", "3", "--methods", "naive,backprop", "--out", str(out), *QUICK]
+    # a session of its own: Ctrl-C at a terminal signals the whole group, the local workers too
+    proc = sweep_process(*ranges, "--workers", "2", start_new_session=True)
+    sweep = psutil.Process(proc.pid)
+    wait_until(lambda: proc.poll() is not None or (out.exists() and out.read_text().count("\n") >= 3
+                                                  and point_processes(sweep.children(recursive=True))),
+               120, "a shape back and another running")
+    left_behind = sweep.children(recursive=True)  # local workers, pyperf runs, multiprocessing's tracker
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    _, alive = psutil.wait_procs(left_behind, timeout=10)
+    assert alive == []
+    partial = data_lines(out)
+    assert 2 <= len(partial) < 6 and all(r["status"] == "ok" for r in partial)
+    dask.ready()
+    code, _, stderr = gradbench(capsys, *ranges, "--scheduler", dask.address, "--resume")
+    assert code == 0, stderr
+    rows = data_lines(out)
+    assert len(rows) == 6 and len(set(keys(rows))) == 6 and all(r["status"] == "ok" for r in rows)
+    assert keys(rows[: len(partial)]) == keys(partial)
+
+
+# --- a scheduler and workers of their own ---------------------------------------------------------
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")
+def test_a_worker_killed_mid_shape_has_its_shape_run_again_elsewhere(tmp_path, dask):
+    dask.ready()
+    out = tmp_path / "r.csv"
+    proc = sweep_process("--depth", "1,2", "--width", "4", "--methods", "naive,backprop", "--scheduler", dask.address,
+                         "--out", str(out), *QUICK)
+    wait_until(lambda: proc.poll() is not None or dask.busy_workers(), 120, "a shape running on a worker")
+    worker = dask.busy_workers()[0]
+    orphans = worker.children(recursive=True)
+    assert point_processes(orphans)
+    worker.kill()  # SIGKILL: no clean-up of its own
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    _, alive = psutil.wait_procs(orphans, timeout=10)  # the subprocesses died with their worker
+    assert alive == []
+    rows = data_lines(out)
+    assert sorted(keys(rows)) == sorted(set(keys(rows))) and len(rows) == 4
+    assert [r["status"] for r in rows] == ["ok"] * 4
+    assert dask.running_points() == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")
+def test_sigterm_kills_the_running_shapes_on_workers_that_stay(tmp_path, dask):
+    dask.ready()
+    out = tmp_path / "r.csv"
+    # the default profile: pyperf runs of seconds, which the stop must cut short on the workers
+    proc = sweep_process("--depth", "1,2", "--width", "2", "--methods", "backprop", "--scheduler", dask.address,
+                         "--out", str(out), "--profile", "default")
+    wait_until(lambda: proc.poll() is not None or len(dask.running_points()) >= 2, 120, "two shapes running")
+    running = dask.running_points()
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143, stderr
+    _, alive = psutil.wait_procs(running, timeout=10)
+    assert alive == [] and dask.running_points() == []
+    assert out.read_text() == HEADER  # no shape came back: no row
+
+
+def test_a_shape_predicted_over_budget_is_not_sent(tmp_path, capsys, monkeypatch, dask):
+    dask.ready()
+    out = tmp_path / "r.csv"
+    args = ["--depth", "1,2", "--width", "8", "--methods", "naive", "--scheduler", dask.address, "--out", str(out)]
+    # a resumed point that took 1 s: the next, deeper one is predicted over the budget
+    resumed = {"schema_version": 1, "method": "naive", "depth": 1, "width": 8, "input_dim": 8, "batch": 1,
+               "activation": "relu", "seed": 0, "params": 73, "edges": 72, "nodes": 17, "ops": 128,
+               "time_median_s": 1.0, "time_mean_s": 1.0, "time_stdev_s": 0.0, "time_min_s": 1.0, "time_max_s": 1.0,
+               "n_values": 3, "agree": True, "max_rel_err": 0.0, "status": "ok", "reason": "", "profile": "quick"}
+    out.write_text(HEADER + format_row(resumed))
+
+    def sent(*args):
+        raise AssertionError("a shape was sent")
+
+    monkeypatch.setattr(shape, "run_shape", sent)  # were it sent, its rows would be `error`
+    code, stdout, stderr = gradbench(capsys, *args, "--max-seconds", "20", "--resume", *QUICK)
+    assert code == 0, stderr
+    skipped = data_lines(out)[1]
+    assert skipped["depth"] == "2" and skipped["status"] == "skipped"
+    assert "> --max-seconds 20 (" in skipped["reason"] and "of naive depth=1" in skipped["reason"]
+
+
+def test_a_shape_that_kills_its_workers_becomes_error_rows(tmp_path, capsys, monkeypatch, dask):
+    dask.ready()
+
+    def die(*args):  # nested: Dask sends it by value, so the workers need not import this file
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(shape, "run_shape", die)
+    out = tmp_path / "r.csv"
+    code, stdout, stderr = gradbench(capsys, "--depth", "1", "--width", "2", "--methods", "naive,backprop",
+                                     "--scheduler", dask.address, "--out", str(out), *QUICK)
+    assert code == 0, stderr
+    rows = data_lines(out)
+    assert [r["status"] for r in rows] == ["error", "error"]
+    assert all("the shape killed 2 workers" in r["reason"] for r in rows)
+    assert "allowed-failures 1" in rows[0]["reason"]
+    dask.ready()  # their nannies start them again
