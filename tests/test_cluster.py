@@ -19,20 +19,11 @@ import pytest
 import bench.sweep.cluster as cluster
 import bench.sweep.launcher as launcher
 import bench.sweep.shape as shape
-from bench.cli import main
 from bench.schema import NAMES, POINT_KEY
 from bench.sweep.results_file import HEADER, format_row
 
 QUICK = ["--profile", "quick"]
 WORKER = "bench.sweep.worker"  # in the command line of every subprocess of a point
-
-
-def gradbench(capsys, *args):
-    """Run `gradbench sweep` in this process: (exit status, stdout, stderr)."""
-    with pytest.raises(SystemExit) as e:
-        main(["sweep", *args])
-    out, err = capsys.readouterr()
-    return e.value.code, out, err
 
 
 def sweep_process(*args, **popen):
@@ -179,20 +170,20 @@ def closed_port():
     (["--scheduler", "nonsense"], "--scheduler nonsense: cannot connect"),
     (["--scheduler", "tcp://127.0.0.1:{port}"], "--scheduler tcp://127.0.0.1:{port}: cannot connect"),
 ])
-def test_bad_cluster_options_exit_2_with_one_line_and_no_file(tmp_path, capsys, monkeypatch, args, fragment):
+def test_bad_cluster_options_exit_2_with_one_line_and_no_file(tmp_path, gradbench, monkeypatch, args, fragment):
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 0.5)
     port = closed_port()
     out = tmp_path / "r.csv"
-    code, stdout, stderr = gradbench(capsys, *[a.format(port=port) for a in args], "--out", str(out))
+    code, stdout, stderr = gradbench("sweep", *[a.format(port=port) for a in args], "--out", str(out))
     assert code == 2 and stdout == ""
     assert stderr.startswith("gradbench: error: ") and stderr.count("\n") == 1
     assert fragment.format(port=port) in stderr
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_cluster_without_the_extra_is_one_line_naming_it(tmp_path, capsys, monkeypatch):
+def test_a_cluster_without_the_extra_is_one_line_naming_it(tmp_path, gradbench, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed: ImportError
-    code, _, stderr = gradbench(capsys, "--workers", "2", "--out", str(tmp_path / "r.csv"))
+    code, _, stderr = gradbench("sweep", "--workers", "2", "--out", str(tmp_path / "r.csv"))
     assert code == 2 and stderr.count("\n") == 1
     assert "--workers 2 needs Dask's distributed" in stderr and "pip install 'gradbench[cluster]'" in stderr
     assert list(tmp_path.iterdir()) == []
@@ -201,13 +192,13 @@ def test_a_cluster_without_the_extra_is_one_line_naming_it(tmp_path, capsys, mon
 # --- local workers ------------------------------------------------------------------------------
 
 
-def test_workers_sweep_gives_the_sequential_sweeps_points_and_checks(tmp_path, capsys, monkeypatch):
+def test_workers_sweep_gives_the_sequential_sweeps_points_and_checks(tmp_path, gradbench, monkeypatch):
     ranges = ["--depth", "1:32:x2", "--width", "8", "--methods", "naive,backprop", *QUICK]
-    code, stdout, stderr = gradbench(capsys, *ranges, "--workers", "2", "--out", str(tmp_path / "c.csv"))
+    code, stdout, stderr = gradbench("sweep", *ranges, "--workers", "2", "--out", str(tmp_path / "c.csv"))
     assert code == 0, stderr
     assert "of 2 workers busy" in stderr
     monkeypatch.setattr(launcher, "run_timing", fake_timing)  # the reference's checks are real; its times unused
-    assert gradbench(capsys, *ranges, "--out", str(tmp_path / "s.csv"))[0] == 0
+    assert gradbench("sweep", *ranges, "--out", str(tmp_path / "s.csv"))[0] == 0
     on_cluster, sequential = data_lines(tmp_path / "c.csv"), data_lines(tmp_path / "s.csv")
     assert sorted(keys(on_cluster)) == sorted(keys(sequential)) and len(set(keys(on_cluster))) == 12
     checked = ["ops", "params", "nodes", "agree", "max_rel_err", "status"]
@@ -221,7 +212,7 @@ def test_workers_sweep_gives_the_sequential_sweeps_points_and_checks(tmp_path, c
 
 
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")
-def test_ctrl_c_of_a_workers_sweep_leaves_complete_rows_and_no_process_and_resumes(tmp_path, capsys, dask):
+def test_ctrl_c_of_a_workers_sweep_leaves_complete_rows_and_no_process_and_resumes(tmp_path, gradbench, dask):
     out = tmp_path / "r.csv"
     ranges = ["--depth", "1:3", "--width", "3", "--methods", "naive,backprop", "--out", str(out), *QUICK]
     # a session of its own: Ctrl-C at a terminal signals the whole group, the local workers too
@@ -240,7 +231,7 @@ def test_ctrl_c_of_a_workers_sweep_leaves_complete_rows_and_no_process_and_resum
     partial = data_lines(out)
     assert 2 <= len(partial) < 6 and all(r["status"] == "ok" for r in partial)
     dask.ready()
-    code, _, stderr = gradbench(capsys, *ranges, "--scheduler", dask.address, "--resume")
+    code, _, stderr = gradbench("sweep", *ranges, "--scheduler", dask.address, "--resume")
     assert code == 0, stderr
     rows = data_lines(out)
     assert len(rows) == 6 and len(set(keys(rows))) == 6 and all(r["status"] == "ok" for r in rows)
@@ -288,29 +279,27 @@ def test_sigterm_kills_the_running_shapes_on_workers_that_stay(tmp_path, dask):
     assert out.read_text() == HEADER  # no shape came back: no row
 
 
-def test_a_shape_predicted_over_budget_is_not_sent(tmp_path, capsys, monkeypatch, dask):
+def test_a_shape_predicted_over_budget_is_not_sent(tmp_path, gradbench, monkeypatch, dask, result_row):
     dask.ready()
     out = tmp_path / "r.csv"
     args = ["--depth", "1,2", "--width", "8", "--methods", "naive", "--scheduler", dask.address, "--out", str(out)]
     # a resumed point that took 1 s: the next, deeper one is predicted over the budget
-    resumed = {"schema_version": 1, "method": "naive", "depth": 1, "width": 8, "input_dim": 8, "batch": 1,
-               "activation": "relu", "seed": 0, "params": 73, "edges": 72, "nodes": 17, "ops": 128,
-               "time_median_s": 1.0, "time_mean_s": 1.0, "time_stdev_s": 0.0, "time_min_s": 1.0, "time_max_s": 1.0,
-               "n_values": 3, "agree": True, "max_rel_err": 0.0, "status": "ok", "reason": "", "profile": "quick"}
+    one_second = dict(time_median_s=1.0, time_mean_s=1.0, time_stdev_s=0.0, time_min_s=1.0, time_max_s=1.0)
+    resumed = result_row("naive", 1, 8, **one_second)
     out.write_text(HEADER + format_row(resumed))
 
     def sent(*args):
         raise AssertionError("a shape was sent")
 
     monkeypatch.setattr(shape, "run_shape", sent)  # were it sent, its rows would be `error`
-    code, stdout, stderr = gradbench(capsys, *args, "--max-seconds", "20", "--resume", *QUICK)
+    code, stdout, stderr = gradbench("sweep", *args, "--max-seconds", "20", "--resume", *QUICK)
     assert code == 0, stderr
     skipped = data_lines(out)[1]
     assert skipped["depth"] == "2" and skipped["status"] == "skipped"
     assert "> --max-seconds 20 (" in skipped["reason"] and "of naive depth=1" in skipped["reason"]
 
 
-def test_a_shape_that_kills_its_workers_becomes_error_rows(tmp_path, capsys, monkeypatch, dask):
+def test_a_shape_that_kills_its_workers_becomes_error_rows(tmp_path, gradbench, monkeypatch, dask):
     dask.ready()
 
     def die(*args):  # nested: Dask sends it by value, so the workers need not import this file
@@ -318,7 +307,7 @@ def test_a_shape_that_kills_its_workers_becomes_error_rows(tmp_path, capsys, mon
 
     monkeypatch.setattr(shape, "run_shape", die)
     out = tmp_path / "r.csv"
-    code, stdout, stderr = gradbench(capsys, "--depth", "1", "--width", "2", "--methods", "naive,backprop",
+    code, stdout, stderr = gradbench("sweep", "--depth", "1", "--width", "2", "--methods", "naive,backprop",
                                      "--scheduler", dask.address, "--out", str(out), *QUICK)
     assert code == 0, stderr
     rows = data_lines(out)
