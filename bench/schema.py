@@ -61,3 +61,7 @@ COUNTS = {"depth": 1, "width": 1, "input_dim": 1, "batch": 1, "seed": 0, "params
 MEASURES = ["time_median_s", "time_mean_s", "time_stdev_s", "time_min_s", "time_max_s", "n_values",
             "max_rel_err", "peak_mem_bytes"]
 OK_TIMES = ["time_min_s", "time_median_s", "time_max_s"]  # an ok row has them, positive and in this order
+# seconds of one call a sweep can measure (pyperf's clock resolves nanoseconds; no budget waits years):
+# beyond them a time is damage, and it would overflow the plots' axes
+TIME_RANGE = (1e-15, 1e9)
+STATUSES = ("ok", "skipped", "timeout", "error")

@@ -113,15 +113,34 @@ def split(X, y, test_fraction, rng):
 
 
 class Standardiser:
-    """x -> (x - mean) / std with the training set's statistics; a constant column is only centred."""
+    """x -> (x - mean) / std with the training set's statistics; a constant column is only centred.
 
-    def __init__(self, A):
-        self.mean = A.mean(axis=0)  # (d,) or ()
-        std = A.std(axis=0)
-        self.std = np.where(std > 0, std, 1.0)  # (d,) or ()
+    Scaled first: each column is divided by its largest magnitude before the mean and the
+    spread are taken, so values near the float64 limit (1e300) cannot overflow the square in
+    the variance, nor tiny ones (1e-300) underflow it. `names` label the columns in errors.
+    """
+
+    def __init__(self, A, names):
+        self.names = [names] if isinstance(names, str) else list(names)
+        _check_finite(A, self.names, "the training set")
+        scale = np.max(np.abs(A), axis=0)  # (d,) or ()
+        self.scale = np.where(scale > 0, scale, 1.0)  # (d,) or (): an all-zero column stays zeros
+        B = A / self.scale  # (n, d) or (n,), entries in [-1, 1]
+        self.mean = B.mean(axis=0)  # (d,) or ()
+        constant = np.ptp(B, axis=0) == 0  # exactly equal values: rounding in the mean must not become a spread
+        self.std = np.where(constant, 1.0, B.std(axis=0))  # (d,) or ()
 
     def __call__(self, A):
-        return (A - self.mean) / self.std
+        Z = (A / self.scale - self.mean) / self.std  # (n, d) or (n,)
+        _check_finite(Z, self.names, "a standardised set (a value far outside the training range)")
+        return Z
+
+
+def _check_finite(A, names, what):
+    """ValueError naming the first column of A with a NaN or inf."""
+    bad = ~np.all(np.isfinite(A if A.ndim == 2 else A[:, None]), axis=0)  # (d,)
+    if bad.any():
+        raise ValueError(f"{names[int(np.argmax(bad))]}: {what} has values that are not finite numbers")
 
 
 def streams(seed):
@@ -156,19 +175,19 @@ def synthetic_task(widths, samples, noise, test_fraction, seed, activation="relu
     # x is already N(0, 1); scaling y by train statistics keeps the task a network of the family
     # (the student's alpha and b absorb the affine map), so the student can fit it exactly.
     return _standardised(*split(X, y, test_fraction, s["split"]), [f"x{i + 1}" for i in range(X.shape[1])],
-                         features=False)
+                         features=False, target="the teacher's y (lower noise)")
 
 
 def csv_task(path, target, test_fraction, seed):
     """A task from a numeric CSV file: features and target standardised with training-set statistics."""
     X, y, names = load_csv(path, target)
-    return _standardised(*split(X, y, test_fraction, streams(seed)["split"]), names, features=True)
+    return _standardised(*split(X, y, test_fraction, streams(seed)["split"]), names, features=True, target=target)
 
 
-def _standardised(X_train, y_train, X_test, y_test, names, features):
+def _standardised(X_train, y_train, X_test, y_test, names, features, target="y"):
     """Standardise y (and X if `features`) with the training set's mean and std."""
-    sy = Standardiser(y_train)
+    sy = Standardiser(y_train, target)
     if features:
-        sx = Standardiser(X_train)
+        sx = Standardiser(X_train, names)
         X_train, X_test = sx(X_train), sx(X_test)
     return Task(X_train, sy(y_train), X_test, sy(y_test), list(names))

@@ -9,22 +9,22 @@ For each point (method, depth, width, input_dim, batch), in order of size:
   4. `bench.sweep.worker time`, a pyperf script, in a subprocess writing <out>.pyperf/<point>.json;
      its statistics make the `ok` row.
 A subprocess running over --max-seconds is killed (`timeout`); one that fails gives `error`.
-Ctrl-C or SIGTERM kills the running subprocess too, and leaves only complete rows.
+Ctrl-C, SIGTERM or SIGHUP kills the running subprocess too, and leaves only complete rows.
 """
 
 import math
-import signal
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.errors import UserError
+from bench import memory, output
+from bench.errors import UserError, whole_number
 from bench.schema import SCHEMA_VERSION
+from bench.signals import stop_signals_exit
 from bench.sweep import launcher
-from bench.sweep.budget import PROFILES, STARTUP_S, Budget, predict_run_seconds
+from bench.sweep.budget import PROFILES, Budget, predict_run_seconds
+from bench.sweep.estimate import Remaining
 from bench.sweep.launcher import WorkerFailed
 from bench.sweep.points import plan
 from bench.sweep.results_file import open_results
@@ -35,15 +35,11 @@ DEFAULT_TOLERANCE = 1e-8
 DEFAULTS = dict(depth="4", width="16", batch="1", methods="naive,backprop,forward", input_dim=None,
                 activation="relu", seed=0, profile="default", max_seconds=60.0, blas_threads=1)
 
-def base_row(point, profile_name, env_columns):
+def base_row(point, ops, profile_name, env_columns):
     """Columns known before anything runs: the point, its graph size and op count, the machine."""
-    import gradients
-
-    edges = gradients.edges(point.widths)
     return {
         "schema_version": SCHEMA_VERSION, **point.__dict__,
-        "params": edges + 1, "edges": edges, "nodes": gradients.nodes(point.widths),
-        "ops": gradients.op_count(point.method, point.widths, batch=point.batch, activation=point.activation),
+        "params": point.edges + 1, "edges": point.edges, "nodes": point.nodes, "ops": ops,
         "profile": profile_name, **env_columns,
         "agree": True if point.method == "forward" else None,
     }
@@ -89,33 +85,39 @@ def sweep(*, out, resume=False, force=False, progress=None, **options):
         raise UserError(f"--profile {profile}: choose from {', '.join(PROFILES)}")
     if not 0 < max_seconds < math.inf:  # also NaN
         raise UserError(f"--max-seconds {max_seconds}: must be a positive, finite number of seconds")
-    if int(blas_threads) < 1:
+    if whole_number(blas_threads, "--blas-threads") < 1:
         raise UserError(f"--blas-threads {blas_threads}: must be 1 or more")
+    ops = op_counts(points)  # once per point: the rows, the budget and the estimate share them
+    output.check_name(out, f"--out {out}")
     out = Path(out)
+    real = out if out.is_dir() else output.target(out, f"--out {out}")  # a folder: open_results says so
     started = time.perf_counter()
     budget = Budget(PROFILES[profile], float(max_seconds))
     env, env_columns = launcher.worker_env(blas_threads), launcher.environment(blas_threads)
-    json_dir = out.with_name(out.name + ".pyperf")
+    json_dir = real.with_name(real.name + ".pyperf")
     if json_dir.exists() and not json_dir.is_dir():  # refused before open_results touches --out
         raise UserError(f"{json_dir}: is not a folder (pyperf's JSON of --out {out} goes there)")
     rows = []
-    with open_results(out, [p.key() for p in points], resume=resume, force=force) as results, _sigterm_exits():
+    with open_results(out, [p.key() for p in points], resume=resume, force=force) as results, stop_signals_exit():
         try:
             json_dir.mkdir(exist_ok=True)
         except OSError as e:
             raise UserError(f"{json_dir}: cannot make the folder for pyperf's JSON ({e.strerror or e})") from None
         progress = progress or Progress(len(points))
+        left = [i for i, p in enumerate(points) if p.key() not in results.done]
+        remaining = Remaining([points[i] for i in left], [ops[i] for i in left])
         try:
             for index, point in enumerate(points):
                 if point.key() in results.done:  # --resume: an ok row already in the file
                     row = results.done[point.key()]
                     budget.record(point, row["ops"], row["time_median_s"], "pyperf")  # checked by read_results
                 else:
-                    row = base_row(point, profile, env_columns)
-                    progress.show(index, point.label, _eta(points[index:], budget, progress))
-                    row.update(measure(point, row["ops"], budget, env, json_dir, out.name))
+                    row = base_row(point, ops[index], profile, env_columns)
+                    progress.show(index, point.label, remaining.seconds(budget, progress.mean_point_s))
+                    row.update(measure(point, ops[index], budget, env, json_dir, real.name))
                     row["timestamp"] = datetime.now(UTC).isoformat(timespec="seconds")
                     results.write(row)
+                    remaining.done(point, ops[index])
                 rows.append(row)
         finally:
             progress.finish()  # also on Ctrl-C: the message that follows starts on its own line
@@ -123,25 +125,24 @@ def sweep(*, out, resume=False, force=False, progress=None, **options):
     return SweepResult(rows, out, resumed, time.perf_counter() - started)
 
 
-@contextmanager
-def _sigterm_exits():
-    """SIGTERM (`kill`, a batch system's stop) exits with status 143, killing the running worker as Ctrl-C does."""
-    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
-        yield
-        return
+def op_counts(points):
+    """Each point's op count, once; a count the results file cannot hold (int64) is refused."""
+    import gradients
 
-    def stop(signum, frame):
-        raise SystemExit(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    ops = [gradients.op_count(p.method, p.widths, batch=p.batch, activation=p.activation) for p in points]
+    for p, o in zip(points, ops):
+        if max(o, p.edges + 1, p.nodes) >= 2**63:
+            raise UserError(f"{p.label}: {max(o, p.edges + 1):.3g} multiplications or parameters, more than a "
+                            "results file holds (2^63); choose smaller --depth, --width, --input-dim or --batch")
+    return ops
 
 
 def measure(point, ops, budget, env, json_dir, out_name):
     """The measured columns of one point: ok, skipped, timeout or error, with the reason."""
+    reason = memory.refusal(memory.point_bytes(point.method, point.widths, point.batch, point.activation),
+                            "this point")
+    if reason:  # refused before a worker allocates what cannot fit
+        return {"status": "skipped", "reason": reason}
     predicted = budget.predict(point, ops)
     reason = predicted and budget.over(*predicted)
     if reason:
@@ -161,19 +162,3 @@ def measure(point, ops, budget, env, json_dir, out_name):
         return {**columns, "status": "ok", "reason": "", "pyperf_json": f"{out_name}.pyperf/{json_path.name}"}
     except WorkerFailed as e:
         return {**columns, "status": e.status, "reason": e.reason}
-
-
-def _eta(remaining, budget, progress):
-    """Seconds left: each remaining point's predicted run, capped by the budget; None if unknown."""
-    import gradients
-
-    total = 0.0
-    for p in remaining:
-        predicted = budget.predict(p, gradients.op_count(p.method, p.widths, p.batch, p.activation))
-        if predicted is None:
-            if progress.mean_point_s is None:
-                return None
-            total += progress.mean_point_s
-        elif predicted[0] <= budget.max_seconds:
-            total += predicted[0] + 2 * STARTUP_S  # plus the check
-    return total
