@@ -175,13 +175,13 @@ def read_fits(path):
         bad = ~values.between(lo, hi) & ~(values.isna() & (name in MAY_BE_NAN) & fits[name].isna())
         if bad.any():
             i = bad[bad].index[0]
-            raise UserError(f"{path}: line {i + 2}, column {name}: {fits.loc[i, name]!r}: expected a number "
+            raise UserError(f"{path}: line {i + 2}, column {name}: {str(fits.loc[i, name])!r}: expected a number "
                             f"from {lo:g} to {hi:g} (refit with `gradbench fit`)")
         fits[name] = values
     bad = ~fits["covers_theory"].astype(str).isin(["True", "False"])
     if bad.any():
         i = bad[bad].index[0]
-        raise UserError(f"{path}: line {i + 2}, column covers_theory: {fits.loc[i, 'covers_theory']!r}: "
+        raise UserError(f"{path}: line {i + 2}, column covers_theory: {str(fits.loc[i, 'covers_theory'])!r}: "
                         "expected True or False (refit with `gradbench fit`)")
     fits["covers_theory"] = fits["covers_theory"].astype(str) == "True"
     fits[TEXT_COLUMNS] = fits[TEXT_COLUMNS].fillna("")

@@ -11,6 +11,7 @@ import os
 import resource
 from pathlib import Path
 
+MAX_DEPTH = 10**6  # a network is an array per layer: deeper, even its list of widths and its op count take minutes
 FLOAT = 8
 ARRAY = 128  # bytes a numpy array object and its list slot take beyond its data
 SPARE = 1.25  # the guard's margin: Python, numpy and the allocator need some too

@@ -59,6 +59,9 @@ def task_of(s):
 
     if (s["data"] is None) != (s["target"] is None):
         raise UserError("--data and --target go together: name the CSV file and its target column")
+    if s["depth"] > memory.MAX_DEPTH:
+        raise UserError(f"--depth {s['depth']}: more than {memory.MAX_DEPTH:,} layers: a network is an array "
+                        "per layer, and a deeper one cannot be built in time")
     if s["data"] is None:
         d = SYNTHETIC_INPUT_DIM if s["input_dim"] is None else s["input_dim"]
         widths = [d] + [s["width"]] * s["depth"]

@@ -18,7 +18,10 @@ def teacher_task(teacher, n, noise, rng):
     if not (math.isfinite(noise) and noise >= 0):
         raise ValueError(f"noise must be a finite number >= 0, got {noise}")
     X = rng.standard_normal((n, teacher.widths[0]))  # (n, d)
-    y = teacher.predict(X) + noise * rng.standard_normal(n)  # (n,)
+    with np.errstate(over="ignore", invalid="ignore"):  # refused below, in one line
+        y = teacher.predict(X) + noise * rng.standard_normal(n)  # (n,)
+    if not np.all(np.isfinite(y)):
+        raise ValueError(f"noise {noise:g} makes y overflow to inf: lower it")
     return X, y
 
 
@@ -29,8 +32,8 @@ def load_csv(path, target):
     an editor shows; blank lines are skipped.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"{path}: no such file")
+    if not path.is_file():  # a FIFO would block the read: refused as a folder or a device is
+        raise ValueError(f"{path}: " + ("not a regular file" if path.exists() else "no such file"))
     header, rows, lines = _read_rows(path)
     if header is None:
         raise ValueError(f"{path}: empty data set (no header, no rows)")
@@ -131,7 +134,8 @@ class Standardiser:
         self.std = np.where(constant, 1.0, B.std(axis=0))  # (d,) or ()
 
     def __call__(self, A):
-        Z = (A / self.scale - self.mean) / self.std  # (n, d) or (n,)
+        with np.errstate(over="ignore", invalid="ignore"):  # refused below, naming the column
+            Z = (A / self.scale - self.mean) / self.std  # (n, d) or (n,)
         _check_finite(Z, self.names, "a standardised set (a value far outside the training range)")
         return Z
 

@@ -4,10 +4,9 @@ from dataclasses import dataclass, fields
 from itertools import product
 
 from bench.errors import UserError, whole_number
+from bench.memory import MAX_DEPTH
 from bench.schema import POINT_KEY
 from bench.sweep.ranges import MAX_VALUES, parse_range
-
-MAX_DEPTH = 10**6
 
 
 @dataclass(frozen=True)
