@@ -155,15 +155,15 @@ def test_a_full_disk_mid_training_keeps_the_finished_epochs_whole():
 
 @needs_root
 def test_a_full_disk_leaves_every_whole_file_output_untouched(tmp_path):
-    results = write_results(tmp_path / "r.csv", study_rows())
-    with tmpfs(size="64k", files={"r.md": b"old report\n", "r.fits.csv": b"old fits\n"}) as fs:
+    results = write_results(tmp_path / "r.csv", study_rows()).read_bytes()
+    with tmpfs(size="64k", files={"r.csv": results, "r.fits.csv": b"old fits\n", "t.csv": b"old rows\n"}) as fs:
         fill(fs)
-        for args in (["report", results, "--out", fs / "r.md", "--plots-dir", tmp_path / "p"],
-                     [*TRAIN, "--plot", fs / "t.png"], [*TRAIN, "--out", fs / "r.fits.csv", "--force"]):
+        for args in (["fit", fs / "r.csv"], [*TRAIN, "--plot", fs / "t.png"],
+                     [*TRAIN, "--out", fs / "t.csv", "--force"]):
             code, _, err = cli(*args)
             assert one_line_error(code, err) and "No space left on device" in err, err
-        assert (fs / "r.md").read_text() == "old report\n" and (fs / "r.fits.csv").read_text() == "old fits\n"
-        assert sorted(p.name for p in fs.iterdir()) == ["filler", "r.fits.csv", "r.md"]
+        assert (fs / "r.fits.csv").read_text() == "old fits\n" and (fs / "t.csv").read_text() == "old rows\n"
+        assert sorted(p.name for p in fs.iterdir()) == ["filler", "r.csv", "r.fits.csv", "t.csv"]
 
 
 @needs_root
