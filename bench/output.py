@@ -18,6 +18,7 @@ Every OSError while writing becomes a UserError: one line, exit status 2.
 """
 
 import contextlib
+import errno
 import os
 import secrets
 import stat
@@ -109,8 +110,8 @@ def target(out, label=None):
     if stat.S_ISDIR(st.st_mode):
         raise UserError(f"{label}: cannot write (it is a folder)")
     if not stat.S_ISREG(st.st_mode):
-        raise UserError(f"{label}: cannot write (it is {KINDS.get(stat.S_IFMT(st.st_mode), 'not a regular file')}, "
-                        "not a regular file)")
+        kind = KINDS.get(stat.S_IFMT(st.st_mode), "of another kind")
+        raise UserError(f"{label}: cannot write (it is {kind}, not a regular file)")
     return out
 
 
@@ -119,15 +120,10 @@ def temporary(out):
     return out.with_name(f".gradbench-{os.getpid()}-{secrets.token_hex(4)}.tmp")
 
 
-def check_writable(out, label=None, force=True):
-    """Check out and its folder before any work, making the folder: the file to write (a symlink resolved).
-
-    force=False refuses an existing file too (train's --out and --plot without --force).
-    """
+def check_writable(out, label=None):
+    """Check out and its folder before any work, making the folder: the file to write (a symlink resolved)."""
     label = label or str(out)
     real = target(out, label)
-    if not force and real.exists():
-        raise UserError(f"{label} already exists: add --force to replace it")
     tmp = temporary(real)
     try:
         real.parent.mkdir(parents=True, exist_ok=True)
@@ -187,7 +183,7 @@ def append_line(fd, data, label, sync=True):
     start = os.fstat(fd).st_size
     try:
         if os.write(fd, data) != len(data):  # a short write: the disk filled up mid-row
-            raise OSError(28, os.strerror(28))  # ENOSPC, which the next write would raise
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # what the next write would raise
         if sync:
             os.fsync(fd)
     except OSError as e:

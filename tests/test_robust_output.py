@@ -154,12 +154,12 @@ def test_a_full_disk_mid_training_keeps_the_finished_epochs_whole():
 
 
 @needs_root
-def test_a_full_disk_leaves_every_whole_file_output_untouched(tmp_path):
+def test_a_full_disk_leaves_every_whole_file_output_untouched(tmp_path, fake_workers):
     results = write_results(tmp_path / "r.csv", study_rows()).read_bytes()
     with tmpfs(size="64k", files={"r.csv": results, "r.fits.csv": b"old fits\n", "t.csv": b"old rows\n"}) as fs:
         fill(fs)
         for args in (["fit", fs / "r.csv"], [*TRAIN, "--plot", fs / "t.png"],
-                     [*TRAIN, "--out", fs / "t.csv", "--force"]):
+                     [*TRAIN, "--out", fs / "t.csv", "--force"], [*SWEEP, "--out", fs / "s.csv"]):
             code, _, err = cli(*args)
             assert one_line_error(code, err) and "No space left on device" in err, err
         assert (fs / "r.fits.csv").read_text() == "old fits\n" and (fs / "t.csv").read_text() == "old rows\n"

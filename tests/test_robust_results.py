@@ -129,3 +129,20 @@ def test_a_damaged_fits_file_is_one_line_for_plot_and_report(tmp_path, column, v
         code, _, err = cli(*args)
         assert one_line_error(code, err) and "line 3, " + fragment in err, err
     assert not list(tmp_path.glob("p/*"))  # no figure drawn
+
+
+def test_a_pyperf_time_no_reader_would_take_is_an_error_row_not_an_ok_one(tmp_path, monkeypatch):
+    import pyperf
+
+    def worker(args, env, timeout):  # a pyperf run whose clock said 0.1 femtoseconds
+        run = pyperf.Run([1e-16, 2e-16], metadata={"name": "x", "loops": 1}, collect_metadata=False)
+        pyperf.Benchmark([run]).dump(args[args.index("-o") + 1])
+
+    monkeypatch.setattr(launcher, "run_check", lambda *a: {"seconds": 1e-5, "peak_mem_bytes": 1, "max_rel_err": 0.0})
+    monkeypatch.setattr(launcher, "run_worker", worker)
+    out = tmp_path / "r.csv"
+    code, _, err = cli("sweep", "--depth", "1", "--width", "2", "--methods", "backprop", "--out", out)
+    assert code == 0, err
+    [r] = lines_of(out)
+    assert r[20] == "error" and "outside 1e-15 .. 1e+09 s" in r[21]
+    assert len(read_results(out)) == 1  # the file stays readable

@@ -76,12 +76,18 @@ def open_results(path, planned_keys, resume=False, force=False):
     if real.is_file() and real.stat().st_size > 0 and not (resume or force):  # refused before any lock
         raise UserError(f"--out {path} already exists: add --resume to continue it or --force to start afresh")
     _make_folder(real, path)
+    existed = real.exists()
     fd = _open_locked(real, label)
     try:
         text = _read(fd, path)
         done = {}
         if not text:  # new, or killed before its header
-            output.append_line(fd, HEADER.encode(), label)
+            try:
+                output.append_line(fd, HEADER.encode(), label)
+            except UserError:
+                if not existed:
+                    real.unlink(missing_ok=True)  # made by us, and empty: no trace of a sweep that could not start
+                raise
         elif not (resume or force):  # written meanwhile by a sweep that has now finished
             raise UserError(f"--out {path} already exists: add --resume to continue it or --force to start afresh")
         elif force:

@@ -1,6 +1,7 @@
 """gradbench sweep: time every method over depth x width x batch, check it against backprop, append CSV rows.
 
-For each point (method, depth, width, input_dim, batch), in order of size:
+For each point (method, depth, width, input_dim, batch), in order of size (its op count computed once):
+  0. the memory it needs (bench.memory) over what the machine has: a `skipped` row, nothing is run;
   1. predict the pyperf run's time from the method's largest point measured so far (seconds per
      operation times the point's op_count); over --max-seconds: a `skipped` row, nothing is run;
   2. `bench.sweep.worker check` in a subprocess: one timed call, one call under tracemalloc (peak memory),
