@@ -120,6 +120,16 @@ def test_train_refuses_an_existing_output_unless_force_and_one_file_for_two_outp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "sweep.csv"]  # no temporary file left
 
 
+def test_report_refuses_to_write_over_what_it_reads(tmp_path):
+    results = write_results(tmp_path / "r.csv", study_rows())
+    before = results.read_bytes()
+    (tmp_path / "link.md").symlink_to("r.csv")
+    for out in (results, tmp_path / "r.fits.csv", tmp_path / "link.md"):
+        code, _, err = cli("report", results, "--out", out)
+        assert one_line_error(code, err) and "which the report reads: choose another name" in err, err
+    assert results.read_bytes() == before
+
+
 # --- faults of real file systems ---------------------------------------------------------------
 
 
