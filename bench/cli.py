@@ -167,6 +167,8 @@ def main(argv=None):
 
 def _run(argv):
     """The command's exit status, its error printed as one line."""
+    if argv is not None and any("\0" in str(a) for a in argv):  # only a caller in Python can pass one
+        return _error("an argument holds a NUL character, which no value or path can")
     try:
         with stop_signals_exit():  # SIGTERM, SIGHUP: SystemExit(128 + n), so clean-ups run as for Ctrl-C
             code = cli.main(args=argv, prog_name="gradbench", standalone_mode=False)

@@ -87,12 +87,12 @@ def playground(mounts):
 
 FILES = ["new.csv", "sub/new.csv", "results.csv", "foreign.txt", "data.csv", "link-foreign", "link-results",
          "dangling", "dir", "dir/", "link-dir", "fifo", "null", "file/x.csv", "file/", "", ".", "/", "x" * 300,
-         "a\nb.csv", "ünïcödé.csv", "\udcff.csv", "new.png", "new.svg", "new.xyz", "results.fits.csv",
+         "a\nb.csv", "a\x00b.csv", "ünïcödé.csv", "\udcff.csv", "new.png", "new.svg", "new.xyz", "results.fits.csv",
          "ro/x.csv", "ro/results.csv", "full/x.csv", "full/sub/x.csv", "missing.csv"]
 FOLDERS = ["plots", "dir", "link-dir", "file", "fifo", "null", "dangling", "", "x" * 300, "a\nb", "ro", "full",
            "new dir/sub"]  # not "/" or "..": a valid plot would rightly draw there
 HOSTILE = ["", " ", "0", "-1", "-0", "+1", "x", "2.5", "1e3", "nan", "inf", "-inf", "1e308", "1e-320",
-           "99999999999999999999", "٣", "１", "0x10", "1_000", "\n", "1\n2", "\udcff"]
+           "99999999999999999999", "٣", "１", "0x10", "1_000", "\n", "1\n2", "\udcff", "\x00"]
 
 
 def mostly(common, rare):
@@ -243,3 +243,22 @@ def test_report_keeps_the_contract(mounts, results, out, plots_dir):
     with playground(mounts) as root:
         check_contract(root, ["report", *results, *(["--out", out] if out is not None else []),
                               "--plots-dir", plots_dir])
+
+
+# --- the files the commands read: any cell of a results file damaged ---------------------------
+
+CELLS = ["", "x", "nan", "inf", "-inf", "0", "-1", "1e-320", "1e308", "1e19", "2.5", "True", "ok", "skipped",
+         "\"", ",", "naive", "relu", "99999999999999999999"]
+
+
+@fuzz(30)
+@given(line=st.integers(1, len(study_rows())), column=st.integers(0, 36), cell=st.sampled_from(CELLS),
+       command=st.sampled_from(["fit", "plot", "report"]))
+def test_a_damaged_results_cell_keeps_the_contract(mounts, line, column, cell, command):
+    with playground(mounts) as root:
+        lines = (root / "work" / "results.csv").read_text().splitlines(keepends=True)
+        fields = lines[line].rstrip("\n").split(",")
+        fields[min(column, len(fields) - 1)] = cell
+        lines[line] = ",".join(fields) + "\n"
+        (root / "work" / "results.csv").write_text("".join(lines))
+        check_contract(root, [command, "results.csv"])
