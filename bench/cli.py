@@ -5,18 +5,25 @@ profiles), which need only numpy; the heavy library modules (matplotlib, pyperf,
 imported inside each command, so no command pays for another's imports.
 """
 
+import signal
 import sys
 
-import click
+INTERRUPTED = "gradbench: interrupted; results already written are kept"
+try:  # Ctrl-C while the command line is still loading (a tenth of a second): no traceback either
+    import click
 
-import gradients  # the registries behind the choices (numpy only; no matplotlib, pyperf, scipy)
-from bench import rules
-from bench.errors import UserError
-from bench.sweep.budget import PROFILES  # sweep's pyperf profiles (a plain dict, no imports)
-from bench.sweep.run import DEFAULTS as SWEEP  # the sweep's defaults, written once
-from bench.train import DEFAULTS as TRAIN  # the train command's defaults, written once
-from bench.train import SYNTHETIC_INPUT_DIM
-from gradients.train import OPTIMIZERS
+    import gradients  # the registries behind the choices (numpy only; no matplotlib, pyperf, scipy)
+    from bench import rules
+    from bench.errors import UserError
+    from bench.signals import stop_signals_exit
+    from bench.sweep.budget import PROFILES  # sweep's pyperf profiles (a plain dict, no imports)
+    from bench.sweep.run import DEFAULTS as SWEEP  # the sweep's defaults, written once
+    from bench.train import DEFAULTS as TRAIN  # the train command's defaults, written once
+    from bench.train import SYNTHETIC_INPUT_DIM
+    from gradients.train import OPTIMIZERS
+except KeyboardInterrupt:
+    sys.stderr.write(INTERRUPTED + "\n")
+    sys.exit(130)
 
 LR_DEFAULTS = ", ".join(f"{name} {opt.default_lr:.0e}".replace("e-0", "e-") for name, opt in OPTIMIZERS.items())
 
@@ -147,36 +154,61 @@ def report(results, out, plots_dir):
               help="write per-epoch rows to this CSV file")
 @click.option("--plot", type=click.Path(dir_okay=False), default=None,
               help="draw the learning curves to this image file (format from the suffix: png, svg, pdf, ...)")
+@click.option("--force", is_flag=True, help="replace an existing --out or --plot file")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="progress bar on stderr")
-def train(out, plot, progress, **settings):
+def train(out, plot, force, progress, **settings):
     """Train the network by mini-batch SGD, Adam or AdaGrad with any gradient method; report losses per epoch."""
     from bench import train as training
 
-    rows = training.run(out=out, plot=plot, progress=progress, **settings)
+    rows = training.run(out=out, plot=plot, force=force, progress=progress, **settings)
     click.echo(training.summary(rows))
 
 
 def main(argv=None):
-    """Entry point: click errors and UserError become one line on stderr and exit 2."""
+    """Entry point: every failure is one line on stderr; exit 2 for bad input, 130 for Ctrl-C, 128 + n for signal n."""
     try:
-        code = cli.main(args=argv, prog_name="gradbench", standalone_mode=False)
+        code = _run(argv)
+    except KeyboardInterrupt:  # also one that comes while an error below is being printed
+        code = _interrupted(argv)
+    sys.exit(code)
+
+
+def _run(argv):
+    """The command's exit status, its error printed as one line."""
+    if argv is not None and any("\0" in str(a) for a in argv):  # only a caller in Python can pass one
+        return _error("an argument holds a NUL character, which no value or path can")
+    try:
+        with stop_signals_exit():  # SIGTERM, SIGHUP: SystemExit(128 + n), so clean-ups run as for Ctrl-C
+            code = cli.main(args=argv, prog_name="gradbench", standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("gradbench: interrupted; results already written are kept", err=True)
-        sys.exit(130)
-    except click.exceptions.UsageError as e:
-        click.echo(f"gradbench: error: {e.format_message()}", err=True)
-        sys.exit(2)
-    except click.ClickException as e:
-        click.echo(f"gradbench: error: {e.format_message()}", err=True)
-        sys.exit(e.exit_code)
+        return _interrupted(argv)
+    except click.ClickException as e:  # usage errors too
+        return _error(e.format_message(), 2 if isinstance(e, click.UsageError) else e.exit_code)
     except UserError as e:
-        click.echo(f"gradbench: error: {e}", err=True)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        click.echo("gradbench: interrupted; results already written are kept", err=True)
-        sys.exit(130)
+        return _error(str(e))
+    except MemoryError:
+        return _error("out of memory (the memory guard's estimate fell short); try smaller sizes")
+    except OSError as e:  # a fault no check foresaw (EIO, ...): still one line
+        return _error(f"{e.filename + ': ' if e.filename else ''}{e.strerror or e}")
     # without standalone_mode, click returns ctx.exit(n)'s n instead of exiting
-    sys.exit(code if isinstance(code, int) else 0)
+    return code if isinstance(code, int) else 0
+
+
+def _error(message, code=2):
+    click.echo(f"gradbench: error: {_one_line(message)}", err=True)
+    return code
+
+
+def _one_line(text):
+    """Control characters (a newline in a path) and invalid UTF-8 escaped, so a message stays one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
+def _interrupted(argv):
+    if argv is None:  # the command line's own process, about to exit: a second Ctrl-C must not interrupt that
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.stderr.write(INTERRUPTED + "\n")
+    return 130
 
 
 if __name__ == "__main__":

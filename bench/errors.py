@@ -3,3 +3,12 @@
 
 class UserError(Exception):
     """Bad input from the user (options, files); the CLI prints it on one line and exits 2."""
+
+
+def whole_number(value, option):
+    """value as an int, or UserError naming the option when it is not a whole number (2.5, "3", True)."""
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value or value % 1 != 0:
+        raise UserError(f"{option} {value!r}: must be a whole number")
+    return int(value)

@@ -33,6 +33,11 @@ FIT_COLUMNS = ["method", "variable", "quantity", "k", "k_lo", "k_hi", "r2", "n_m
 
 # quantity -> the column fitted
 QUANTITIES = {"time": TIME, "ops": "ops", "memory": "work_mem_bytes"}
+# the values plot and report compute with, and their sane ranges (a damaged file is refused where it is read)
+FIT_RANGES = {"k": (-1e3, 1e3), "k_lo": (-1e3, 1e3), "k_hi": (-1e3, 1e3), "r2": (-1e3, 1), "n_min": (1, 2**63),
+              "n_max": (1, 2**63), "n_points": (1, 2**63), "theory_k": (-1e3, 1e3), "c": (0, 1e300), "a": (0, 1e300)}
+MAY_BE_NAN = {"k_lo", "k_hi", "r2", "theory_k"}  # no interval, a constant series, a method without a theory
+TEXT_COLUMNS = ["method", "variable", "quantity", "fit_rule", "fixed"]
 
 # Cost exponent in E of one call: naive and numerical redo a path per weight, E*(E+V);
 # backprop, checkpoint (backprop plus one more forward pass), autograd and the forward pass
@@ -192,15 +197,33 @@ def fit_file(path, out=None, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE,
 
 
 def read_fits(path):
-    """Read a fits CSV written by fit_file, or raise UserError."""
+    """Read a fits CSV written by fit_file, checking every value plot and report draw; UserError if damaged."""
     path = Path(path)
+    if not path.is_file():
+        why = "not a regular file" if path.exists() else "no such file"
+        raise UserError(f"{path}: cannot read fits file ({why})")
     try:
-        fits = pd.read_csv(path, keep_default_na=False, na_values=[""])
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        fits = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={c: str for c in TEXT_COLUMNS})
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as e:
         raise UserError(f"{path}: cannot read fits file ({str(e).splitlines()[0]})") from None
     missing = [c for c in FIT_COLUMNS if c not in fits.columns]
     if missing:
         raise UserError(f"{path}: not a gradbench fits file (missing columns: {', '.join(missing)})")
+    for name, (lo, hi) in FIT_RANGES.items():
+        values = pd.to_numeric(fits[name], errors="coerce")
+        bad = ~values.between(lo, hi) & ~(values.isna() & (name in MAY_BE_NAN) & fits[name].isna())
+        if bad.any():
+            i = bad[bad].index[0]
+            raise UserError(f"{path}: line {i + 2}, column {name}: {str(fits.loc[i, name])!r}: expected a number "
+                            f"from {lo:g} to {hi:g} (refit with `gradbench fit`)")
+        fits[name] = values
+    bad = ~fits["covers_theory"].astype(str).isin(["True", "False"])
+    if bad.any():
+        i = bad[bad].index[0]
+        raise UserError(f"{path}: line {i + 2}, column covers_theory: {str(fits.loc[i, 'covers_theory'])!r}: "
+                        "expected True or False (refit with `gradbench fit`)")
+    fits["covers_theory"] = fits["covers_theory"].astype(str) == "True"
+    fits[TEXT_COLUMNS] = fits[TEXT_COLUMNS].fillna("")
     return fits
 
 

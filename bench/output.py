@@ -1,60 +1,172 @@
-"""Output files of every stage: checked before the work, never half-written, one-line errors.
+"""Output files of every command: checked before the work, never half-written, one-line errors.
 
-Every file a command writes whole (fits, figures, reports, a rewritten results file, a point's
-pyperf JSON) goes through write_atomic: it is written to a temporary name beside its target,
-flushed to disk, and renamed over the target, so the target is always either the old file or the
-complete new one, even on Ctrl-C or a kill. The temporary name carries this process's id, so
-two processes never share one.
+What an output path may be: a regular file or a new name, in a folder that can be written.
+Refused, with one line naming it and nothing written: an empty name, a name ending in a slash,
+a folder, a FIFO, a device or a socket, a name with a control character (a newline would break
+the CSV that records it) or not valid UTF-8, a name or path longer than the file system takes.
+
+Symlinks are followed on purpose: a link to a regular file is written through (its target gets
+the new content, the link stays a link); a link to a missing file is refused, so that nothing is
+created somewhere the user did not name.
+
+Files a command writes whole (fits, figures, reports, a rewritten results file, a point's pyperf
+JSON) go through write_atomic: written to a temporary name beside the target, flushed to disk,
+then renamed over it, so the target is always either the old file or the complete new one.
+Files that grow a row at a time (the sweep's results, train's epochs) use append_line: one
+system call per row, and a short write (a full disk) is cut back, so every row there is whole.
+Every OSError while writing becomes a UserError: one line, exit status 2.
 """
 
 import contextlib
+import errno
 import os
+import secrets
+import stat
 from pathlib import Path
 
 from bench.errors import UserError
 
+# a name must leave room for what gradbench derives from it: <out>.pyperf, <name>.fits.csv,
+# <name>-vs-forward.svg
+RESERVED = 16
+KINDS = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+         stat.S_IFSOCK: "a socket"}
 
-def _tmp(out):
-    """The temporary file beside out that is written first and then moved over it."""
-    return out.with_name(f".{out.name}.tmp{os.getpid()}")
+
+def _why(e):
+    return e.strerror or str(e)
 
 
-def check_writable(out):
-    """Make out's folder and try a file beside out, so a bad path fails before any work (UserError)."""
-    out = Path(out)
-    if out.is_dir():
-        raise UserError(f"{out}: cannot write (it is a folder)")
+def check_name(text, label=None):
+    """Refuse, from the text alone, a path no command should write: UserError naming it as `label`."""
+    text = os.fspath(text)
+    label = label or text
+    if text == "":
+        raise UserError(f"{label}: empty path")
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise UserError(f"{label}: cannot write (a control character, such as a newline, in the name)")
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        _tmp(out).touch()
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UserError(f"{label}: cannot write (the name is not valid UTF-8)") from None
+    if text.endswith(("/", os.sep)) or Path(text).name in ("", ".", ".."):
+        raise UserError(f"{label}: cannot write (it names a folder, not a file)")
+
+
+def _name_max(folder):
+    """NAME_MAX and PATH_MAX of the nearest existing folder at or above `folder`."""
+    folder = Path(folder).absolute()
+    while not folder.is_dir() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX"), os.pathconf(folder, "PC_PATH_MAX")
+    except (OSError, ValueError):
+        return 255, 4096
+
+
+def _check_length(out, label):
+    """Refuse a name or path the file system will not take (ENAMETOOLONG), with room for derived names."""
+    name_max, path_max = _name_max(out.parent)
+    *folders, name = out.absolute().parts
+    for part in folders:
+        if len(os.fsencode(part)) > name_max:
+            raise UserError(f"{label}: cannot write (a folder name longer than this file system takes, "
+                            f"{name_max} bytes)")
+    size = len(os.fsencode(name))
+    if size > name_max - RESERVED:
+        raise UserError(f"{label}: cannot write (a name of {size} bytes; this file system takes {name_max}, "
+                        f"and gradbench needs {RESERVED} of them for the files it names after it)")
+    if len(os.fsencode(out.absolute())) > path_max - RESERVED:
+        raise UserError(f"{label}: cannot write (the path is longer than this file system takes, {path_max} bytes)")
+
+
+def parent_is_a_file(out, label):
+    """The message for a path under a file: names the file."""
+    parent = next((p for p in Path(out).parents if p.exists() and not p.is_dir()), Path(out).parent)
+    return f"{label}: cannot write (a parent of it is a file: {parent} is not a folder)"
+
+
+def target(out, label=None):
+    """The regular file to write for `out` (a symlink resolved), or UserError: see the module docstring."""
+    check_name(out, label)
+    out = Path(out)
+    label = label or str(out)
+    _check_length(out, label)
+    try:
+        st = os.lstat(out)
+    except FileNotFoundError:
+        return out
+    except NotADirectoryError:
+        raise UserError(parent_is_a_file(out, label)) from None
+    except OSError as e:  # ELOOP, EACCES
+        raise UserError(f"{label}: cannot write ({_why(e)})") from None
+    if stat.S_ISLNK(st.st_mode):
+        real = Path(os.path.realpath(out))
+        if not real.exists():
+            raise UserError(f"{label}: cannot write (it is a symlink to a missing file, {real})")
+        _check_length(real, label)
+        st = os.stat(real)
+        out = real
+    if stat.S_ISDIR(st.st_mode):
+        raise UserError(f"{label}: cannot write (it is a folder)")
+    if not stat.S_ISREG(st.st_mode):
+        kind = KINDS.get(stat.S_IFMT(st.st_mode), "of another kind")
+        raise UserError(f"{label}: cannot write (it is {kind}, not a regular file)")
+    return out
+
+
+def temporary(out):
+    """A fresh temporary name beside out, short whatever out's length, never shared by two processes."""
+    return out.with_name(f".gradbench-{os.getpid()}-{secrets.token_hex(4)}.tmp")
+
+
+def check_writable(out, label=None):
+    """Check out and its folder before any work, making the folder: the file to write (a symlink resolved)."""
+    label = label or str(out)
+    real = target(out, label)
+    tmp = temporary(real)
+    try:
+        real.parent.mkdir(parents=True, exist_ok=True)
+        tmp.touch()
     except (FileExistsError, NotADirectoryError):
-        raise UserError(f"{out}: cannot write (a parent of it is a file, not a folder)") from None
+        raise UserError(parent_is_a_file(real, label)) from None
     except OSError as e:
-        raise UserError(f"{out}: cannot write ({e.strerror or e})") from None
+        raise UserError(f"{label}: cannot write ({_why(e)})") from None
     finally:
         with contextlib.suppress(OSError):
-            _tmp(out).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
+    return real
+
+
+def sync_folder(folder):
+    """fsync a folder, so a rename in it survives a power cut (a no-op where folders cannot be opened)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def write_atomic(out, write):
     """Call write(tmp), fsync tmp, then move it over out: out is whole or untouched (UserError if not writable)."""
-    out = Path(out)
-    tmp = _tmp(out)
+    real = target(out, str(out))
+    tmp = temporary(real)
     try:
-        tmp.unlink(missing_ok=True)  # a writer that refuses to overwrite (pyperf -o) still works
         write(tmp)
         fd = os.open(tmp, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
-        tmp.replace(out)
+        tmp.replace(real)
+        sync_folder(real.parent)
     except OSError as e:
-        raise UserError(f"{out}: cannot write ({e.strerror or e})") from None
+        raise UserError(f"{out}: cannot write ({_why(e)})") from None
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)  # only left when write or replace failed
-    return out
+    return Path(out)
 
 
 def write_text(out, text):
@@ -64,3 +176,17 @@ def write_text(out, text):
             f.write(text)
 
     return write_atomic(out, write)
+
+
+def append_line(fd, data, label, sync=True):
+    """Append bytes as one write, all or nothing: a short or failed write is cut back (UserError)."""
+    start = os.fstat(fd).st_size
+    try:
+        if os.write(fd, data) != len(data):  # a short write: the disk filled up mid-row
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # what the next write would raise
+        if sync:
+            os.fsync(fd)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, start)  # the rows before stay whole; no torn row is left
+        raise UserError(f"{label}: cannot write ({_why(e)}); the rows before are complete") from None

@@ -6,6 +6,7 @@ when they are missing or older than the fits. The stages themselves only read wh
 given and write their own files; this module is the only place that chains them.
 """
 
+import os
 from pathlib import Path
 
 from bench.errors import UserError
@@ -72,6 +73,10 @@ def report(paths, out=None, plots_dir="plots", command=None):
         command = "gradbench report " + " ".join(map(str, paths)) + (f" --out {out}" if out else "")
     out = Path(out) if out else default_report(paths)
     check_writable(out)  # a bad --out fails before any fitting or drawing
+    for p in paths:  # the report must not replace what it reads (or writes first)
+        for source in (Path(p), fits_path(p)):
+            if os.path.realpath(out) == os.path.realpath(source):
+                raise UserError(f"--out {out} is {source}, which the report reads: choose another name")
     notes, all_fits, pngs = [], {}, {}
     for p in paths:
         name = Path(p).stem

@@ -3,83 +3,140 @@
 ok rows, the excluded ones, and the sweeps a file holds.
 """
 
+import numbers
 from pathlib import Path
 
 from bench.errors import UserError
-from bench.schema import COUNTS, MEASURES, NAMES, OK_TIMES, READABLE_VERSIONS, V1_DEFAULTS
+from bench.schema import (
+    COUNTS,
+    MEASURES,
+    NAMES,
+    OK_TIMES,
+    POINT_KEY,
+    READABLE_VERSIONS,
+    SCHEMA_VERSION,
+    STATUSES,
+    TIME_RANGE,
+    V1_DEFAULTS,
+)
 
 VARIABLES = ("depth", "width", "batch")
 
 
-def read_results(path, *, text=None, allow_empty=False):
+def read_results(path, *, text=None, allow_empty=False, allow_duplicates=False):
     """Read a gradbench results CSV (from `text` if given), or raise UserError naming what is wrong with it.
 
-    Numeric columns come back as numbers; a row's line number in messages is its line in the file.
-    A file with a header and no rows is refused unless allow_empty (sweep --resume continues it).
+    Numeric columns come back as numbers, the others as strings ("" when empty); a row's line
+    number in messages is its line in the file. A file with a header and no rows is refused unless
+    allow_empty (sweep --resume continues it); two rows of one point unless allow_duplicates
+    (sweep --resume keeps one of them).
     """
-    import io
-
     import pandas as pd
 
     path = Path(path)
-    if text is None and not path.is_file():
-        raise UserError(f"{path}: no such file")
-    try:  # blank lines kept (all-empty rows, dropped below) so that index + 2 is the line number
-        df = pd.read_csv(path if text is None else io.StringIO(text), skip_blank_lines=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise UserError(f"{path}: not a CSV file ({str(e).splitlines()[0]})") from None
-    df = df.dropna(how="all")
-    if "schema_version" not in df.columns:
+    header, rows, lines = _records(path, text)
+    if "schema_version" not in header:
         raise UserError(f"{path}: not a gradbench results file (no schema_version column)")
-    if df.empty and not allow_empty:
+    twice = sorted({n for n in header if header.count(n) > 1})
+    if twice:
+        raise UserError(f"{path}: not a gradbench results file (column {twice[0]!r} appears twice)")
+    for fields, line in zip(rows, lines):
+        if len(fields) != len(header):
+            raise UserError(f"{path}: line {line} has {len(fields)} fields, the header has {len(header)}")
+    if not rows and not allow_empty:
         raise UserError(f"{path}: no rows (only a header): nothing was measured yet")
-    versions = set(df["schema_version"].dropna().unique())
-    if not df.empty and (len(versions) != 1 or not versions <= set(READABLE_VERSIONS)):
-        found = ", ".join(str(v) for v in sorted(versions, key=str)) or "none"
-        readable = " and ".join(map(str, READABLE_VERSIONS))
-        raise UserError(f"{path}: schema version {found}, this gradbench reads versions {readable}")
-    if versions == {1}:
-        df = _upgrade_v1(df)
-    missing = [n for n in NAMES if n not in df.columns]
+    header, rows = _upgraded(path, header, rows)
+    missing = [n for n in NAMES if n not in header]
     if missing:
         raise UserError(f"{path}: not a gradbench results file (missing columns: {', '.join(missing)})")
-    raw = df.copy()  # the cells as read, for messages
+    raw = pd.DataFrame(rows, columns=header, dtype=object)  # the cells as read, for messages
+    df = raw.copy()
+    df["schema_version"] = SCHEMA_VERSION
+    check = lambda bad, name, why: _refuse(raw, df, bad, name, path, why, lines)  # noqa: E731
     for name in [*COUNTS, *MEASURES]:
-        df[name] = pd.to_numeric(raw[name], errors="coerce")
-        _refuse(raw, raw[name].notna() & df[name].isna(), name, path, "not a number")
+        empty = raw[name].str.strip().str.lower().isin(["", "nan"])
+        df[name] = pd.to_numeric(raw[name].where(~empty), errors="coerce")
+        check(~empty & df[name].isna(), name, "not a number")
     for name, least in COUNTS.items():
-        _refuse(raw, df[name].isna() | (df[name] < least) | (df[name] % 1 != 0) | (df[name] >= 2**63), name, path,
-                f"expected a whole number >= {least}")
+        check(df[name].isna() | (df[name] < least) | (df[name] % 1 != 0) | (df[name] >= 2**63), name,
+              f"expected a whole number >= {least}")
         df[name] = df[name].astype("int64")
+    check(~df["status"].isin(STATUSES), "status", f"expected one of {', '.join(STATUSES)}")
     ok = df["status"] == "ok"
     for name in OK_TIMES:
-        _refuse(raw, ok & ~((df[name] > 0) & (df[name] < float("inf"))), name, path,
-                "an ok row needs a positive, finite time")
-    _refuse(raw, ok & ((df["time_min_s"] > df["time_median_s"]) | (df["time_median_s"] > df["time_max_s"])),
-            "time_median_s", path, "an ok row needs time_min_s <= time_median_s <= time_max_s")
+        check(ok & ~((df[name] > 0) & (df[name] < float("inf"))), name, "an ok row needs a positive, finite time")
+        check(ok & ~df[name].between(*TIME_RANGE), name,
+              f"an ok row's time must lie between {TIME_RANGE[0]:g} and {TIME_RANGE[1]:g} s")
+    check(ok & ((df["time_min_s"] > df["time_median_s"]) | (df["time_median_s"] > df["time_max_s"])),
+          "time_median_s", "an ok row needs time_min_s <= time_median_s <= time_max_s")
+    if not allow_duplicates:
+        _refuse_duplicates(df, path, lines)
     return df.reset_index(drop=True)
 
 
-def _upgrade_v1(df):
-    """A version 1 frame with the version 2 columns: NumPy, CPU, float64, no memory measurement."""
-    import pandas as pd
+def _upgraded(path, header, rows):
+    """(header, rows) in the current schema: version 1 rows get NumPy, CPU, float64 and empty memory cells.
 
-    df = df.copy()
-    for name in NAMES:
-        if name not in df.columns:
-            df[name] = V1_DEFAULTS.get(name, pd.NA if name not in MEASURES else float("nan"))
-    return df
+    Version 1 came before the backends and the memory columns: its rows ran on NumPy, on the CPU, in float64.
+    """
+    versions = {f[header.index("schema_version")] for f in rows} - {""}
+    readable = {str(v) for v in READABLE_VERSIONS}
+    if rows and (len(versions) != 1 or not versions <= readable):
+        found = ", ".join(sorted(versions)) or "none"
+        raise UserError(f"{path}: schema version {found}, this gradbench reads versions "
+                        f"{' and '.join(sorted(readable))}")
+    if versions != {"1"}:
+        return header, rows
+    added = [n for n in NAMES if n not in header]
+    return header + added, [f + [V1_DEFAULTS.get(n, "") for n in added] for f in rows]
 
 
-def _refuse(raw, bad, name, path, why):
-    """UserError naming the file line, column and cell of the first row where `bad` holds."""
+def _records(path, text):
+    """(header, rows, line of each row) of a CSV file, blank lines and rows of empty cells left out."""
+    import csv
+    import io
+
+    if text is None:
+        if not path.is_file():
+            raise UserError(f"{path}: " + ("not a regular file" if path.exists() else "no such file"))
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise UserError(f"{path}: not a CSV file ({e})") from None
+        except OSError as e:
+            raise UserError(f"{path}: cannot read ({e.strerror or e})") from None
+    records, lines = [], []
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        for fields in reader:
+            if any(cell.strip() for cell in fields):
+                records.append(fields)
+                lines.append(reader.line_num)  # the record's last line: a quoted cell may span lines
+    except csv.Error as e:
+        raise UserError(f"{path}: not a CSV file ({e})") from None
+    if not records:
+        raise UserError(f"{path}: not a CSV file (no header, no rows)")
+    return records[0], records[1:], lines[1:]
+
+
+def _refuse(raw, df, bad, name, path, why, lines):
+    """UserError naming the file line, column and cell (as read: a number as a number) where `bad` first holds."""
     if bad.any():
-        import pandas as pd
-
         index = bad[bad].index[0]
-        cell = raw.loc[index, name]
-        cell = "empty" if pd.isna(cell) else repr(str(cell))
-        raise UserError(f"{path}: line {index + 2}, column {name}: {cell}: {why}")
+        value = df.loc[index, name]
+        cell = str(value) if isinstance(value, numbers.Number) and value == value else str(raw.loc[index, name])
+        cell = "empty" if cell.strip() == "" else repr(cell)
+        raise UserError(f"{path}: line {lines[index]}, column {name}: {cell}: {why}")
+
+
+def _refuse_duplicates(df, path, lines):
+    """UserError naming the first two lines that hold the same point (a sweep never writes them)."""
+    again = df.duplicated(POINT_KEY, keep=False)
+    if again.any():
+        first, second = again[again].index[:2]
+        point = " ".join(f"{k}={df.loc[first, k]}" for k in POINT_KEY)
+        raise UserError(f"{path}: lines {lines[first]} and {lines[second]} hold the same point ({point}); "
+                        "a sweep writes one row per point: delete one of them (--resume keeps the ok one)")
 
 
 def parse_row(row):

@@ -81,3 +81,7 @@ def markdown_table():
     """The Markdown table of COLUMNS, one row per column in file order, as docs/results-csv.md holds it."""
     rows = ["| `{}` | {} |".format(name, meaning.replace("|", r"\|")) for name, meaning in COLUMNS]  # | splits cells
     return "\n".join(["| column | meaning |", "|---|---|", *rows]) + "\n"
+# seconds of one call a sweep can measure (pyperf's clock resolves nanoseconds; no budget waits years):
+# beyond them a time is damage, and it would overflow the plots' axes
+TIME_RANGE = (1e-15, 1e9)
+STATUSES = ("ok", "skipped", "timeout", "error")

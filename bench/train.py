@@ -1,17 +1,22 @@
 """`gradbench train`: build the task, run gradients.train.train, stream per-epoch rows to CSV.
 
-Every setting that produced a row is a column of that row. Rows are written and flushed as
-each epoch finishes, so an interrupted run leaves a valid CSV of the epochs it finished.
+Every setting that produced a row is a column of that row. Rows are written as each epoch
+finishes, to a temporary file that takes the --out name when the run ends, however it ends
+(finished, diverged, interrupted, the disk full): --out then holds every epoch finished, each row
+whole. Outputs follow bench.output's rules; an existing --out or --plot is replaced only with --force.
 """
 
+import contextlib
 import csv
+import io
 import math
+import os
 import sys
 from pathlib import Path
 
-from bench.errors import UserError
+from bench import memory, output
+from bench.errors import UserError, whole_number
 from bench.formatting import seconds
-from bench.output import check_writable
 
 MEASURED = ["epoch", "train_loss", "test_loss", "seconds", "gradient_seconds"]
 SETTINGS = ["method", "optimizer", "lr", "batch_size", "epochs", "depth", "width", "input_dim", "activation",
@@ -22,18 +27,25 @@ DEFAULTS = dict(method="backprop", optimizer="sgd", lr=None, depth=3, width=8, i
                 epochs=200, batch_size=32, seed=0, samples=512, noise=0.0, test_fraction=0.2, data=None,
                 target=None)
 SYNTHETIC_INPUT_DIM = 4  # d of the default synthetic task
+WHOLE = ("epochs", "batch_size", "depth", "width", "input_dim", "seed", "samples")  # sizes and counts
 
 
-def run(*, out=None, plot=None, progress=True, **settings):
-    """Train once with `settings` (see DEFAULTS); write rows to `out`, curves to `plot`; return the rows."""
+def run(*, out=None, plot=None, progress=True, force=False, **settings):
+    """Train once with `settings` (see DEFAULTS); write rows to `out`, curves to `plot`; return the rows.
+
+    An existing `out` or `plot` is refused unless `force`.
+    """
     s = {**DEFAULTS, **settings}
     unknown = set(settings) - set(DEFAULTS)
     if unknown:
         raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+    for name in WHOLE:
+        if s[name] is not None:
+            s[name] = whole_number(s[name], "--" + name.replace("_", "-"))
     from gradients.train import Diverged
 
     try:
-        return _run(s, out, plot, progress)
+        return _run(s, out, plot, progress, force)
     except Diverged as e:  # the library speaks of the argument lr, the command line of --lr
         lr = "" if e.lr is None else f", learning rate {e.lr:g}"
         raise UserError(f"training diverged at epoch {e.epoch} ({e.what}{lr}); lower --lr") from None
@@ -47,9 +59,13 @@ def task_of(s):
 
     if (s["data"] is None) != (s["target"] is None):
         raise UserError("--data and --target go together: name the CSV file and its target column")
+    if s["depth"] > memory.MAX_DEPTH:
+        raise UserError(f"--depth {s['depth']}: more than {memory.MAX_DEPTH:,} layers: a network is an array "
+                        "per layer, and a deeper one cannot be built in time")
     if s["data"] is None:
         d = SYNTHETIC_INPUT_DIM if s["input_dim"] is None else s["input_dim"]
         widths = [d] + [s["width"]] * s["depth"]
+        _guard(widths, s["samples"], s)  # before the teacher and the data set are made
         task = data.synthetic_task(widths, s["samples"], s["noise"], s["test_fraction"], s["seed"], s["activation"])
     else:
         task = data.csv_task(s["data"], s["target"], s["test_fraction"], s["seed"])
@@ -57,35 +73,66 @@ def task_of(s):
         if s["input_dim"] not in (None, d):
             raise UserError(f"{s['data']}: has {d} feature columns but --input-dim is {s['input_dim']}")
         widths = [d] + [s["width"]] * s["depth"]
+        _guard(widths, len(task.y_train) + len(task.y_test), s)  # before the network is made
     return task, widths
 
 
-def _run(s, out, plot, progress):
-    """Every setting is checked where it is used (task, network, optimizer, fit); outputs before training."""
+def _guard(widths, samples, s):
+    """Refuse, before allocating anything, a run that cannot fit in memory (sizes below 1: the library refuses)."""
+    if min(widths) < 1 or samples < 1 or s["batch_size"] < 1:
+        return
+    need = memory.train_bytes(widths, samples, s["batch_size"], s["method"], s["optimizer"], s["activation"])
+    reason = memory.refusal(need, f"training (width {s['width']}, depth {s['depth']}, input dim {widths[0]}, "
+                                  f"{samples:,} examples)")
+    if reason:
+        raise UserError(f"{reason}: lower --width, --depth, --input-dim or --samples")
+
+
+def check_outputs(out, plot, force, data=None):
+    """Check --out and --plot before any work: their names and folders, then that they are new (or --force)."""
+    given = {option: path for option, path in (("--out", out), ("--plot", plot)) if path is not None}
+    real = {option: output.target(path, f"{option} {path}") for option, path in given.items()}
+    if plot is not None:
+        from bench.train_plot import check_format
+
+        check_format(plot)
+    for option, path in given.items():
+        output.check_writable(path, f"{option} {path}")
+    for option, path in given.items():
+        if not force and real[option].exists():
+            raise UserError(f"{option} {path} already exists: add --force to replace it")
+    if len(real) == 2 and _same(real["--out"], real["--plot"]):
+        raise UserError(f"--out {out} and --plot {plot} name the same file: the figure would replace the rows")
+    for option, path in real.items():
+        if data is not None and _same(path, Path(data)):
+            raise UserError(f"{option} {given[option]} is the --data file: it would replace the training data")
+    return real
+
+
+def _same(a, b):
+    return Path(os.path.realpath(a)) == Path(os.path.realpath(b))
+
+
+def _run(s, out, plot, progress, force):
+    """Every setting is checked where it is used (task, network, optimizer, fit); outputs before anything."""
     import gradients
     from gradients import data
     from gradients.train import make_optimizer, train
 
+    real = check_outputs(out, plot, force, s["data"])
     task, widths = task_of(s)
     net = gradients.Network.init(widths, seed=s["seed"], activation=s["activation"])
     opt = make_optimizer(s["optimizer"], s["lr"])
     epochs = train(net, task.X_train, task.y_train, method=s["method"], optimizer=opt, epochs=s["epochs"],
                  batch_size=s["batch_size"], rng=data.streams(s["seed"])["shuffle"], X_test=task.X_test,
                  y_test=task.y_test)
-    for path in (out, plot):
-        if path is not None:
-            check_writable(path)
-    if plot is not None:
-        from bench.train_plot import check_format
-
-        check_format(plot)
     settings = dict(method=s["method"], optimizer=s["optimizer"], lr=opt.lr, batch_size=s["batch_size"],
                     epochs=s["epochs"], depth=s["depth"], width=s["width"], input_dim=widths[0],
                     activation=s["activation"], seed=s["seed"], data=s["data"] or "synthetic",
                     target=s["target"] or "teacher", n_train=len(task.y_train), n_test=len(task.y_test),
                     noise=s["noise"] if s["data"] is None else "", test_fraction=s["test_fraction"])
     rows = []
-    with _Writer(out) as write, _progress(progress, s) as bar:
+    with _Writer(real.get("--out"), f"--out {out}") as write, _progress(progress, s) as bar:
         for e in epochs:
             row = dict(epoch=e.epoch, train_loss=e.train_loss, test_loss=e.test_loss, seconds=e.seconds,
                        gradient_seconds=e.gradient_seconds, **settings)
@@ -100,31 +147,56 @@ def _run(s, out, plot, progress):
 
 
 class _Writer:
-    """Write rows to a CSV file as they come, flushed; a no-op without a path."""
+    """Rows to a CSV file as they come, each one whole (a no-op without a path).
 
-    def __init__(self, path):
-        self.path = None if path is None else Path(path)
+    They go to a temporary file beside `path`, which takes its name when the run ends, however it
+    ends, once its header is there: an old file is replaced only by complete rows.
+    """
+
+    def __init__(self, path, label):
+        self.path, self.label, self.fd = path, label, None
 
     def __enter__(self):
-        self.file = None
         if self.path is not None:
+            self.tmp = output.temporary(self.path)
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self.file = open(self.path, "w", newline="")
-            except OSError as e:
-                raise UserError(f"{self.path}: cannot write ({e.strerror})") from None
-            self.writer = csv.DictWriter(self.file, fieldnames=COLUMNS, lineterminator="\n")
-            self.writer.writeheader()
+                self.fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC, 0o644)
+                self._line(dict(zip(COLUMNS, COLUMNS)))  # the header
+            except BaseException as e:
+                self._discard()
+                if isinstance(e, OSError):
+                    raise UserError(f"{self.label}: cannot write ({e.strerror or e})") from None
+                raise
         return self
 
     def __call__(self, row):
-        if self.file is not None:
-            self.writer.writerow(row)  # floats as repr: exact round trip
-            self.file.flush()
+        if self.fd is not None:
+            self._line(row)
+
+    def _line(self, row):
+        buffer = io.StringIO()
+        csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n").writerow(row)  # floats as repr
+        output.append_line(self.fd, buffer.getvalue().encode(), self.label, sync=False)
+
+    def _discard(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        with contextlib.suppress(OSError):
+            self.tmp.unlink(missing_ok=True)
 
     def __exit__(self, *exc):
-        if self.file is not None:
-            self.file.close()
+        if self.fd is None:
+            return
+        try:
+            os.fsync(self.fd)
+            os.replace(self.tmp, self.path)
+            output.sync_folder(self.path.parent)
+        except OSError as e:
+            if exc[0] is None:  # else the error already on its way says what went wrong first
+                raise UserError(f"{self.label}: cannot write ({e.strerror or e})") from None
+        finally:
+            self._discard()
 
 
 class _progress:

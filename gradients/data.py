@@ -18,7 +18,10 @@ def teacher_task(teacher, n, noise, rng):
     if not (math.isfinite(noise) and noise >= 0):
         raise ValueError(f"noise must be a finite number >= 0, got {noise}")
     X = rng.standard_normal((n, teacher.widths[0]))  # (n, d)
-    y = teacher.predict(X) + noise * rng.standard_normal(n)  # (n,)
+    with np.errstate(over="ignore", invalid="ignore"):  # refused below, in one line
+        y = teacher.predict(X) + noise * rng.standard_normal(n)  # (n,)
+    if not np.all(np.isfinite(y)):
+        raise ValueError(f"noise {noise:g} makes y overflow to inf: lower it")
     return X, y
 
 
@@ -29,8 +32,8 @@ def load_csv(path, target):
     an editor shows; blank lines are skipped.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"{path}: no such file")
+    if not path.is_file():  # a FIFO would block the read: refused as a folder or a device is
+        raise ValueError(f"{path}: " + ("not a regular file" if path.exists() else "no such file"))
     header, rows, lines = _read_rows(path)
     if header is None:
         raise ValueError(f"{path}: empty data set (no header, no rows)")
@@ -113,15 +116,35 @@ def split(X, y, test_fraction, rng):
 
 
 class Standardiser:
-    """x -> (x - mean) / std with the training set's statistics; a constant column is only centred."""
+    """x -> (x - mean) / std with the training set's statistics; a constant column is only centred.
 
-    def __init__(self, A):
-        self.mean = A.mean(axis=0)  # (d,) or ()
-        std = A.std(axis=0)
-        self.std = np.where(std > 0, std, 1.0)  # (d,) or ()
+    Scaled first: each column is divided by its largest magnitude before the mean and the
+    spread are taken, so values near the float64 limit (1e300) cannot overflow the square in
+    the variance, nor tiny ones (1e-300) underflow it. `names` label the columns in errors.
+    """
+
+    def __init__(self, A, names):
+        self.names = [names] if isinstance(names, str) else list(names)
+        _check_finite(A, self.names, "the training set")
+        scale = np.max(np.abs(A), axis=0)  # (d,) or ()
+        self.scale = np.where(scale > 0, scale, 1.0)  # (d,) or (): an all-zero column stays zeros
+        B = A / self.scale  # (n, d) or (n,), entries in [-1, 1]
+        self.mean = B.mean(axis=0)  # (d,) or ()
+        constant = np.ptp(B, axis=0) == 0  # exactly equal values: rounding in the mean must not become a spread
+        self.std = np.where(constant, 1.0, B.std(axis=0))  # (d,) or ()
 
     def __call__(self, A):
-        return (A - self.mean) / self.std
+        with np.errstate(over="ignore", invalid="ignore"):  # refused below, naming the column
+            Z = (A / self.scale - self.mean) / self.std  # (n, d) or (n,)
+        _check_finite(Z, self.names, "a standardised set (a value far outside the training range)")
+        return Z
+
+
+def _check_finite(A, names, what):
+    """ValueError naming the first column of A with a NaN or inf."""
+    bad = ~np.all(np.isfinite(A if A.ndim == 2 else A[:, None]), axis=0)  # (d,)
+    if bad.any():
+        raise ValueError(f"{names[int(np.argmax(bad))]}: {what} has values that are not finite numbers")
 
 
 def streams(seed):
@@ -156,19 +179,19 @@ def synthetic_task(widths, samples, noise, test_fraction, seed, activation="relu
     # x is already N(0, 1); scaling y by train statistics keeps the task a network of the family
     # (the student's alpha and b absorb the affine map), so the student can fit it exactly.
     return _standardised(*split(X, y, test_fraction, s["split"]), [f"x{i + 1}" for i in range(X.shape[1])],
-                         features=False)
+                         features=False, target="the teacher's y (lower noise)")
 
 
 def csv_task(path, target, test_fraction, seed):
     """A task from a numeric CSV file: features and target standardised with training-set statistics."""
     X, y, names = load_csv(path, target)
-    return _standardised(*split(X, y, test_fraction, streams(seed)["split"]), names, features=True)
+    return _standardised(*split(X, y, test_fraction, streams(seed)["split"]), names, features=True, target=target)
 
 
-def _standardised(X_train, y_train, X_test, y_test, names, features):
+def _standardised(X_train, y_train, X_test, y_test, names, features, target="y"):
     """Standardise y (and X if `features`) with the training set's mean and std."""
-    sy = Standardiser(y_train)
+    sy = Standardiser(y_train, target)
     if features:
-        sx = Standardiser(X_train)
+        sx = Standardiser(X_train, names)
         X_train, X_test = sx(X_train), sx(X_test)
     return Task(X_train, sy(y_train), X_test, sy(y_test), list(names))

@@ -28,15 +28,23 @@ PROFILES = {
 STARTUP_S = 0.2  # one Python process importing numpy, pyperf and gradients (0.15 s measured), with margin
 
 
-def predict_run_seconds(call_s, profile):
-    """Wall time of a pyperf run whose calls take call_s: process start-ups plus every timed value.
+def run_terms(profile):
+    """(fixed seconds, timed values) of a pyperf run: process start-ups, and values of every process.
 
     pyperf starts a manager, one calibration worker and `processes` workers, each running
-    warmups + values values; a value is one call, or enough loops of it to last min_time.
+    warmups + values values.
+    """
+    return (profile.processes + 2) * STARTUP_S, (profile.processes + 1) * (profile.warmups + profile.values)
+
+
+def predict_run_seconds(call_s, profile):
+    """Wall time of a pyperf run whose calls take call_s: fixed + values * value_s.
+
+    A value is one call, or enough loops of it to last min_time.
     """
     value_s = call_s if call_s >= profile.min_time else 1.5 * profile.min_time  # loops overshoot
-    values = (profile.processes + 1) * (profile.warmups + profile.values)
-    return (profile.processes + 2) * STARTUP_S + values * value_s
+    fixed, values = run_terms(profile)
+    return fixed + values * value_s
 
 
 class Budget:

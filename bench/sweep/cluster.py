@@ -66,7 +66,8 @@ def connect(workers=None, scheduler=None):
                 cluster.close()
 
 
-def run_shapes(client, points, results, budget, progress, *, profile, env_columns, blas_threads, json_dir, out_name):
+def run_shapes(client, points, ops, results, budget, progress, *, profile, env_columns, blas_threads, json_dir,
+               out_name):
     """Measure the points not already ok in `results` (--resume), a shape per task, sent as workers free up, and
     write each row as its shape comes back. Returns every point's row, in the order of `points`."""
     from bench.sweep.run import base_row
@@ -77,9 +78,9 @@ def run_shapes(client, points, results, budget, progress, *, profile, env_column
             rows[point] = results.done[point.key()]
             budget.record(point, rows[point]["ops"], rows[point]["time_median_s"], "pyperf")
     shapes = {}  # (point, row) of each method, by network and batch, in plan order
-    for point in points:
+    for point, n in zip(points, ops):
         if point not in rows:
-            shapes.setdefault(_shape(point), []).append((point, base_row(point, profile, env_columns)))
+            shapes.setdefault(_shape(point), []).append((point, base_row(point, n, profile, env_columns)))
     run = _Run(client, results, budget, progress, rows, len(points), (blas_threads, out_name), json_dir)
     run.queue.extend(shapes.values())
     try:

@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 from bench.output import write_atomic
+from bench.schema import TIME_RANGE
 
 BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # glibc hands arrays of 128 KiB and more back to the kernel when they are freed, so without a pad
@@ -136,6 +137,10 @@ def run_timing(point, profile, json_path, env, timeout):
                                                     "--inherit-environ", ",".join(WORKER_ENV)], env, timeout))
     bench = pyperf.Benchmark.load(str(json_path))
     values = bench.get_values()
+    lo, hi = TIME_RANGE
+    if not values or not all(lo <= v <= hi for v in values):  # an ok row of them would make readers refuse the file
+        raise WorkerFailed("error", f"the pyperf run reported {len(values)} values from {min(values, default=0):.3g} "
+                                    f"to {max(values, default=0):.3g} s, outside {lo:g} .. {hi:g} s")
     meta = bench.get_metadata()
     return {
         "time_median_s": bench.median(), "time_mean_s": bench.mean(),

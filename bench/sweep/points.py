@@ -3,7 +3,8 @@
 from dataclasses import MISSING, dataclass, fields
 from itertools import product
 
-from bench.errors import UserError
+from bench.errors import UserError, whole_number
+from bench.memory import MAX_DEPTH
 from bench.schema import POINT_KEY
 from bench.sweep.ranges import MAX_VALUES, parse_range
 
@@ -48,6 +49,16 @@ class Point:
     @property
     def widths(self):
         return [self.input_dim] + [self.width] * self.depth
+
+    @property
+    def edges(self):
+        """E of the network, in O(1): d w + (L - 1) w^2 + w (gradients.edges of its widths)."""
+        return self.input_dim * self.width + (self.depth - 1) * self.width**2 + self.width
+
+    @property
+    def nodes(self):
+        """V of the network, in O(1): d + L w + 1 (gradients.nodes of its widths)."""
+        return self.input_dim + self.depth * self.width + 1
 
     @property
     def shape(self):
@@ -101,8 +112,11 @@ def plan(depth, width, batch, methods, input_dim=None, activation="relu", seed=0
     methods = parse_methods(methods)
     if activation not in gradients.ACTIVATIONS:
         raise UserError(f"--activation {activation}: choose from {', '.join(gradients.ACTIVATIONS)}")
-    if int(seed) < 0:
+    if whole_number(seed, "--seed") < 0:
         raise UserError(f"--seed {seed}: must be 0 or more")
+    if depths[-1] > MAX_DEPTH:
+        raise UserError(f"--depth {depth}: {depths[-1]:,} layers, more than {MAX_DEPTH:,}: a network is an array "
+                        "per layer, and even the op count of a deeper one takes minutes")
     count = len(depths) * len(widths) * len(batches) * len(input_dims or [1]) * len(methods)
     if count > MAX_VALUES:
         raise UserError(f"--depth x --width x --batch x --input-dim x --methods: {count:,} points, "
@@ -112,4 +126,4 @@ def plan(depth, width, batch, methods, input_dim=None, activation="relu", seed=0
         for i in input_dims or [w]:
             points += [Point(m, d, w, i, b, activation, int(seed)) for m in methods]
     # stable: each shape's methods keep their order
-    return sorted(points, key=lambda p: (gradients.edges(p.widths), p.batch, p.depth, p.width, p.input_dim))
+    return sorted(points, key=lambda p: (p.edges, p.batch, p.depth, p.width, p.input_dim))

@@ -1,24 +1,34 @@
-"""The sweep's results file: append-only, one complete line per row, safe to kill at any moment.
+"""The sweep's results file: one writer, append-only, one complete line per row, safe to kill at any moment.
+
+One writer: the sweep holds an advisory lock (fcntl.flock) on the file from before it reads,
+truncates or writes anything until it ends, so a second sweep on the same file is refused with
+one line. A file that is replaced (--force, or a --resume that drops rows) is replaced by a new
+file that is locked before it takes the name, and a sweep that locked a file which meanwhile
+lost its name locks the new one instead, so the lock always goes with the name.
 
 Each row is written with a single os.write of the whole line, then fsync'd, so a Ctrl-C or a
-kill leaves only complete rows. Rows are never edited in place. --resume keeps the rows whose
-status is ok and drops the others of the points about to be run again (by writing the kept lines,
-byte for byte, to a file that replaces it atomically: bench.output.write_text), so the file never holds two rows
-for one point.
+kill leaves only complete rows, and a full disk cuts the short row back (bench.output.append_line).
+Rows are never edited in place. --resume keeps the rows whose status is ok and drops the others
+of the points about to be run again, so the file never holds two rows for one point; readers
+refuse a file that does (bench.results).
 """
 
 import csv
+import errno
+import fcntl
 import io
 import os
+import stat
 from pathlib import Path
 
+from bench import output
 from bench.errors import UserError
-from bench.output import write_text
 from bench.results import parse_row, read_results
 from bench.schema import NAMES
 from bench.sweep.points import Point
 
 HEADER = ",".join(NAMES) + "\n"
+OPEN_FLAGS = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 def format_row(row):
@@ -29,24 +39,18 @@ def format_row(row):
 
 
 class ResultsFile:
-    """An open results CSV: `write(row)` appends one durable line."""
+    """An open, locked results CSV: `write(row)` appends one durable line; `close()` releases the lock."""
 
-    def __init__(self, path, done):
-        self.path = Path(path)
+    def __init__(self, path, fd, done, label):
+        self.path, self._fd, self.label = Path(path), fd, label
         self.done = done  # {point key: row dict} of the ok rows already in the file
-        try:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
-        except OSError as e:
-            raise UserError(f"--out {path}: cannot write ({e.strerror or e})") from None
 
     def write(self, row):
         """Append one row as one complete line, flushed to disk before returning."""
-        line = format_row(row).encode()
-        os.write(self._fd, line)  # one system call: a kill cannot split the line
-        os.fsync(self._fd)
+        output.append_line(self._fd, format_row(row).encode(), self.label)
 
     def close(self):
-        os.close(self._fd)
+        os.close(self._fd)  # releases the lock
 
     def __enter__(self):
         return self
@@ -56,40 +60,128 @@ class ResultsFile:
 
 
 def open_results(path, planned_keys, resume=False, force=False):
-    """Open --out for a sweep of `planned_keys`: new, resumed (--resume) or restarted (--force).
+    """Open --out for a sweep of `planned_keys`: new, resumed (--resume) or restarted (--force), and lock it.
 
-    Raises UserError, before touching any file, for an existing file without --resume or
-    --force, a file of another schema, or a path that cannot be written.
+    Raises UserError, before changing any file, for an existing file without --resume or
+    --force, a file of another schema, a file another sweep is writing, or a path that
+    cannot be written.
     """
-    path = Path(path)
+    label = f"--out {path}"
     if resume and force:
         raise UserError("--resume and --force contradict each other: choose one")
-    if path.is_dir():
+    output.check_name(path, label)
+    if Path(path).is_dir():
         raise UserError(f"--out {path}: is a directory")
-    exists = path.is_file() and path.stat().st_size > 0  # an empty file: killed before its header
-    if exists and not (resume or force):
+    real = output.target(path, label)  # a symlink: the file it points to
+    if real.is_file() and real.stat().st_size > 0 and not (resume or force):  # refused before any lock
         raise UserError(f"--out {path} already exists: add --resume to continue it or --force to start afresh")
-    done = {}
-    if exists and resume:
-        done, lines, dropped = _resumable(path, set(planned_keys))
-        if dropped:
-            write_text(path, HEADER + "".join(lines))
-    elif not exists or force:
-        _create(path)
-    return ResultsFile(path, done)
-
-
-def _resumable(path, planned_keys):
-    """The ok rows to keep (as Python values), every kept line, and whether any line was dropped."""
+    _make_folder(real, path)
+    existed = real.exists()
+    fd = _open_locked(real, label)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read(fd, path)
+        done = {}
+        if not text:  # new, or killed before its header
+            try:
+                output.append_line(fd, HEADER.encode(), label)
+            except UserError:
+                if not existed:
+                    real.unlink(missing_ok=True)  # made by us, and empty: no trace of a sweep that could not start
+                raise
+        elif not (resume or force):  # written meanwhile by a sweep that has now finished
+            raise UserError(f"--out {path} already exists: add --resume to continue it or --force to start afresh")
+        elif force:
+            fd = _replace_locked(real, HEADER, fd, label)
+        else:
+            done, lines, dropped = _resumable(path, text, set(planned_keys))
+            if dropped:
+                fd = _replace_locked(real, HEADER + "".join(lines), fd, label)
+    except BaseException:
+        os.close(fd)
+        raise
+    return ResultsFile(real, fd, done, label)
+
+
+def _make_folder(real, path):
+    try:
+        real.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise UserError(output.parent_is_a_file(real, f"--out {path}")) from None
+    except OSError as e:
+        raise UserError(f"--out {path}: cannot write ({e.strerror or e})") from None
+
+
+def _open_locked(real, label):
+    """Open (creating it if new) and lock the file that has the name `real` now: the locked fd."""
+    for _ in range(100):  # each retry means another sweep replaced the file meanwhile: it then holds it
+        try:
+            fd = os.open(real, OPEN_FLAGS, 0o644)
+        except OSError as e:
+            raise UserError(f"{label}: cannot write ({e.strerror or e})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            os.close(fd)
+            if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise UserError(f"{label}: another gradbench sweep is writing it (it holds the file's lock); "
+                                "wait for it to end or choose another --out") from None
+            raise UserError(f"{label}: cannot lock it ({e.strerror or e}), so two sweeps could write it at once; "
+                            "choose an --out on another file system") from None
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode):  # swapped in since bench.output.target looked
+            os.close(fd)
+            raise UserError(f"{label}: cannot write (not a regular file)")
+        try:
+            now = os.stat(real)
+        except OSError:
+            now = None
+        if now is not None and (now.st_dev, now.st_ino) == (opened.st_dev, opened.st_ino):
+            os.set_blocking(fd, True)
+            return fd
+        os.close(fd)  # the name now belongs to a newer file: lock that one
+    raise UserError(f"{label}: the file keeps being replaced by another process")
+
+
+def _read(fd, path):
+    """The whole file as text (from the locked descriptor, not the name)."""
+    chunks, offset = [], 0
+    while chunk := os.pread(fd, 1 << 20, offset):
+        chunks.append(chunk)
+        offset += len(chunk)
+    try:
+        return b"".join(chunks).decode("utf-8")
     except UnicodeDecodeError as e:
         raise UserError(f"{path}: not a CSV file ({e})") from None
+
+
+def _replace_locked(real, text, old_fd, label):
+    """Replace the file by one holding `text`, locked before it takes the name; the old fd is closed."""
+    tmp = output.temporary(real)
+    fd = os.open(tmp, OPEN_FLAGS | os.O_EXCL, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new name nobody else knows: never blocks
+        os.set_blocking(fd, True)
+        output.append_line(fd, text.encode(), label)
+        os.replace(tmp, real)
+    except BaseException as e:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise UserError(f"{label}: cannot write ({e.strerror or e})") from None
+        raise
+    output.sync_folder(real.parent)
+    os.close(old_fd)
+    return fd
+
+
+def _resumable(path, text, planned_keys):
+    """The ok rows to keep (as Python values), every kept line, and whether any line was dropped."""
     header, _, body = text.partition("\n")
     *complete, torn = body.split("\n")  # torn: text after the last newline, a half row (power loss)
     # the schema and values check of the complete rows: a UserError, and no change, for a foreign file;
-    # a header alone is a sweep killed during its first point, resumed like any other
-    read_results(path, text=text[: len(text) - len(torn)], allow_empty=True)
+    # a header alone is a sweep killed during its first point, resumed like any other;
+    # duplicate points are allowed here (and only here): --resume is how a file joined by hand is repaired
+    read_results(path, text=text[: len(text) - len(torn)], allow_empty=True, allow_duplicates=True)
     if header + "\n" != HEADER:
         raise UserError(f"--resume {path}: its columns differ from this gradbench's; start a new file")
     lines = [line + "\n" for line in complete if line]
@@ -111,14 +203,3 @@ def _resumable(path, planned_keys):
         else:
             dropped = True  # to be run again, or a duplicate: its new row replaces it
     return done, kept, dropped
-
-
-def _create(path):
-    """A fresh file holding only the header (replacing any old one atomically)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        raise UserError(f"--out {path}: {path.parent} is not a folder") from None
-    except OSError as e:
-        raise UserError(f"--out {path}: cannot write ({e.strerror or e})") from None
-    write_text(path, HEADER)

@@ -1,6 +1,7 @@
 """gradbench sweep: time every method over depth x width x batch, check it against backprop, append CSV rows.
 
-For each point (method, depth, width, input_dim, batch), in order of size:
+For each point (method, depth, width, input_dim, batch), in order of size (its op count computed once):
+  0. the memory it needs (bench.memory) over what the machine has: a `skipped` row, nothing is run;
   1. predict the pyperf run's time from the method's largest point measured so far (seconds per
      operation times the point's op_count); over --max-seconds: a `skipped` row, nothing is run;
   2. `bench.sweep.worker check` in a subprocess: one timed call, one call under tracemalloc (peak memory),
@@ -9,22 +10,24 @@ For each point (method, depth, width, input_dim, batch), in order of size:
   4. `bench.sweep.worker time`, a pyperf script, in a subprocess writing <out>.pyperf/<point>.json;
      its statistics make the `ok` row.
 A subprocess running over --max-seconds is killed (`timeout`); one that fails gives `error`.
-Ctrl-C or SIGTERM kills the running subprocess too, and leaves only complete rows.
+Ctrl-C, SIGTERM or SIGHUP kills the running subprocess too, and leaves only complete rows.
+With --workers or --scheduler, bench.sweep.cluster sends each shape to a Dask worker, which runs
+steps 1 to 4 for its methods (bench.sweep.shape), and writes the rows here as they come back.
 """
 
 import math
-import signal
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.errors import UserError
+from bench import memory, output
+from bench.errors import UserError, whole_number
 from bench.schema import SCHEMA_VERSION
+from bench.signals import stop_signals_exit
 from bench.sweep import cluster, launcher
-from bench.sweep.budget import PROFILES, STARTUP_S, Budget, predict_run_seconds
+from bench.sweep.budget import PROFILES, Budget, predict_run_seconds
+from bench.sweep.estimate import Remaining
 from bench.sweep.launcher import WorkerFailed
 from bench.sweep.points import plan
 from bench.sweep.results_file import open_results
@@ -35,20 +38,25 @@ DEFAULT_TOLERANCE = 1e-8
 DEFAULTS = dict(depth="4", width="16", batch="1", methods="naive,backprop,forward", input_dim=None,
                 activation="relu", seed=0, profile="default", max_seconds=60.0, blas_threads=1)
 
-def base_row(point, profile_name, env_columns):
+def base_row(point, ops, profile_name, env_columns):
     """Columns known before anything runs: the point, its graph size and op count, the machine."""
-    import gradients
-
-    edges = gradients.edges(point.widths)
     return {
         "schema_version": SCHEMA_VERSION, **point.__dict__,
-        "params": edges + 1, "edges": edges, "nodes": gradients.nodes(point.widths),
-        "ops": gradients.op_count(point.method, point.widths, batch=point.batch, activation=point.activation),
-        "mem_model_bytes": gradients.memory_count(point.method, point.widths, batch=point.batch,
-                                                  activation=point.activation),
+        "params": point.edges + 1, "edges": point.edges, "nodes": point.nodes, "ops": ops,
+        "mem_model_bytes": mem_model(point),
         "profile": profile_name, **env_columns,
         "agree": True if point.method == "forward" else None,
     }
+
+
+def mem_model(point):
+    """The working memory gradients.memory_count predicts for the point (None where it has no model)."""
+    import gradients
+
+    try:
+        return gradients.memory_count(point.method, point.widths, batch=point.batch, activation=point.activation)
+    except ValueError:  # a method without a memory model
+        return None
 
 
 def agreement(point, max_rel_err):
@@ -93,18 +101,20 @@ def sweep(*, out, resume=False, force=False, progress=None, workers=None, schedu
         raise UserError(f"--profile {profile}: choose from {', '.join(PROFILES)}")
     if not 0 < max_seconds < math.inf:  # also NaN
         raise UserError(f"--max-seconds {max_seconds}: must be a positive, finite number of seconds")
-    if int(blas_threads) < 1:
+    if whole_number(blas_threads, "--blas-threads") < 1:
         raise UserError(f"--blas-threads {blas_threads}: must be 1 or more")
+    ops = op_counts(points)  # once per point: the rows, the budget and the estimate share them
+    output.check_name(out, f"--out {out}")
     out = Path(out)
+    real = out if out.is_dir() else output.target(out, f"--out {out}")  # a folder: open_results says so
     started = time.perf_counter()
     budget = Budget(PROFILES[profile], float(max_seconds))
     env, env_columns = launcher.worker_env(blas_threads), launcher.environment(blas_threads)
-    json_dir = out.with_name(out.name + ".pyperf")
+    json_dir = real.with_name(real.name + ".pyperf")
     if json_dir.exists() and not json_dir.is_dir():  # refused before open_results touches --out
         raise UserError(f"{json_dir}: is not a folder (pyperf's JSON of --out {out} goes there)")
-    rows = []
-    with cluster.connect(workers, scheduler) as client, \
-            open_results(out, [p.key() for p in points], resume=resume, force=force) as results, _sigterm_exits():
+    with cluster.connect(workers, scheduler) as client, stop_signals_exit(), \
+            open_results(out, [p.key() for p in points], resume=resume, force=force) as results:
         try:
             json_dir.mkdir(exist_ok=True)
         except OSError as e:
@@ -112,47 +122,57 @@ def sweep(*, out, resume=False, force=False, progress=None, workers=None, schedu
         progress = progress or Progress(len(points))
         try:
             if client is not None:  # the cluster's workers measure the shapes; their rows are written here
-                rows = cluster.run_shapes(client, points, results, budget, progress, profile=profile,
+                rows = cluster.run_shapes(client, points, ops, results, budget, progress, profile=profile,
                                           env_columns=env_columns, blas_threads=blas_threads, json_dir=json_dir,
-                                          out_name=out.name)
-                return SweepResult(rows, out, sum(p.key() in results.done for p in points),
-                                   time.perf_counter() - started)
-            for index, point in enumerate(points):
-                if point.key() in results.done:  # --resume: an ok row already in the file
-                    row = results.done[point.key()]
-                    budget.record(point, row["ops"], row["time_median_s"], "pyperf")  # checked by read_results
-                else:
-                    row = base_row(point, profile, env_columns)
-                    progress.show(index, point.label, _eta(points[index:], budget, progress))
-                    row.update(measure(point, row["ops"], budget, env, json_dir, out.name))
-                    row["timestamp"] = datetime.now(UTC).isoformat(timespec="seconds")
-                    results.write(row)
-                rows.append(row)
+                                          out_name=real.name)
+            else:
+                rows = _one_by_one(points, ops, results, budget, progress, (profile, env, env_columns),
+                                   json_dir, real.name)
         finally:
             progress.finish()  # also on Ctrl-C: the message that follows starts on its own line
     resumed = sum(p.key() in results.done for p in points)
     return SweepResult(rows, out, resumed, time.perf_counter() - started)
 
 
-@contextmanager
-def _sigterm_exits():
-    """SIGTERM (`kill`, a batch system's stop) exits with status 143, killing the running worker as Ctrl-C does."""
-    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
-        yield
-        return
+def _one_by_one(points, ops, results, budget, progress, setting, json_dir, out_name):
+    """The sequential sweep: measure each point not already ok in `results` here, writing its row at once."""
+    profile, env, env_columns = setting
+    left = [i for i, p in enumerate(points) if p.key() not in results.done]
+    remaining = Remaining([points[i] for i in left], [ops[i] for i in left])
+    rows = []
+    for index, point in enumerate(points):
+        if point.key() in results.done:  # --resume: an ok row already in the file
+            row = results.done[point.key()]
+            budget.record(point, row["ops"], row["time_median_s"], "pyperf")  # checked by read_results
+        else:
+            row = base_row(point, ops[index], profile, env_columns)
+            progress.show(index, point.label, remaining.seconds(budget, progress.mean_point_s))
+            row.update(measure(point, ops[index], budget, env, json_dir, out_name))
+            row["timestamp"] = datetime.now(UTC).isoformat(timespec="seconds")
+            results.write(row)
+            remaining.done(point, ops[index])
+        rows.append(row)
+    return rows
 
-    def stop(signum, frame):
-        raise SystemExit(128 + signum)
 
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+def op_counts(points):
+    """Each point's op count, once; a count the results file cannot hold (int64) is refused."""
+    import gradients
+
+    ops = [gradients.op_count(p.method, p.widths, batch=p.batch, activation=p.activation) for p in points]
+    for p, o in zip(points, ops):
+        if max(o, p.edges + 1, p.nodes) >= 2**63:
+            raise UserError(f"{p.label}: {max(o, p.edges + 1):.3g} multiplications or parameters, more than a "
+                            "results file holds (2^63); choose smaller --depth, --width, --input-dim or --batch")
+    return ops
 
 
 def measure(point, ops, budget, env, json_dir, out_name):
     """The measured columns of one point: ok, skipped, timeout or error, with the reason."""
+    reason = memory.refusal(memory.point_bytes(point.method, point.widths, point.batch, point.activation),
+                            "this point")
+    if reason:  # refused before a worker allocates what cannot fit
+        return {"status": "skipped", "reason": reason}
     predicted = budget.predict(point, ops)
     reason = predicted and budget.over(*predicted)
     if reason:
@@ -173,19 +193,3 @@ def measure(point, ops, budget, env, json_dir, out_name):
         return {**columns, "status": "ok", "reason": "", "pyperf_json": f"{out_name}.pyperf/{json_path.name}"}
     except WorkerFailed as e:
         return {**columns, "status": e.status, "reason": e.reason}
-
-
-def _eta(remaining, budget, progress):
-    """Seconds left: each remaining point's predicted run, capped by the budget; None if unknown."""
-    import gradients
-
-    total = 0.0
-    for p in remaining:
-        predicted = budget.predict(p, gradients.op_count(p.method, p.widths, p.batch, p.activation))
-        if predicted is None:
-            if progress.mean_point_s is None:
-                return None
-            total += progress.mean_point_s
-        elif predicted[0] <= budget.max_seconds:
-            total += predicted[0] + 2 * STARTUP_S  # plus the check
-    return total

@@ -1,0 +1,30 @@
+"""Stop signals: SIGTERM (`kill`, a batch system) and SIGHUP (the terminal closed) end a command as Ctrl-C does.
+
+Each raises SystemExit(128 + signal) in the main thread, so every `finally` on the way out
+runs: the sweep kills its running worker's process group (no orphaned pyperf workers) and
+keeps only complete rows; train moves the epochs it finished into place.
+"""
+
+import signal
+import threading
+from contextlib import contextmanager
+
+STOP = (signal.SIGTERM, signal.SIGHUP)
+
+
+def _exit(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+@contextmanager
+def stop_signals_exit():
+    """SIGTERM and SIGHUP raise SystemExit while inside; the previous handlers come back after."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+    previous = {sig: signal.signal(sig, _exit) for sig in STOP}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

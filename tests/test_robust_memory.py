@@ -1,0 +1,101 @@
+"""The memory guard: estimates that hold against what tracemalloc measures, and refusals before any allocation."""
+
+import os
+import subprocess
+import sys
+import tracemalloc
+
+import numpy as np
+import pytest
+from test_robust_support import cli, lines_of, one_line_error
+
+import bench.sweep.launcher as launcher
+import gradients
+from bench import memory
+from bench import train as training
+from bench.schema import NAMES
+
+SLACK = 16 * 2**10  # Python's own objects (lists, tuples, scalars) beside the arrays the estimates count
+
+STATUS, REASON = NAMES.index("status"), NAMES.index("reason")  # fields of a results line
+
+
+def traced_peak(call):
+    """Peak bytes allocated while call() runs (numpy reports its buffers to tracemalloc)."""
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("method", ["forward", "backprop", "naive", "numerical"])
+def test_the_gradient_estimate_covers_the_measured_peak_over_random_shapes(method):
+    rng = np.random.default_rng(12)
+    for _ in range(12):
+        top = {"numerical": 12, "naive": 60}.get(method, 120)
+        widths = [int(w) for w in rng.integers(1, top, size=rng.integers(2, 6))]
+        batch = int(rng.integers(1, 40))
+        activation = str(rng.choice(gradients.ACTIVATIONS))
+        net = gradients.Network.init(widths, seed=0, activation=activation)
+        X, y = gradients.make_data(widths, batch, seed=0)
+        if method == "forward":
+            peak = traced_peak(lambda: gradients.loss(net, X, y))  # noqa: B023
+        else:
+            peak = traced_peak(lambda: gradients.gradient(net, X, y, method=method))  # noqa: B023
+        estimate = memory.gradient_bytes(method, widths, batch, activation)
+        assert peak <= estimate + SLACK, (widths, batch, activation)
+        if method != "naive":  # naive's chain blocks are estimated at the widest layer: generous by design
+            assert estimate <= 4 * peak + memory.UFUNC_BUFFERS + SLACK, (widths, batch, activation)
+
+
+@pytest.mark.parametrize("settings", [
+    dict(depth=2, width=64, samples=2000, batch_size=32, method="backprop", optimizer="adam"),
+    dict(depth=3, width=16, samples=3000, batch_size=512, method="naive", optimizer="sgd"),
+    dict(depth=1, width=200, input_dim=50, samples=3000, batch_size=3000, method="backprop", optimizer="adagrad"),
+])
+def test_the_training_estimate_covers_the_measured_peak(settings):
+    training.run(epochs=1, samples=8, progress=False)  # imports are not the run's memory
+    peak = traced_peak(lambda: training.run(epochs=2, progress=False, **settings))
+    widths = [settings.get("input_dim", training.SYNTHETIC_INPUT_DIM)] + [settings["width"]] * settings["depth"]
+    estimate = memory.train_bytes(widths, settings["samples"], settings["batch_size"], settings["method"],
+                                  settings["optimizer"])
+    assert peak <= estimate <= 4 * peak
+
+
+@pytest.mark.parametrize("args", [["--width", "10000000"], ["--samples", "10000000000000"],
+                                  ["--input-dim", "100000000"], ["--depth", "100000", "--width", "100000"]])
+def test_train_refuses_what_cannot_fit_before_allocating_it(args):
+    assert memory.available_bytes() is not None
+    tracemalloc.start()
+    code, _, err = cli("train", *args, "--no-progress")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert one_line_error(code, err) and "needs about" in err and "is available: lower --width" in err, err
+    assert peak < 2**26  # refused with next to nothing allocated
+
+
+def test_a_sweep_point_that_cannot_fit_is_skipped_with_the_reason(tmp_path, monkeypatch):
+    monkeypatch.setattr(memory, "available_bytes", lambda: 3 * 2**20)
+    monkeypatch.setattr(launcher, "run_check", pytest.fail)  # nothing is started for it
+    out = tmp_path / "r.csv"
+    code, stdout, err = cli("sweep", "--depth", "2", "--width", "512", "--methods", "naive", "--out", out)
+    assert code == 0, err
+    [r] = lines_of(out)
+    assert r[STATUS] == "skipped"
+    assert "this point needs about" in r[REASON]
+    assert "3 MiB is available" in r[REASON]
+    assert "skipped: naive depth=2 width=512" in stdout
+
+
+def test_available_memory_honours_the_address_space_limit():
+    script = ("import resource; from bench.memory import available_bytes, _rlimit\n"
+              "size = int(open('/proc/self/status').read().split('VmSize:')[1].split()[0]) * 1024\n"
+              "resource.setrlimit(resource.RLIMIT_AS, (size + 2**30, resource.RLIM_INFINITY))\n"
+              "print(available_bytes() <= 2**30, _rlimit() <= 2**30)")
+    if not os.path.exists("/proc/self/status"):
+        pytest.skip("needs Linux /proc")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.stdout.split() == ["True", "True"], done.stderr

@@ -1,0 +1,203 @@
+"""Output files (bench.output) under every command: only regular files of ours, symlinks written through,
+names the file system takes, and real faults (a full disk, a read-only one) as one line with every row whole."""
+
+import csv
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from test_robust_support import (
+    cli,
+    device_node,
+    fill,
+    lines_of,
+    needs_root,
+    one_line_error,
+    row,
+    study_rows,
+    tmpfs,
+    write_results,
+)
+
+import bench.sweep.launcher as launcher
+from bench import output
+from bench.errors import UserError
+from bench.sweep.results_file import HEADER
+
+SWEEP = ["sweep", "--depth", "1", "--width", "2", "--methods", "backprop"]
+TRAIN = ["train", "--epochs", "1", "--samples", "16", "--no-progress"]
+
+# what a worker's check hands back: an instant call that agrees with backprop
+CHECK_AGREES = lambda *a: {"seconds": 1e-5, "peak_mem_bytes": 1, "work_mem_bytes": 1, "max_rel_err": 0.0}  # noqa: E731
+
+
+@pytest.fixture
+def fake_workers(monkeypatch):
+    """Instant stand-ins for the sweep's two worker subprocesses."""
+    monkeypatch.setattr(launcher, "run_check", CHECK_AGREES)
+    monkeypatch.setattr(launcher, "run_timing", lambda *a: {
+        "time_median_s": 1e-5, "time_mean_s": 1e-5, "time_stdev_s": 0.0, "time_min_s": 1e-5, "time_max_s": 1e-5,
+        "n_values": 3})
+
+
+# --- what may be written ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, fragment", [
+    ("", "empty path"), (".", "names a folder"), ("/", "names a folder"), ("new.csv/", "names a folder"),
+    ("..", "names a folder"), ("a\nb.csv", "a control character"), ("\udcff.csv", "not valid UTF-8"),
+    ("x" * 250 + ".csv", "a name of 254 bytes; this file system takes 255"),
+    ("dir", "it is a folder"), ("fifo", "it is a FIFO (named pipe), not a regular file"),
+    ("dangling", "it is a symlink to a missing file"), ("file/x.csv", "a parent of it is a file"),
+])
+def test_target_refuses_what_is_not_a_regular_file_or_a_new_name(tmp_path, monkeypatch, name, fragment):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "file").write_text("")
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "dangling").symlink_to("missing.csv")
+    with pytest.raises(UserError) as e:
+        output.target(name, "--out X")
+    assert str(e.value).startswith("--out X") and fragment in str(e.value)
+    assert output.target("new.csv") == Path("new.csv")
+
+
+@needs_root
+def test_a_device_node_is_refused_by_every_writer_and_stays_a_device(tmp_path, fake_workers):
+    null = device_node(tmp_path / "null")
+    data = tmp_path / "data.csv"
+    data.write_text("a,y\n1,2\n2,3\n3,5\n")
+    for args in ([*SWEEP, "--out", null, "--force"], [*TRAIN, "--out", null, "--force"],
+                 [*TRAIN, "--plot", null, "--force"], ["report", write_results(tmp_path / "r.csv", study_rows()),
+                                                       "--out", null]):
+        code, _, err = cli(*args)
+        assert one_line_error(code, err) and "a character device, not a regular file" in err, err
+    assert stat.S_ISCHR(os.lstat(null).st_mode)
+
+
+def test_a_fifo_is_refused_without_hanging_and_stays_a_fifo(tmp_path, fake_workers):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for args in ([*SWEEP, "--out", fifo, "--resume"], [*TRAIN, "--out", fifo, "--force"], ["fit", fifo],
+                 [*TRAIN, "--data", fifo, "--target", "y"]):
+        code, _, err = cli(*args)
+        assert one_line_error(code, err) and ("FIFO" in err or "not a regular file" in err), err
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_a_symlinked_out_is_written_through_and_stays_a_link(tmp_path, fake_workers):
+    real = write_results(tmp_path / "real.csv", [row("backprop", 9)])
+    link = tmp_path / "link.csv"
+    link.symlink_to("real.csv")
+    code, _, err = cli(*SWEEP, "--out", link, "--resume")  # drops nothing: appends to the file linked to
+    assert code == 0, err
+    code, _, err = cli(*SWEEP, "--depth", "2", "--out", link, "--force")  # replaces the file linked to
+    assert code == 0, err
+    assert link.is_symlink() and os.readlink(link) == "real.csv"
+    assert [r[2] for r in lines_of(real)] == ["2"] and (tmp_path / "real.csv.pyperf").is_dir()
+    fits = tmp_path / "real.fits.csv"
+    (tmp_path / "elsewhere.csv").write_text("old fits\n")
+    fits.symlink_to("elsewhere.csv")
+    write_results(real, study_rows())
+    code, _, err = cli("fit", real)
+    assert code == 0 and fits.is_symlink() and "k_lo" in (tmp_path / "elsewhere.csv").read_text()
+
+
+def test_train_refuses_an_existing_output_unless_force_and_one_file_for_two_outputs(tmp_path):
+    sweep_csv = write_results(tmp_path / "sweep.csv", study_rows())
+    before = sweep_csv.read_bytes()
+    code, _, err = cli(*TRAIN, "--out", sweep_csv)
+    assert one_line_error(code, err) and "already exists: add --force" in err
+    code, _, err = cli(*TRAIN, "--out", tmp_path / "x.png", "--plot", tmp_path / "x.png")
+    assert one_line_error(code, err) and "name the same file" in err and not (tmp_path / "x.png").exists()
+    data = tmp_path / "data.csv"
+    data.write_text("a,y\n1,2\n2,3\n3,5\n4,4\n")
+    code, _, err = cli(*TRAIN, "--data", data, "--target", "y", "--out", data, "--force")
+    assert one_line_error(code, err) and "is the --data file" in err
+    assert sweep_csv.read_bytes() == before
+    code, _, err = cli(*TRAIN, "--out", sweep_csv, "--force")
+    assert code == 0, err
+    with open(sweep_csv, newline="") as f:
+        assert [r["epoch"] for r in csv.DictReader(f)] == ["0", "1"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "sweep.csv"]  # no temporary file left
+
+
+def test_report_refuses_to_write_over_what_it_reads(tmp_path):
+    results = write_results(tmp_path / "r.csv", study_rows())
+    before = results.read_bytes()
+    (tmp_path / "link.md").symlink_to("r.csv")
+    for out in (results, tmp_path / "r.fits.csv", tmp_path / "link.md"):
+        code, _, err = cli("report", results, "--out", out)
+        assert one_line_error(code, err) and "which the report reads: choose another name" in err, err
+    assert results.read_bytes() == before
+
+
+# --- faults of real file systems ---------------------------------------------------------------
+
+
+@needs_root
+def test_a_full_disk_mid_sweep_is_one_line_and_every_row_whole_then_resume_completes(fake_workers):
+    with tmpfs(size="64k") as fs:
+        out = fs / "r.csv"
+        fill(fs, leave=4096)  # one page: the header and a few rows
+        args = ["sweep", "--depth", "1:30", "--width", "1", "--methods", "backprop", "--out", out]
+        code, _, err = cli(*args)
+        assert one_line_error(code, err) and "No space left on device" in err and "rows before are complete" in err
+        written = lines_of(out)  # every line whole
+        assert 0 < len(written) < 30
+        (fs / "filler").unlink()
+        code, _, err = cli(*args, "--resume")
+        assert code == 0, err
+        rows = lines_of(out)
+        assert [r[2] for r in rows] == [str(d) for d in range(1, 31)]  # each depth once, the old rows first
+
+
+@needs_root
+def test_a_full_disk_mid_training_keeps_the_finished_epochs_whole():
+    with tmpfs(size="64k") as fs:
+        out = fs / "t.csv"
+        fill(fs, leave=4096)
+        code, _, err = cli(*TRAIN, "--epochs", "200", "--out", out)
+        assert one_line_error(code, err) and "No space left on device" in err
+        with open(out, newline="") as f:
+            epochs = [r["epoch"] for r in csv.DictReader(f)]
+        assert epochs == [str(e) for e in range(len(epochs))] and 0 < len(epochs) < 201
+        assert sorted(p.name for p in fs.iterdir()) == ["filler", "t.csv"]
+
+
+@needs_root
+def test_a_full_disk_leaves_every_whole_file_output_untouched(tmp_path, fake_workers):
+    results = write_results(tmp_path / "r.csv", study_rows()).read_bytes()
+    with tmpfs(size="64k", files={"r.csv": results, "r.fits.csv": b"old fits\n", "t.csv": b"old rows\n"}) as fs:
+        fill(fs)
+        for args in (["fit", fs / "r.csv"], [*TRAIN, "--plot", fs / "t.png"],
+                     [*TRAIN, "--out", fs / "t.csv", "--force"], [*SWEEP, "--out", fs / "s.csv"]):
+            code, _, err = cli(*args)
+            assert one_line_error(code, err) and "No space left on device" in err, err
+        assert (fs / "r.fits.csv").read_text() == "old fits\n" and (fs / "t.csv").read_text() == "old rows\n"
+        assert sorted(p.name for p in fs.iterdir()) == ["filler", "r.csv", "r.fits.csv", "t.csv"]
+
+
+@needs_root
+def test_a_read_only_file_system_is_one_line_for_every_writer(tmp_path, fake_workers):
+    results = write_results(tmp_path / "r.csv", study_rows())
+    with tmpfs(read_only=True, files={"r.csv": results.read_bytes()}) as fs:
+        for args in ([*SWEEP, "--out", fs / "r.csv", "--resume"], [*SWEEP, "--out", fs / "new.csv"],
+                     [*TRAIN, "--out", fs / "t.csv"], ["fit", fs / "r.csv"],
+                     ["plot", results, "--out-dir", fs], ["report", results, "--out", fs / "r.md"]):
+            code, _, err = cli(*args)
+            assert one_line_error(code, err) and "Read-only file system" in err, (args, err)
+        assert (fs / "r.csv").read_bytes() == results.read_bytes()
+
+
+def test_a_short_write_is_cut_back_and_the_file_keeps_its_whole_rows(tmp_path, monkeypatch):
+    path = tmp_path / "r.csv"
+    path.write_text(HEADER)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    real_write = os.write
+    monkeypatch.setattr(os, "write", lambda fd, data: real_write(fd, data[: len(data) // 2]))  # a full disk
+    with pytest.raises(UserError, match="No space left on device"):
+        output.append_line(fd, b"a,whole,row\n", "--out r.csv")
+    os.close(fd)
+    assert path.read_text() == HEADER
