@@ -5,23 +5,29 @@
     gradients.op_count("naive", net.widths, batch=len(X))
 """
 
-import numpy as np
+import array_api_compat
 
+from gradients import backends
 from gradients.network import ACTIVATIONS, Gradient, Network, edges, loss, make_data, nodes
 from gradients.ops import Tally
 from gradients.registry import METHODS, gradient, op_count
 
 
 def relative_error(g1, g2):
-    """Largest entry of |g1 - g2| over the largest entry of either, across all parameters.
+    """Largest entry of |g1 - g2| over the largest entry of either, across all parameters: a Python float.
 
-    inf when either has a NaN or inf: a broken gradient never agrees.
+    inf when either has a NaN or inf: a broken gradient never agrees. Gradients on different
+    backends or devices are compared in NumPy.
     """
     a, b = g1.flat(), g2.flat()
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+    xp = backends.namespace_of(a)
+    if backends.namespace_of(b) is not xp or array_api_compat.device(a) != array_api_compat.device(b):
+        a, b = backends.to_numpy(a), backends.to_numpy(b)
+        xp = backends.namespace_of(a)
+    if not (bool(xp.all(xp.isfinite(a))) and bool(xp.all(xp.isfinite(b)))):
         return float("inf")
-    scale = max(np.max(np.abs(a)), np.max(np.abs(b)))
-    return float(np.max(np.abs(a - b)) / scale) if scale > 0 else 0.0
+    scale = max(float(xp.max(xp.abs(a))), float(xp.max(xp.abs(b))))
+    return float(xp.max(xp.abs(a - b))) / scale if scale > 0 else 0.0
 
 
 def count_ops(method, net, X, y):
@@ -40,6 +46,7 @@ __all__ = [
     "Gradient",
     "Network",
     "Tally",
+    "backends",
     "count_ops",
     "edges",
     "gradient",

@@ -3,12 +3,17 @@ yhat = alpha^T z[L+1] + b, square loss, mean over a mini-batch.
 
 Code indexes from 0: weights[t] maps zs[t] to us[t+1], zs[0] = X, zs[L] is the last hidden
 layer; rows are examples, so a layer is `zs[t] @ W.T`.
+
+Arrays follow the Python array API standard: `xp` is the namespace of the network's arrays
+(NumPy by default; `Network.to` moves a network to PyTorch, CuPy or array_api_strict).
 """
 
 from dataclasses import dataclass
 
+import array_api_compat
 import numpy as np
 
+from gradients import backends
 from gradients.ops import NO_TALLY
 
 ACTIVATIONS = ("relu", "identity")
@@ -16,12 +21,12 @@ ACTIVATIONS = ("relu", "identity")
 
 def sigma(u, activation):
     """The activation: ReLU or identity."""
-    return np.maximum(u, 0.0) if activation == "relu" else u
+    return backends.namespace_of(u).maximum(u, 0.0) if activation == "relu" else u
 
 
 def sigma_prime(u):
     """ReLU'(u) as 0/1 floats, with ReLU'(0) = 0 (PyTorch's convention)."""
-    return (u > 0).astype(u.dtype)
+    return backends.namespace_of(u).astype(u > 0, u.dtype)
 
 
 def check_widths(widths):
@@ -54,9 +59,27 @@ def nodes(widths):
     return sum(check_widths(widths)) + 1
 
 
-def _finite_array(x, name):
-    x = np.asarray(x, dtype=np.float64)
-    if not np.all(np.isfinite(x)):
+def _placement(x):
+    """(namespace, float dtype, device) of a network built from x: x's own, or NumPy float64 for lists."""
+    if not array_api_compat.is_array_api_obj(x):
+        return np, np.float64, None
+    xp = backends.namespace_of(x)
+    dtype = x.dtype if backends.dtype_name(x.dtype) in backends.DTYPES else xp.float64
+    return xp, dtype, array_api_compat.device(x)
+
+
+def _finite_array(x, name, xp=np, dtype=np.float64, device=None):
+    """x as a finite array of this namespace, dtype and device; an array of another library or device is refused."""
+    if not array_api_compat.is_array_api_obj(x):
+        x = xp.asarray(x, dtype=dtype, device=device)  # lists and Python numbers
+    elif backends.namespace_of(x) is not xp:
+        raise ValueError(f"{name} is a {backends.backend_name(backends.namespace_of(x))} array but the network is on "
+                         f"{backends.backend_name(xp)}: move one of them (Network.to, make_data(backend=...))")
+    elif device is not None and array_api_compat.device(x) != device:
+        raise ValueError(f"{name} is on device {array_api_compat.device(x)} but the network is on {device}")
+    elif x.dtype != dtype:
+        x = xp.astype(x, dtype)
+    if not bool(xp.all(xp.isfinite(x))):
         raise ValueError(f"{name} has non-finite values (NaN or inf)")
     return x
 
@@ -66,22 +89,29 @@ class Gradient:
     """d loss / d theta, in the network's own structure."""
 
     weights: list  # weights[t].shape == (n[t+1], n[t])
-    alpha: np.ndarray  # (n[L+1],)
+    alpha: object  # (n[L+1],) an array of the network's backend
     b: float
 
     def flat(self):
-        """All entries as one vector: weights, then alpha, then b."""
-        return np.concatenate([w.ravel() for w in self.weights] + [self.alpha, [self.b]])
+        """All entries as one vector of the gradient's backend: weights, then alpha, then b."""
+        xp = backends.namespace_of(self.alpha)
+        b = xp.asarray([self.b], dtype=self.alpha.dtype, device=array_api_compat.device(self.alpha))
+        return xp.concat([xp.reshape(W, (-1,)) for W in self.weights] + [self.alpha, b])
 
 
 class Network:
-    """A fully connected network without hidden biases and a linear head (alpha, b)."""
+    """A fully connected network without hidden biases and a linear head (alpha, b).
+
+    Its arrays live where weights[0] does (lists: NumPy float64); alpha must be there too.
+    """
 
     def __init__(self, weights, alpha, b, activation="relu"):
         self.activation = check_activation(activation)
-        self.weights = [_finite_array(W, f"weights[{t}]") for t, W in enumerate(weights)]
-        if not self.weights:
+        weights = list(weights)
+        if not weights:
             raise ValueError("depth must be >= 1: a network needs at least one weight matrix")
+        place = _placement(weights[0])
+        self.weights = [_finite_array(W, f"weights[{t}]", *place) for t, W in enumerate(weights)]
         for t, W in enumerate(self.weights):
             if W.ndim != 2 or min(W.shape) < 1:
                 raise ValueError(f"weights[{t}] must be a non-empty 2-D array, got shape {W.shape}")
@@ -89,10 +119,10 @@ class Network:
                 raise ValueError(
                     f"weights[{t}] has shape {W.shape} but weights[{t - 1}] outputs {self.weights[t - 1].shape[0]} units"
                 )
-        self.alpha = _finite_array(alpha, "alpha")
+        self.alpha = _finite_array(alpha, "alpha", *place)
         if self.alpha.shape != (self.weights[-1].shape[0],):
             raise ValueError(f"alpha must have shape ({self.weights[-1].shape[0]},), got {self.alpha.shape}")
-        b = _finite_array(b, "b")
+        b = _finite_array(backends.to_numpy(b) if array_api_compat.is_array_api_obj(b) else b, "b")
         if b.ndim != 0:
             raise ValueError(f"b must be a scalar, got shape {b.shape}")
         self.b = float(b)
@@ -116,22 +146,47 @@ class Network:
     def depth(self):
         return len(self.weights)
 
+    @property
+    def xp(self):
+        """The array API namespace of the network's arrays."""
+        return backends.namespace_of(self.alpha)
+
+    @property
+    def device(self):
+        return array_api_compat.device(self.alpha)
+
+    @property
+    def dtype(self):
+        return self.alpha.dtype
+
     def copy(self):
-        return Network([W.copy() for W in self.weights], self.alpha.copy(), self.b, self.activation)
+        xp = self.xp
+        return Network([xp.asarray(W, copy=True) for W in self.weights], xp.asarray(self.alpha, copy=True), self.b,
+                       self.activation)
+
+    def to(self, backend, device=None, dtype=None):
+        """A copy on another backend ("numpy", "torch", "cupy", "array_api_strict" or a namespace), device, dtype.
+
+        device None: the backend's default device; dtype None: keep the network's ("float64" or "float32").
+        """
+        xp = backends.namespace(backend)
+        dtype = backends.dtype_name(self.dtype) if dtype is None else dtype
+        move = lambda x: backends.move(x, xp, device, dtype)  # noqa: E731
+        return Network([move(W) for W in self.weights], move(self.alpha), self.b, self.activation)
 
     def check_batch(self, X, y=None):
-        """Validate a batch: X (B, d) finite, y (B,) finite; return them as float arrays."""
-        X = np.asarray(X, dtype=np.float64)
+        """Validate a batch: X (B, d) finite, y (B,) finite, on the network's backend; return them in its dtype."""
+        place = self.xp, self.dtype, self.device
+        X = _finite_array(X, "X", *place)
         d = self.widths[0]
         if X.ndim != 2 or X.shape[1] != d or X.shape[0] < 1:
-            raise ValueError(f"X must have shape (batch >= 1, {d}), got {X.shape}")
-        X = _finite_array(X, "X")
+            raise ValueError(f"X must have shape (batch >= 1, {d}), got {tuple(X.shape)}")
         if y is None:
             return X
-        y = np.asarray(y, dtype=np.float64)
-        if y.shape != (X.shape[0],):
-            raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {y.shape}")
-        return X, _finite_array(y, "y")
+        y = _finite_array(y, "y", *place)
+        if tuple(y.shape) != (X.shape[0],):
+            raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {tuple(y.shape)}")
+        return X, y
 
     def forward(self, X, tally=NO_TALLY):
         """Forward pass storing every node: us[t+1] = zs[t] W[t]^T, zs[t+1] = sigma(us[t+1])."""
@@ -156,7 +211,7 @@ def loss(net, X, y, tally=NO_TALLY):
     _, zs = net.forward(X, tally)
     yhat = zs[-1] @ net.alpha + net.b  # (batch,)
     tally.matmul(zs[-1], net.alpha[:, None])
-    return float(np.mean((yhat - y) ** 2))
+    return float(net.xp.mean((yhat - y) ** 2))
 
 
 def loss_link(net, zs, y):
@@ -166,14 +221,20 @@ def loss_link(net, zs, y):
     times r) is shared by every method and is not part of the chain-rule count.
     """
     yhat = zs[-1] @ net.alpha + net.b  # (batch,)
-    r = 2.0 * (yhat - y) / len(y)  # (batch,)
-    return r, r @ zs[-1], float(r.sum())
+    r = 2.0 * (yhat - y) / y.shape[0]  # (batch,)
+    return r, r @ zs[-1], float(net.xp.sum(r))
 
 
-def make_data(widths, batch, seed=0):
-    """A seeded random batch for a network of these widths: X (B, d), y (B,) standard normal."""
+def make_data(widths, batch, seed=0, backend="numpy", device=None, dtype=None):
+    """A seeded random batch for a network of these widths: X (B, d), y (B,) standard normal.
+
+    Drawn by NumPy, then moved to backend/device/dtype (as Network.to), so every backend gets the same values.
+    """
     widths = check_widths(widths)
     if int(batch) < 1:
         raise ValueError(f"batch must be >= 1, got {batch}")
     rng = np.random.default_rng([seed, 1])  # a stream apart from Network.init(seed)'s
-    return rng.standard_normal((int(batch), widths[0])), rng.standard_normal(int(batch))
+    X, y = rng.standard_normal((int(batch), widths[0])), rng.standard_normal(int(batch))
+    if backend == "numpy" and device is None and dtype is None:
+        return X, y
+    return backends.move(X, backend, device, dtype), backends.move(y, backend, device, dtype)

@@ -4,10 +4,15 @@ Within one ReLU activation pattern the network's output is linear in each single
 so the loss is quadratic in it and central differences are exact up to rounding. They are
 wrong only where theta + h or theta - h moves some unit across its kink: `central_differences`
 reports, per parameter, whether the pattern stayed the same, so checks can rely on those.
+
+On any backend the parameters are perturbed in place, one at a time, on a copy of the network;
+the differences are collected in NumPy and returned on the network's backend. float64 only in
+practice: in float32 a step of 1e-5 is lost in rounding.
 """
 
 import numpy as np
 
+from gradients import backends
 from gradients.network import Gradient, loss
 from gradients.ops import NO_TALLY
 
@@ -27,15 +32,15 @@ def central_differences(net, X, y, h=H, tally=NO_TALLY):
     values, exact = [], []
     for theta in [*net.weights, net.alpha]:
         g, ok = np.empty(theta.shape), np.empty(theta.shape, dtype=bool)
-        for idx in np.ndindex(theta.shape):
-            saved = theta[idx]
+        for idx in np.ndindex(tuple(theta.shape)):
+            saved = float(theta[idx])  # a Python number: torch's theta[idx] is a view that the next line changes
             theta[idx] = saved + h
-            up, up_ok = loss(net, X, y, tally), _pattern(net, X) == pattern
+            up, up_ok = loss(net, X, y, tally), _same(_pattern(net, X), pattern)
             theta[idx] = saved - h
-            down, down_ok = loss(net, X, y, tally), _pattern(net, X) == pattern
+            down, down_ok = loss(net, X, y, tally), _same(_pattern(net, X), pattern)
             theta[idx] = saved
             g[idx], ok[idx] = (up - down) / (2 * h), up_ok and down_ok
-        values.append(g)
+        values.append(net.xp.asarray(g, dtype=net.dtype, device=net.device))
         exact.append(ok)
     b = net.b
     net.b = b + h
@@ -50,11 +55,16 @@ def central_differences(net, X, y, h=H, tally=NO_TALLY):
 
 
 def _pattern(net, X):
-    """Which units are on (u > 0), as bytes; the identity has no kinks."""
+    """Which units are on (u > 0), one boolean vector; None for the identity, which has no kinks."""
     if net.activation != "relu":
-        return b""
+        return None
+    xp = net.xp
     us, _ = net.forward(X)
-    return b"".join(np.packbits(u > 0).tobytes() for u in us[1:])
+    return xp.concat([xp.reshape(u > 0, (-1,)) for u in us[1:]])
+
+
+def _same(pattern, other):
+    return pattern is None or bool(backends.namespace_of(pattern).all(pattern == other))
 
 
 def op_count(widths, batch, relu):

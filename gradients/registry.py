@@ -2,10 +2,14 @@
 with `gradient(net, X, y, tally=NO_TALLY)` and `op_count(widths, batch, relu)`, plus one line here.
 """
 
-from gradients import backprop, naive, numerical
+import importlib.util
+
+from gradients import autograd, backprop, naive, numerical
 from gradients.network import check_activation, check_widths, edges
 
 _MODULES = {"backprop": backprop, "naive": naive, "numerical": numerical}
+if importlib.util.find_spec("torch") is not None:  # a reference where PyTorch is installed; imported at first use
+    _MODULES["autograd"] = autograd
 METHODS = tuple(_MODULES)
 
 
