@@ -73,7 +73,7 @@ def _finite_array(x, name, xp=np, dtype=np.float64, device=None):
     if not array_api_compat.is_array_api_obj(x):
         x = xp.asarray(x, dtype=dtype, device=device)  # lists and Python numbers
     elif backends.namespace_of(x) is not xp:
-        raise ValueError(f"{name} is a {backends.backend_name(backends.namespace_of(x))} array but the network is on "
+        raise ValueError(f"{name} is on backend {backends.backend_name(backends.namespace_of(x))} but the network is on "
                          f"{backends.backend_name(xp)}: move one of them (Network.to, make_data(backend=...))")
     elif device is not None and array_api_compat.device(x) != device:
         raise ValueError(f"{name} is on device {array_api_compat.device(x)} but the network is on {device}")
