@@ -2,9 +2,9 @@
 
 The forward pass is written here in PyTorch (torch.relu, so ReLU'(0) = 0 as everywhere), not
 borrowed from Network.forward: the reference shares no code with the methods it checks.
-The parameters enter PyTorch by DLPack (torch.from_dlpack): no copy for a network on PyTorch,
-on NumPy or array_api_strict (CPU memory is shared) or on CuPy (GPU memory is shared); that
-wrapping, and wrapping the gradient back into the network's backend, is part of the call.
+A network on PyTorch is used as it is. Any other enters PyTorch by DLPack (torch.from_dlpack):
+no copy for NumPy or array_api_strict (CPU memory is shared) or CuPy (GPU memory is shared);
+that wrapping, and wrapping the gradient back into the network's backend, is part of the call.
 
 Operation count: autograd's backward pass performs backprop's multiplications, so its closed
 form is backprop's: for every layer d/dW = delta^T z (an aten.mm), W^T delta below the first
@@ -16,6 +16,8 @@ as in gradients.ops. PyTorch is imported at the first call, not at `import gradi
 
 import contextlib
 
+import array_api_compat
+
 from gradients import backprop
 from gradients.network import Gradient
 from gradients.ops import NO_TALLY
@@ -25,19 +27,22 @@ def gradient(net, X, y, tally=NO_TALLY):
     """d loss / d theta by torch.autograd.grad."""
     import torch
 
-    weights = [torch.from_dlpack(W).detach().requires_grad_() for W in net.weights]  # (n[t+1], n[t])
-    alpha = torch.from_dlpack(net.alpha).detach().requires_grad_()  # (n[L],)
+    xp = net.xp
+    on_torch = array_api_compat.is_torch_namespace(xp)
+    wrap = (lambda x: x) if on_torch else torch.from_dlpack  # noqa: E731
+    weights = [wrap(W).detach().requires_grad_() for W in net.weights]  # (n[t+1], n[t]); detach: no copy
+    alpha = wrap(net.alpha).detach().requires_grad_()  # (n[L],)
     b = torch.full((), net.b, dtype=alpha.dtype, device=alpha.device, requires_grad=True)
-    z = torch.from_dlpack(X)  # (batch, d)
+    z = wrap(X)  # (batch, d)
     for W in weights:
         u = z @ W.T  # (batch, n_out)
         z = torch.relu(u) if net.activation == "relu" else u
     yhat = z @ alpha + b  # (batch,)
-    loss = torch.mean((yhat - torch.from_dlpack(y)) ** 2)
+    loss = torch.mean((yhat - wrap(y)) ** 2)
     with _counting(tally):
         *g_weights, g_alpha, g_b = torch.autograd.grad(loss, [*weights, alpha, b])
-    xp = net.xp
-    return Gradient([xp.from_dlpack(g) for g in g_weights], xp.from_dlpack(g_alpha), float(g_b))
+    back = (lambda g: g) if on_torch else xp.from_dlpack  # noqa: E731
+    return Gradient([back(g) for g in g_weights], back(g_alpha), float(g_b))
 
 
 def _counting(tally):
