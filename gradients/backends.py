@@ -119,6 +119,31 @@ def move(x, backend, device=None, dtype=None):
     return xp.asarray(host, dtype=dtype, device=device_for(xp, device), copy=True)
 
 
+def placement(x):
+    """(namespace, float dtype, device) of a network built from x: x's own, or NumPy float64 for lists."""
+    if not array_api_compat.is_array_api_obj(x):
+        return np, np.float64, None
+    xp = namespace_of(x)
+    dtype = x.dtype if dtype_name(x.dtype) in DTYPES else xp.float64
+    return xp, dtype, array_api_compat.device(x)
+
+
+def finite_array(x, name, xp=np, dtype=np.float64, device=None):
+    """x as a finite array of this namespace, dtype and device; an array of another library or device is refused."""
+    if not array_api_compat.is_array_api_obj(x):
+        x = xp.asarray(x, dtype=dtype, device=device)  # lists and Python numbers
+    elif namespace_of(x) is not xp:
+        raise ValueError(f"{name} is on backend {backend_name(namespace_of(x))} but the network is on "
+                         f"{backend_name(xp)}: move one of them (Network.to, make_data(backend=...))")
+    elif device is not None and array_api_compat.device(x) != device:
+        raise ValueError(f"{name} is on device {array_api_compat.device(x)} but the network is on {device}")
+    elif x.dtype != dtype:
+        x = xp.astype(x, dtype)
+    if not bool(xp.all(xp.isfinite(x))):
+        raise ValueError(f"{name} has non-finite values (NaN or inf)")
+    return x
+
+
 def _array_of(x):
     """An array from an array or a Network (its alpha)."""
     return x.alpha if hasattr(x, "alpha") else x

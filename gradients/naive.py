@@ -33,7 +33,7 @@ def gradient(net, X, y, tally=NO_TALLY, max_bytes=MAX_BYTES):
         g = xp.empty(size, dtype=net.dtype, device=device)
         for k0 in range(0, size, block):
             k1 = min(k0 + block, size)
-            ks = xp.arange(k0, k1, device=device)
+            ks = xp.arange(k0, k1, device=device)  # (chains,) flat indices of this block of W[t]
             i, j = ks // n_in, ks % n_in  # weight W[t]_ij for each chain
             z_j = xp.take(zs[t], j, axis=1)  # (batch, chains)
             dyhat = _chains(net, t, i, z_j, d, d_rows, tally)  # (batch, chains) d yhat / d W[t]_ij

@@ -59,31 +59,6 @@ def nodes(widths):
     return sum(check_widths(widths)) + 1
 
 
-def _placement(x):
-    """(namespace, float dtype, device) of a network built from x: x's own, or NumPy float64 for lists."""
-    if not array_api_compat.is_array_api_obj(x):
-        return np, np.float64, None
-    xp = backends.namespace_of(x)
-    dtype = x.dtype if backends.dtype_name(x.dtype) in backends.DTYPES else xp.float64
-    return xp, dtype, array_api_compat.device(x)
-
-
-def _finite_array(x, name, xp=np, dtype=np.float64, device=None):
-    """x as a finite array of this namespace, dtype and device; an array of another library or device is refused."""
-    if not array_api_compat.is_array_api_obj(x):
-        x = xp.asarray(x, dtype=dtype, device=device)  # lists and Python numbers
-    elif backends.namespace_of(x) is not xp:
-        raise ValueError(f"{name} is on backend {backends.backend_name(backends.namespace_of(x))} but the network is on "
-                         f"{backends.backend_name(xp)}: move one of them (Network.to, make_data(backend=...))")
-    elif device is not None and array_api_compat.device(x) != device:
-        raise ValueError(f"{name} is on device {array_api_compat.device(x)} but the network is on {device}")
-    elif x.dtype != dtype:
-        x = xp.astype(x, dtype)
-    if not bool(xp.all(xp.isfinite(x))):
-        raise ValueError(f"{name} has non-finite values (NaN or inf)")
-    return x
-
-
 @dataclass
 class Gradient:
     """d loss / d theta, in the network's own structure."""
@@ -110,8 +85,8 @@ class Network:
         weights = list(weights)
         if not weights:
             raise ValueError("depth must be >= 1: a network needs at least one weight matrix")
-        place = _placement(weights[0])
-        self.weights = [_finite_array(W, f"weights[{t}]", *place) for t, W in enumerate(weights)]
+        place = backends.placement(weights[0])
+        self.weights = [backends.finite_array(W, f"weights[{t}]", *place) for t, W in enumerate(weights)]
         for t, W in enumerate(self.weights):
             if W.ndim != 2 or min(W.shape) < 1:
                 raise ValueError(f"weights[{t}] must be a non-empty 2-D array, got shape {W.shape}")
@@ -119,10 +94,10 @@ class Network:
                 raise ValueError(
                     f"weights[{t}] has shape {W.shape} but weights[{t - 1}] outputs {self.weights[t - 1].shape[0]} units"
                 )
-        self.alpha = _finite_array(alpha, "alpha", *place)
+        self.alpha = backends.finite_array(alpha, "alpha", *place)
         if self.alpha.shape != (self.weights[-1].shape[0],):
             raise ValueError(f"alpha must have shape ({self.weights[-1].shape[0]},), got {self.alpha.shape}")
-        b = _finite_array(backends.to_numpy(b) if array_api_compat.is_array_api_obj(b) else b, "b")
+        b = backends.finite_array(backends.to_numpy(b) if array_api_compat.is_array_api_obj(b) else b, "b")
         if b.ndim != 0:
             raise ValueError(f"b must be a scalar, got shape {b.shape}")
         self.b = float(b)
@@ -171,19 +146,19 @@ class Network:
         """
         xp = backends.namespace(backend)
         dtype = backends.dtype_name(self.dtype) if dtype is None else dtype
-        move = lambda x: backends.move(x, xp, device, dtype)  # noqa: E731
-        return Network([move(W) for W in self.weights], move(self.alpha), self.b, self.activation)
+        weights = [backends.move(W, xp, device, dtype) for W in self.weights]
+        return Network(weights, backends.move(self.alpha, xp, device, dtype), self.b, self.activation)
 
     def check_batch(self, X, y=None):
         """Validate a batch: X (B, d) finite, y (B,) finite, on the network's backend; return them in its dtype."""
         place = self.xp, self.dtype, self.device
-        X = _finite_array(X, "X", *place)
+        X = backends.finite_array(X, "X", *place)
         d = self.widths[0]
         if X.ndim != 2 or X.shape[1] != d or X.shape[0] < 1:
             raise ValueError(f"X must have shape (batch >= 1, {d}), got {tuple(X.shape)}")
         if y is None:
             return X
-        y = _finite_array(y, "y", *place)
+        y = backends.finite_array(y, "y", *place)
         if tuple(y.shape) != (X.shape[0],):
             raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {tuple(y.shape)}")
         return X, y
