@@ -51,6 +51,65 @@ def test_every_method_runs_on_strict_arrays_and_matches_numpy(method):
     assert_agrees_with_numpy(method, STRICT, 1e-12)
 
 
+@pytest.mark.parametrize("backend", [STRICT, "torch"])
+def test_checkpoint_matches_numpy_for_every_segment_count_on_deeper_networks(backend):
+    if backend == "torch":
+        pytest.importorskip("torch", reason=NO_TORCH)
+    for seed in range(60):
+        net, X, y = problem(seed, max_depth=10, max_width=6)
+        segments = 1 + seed % net.depth
+        reference = gradients.gradient(net, X, y, method="backprop")
+        g = gradients.gradient(*on(backend, net, X, y), method="checkpoint", segments=segments)
+        assert backends.backend_name(backends.namespace_of(g.alpha)) == backend, seed
+        assert gradients.relative_error(g, reference) <= 1e-12, (seed, segments)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("method", gradients.METHODS)
+def test_non_finite_results_are_refused_on_strict_arrays(method):
+    net, X, y = on(STRICT, gradients.Network.init([2, 3, 3], seed=0, activation="identity"),
+                   *gradients.make_data([2, 3, 3], 2))
+    net.alpha[...] = 1e200  # yhat about 1e200: the loss, and d loss / d W, overflow
+    with pytest.raises(gradients.NotFiniteError, match="overflowed"):
+        gradients.gradient(net, X, y, method=method)
+    net.weights[1][0, 0] = float("nan")
+    with pytest.raises(ValueError, match=r"weights\[1\] has non-finite"):  # numerical's copy refuses it already
+        gradients.gradient(net, X, y, method=method)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_loss_and_predict_refuse_an_overflow_on_strict_arrays():
+    net, X, y = on(STRICT, gradients.Network.init([2, 3, 3], seed=0), *gradients.make_data([2, 3, 3], 2))
+    for W in net.weights:
+        W *= 1e200
+    with pytest.raises(gradients.NotFiniteError, match="forward pass overflowed"):
+        gradients.loss(net, X, y)
+    with pytest.raises(gradients.NotFiniteError, match="forward pass overflowed"):
+        net.predict(X)
+
+
+@pytest.mark.parametrize("backend", ["numpy", STRICT, "torch"])
+def test_inplace_functions_write_into_out_and_return_it(backend):
+    if backend == "torch":
+        pytest.importorskip("torch", reason=NO_TORCH)
+    xp, ip = backends.namespace(backend), backends.inplace(backends.namespace(backend))
+    a = xp.asarray([[1.0, -2.0], [3.0, 4.0]], dtype=xp.float64)
+    b = xp.asarray([[0.5, 1.0], [-1.0, 2.0]], dtype=xp.float64)
+    for f, expected in [(ip.matmul, a @ b), (ip.multiply, a * b), (ip.maximum, xp.maximum(a, 0.0))]:
+        out = xp.zeros((2, 2), dtype=xp.float64)
+        assert f(a, b if f is not ip.maximum else 0.0, out=out) is out
+        assert np.array_equal(backends.to_numpy(out), backends.to_numpy(expected))
+
+
+def test_a_numpy_gradient_is_one_buffer_checked_in_one_pass():
+    net, X, y = problem(4, max_depth=5)
+    for method in gradients.METHODS:
+        g = gradients.gradient(net, X, y, method=method)
+        if method != "autograd":  # PyTorch allocates autograd's gradient itself
+            assert all(W.base is g.weights[0].base for W in g.weights), method
+        assert g.is_finite(), method
+
+
 def test_loss_and_predict_on_strict_arrays_match_numpy():
     for seed in SEEDS:
         net, X, y = problem(seed)
