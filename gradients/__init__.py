@@ -9,24 +9,31 @@
 import sys
 import tracemalloc
 
-import numpy as np
+import array_api_compat
 
+from gradients import backends
 from gradients.finite import NotFiniteError
-from gradients.network import ACTIVATIONS, Gradient, Network, edges, loss, make_data, nodes
+from gradients.network import Gradient, Network, loss, make_data
 from gradients.ops import Tally
 from gradients.registry import METHODS, gradient, memory_count, op_count
+from gradients.sizes import ACTIVATIONS, edges, nodes
 
 
 def relative_error(g1, g2):
-    """Largest entry of |g1 - g2| over the largest entry of either, across all parameters.
+    """Largest entry of |g1 - g2| over the largest entry of either, across all parameters: a Python float.
 
-    inf when either has a NaN or inf: a broken gradient never agrees.
+    inf when either has a NaN or inf: a broken gradient never agrees. Gradients on different
+    backends or devices are compared in NumPy.
     """
     a, b = g1.flat(), g2.flat()
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+    xp = backends.namespace_of(a)
+    if backends.namespace_of(b) is not xp or array_api_compat.device(a) != array_api_compat.device(b):
+        a, b = backends.to_numpy(a), backends.to_numpy(b)
+        xp = backends.namespace_of(a)
+    if not (bool(xp.all(xp.isfinite(a))) and bool(xp.all(xp.isfinite(b)))):
         return float("inf")
-    scale = max(np.max(np.abs(a)), np.max(np.abs(b)))
-    return float(np.max(np.abs(a - b)) / scale) if scale > 0 else 0.0
+    scale = max(float(xp.max(xp.abs(a))), float(xp.max(xp.abs(b))))
+    return float(xp.max(xp.abs(a - b))) / scale if scale > 0 else 0.0
 
 
 def count_ops(method, net, X, y):
@@ -44,8 +51,11 @@ def measure_work_memory(method, net, X, y, **options):
 
     peak_bytes: the most the call had allocated at once; work_bytes: that less the returned
     gradient's arrays (data and headers), the quantity memory_count models.
-    A caller already tracing keeps its trace (with its peak reset).
+    A caller already tracing keeps its trace (with its peak reset). NumPy networks only: tracemalloc
+    sees NumPy's buffers, not those of PyTorch or CuPy (gradients.memory models NumPy).
     """
+    if backends.backend_name(net.xp) != "numpy":
+        raise ValueError(f"net must be on NumPy to measure its memory, got {backends.backend_name(net.xp)}")
     call = (lambda: loss(net, X, y)) if method == "forward" else (lambda: gradient(net, X, y, method, **options))
     tracing = tracemalloc.is_tracing()
     if not tracing:
@@ -74,6 +84,7 @@ __all__ = [
     "Network",
     "NotFiniteError",
     "Tally",
+    "backends",
     "count_ops",
     "edges",
     "gradient",

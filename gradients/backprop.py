@@ -6,11 +6,13 @@ delta = d loss / d z[L] at the last layer, then for t = L-1 .. 0
     dW[t] = delta z[t]                     (the gradient of layer t, summed over the batch)
     delta = W[t]^T delta                   (d loss / d z[t], one layer down)
 Theta(B (E + V)).
+
+For ReLU, sigma'(u[t+1]) is read off the stored z[t+1] = max(u[t+1], 0) as sign(z[t+1]): 1 where
+u > 0, 0 where u <= 0 (ReLU'(0) = 0), floats in one elementwise op (the array API has no
+float-times-boolean).
 """
 
-import numpy as np
-
-from gradients import memory
+from gradients import backends, memory
 from gradients.network import Gradient, gradient_arrays, loss_link
 from gradients.ops import NO_TALLY
 
@@ -18,27 +20,28 @@ from gradients.ops import NO_TALLY
 def gradient(net, X, y, tally=NO_TALLY):
     """d loss / d theta by backpropagation."""
     g_weights = gradient_arrays(net)  # the output first (see gradients.memory)
-    us, zs = net.forward(X)  # rows are examples: us[t], zs[t] are (batch, n[t])
+    us, zs = net.forward(X)  # rows are examples: us[t], zs[t] are (batch, n[t]); the lecture stores both
     r, g_alpha, g_b = loss_link(net, zs[-1], y)
     # (n[L], batch) d loss / d z[L], the loss link (not counted), handed over: backward frees it when done
-    backward(net.weights, us, zs, net.alpha[:, None] * r, g_weights, net.activation == "relu", tally)
+    backward(net.weights, zs, net.alpha[:, None] * r, g_weights, net.activation == "relu", tally)
     return Gradient(g_weights, g_alpha, g_b)
 
 
-def backward(weights, us, zs, delta, g_weights, relu, tally, below=False):
+def backward(weights, zs, delta, g_weights, relu, tally, below=False):
     """The backward pass through `weights`, writing d loss / d W[t] into g_weights[t].
 
-    delta is d loss / d z after the last of them, (n_out, batch); us[t + 1] and zs[t] are the
+    delta is d loss / d z after the last of them, (n_out, batch); zs[t] and zs[t + 1] are the
     nodes on either side of weights[t]. Returns d loss / d z below the first if `below`
     (the network's input needs none).
     """
-    batch = zs[0].shape[0]
+    xp = backends.namespace_of(delta)
+    ip, batch = backends.inplace(xp), zs[0].shape[0]
     for t in range(len(weights) - 1, -1, -1):
         if relu:
-            delta *= (us[t + 1] > 0).T  # (n[t+1], batch) d loss / d u[t+1]: times sigma'(u), in place
+            delta *= xp.sign(zs[t + 1]).T  # (n[t+1], batch) d loss / d u[t+1]: times sigma'(u), in place
             tally.elementwise(delta)
-        # (n[t+1], n[t]); one example: the outer product, which numpy does faster as a broadcast
-        (np.multiply if batch == 1 else np.matmul)(delta, zs[t], out=g_weights[t])
+        # (n[t+1], n[t]) into the output; one example: the outer product, which numpy does faster as a broadcast
+        (ip.multiply if batch == 1 else ip.matmul)(delta, zs[t], out=g_weights[t])
         tally.matmul(delta, zs[t])
         if t == 0 and not below:
             return None

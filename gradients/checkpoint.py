@@ -14,8 +14,9 @@ from itertools import accumulate
 from gradients import memory
 from gradients.backprop import backward
 from gradients.backprop import op_count as backprop_count
-from gradients.network import Gradient, check_size, gradient_arrays, loss_link, store_layers, stream_layers
+from gradients.network import Gradient, gradient_arrays, loss_link, store_layers, stream_layers
 from gradients.ops import NO_TALLY
+from gradients.sizes import check_size
 
 
 def bounds(depth, segments=None):
@@ -43,8 +44,8 @@ def gradient(net, X, y, tally=NO_TALLY, segments=None):
 
 def _segment(net, a, c, z, delta, g_weights, tally):
     """Recompute u and z of layers a..c from z = z[a], then backprop through them: d loss / d z[a]."""
-    us, zs = store_layers(net.weights[a:c], z, net.activation, tally)  # counted: the price of the memory
-    return backward(net.weights[a:c], us, zs, delta, g_weights[a:c], net.activation == "relu", tally, below=a > 0)
+    _, zs = store_layers(net.weights[a:c], z, net.activation, tally)  # counted: the price of the memory
+    return backward(net.weights[a:c], zs, delta, g_weights[a:c], net.activation == "relu", tally, below=a > 0)
 
 
 def op_count(widths, batch, relu):

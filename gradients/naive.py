@@ -4,11 +4,9 @@ weight to the output. Nothing is shared between weights but the forward pass.
 For the weight W[t]_ij the chain starts at d u[t+1] / d W[t]_ij = z[t]_j e_i and is carried
 forward one layer at a time (times sigma'(u), times the next W) until alpha turns it into
 d yhat / d W[t]_ij: on the lecture's width-1 chain that is T, T-1, ..., 1 multiplications.
-A block of weights' chains is carried at once as the columns of one matrix, so numpy does
-the arithmetic, but every column is still one weight's own chain. Theta(B E (E + V)).
+A block of weights' chains is carried at once as the columns of one matrix, so the array
+library does the arithmetic, but every column is still one weight's own chain. Theta(B E (E + V)).
 """
-
-import numpy as np
 
 from gradients import memory
 from gradients.network import Gradient, gradient_arrays, loss_link, sigma_prime
@@ -19,6 +17,7 @@ MAX_BYTES = 256 * 2**20  # peak extra memory of the chain blocks, whatever the n
 
 def gradient(net, X, y, tally=NO_TALLY, max_bytes=MAX_BYTES):
     """d loss / d theta by the per-weight chain rule."""
+    xp, device = net.xp, net.device
     g_weights = gradient_arrays(net)  # the output first (see gradients.memory)
     us, zs = net.forward(X)
     r, g_alpha, g_b = loss_link(net, zs[-1], y)
@@ -27,47 +26,52 @@ def gradient(net, X, y, tally=NO_TALLY, max_bytes=MAX_BYTES):
         for k in range(1, len(us)):
             us[k] = sigma_prime(us[k])  # (batch, n[k]) sigma'(u[k]) takes u[k]'s place: no chain needs u
         d = us
-    block = chains_per_block(net.widths, len(X), max_bytes)
+    block = chains_per_block(net.widths, X.shape[0], max_bytes, xp.finfo(net.dtype).bits // 8)
     for t, W in enumerate(net.weights):
-        g = g_weights[t].reshape(-1)  # a view: one entry per weight W[t]_ij
-        for k0 in range(0, g.size, block):
-            ks = np.arange(k0, min(k0 + block, g.size))
-            i, j = ks // W.shape[1], ks % W.shape[1]  # weight W[t]_ij for each chain
-            dyhat = _chains(net, t, i, zs[t][:, j], d, tally)  # (batch, chains) d yhat / d W[t]_ij
-            g[ks] = r @ dyhat  # the loss link, d loss / d yhat, not counted
+        n_in, size = W.shape[1], W.shape[0] * W.shape[1]
+        g = xp.reshape(g_weights[t], (-1,))  # (size,) a view: one entry per weight W[t]_ij
+        for k0 in range(0, size, block):
+            k1 = min(k0 + block, size)
+            ks = xp.arange(k0, k1, device=device)  # (chains,) flat indices of this block of W[t]
+            i, j = ks // n_in, ks % n_in  # weight W[t]_ij for each chain
+            dyhat = _chains(net, t, i, xp.take(zs[t], j, axis=1), d, tally)  # (batch, chains) d yhat / d W[t]_ij
+            g[k0:k1] = r @ dyhat  # the loss link, d loss / d yhat, not counted
     return Gradient(g_weights, g_alpha, g_b)
 
 
-def chains_per_block(widths, batch, max_bytes):
+def chains_per_block(widths, batch, max_bytes, itemsize=memory.FLOAT):
     """Chains carried at once: about two (widest, batch, block) float arrays live during a product."""
     widest = max(widths)
-    return max(1, max_bytes // (memory.FLOAT * (2 * widest * batch + widest + 4 * batch)))
+    return max(1, max_bytes // (itemsize * (2 * widest * batch + widest + 4 * batch)))
 
 
 def _chains(net, t, i, z_j, d, tally):
     """d yhat / d W[t]_ij for a block of weights, one column per weight: (batch, chains)."""
-    L = net.depth
+    xp, L = net.xp, net.depth
     tangent = z_j  # (batch, chains) d u[t+1]_i / d W[t]_ij
     if d is not None:
-        tangent = tangent * d[t + 1][:, i]  # d z[t+1]_i / d W[t]_ij
+        tangent = tangent * xp.take(d[t + 1], i, axis=1)  # d z[t+1]_i / d W[t]_ij
         tally.elementwise(tangent)
     if t == L - 1:
-        tangent = tangent * net.alpha[i]  # d yhat / d W[t]_ij
+        tangent = tangent * xp.take(net.alpha, i)  # d yhat / d W[t]_ij
         tally.elementwise(tangent)
         return tangent
-    # (n[t+2], batch, chains) d u[t+2]; C order, or every reshape below would copy
-    V = np.multiply(net.weights[t + 1][:, i][:, None, :], tangent[None], order="C")
+    # (n[t+2], batch, chains) d u[t+2]; take's result is C order, so is V: the reshapes below do not copy
+    V = xp.take(net.weights[t + 1], i, axis=1)[:, None, :] * tangent[None, :, :]
     tally.elementwise(V)
     for k in range(t + 2, L + 1):
         if d is not None:
             V *= d[k].T[:, :, None]  # d z[k] / d W[t]_ij
             tally.elementwise(V)
         if k < L:
-            n_k, shape = V.shape[0], V.shape[1:]
-            tally.matmul(net.weights[k], V.reshape(n_k, -1))
-            V = (net.weights[k] @ V.reshape(n_k, -1)).reshape(-1, *shape)  # (n[k+1], batch, chains)
-    tally.matmul(net.alpha[None, :], V.reshape(V.shape[0], -1))
-    return np.tensordot(net.alpha, V, axes=1)  # (batch, chains) d yhat / d W[t]_ij
+            n_k, shape = V.shape[0], tuple(V.shape[1:])
+            flat = xp.reshape(V, (n_k, -1))  # (n[k], batch * chains)
+            tally.matmul(net.weights[k], flat)
+            V = xp.reshape(net.weights[k] @ flat, (-1, *shape))  # (n[k+1], batch, chains)
+            del flat  # a view that would keep the old V alive through the next step
+    flat = xp.reshape(V, (V.shape[0], -1))  # (n[L], batch * chains)
+    tally.matmul(net.alpha[None, :], flat)
+    return xp.reshape(net.alpha @ flat, tuple(V.shape[1:]))  # (batch, chains) d yhat / d W[t]_ij
 
 
 def op_count(widths, batch, relu):

@@ -3,79 +3,31 @@ yhat = alpha^T z[L+1] + b, square loss, mean over a mini-batch.
 
 Code indexes from 0: weights[t] maps zs[t] to us[t+1], zs[0] = X, zs[L] is the last hidden
 layer; rows are examples, so a layer is `zs[t] @ W.T`.
+
+Arrays follow the Python array API standard: `xp` is the namespace of the network's arrays
+(NumPy by default; `Network.to` moves a network to PyTorch, CuPy or array_api_strict).
 """
 
 import math
 from dataclasses import dataclass
 
+import array_api_compat
 import numpy as np
 
-from gradients.finite import all_finite, not_finite
+from gradients import backends
+from gradients.finite import all_finite, finite_array, not_finite
 from gradients.ops import NO_TALLY
-
-ACTIVATIONS = ("relu", "identity")
+from gradients.sizes import check_activation, check_size, check_widths
 
 
 def sigma(u, activation):
     """The activation: ReLU or identity."""
-    return np.maximum(u, 0.0) if activation == "relu" else u
+    return backends.namespace_of(u).maximum(u, 0.0) if activation == "relu" else u
 
 
 def sigma_prime(u):
     """ReLU'(u) as 0/1 floats, with ReLU'(0) = 0 (PyTorch's convention)."""
-    return (u > 0).astype(u.dtype)
-
-
-def _is_integer(n):
-    """ints and numpy integers are sizes; floats (2.5, even 2.0), bools and strings are not."""
-    return isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
-
-
-def check_size(n, name):
-    """n as an int >= 1, or a ValueError naming it."""
-    if not _is_integer(n):
-        raise ValueError(f"{name} must be an integer >= 1, got {n!r}")
-    if n < 1:
-        raise ValueError(f"{name} must be >= 1, got {n}")
-    return int(n)
-
-
-def check_widths(widths):
-    """Validate widths n[1..L+1] and return them as a list of ints."""
-    if np.iterable(widths) and not isinstance(widths, (str, bytes)):
-        widths = list(widths)
-    if not isinstance(widths, list) or not all(_is_integer(n) for n in widths):
-        raise ValueError(f"widths must be a list of positive integers, got {widths!r}")
-    widths = [int(n) for n in widths]
-    if len(widths) < 2:
-        raise ValueError(f"depth must be >= 1: widths needs at least 2 entries (input and one layer), got {widths}")
-    if min(widths) < 1:
-        raise ValueError(f"every width must be >= 1, got {widths}")
-    return widths
-
-
-def check_activation(activation):
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; choose from {', '.join(ACTIVATIONS)}")
-    return activation
-
-
-def edges(widths):
-    """E: weights plus alpha, sum_t n[t+1] n[t] + n[L+1]."""
-    widths = check_widths(widths)
-    return sum(a * c for a, c in zip(widths, widths[1:])) + widths[-1]
-
-
-def nodes(widths):
-    """V: sum_t n[t] + 1 (every layer's units and the output)."""
-    return sum(check_widths(widths)) + 1
-
-
-def _finite_array(x, name):
-    x = np.asarray(x, dtype=np.float64)
-    if not all_finite(x):
-        raise ValueError(f"{name} has non-finite values (NaN or inf)")
-    return x
+    return backends.namespace_of(u).astype(u > 0, u.dtype)
 
 
 @dataclass
@@ -83,49 +35,59 @@ class Gradient:
     """d loss / d theta, in the network's own structure."""
 
     weights: list  # weights[t].shape == (n[t+1], n[t])
-    alpha: np.ndarray  # (n[L+1],)
+    alpha: object  # (n[L+1],) an array of the network's backend
     b: float
 
     def flat(self):
-        """All entries as one vector: weights, then alpha, then b."""
-        return np.concatenate([w.ravel() for w in self.weights] + [self.alpha, [self.b]])
+        """All entries as one vector of the gradient's backend: weights, then alpha, then b."""
+        xp = backends.namespace_of(self.alpha)
+        b = xp.asarray([self.b], dtype=self.alpha.dtype, device=array_api_compat.device(self.alpha))
+        return xp.concat([xp.reshape(W, (-1,)) for W in self.weights] + [self.alpha, b])
 
     def is_finite(self):
         """No NaN or inf anywhere: one pass over a buffer the weights' arrays tile, else one per array."""
-        arrays, base = self.weights, self.weights[0].base
-        if base is not None and all(W.base is base for W in arrays) and base.size == sum(W.size for W in arrays):
+        arrays = self.weights
+        base = getattr(arrays[0], "base", None)  # NumPy's and CuPy's array owning a view; PyTorch has no .base
+        tiled = type(base) is type(arrays[0]) and base.size == sum(W.size for W in arrays)
+        if tiled and all(W.base is base for W in arrays):
             arrays = [base]  # gradient_arrays' layout: one call, however deep the network
         return all(all_finite(W) for W in [*arrays, self.alpha]) and math.isfinite(self.b)
 
 
 def gradient_arrays(net):
     """Room for d loss / d W[t], every t: views of one buffer, allocated before any work (see gradients.memory)."""
-    buffer = np.empty(sum(W.size for W in net.weights))  # (sum_t n[t+1] n[t],)
+    sizes = [math.prod(W.shape) for W in net.weights]
+    buffer = net.xp.empty((sum(sizes),), dtype=net.dtype, device=net.device)  # (sum_t n[t+1] n[t],)
     arrays, start = [], 0
-    for W in net.weights:
-        arrays.append(buffer[start : start + W.size].reshape(W.shape))
-        start += W.size
+    for W, size in zip(net.weights, sizes):
+        arrays.append(net.xp.reshape(buffer[start : start + size], tuple(W.shape)))  # a view: slices and reshapes
+        start += size
     return arrays
 
 
 class Network:
-    """A fully connected network without hidden biases and a linear head (alpha, b)."""
+    """A fully connected network without hidden biases and a linear head (alpha, b).
+
+    Its arrays live where weights[0] does (lists: NumPy float64); alpha must be there too.
+    """
 
     def __init__(self, weights, alpha, b, activation="relu"):
         self.activation = check_activation(activation)
-        self.weights = [_finite_array(W, f"weights[{t}]") for t, W in enumerate(weights)]
-        if not self.weights:
+        weights = list(weights)
+        if not weights:
             raise ValueError("depth must be >= 1: a network needs at least one weight matrix")
+        place = backends.placement(weights[0])
+        self.weights = [finite_array(W, f"weights[{t}]", *place) for t, W in enumerate(weights)]
         for t, W in enumerate(self.weights):
             if W.ndim != 2 or min(W.shape) < 1:
-                raise ValueError(f"weights[{t}] must be a non-empty 2-D array, got shape {W.shape}")
+                raise ValueError(f"weights[{t}] must be a non-empty 2-D array, got shape {tuple(W.shape)}")
             if t and W.shape[1] != self.weights[t - 1].shape[0]:
                 n_prev = self.weights[t - 1].shape[0]
-                raise ValueError(f"weights[{t}] has shape {W.shape} but weights[{t - 1}] outputs {n_prev} units")
-        self.alpha = _finite_array(alpha, "alpha")
+                raise ValueError(f"weights[{t}] has shape {tuple(W.shape)} but weights[{t - 1}] outputs {n_prev} units")
+        self.alpha = finite_array(alpha, "alpha", *place)
         if self.alpha.shape != (self.weights[-1].shape[0],):
-            raise ValueError(f"alpha must have shape ({self.weights[-1].shape[0]},), got {self.alpha.shape}")
-        b = _finite_array(b, "b")
+            raise ValueError(f"alpha must have shape ({self.weights[-1].shape[0]},), got {tuple(self.alpha.shape)}")
+        b = finite_array(backends.to_numpy(b) if array_api_compat.is_array_api_obj(b) else b, "b")
         if b.ndim != 0:
             raise ValueError(f"b must be a scalar, got shape {b.shape}")
         self.b = float(b)
@@ -149,22 +111,47 @@ class Network:
     def depth(self):
         return len(self.weights)
 
+    @property
+    def xp(self):
+        """The array API namespace of the network's arrays."""
+        return backends.namespace_of(self.alpha)
+
+    @property
+    def device(self):
+        return array_api_compat.device(self.alpha)
+
+    @property
+    def dtype(self):
+        return self.alpha.dtype
+
     def copy(self):
-        return Network([W.copy() for W in self.weights], self.alpha.copy(), self.b, self.activation)
+        xp = self.xp
+        weights = [xp.asarray(W, copy=True) for W in self.weights]
+        return Network(weights, xp.asarray(self.alpha, copy=True), self.b, self.activation)
+
+    def to(self, backend, device=None, dtype=None):
+        """A copy on another backend ("numpy", "torch", "cupy", "array_api_strict" or a namespace), device, dtype.
+
+        device None: the backend's default device; dtype None: keep the network's ("float64" or "float32").
+        """
+        xp = backends.namespace(backend)
+        dtype = backends.dtype_name(self.dtype) if dtype is None else dtype
+        weights = [backends.move(W, xp, device, dtype) for W in self.weights]
+        return Network(weights, backends.move(self.alpha, xp, device, dtype), self.b, self.activation)
 
     def check_batch(self, X, y=None):
-        """Validate a batch: X (B, d) finite, y (B,) finite; return them as float arrays."""
-        X = np.asarray(X, dtype=np.float64)
+        """Validate a batch: X (B, d) finite, y (B,) finite, on the network's backend; return them in its dtype."""
+        place = self.xp, self.dtype, self.device
+        X = finite_array(X, "X", *place)
         d = self.widths[0]
         if X.ndim != 2 or X.shape[1] != d or X.shape[0] < 1:
-            raise ValueError(f"X must have shape (batch >= 1, {d}), got {X.shape}")
-        X = _finite_array(X, "X")
+            raise ValueError(f"X must have shape (batch >= 1, {d}), got {tuple(X.shape)}")
         if y is None:
             return X
-        y = np.asarray(y, dtype=np.float64)
-        if y.shape != (X.shape[0],):
-            raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {y.shape}")
-        return X, _finite_array(y, "y")
+        y = finite_array(y, "y", *place)
+        if tuple(y.shape) != (X.shape[0],):
+            raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {tuple(y.shape)}")
+        return X, y
 
     def forward(self, X, tally=NO_TALLY):
         """Forward pass storing every node (what gradient methods need): (us, zs), see store_layers."""
@@ -190,29 +177,31 @@ def store_layers(weights, z, activation, tally=NO_TALLY):
     zs[0] is z itself and us[0] is None (the input has no pre-activation); for the identity,
     zs[t] is us[t], the same array.
     """
+    xp, relu = backends.namespace_of(z), activation == "relu"
     zs, us = [z], [None]
     for W in weights:
         u = zs[-1] @ W.T  # (batch, n_out)
         tally.matmul(zs[-1], W.T)
         us.append(u)
-        zs.append(sigma(u, activation))
+        zs.append(xp.maximum(u, 0.0) if relu else u)  # (batch, n_out) sigma(u)
     return us, zs
 
 
 def stream_layers(weights, z, activation, tally=NO_TALLY):
     """z after the last of `weights`, keeping only the current layer: memory O(batch * width), not O(batch * V)."""
+    ip = backends.inplace(backends.namespace_of(z))
     for W in weights:
         u = z @ W.T  # (batch, n_out)
         tally.matmul(z, W.T)
-        z = np.maximum(u, 0.0, out=u) if activation == "relu" else u  # sigma in place: u is not needed again
+        z = ip.maximum(u, 0.0, out=u) if activation == "relu" else u  # sigma in place: u is not needed again
     return z
 
 
 def loss(net, X, y, tally=NO_TALLY):
     """Mean square loss of a mini-batch: mean((yhat - y)^2). Also the `forward` cost reference."""
     X, y = net.check_batch(X, y)
-    value = float(np.mean((net.output(X, tally) - y) ** 2))
-    if not np.isfinite(value):
+    value = float(net.xp.mean((net.output(X, tally) - y) ** 2))
+    if not math.isfinite(value):
         raise not_finite(net, "the loss", "forward pass")
     return value
 
@@ -224,12 +213,18 @@ def loss_link(net, z, y):
     times r) is shared by every method and is not part of the chain-rule count.
     """
     yhat = z @ net.alpha + net.b  # (batch,)
-    r = 2.0 * (yhat - y) / len(y)  # (batch,)
-    return r, r @ z, float(r.sum())
+    r = 2.0 * (yhat - y) / y.shape[0]  # (batch,)
+    return r, r @ z, float(backends.total(r))
 
 
-def make_data(widths, batch, seed=0):
-    """A seeded random batch for a network of these widths: X (B, d), y (B,) standard normal."""
+def make_data(widths, batch, seed=0, backend="numpy", device=None, dtype=None):
+    """A seeded random batch for a network of these widths: X (B, d), y (B,) standard normal.
+
+    Drawn by NumPy, then moved to backend/device/dtype (as Network.to), so every backend gets the same values.
+    """
     widths, batch = check_widths(widths), check_size(batch, "batch")
     rng = np.random.default_rng([seed, 1])  # a stream apart from Network.init(seed)'s
-    return rng.standard_normal((batch, widths[0])), rng.standard_normal(batch)
+    X, y = rng.standard_normal((batch, widths[0])), rng.standard_normal(batch)
+    if backend == "numpy" and device is None and dtype is None:
+        return X, y
+    return backends.move(X, backend, device, dtype), backends.move(y, backend, device, dtype)

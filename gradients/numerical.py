@@ -4,13 +4,19 @@ Within one ReLU activation pattern the network's output is linear in each single
 so the loss is quadratic in it and central differences are exact up to rounding. They are
 wrong only where theta + h or theta - h moves some unit across its kink: `central_differences`
 reports, per parameter, whether the pattern stayed the same, so checks can rely on those.
+
+On any backend the parameters are perturbed in place, one at a time, on a copy of the network,
+and each difference is written into the output on the network's backend; the activation
+patterns and the exact flags are NumPy's (host memory). float64 only in practice: in float32
+a step of 1e-5 is lost in rounding.
 """
 
 import numpy as np
 
-from gradients import memory
-from gradients.network import Gradient, edges, gradient_arrays, loss
+from gradients import backends, memory
+from gradients.network import Gradient, gradient_arrays, loss
 from gradients.ops import NO_TALLY
+from gradients.sizes import edges
 
 H = 1e-5
 
@@ -24,12 +30,13 @@ def central_differences(net, X, y, h=H, tally=NO_TALLY):
     """(gradient, exact): exact[p] is True where neither step changed any unit's ReLU pattern."""
     X, y = net.check_batch(X, y)
     net = net.copy()  # perturbed in place below
-    g = Gradient(gradient_arrays(net), np.empty_like(net.alpha), 0.0)  # the output first
+    g_alpha = net.xp.empty(net.alpha.shape, dtype=net.dtype, device=net.device)
+    g = Gradient(gradient_arrays(net), g_alpha, 0.0)  # the output first
     exact = Gradient([np.empty(W.shape, dtype=bool) for W in net.weights], np.empty(net.alpha.shape, dtype=bool), True)
     pattern = _pattern(net, X)
     for theta, g_theta, ok in zip([*net.weights, net.alpha], [*g.weights, g.alpha], [*exact.weights, exact.alpha]):
-        for idx in np.ndindex(theta.shape):
-            saved = theta[idx]
+        for idx in np.ndindex(tuple(theta.shape)):
+            saved = float(theta[idx])  # a Python number: torch's theta[idx] is a view that the next line changes
             theta[idx] = saved + h
             up, up_ok = loss(net, X, y, tally), _pattern(net, X) == pattern
             theta[idx] = saved - h
@@ -46,11 +53,11 @@ def central_differences(net, X, y, h=H, tally=NO_TALLY):
 
 
 def _pattern(net, X):
-    """Which units are on (u > 0), as bytes; the identity has no kinks."""
+    """Which units are on (u > 0), as bytes (packed in NumPy, from any backend); the identity has no kinks."""
     if net.activation != "relu":
         return b""
     us, _ = net.forward(X)
-    return b"".join(np.packbits(u > 0).tobytes() for u in us[1:])
+    return b"".join(np.packbits(backends.to_numpy(u > 0)).tobytes() for u in us[1:])
 
 
 def op_count(widths, batch, relu):

@@ -3,11 +3,15 @@ with `gradient(net, X, y, tally=NO_TALLY)`, `op_count(widths, batch, relu)` and
 `memory_count(widths, batch, relu)`, plus one line here.
 """
 
-from gradients import backprop, checkpoint, memory, naive, numerical
+import importlib.util
+
+from gradients import autograd, backprop, checkpoint, memory, naive, numerical
 from gradients.finite import not_finite
-from gradients.network import check_activation, check_size, check_widths, edges
+from gradients.sizes import check_activation, check_size, check_widths, edges
 
 _MODULES = {"backprop": backprop, "naive": naive, "numerical": numerical, "checkpoint": checkpoint}
+if importlib.util.find_spec("torch") is not None:  # a reference where PyTorch is installed; imported at first use
+    _MODULES["autograd"] = autograd
 METHODS = tuple(_MODULES)
 
 

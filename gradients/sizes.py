@@ -1,0 +1,50 @@
+"""Sizes: widths, batch and activation checked (whole numbers only), and the graph's size E and V."""
+
+import numpy as np
+
+ACTIVATIONS = ("relu", "identity")
+
+
+def _is_integer(n):
+    """ints and numpy integers are sizes; floats (2.5, even 2.0), bools and strings are not."""
+    return isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
+
+
+def check_size(n, name):
+    """n as an int >= 1, or a ValueError naming it."""
+    if not _is_integer(n):
+        raise ValueError(f"{name} must be an integer >= 1, got {n!r}")
+    if n < 1:
+        raise ValueError(f"{name} must be >= 1, got {n}")
+    return int(n)
+
+
+def check_widths(widths):
+    """Validate widths n[1..L+1] and return them as a list of ints."""
+    if np.iterable(widths) and not isinstance(widths, (str, bytes)):
+        widths = list(widths)
+    if not isinstance(widths, list) or not all(_is_integer(n) for n in widths):
+        raise ValueError(f"widths must be a list of positive integers, got {widths!r}")
+    widths = [int(n) for n in widths]
+    if len(widths) < 2:
+        raise ValueError(f"depth must be >= 1: widths needs at least 2 entries (input and one layer), got {widths}")
+    if min(widths) < 1:
+        raise ValueError(f"every width must be >= 1, got {widths}")
+    return widths
+
+
+def check_activation(activation):
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; choose from {', '.join(ACTIVATIONS)}")
+    return activation
+
+
+def edges(widths):
+    """E: weights plus alpha, sum_t n[t+1] n[t] + n[L+1]."""
+    widths = check_widths(widths)
+    return sum(a * c for a, c in zip(widths, widths[1:])) + widths[-1]
+
+
+def nodes(widths):
+    """V: sum_t n[t] + 1 (every layer's units and the output)."""
+    return sum(check_widths(widths)) + 1
