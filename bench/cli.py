@@ -50,6 +50,11 @@ def cli():
 @click.option("--activation", type=click.Choice(gradients.ACTIVATIONS), default=SWEEP["activation"],
               show_default=True, help="sigma of every network")
 @click.option("--seed", default=SWEEP["seed"], show_default=True, type=int, help="seed of every network and batch")
+@click.option("--backend", default=SWEEP["backend"], show_default=True,
+              help="array library of the network and batch: numpy, torch, cupy, or a comma list")
+@click.option("--device", default=SWEEP["device"], show_default=True,
+              help="where they compute: cpu, cuda or cuda:N (torch, cupy), or a comma list")
+@click.option("--dtype", default=SWEEP["dtype"], show_default=True, help="float64, float32, or a comma list")
 @click.option("--profile", type=click.Choice(list(PROFILES)), default=SWEEP["profile"], show_default=True,
               help="pyperf effort (processes, values, warmups, min time)")
 @click.option("--max-seconds", default=SWEEP["max_seconds"], show_default=True, type=float,

@@ -1,5 +1,8 @@
 """A sweep's points: the one Point type (from options, a CSV row or worker arguments) and the plan of a sweep."""
 
+import importlib
+import importlib.util
+import re
 from dataclasses import MISSING, dataclass, fields
 from itertools import product
 
@@ -101,8 +104,77 @@ def parse_methods(text):
     return list(dict.fromkeys(methods))
 
 
-def plan(depth, width, batch, methods, input_dim=None, activation="relu", seed=0):
-    """Every point of the sweep, smallest network first (fewest edges, then smallest batch), each for every method."""
+# the backends a sweep runs on, with the library the worker imports and the extra that installs it
+SWEEP_BACKENDS = {"numpy": "numpy", "torch": "PyTorch", "cupy": "CuPy"}
+SWEEP_DTYPES = ("float64", "float32")
+DEVICE = re.compile(r"cpu|cuda(:\d+)?")
+
+
+def _list(text, option):
+    """A comma list's distinct, stripped items in order; empty: UserError."""
+    items = list(dict.fromkeys(part.strip() for part in str(text).split(",") if part.strip()))
+    if not items:
+        raise UserError(f"{option}: empty list")
+    return items
+
+
+def parse_placements(backend, device, dtype):
+    """--backend x --device x --dtype: every (backend, device, dtype) to run, each checked to be installed and present.
+
+    Nothing is imported but what a named backend needs (find_spec first): a missing library or device is refused
+    here, before the sweep touches a file.
+    """
+    backends, devices, dtypes = _list(backend, "--backend"), _list(device, "--device"), _list(dtype, "--dtype")
+    for b in backends:
+        if b not in SWEEP_BACKENDS:
+            raise UserError(f"--backend {b}: choose from {', '.join(SWEEP_BACKENDS)}")
+        if importlib.util.find_spec(b) is None:
+            raise UserError(f"--backend {b}: {SWEEP_BACKENDS[b]} is not installed (pip install 'gradbench[{b}]')")
+    for d in devices:
+        if not DEVICE.fullmatch(d):
+            raise UserError(f"--device {d}: choose cpu, cuda or cuda:N")
+    for t in dtypes:
+        if t not in SWEEP_DTYPES:
+            raise UserError(f"--dtype {t}: choose from {', '.join(SWEEP_DTYPES)}")
+    for b, d in product(backends, devices):
+        check_device(b, d)
+    return list(product(backends, devices, dtypes))
+
+
+def check_device(backend, device):
+    """UserError unless `backend` can compute on `device` on this machine, saying what was found."""
+    if backend == "numpy" and device != "cpu":
+        raise UserError(f"--backend numpy --device {device}: NumPy computes on the CPU only "
+                        "(--backend torch or cupy for a GPU)")
+    if backend == "cupy" and device == "cpu":
+        raise UserError("--backend cupy --device cpu: CuPy computes on CUDA devices only (--device cuda)")
+    if device == "cpu":
+        return
+    index = int(device.partition(":")[2] or 0)
+    count, found = cuda_devices(backend)
+    if index >= count:
+        raise UserError(f"--device {device}: {SWEEP_BACKENDS[backend]} finds {found}")
+
+
+def cuda_devices(backend):
+    """(how many CUDA devices `backend` sees, what it found in words)."""
+    lib = importlib.import_module(backend)
+    if backend == "torch":
+        count = lib.cuda.device_count() if lib.cuda.is_available() else 0
+        built = f"built for CUDA {lib.version.cuda}" if lib.version.cuda else "a CPU-only build"
+        names = "".join(f", cuda:{i} {lib.cuda.get_device_name(i)}" for i in range(count))
+        return count, f"{count} CUDA device(s){names} (torch {lib.__version__}, {built})"
+    try:
+        count = lib.cuda.runtime.getDeviceCount()
+    except Exception as e:  # CUDARuntimeError: no driver, no device
+        return 0, f"no CUDA device ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'no message'})"
+    return count, f"{count} CUDA device(s) (cuda:0 to cuda:{count - 1})" if count else "no CUDA device"
+
+
+def plan(depth, width, batch, methods, input_dim=None, activation="relu", seed=0, backend="numpy", device="cpu",
+         dtype="float64"):
+    """Every point of the sweep, smallest network first (fewest edges, then smallest batch), each for every
+    backend, device, dtype and method."""
     import gradients
 
     depths = parse_range(depth, "--depth")
@@ -114,16 +186,17 @@ def plan(depth, width, batch, methods, input_dim=None, activation="relu", seed=0
         raise UserError(f"--activation {activation}: choose from {', '.join(gradients.ACTIVATIONS)}")
     if whole_number(seed, "--seed") < 0:
         raise UserError(f"--seed {seed}: must be 0 or more")
+    placements = parse_placements(backend, device, dtype)
     if depths[-1] > MAX_DEPTH:
         raise UserError(f"--depth {depth}: {depths[-1]:,} layers, more than {MAX_DEPTH:,}: a network is an array "
                         "per layer, and even the op count of a deeper one takes minutes")
-    count = len(depths) * len(widths) * len(batches) * len(input_dims or [1]) * len(methods)
+    count = len(depths) * len(widths) * len(batches) * len(input_dims or [1]) * len(methods) * len(placements)
     if count > MAX_VALUES:
-        raise UserError(f"--depth x --width x --batch x --input-dim x --methods: {count:,} points, "
-                        f"more than {MAX_VALUES:,}")
+        raise UserError(f"--depth x --width x --batch x --input-dim x --methods x --backend x --device x --dtype: "
+                        f"{count:,} points, more than {MAX_VALUES:,}")
     points = []
     for d, w, b in product(depths, widths, batches):
         for i in input_dims or [w]:
-            points += [Point(m, d, w, i, b, activation, int(seed)) for m in methods]
+            points += [Point(m, d, w, i, b, activation, int(seed), *on) for on in placements for m in methods]
     # stable: each shape's methods keep their order
     return sorted(points, key=lambda p: (p.edges, p.batch, p.depth, p.width, p.input_dim))

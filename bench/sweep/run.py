@@ -1,11 +1,13 @@
 """gradbench sweep: time every method over depth x width x batch, check it against backprop, append CSV rows.
 
-For each point (method, depth, width, input_dim, batch), in order of size (its op count computed once):
+For each point (method, depth, width, input_dim, batch, and backend, device, dtype), in order of size (its op
+count computed once):
   0. the memory it needs (bench.memory) over what the machine has: a `skipped` row, nothing is run;
   1. predict the pyperf run's time from the method's largest point measured so far (seconds per
      operation times the point's op_count); over --max-seconds: a `skipped` row, nothing is run;
-  2. `bench.sweep.worker check` in a subprocess: one timed call, one call under tracemalloc (peak memory),
-     and the relative error from backprop on the same seeded network and batch (agreement);
+  2. `bench.sweep.worker check` in a subprocess: one timed call, one call under tracemalloc (peak memory;
+     torch.cuda's counter on a CUDA device), and the relative error from backprop on the same seeded network
+     and batch, backend, device and dtype (agreement);
   3. predict again from that call's time; over budget: `skipped`;
   4. `bench.sweep.worker time`, a pyperf script, in a subprocess writing <out>.pyperf/<point>.json;
      its statistics make the `ok` row.
@@ -32,11 +34,15 @@ from bench.sweep.launcher import WorkerFailed
 from bench.sweep.points import plan
 from bench.sweep.results_file import open_results
 
-TOLERANCE = {"numerical": 1e-5}  # agreement with backprop; other methods: DEFAULT_TOLERANCE
+TOLERANCE = {"numerical": 1e-5}  # agreement with backprop in float64; other methods: DEFAULT_TOLERANCE
 DEFAULT_TOLERANCE = 1e-8
+# float32 (24-bit mantissa, about 6e-8 a rounding) ends some 1e-6 from backprop on the sweep's small
+# networks; 1e-4 leaves room for deep and wide ones (gradients.backends' tests use the same)
+FLOAT32_TOLERANCE = 1e-4
 # the sweep's defaults, read by the command line's options and help too
 DEFAULTS = dict(depth="4", width="16", batch="1", methods="naive,backprop,forward", input_dim=None,
-                activation="relu", seed=0, profile="default", max_seconds=60.0, blas_threads=1)
+                activation="relu", seed=0, backend="numpy", device="cpu", dtype="float64", profile="default",
+                max_seconds=60.0, blas_threads=1)
 
 def base_row(point, ops, profile_name, env_columns):
     """Columns known before anything runs: the point, its graph size and op count, the machine."""
@@ -50,9 +56,12 @@ def base_row(point, ops, profile_name, env_columns):
 
 
 def mem_model(point):
-    """The working memory gradients.memory_count predicts for the point (None where it has no model)."""
+    """The working memory gradients.memory_count predicts for the point (None where it has no model: the model
+    describes NumPy in float64)."""
     import gradients
 
+    if (point.backend, point.dtype) != ("numpy", "float64"):
+        return None
     try:
         return gradients.memory_count(point.method, point.widths, batch=point.batch, activation=point.activation)
     except ValueError:  # a method without a memory model
@@ -64,6 +73,8 @@ def agreement(point, max_rel_err):
     if max_rel_err is None:
         return {"max_rel_err": None, "agree": True}
     tolerance = TOLERANCE.get(point.method, DEFAULT_TOLERANCE)
+    if point.dtype == "float32":
+        tolerance = max(tolerance, FLOAT32_TOLERANCE)
     return {"max_rel_err": max_rel_err, "agree": bool(max_rel_err <= tolerance)}  # NaN disagrees
 
 
@@ -96,7 +107,8 @@ def sweep(*, out, resume=False, force=False, progress=None, workers=None, schedu
         raise TypeError(f"unknown sweep options: {', '.join(sorted(unknown))}")
     o = {**DEFAULTS, **options}
     profile, max_seconds, blas_threads = o["profile"], o["max_seconds"], o["blas_threads"]
-    points = plan(o["depth"], o["width"], o["batch"], o["methods"], o["input_dim"], o["activation"], o["seed"])
+    points = plan(o["depth"], o["width"], o["batch"], o["methods"], o["input_dim"], o["activation"], o["seed"],
+                  o["backend"], o["device"], o["dtype"])
     if profile not in PROFILES:
         raise UserError(f"--profile {profile}: choose from {', '.join(PROFILES)}")
     if not 0 < max_seconds < math.inf:  # also NaN
@@ -181,7 +193,8 @@ def measure(point, ops, budget, env, json_dir, out_name):
     try:
         check = launcher.run_check(point, env, budget.max_seconds)
         columns.update(agreement(point, check["max_rel_err"]), peak_mem_bytes=check["peak_mem_bytes"],
-                       work_mem_bytes=check["work_mem_bytes"])
+                       work_mem_bytes=check["work_mem_bytes"], framework=check.get("framework"),
+                       device_name=check.get("device_name"))
         budget.record(point, ops, check["seconds"], "one call")
         reason = budget.over(predict_run_seconds(check["seconds"], budget.profile),
                              f"one call took {check['seconds']:.3g} s")

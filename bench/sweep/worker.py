@@ -7,7 +7,10 @@ bench.sweep.launcher starts it.
         a pyperf script timing one call of the method (forward: gradients.loss)
 
 Both build the same seeded network and batch: gradients.Network.init(widths, seed) and
-gradients.make_data(widths, batch, seed), widths = [input_dim] + [width] * depth.
+gradients.make_data(widths, batch, seed), widths = [input_dim] + [width] * depth, moved to the point's
+backend, device and dtype where it is not NumPy float64 (the same values, rounded to the dtype).
+Off the CPU a call only queues work on the device: every clock reading waits for the device first
+(gradients.backends.synchronize), so a timed call is over when the device is done with it.
 On Linux each of these processes dies with the process that started it (die_with_parent).
 """
 
@@ -49,30 +52,73 @@ def build(point):
     """The point's network, batch, and the call to measure (a closure with no arguments)."""
     net = gradients.Network.init(point.widths, seed=point.seed, activation=point.activation)
     X, y = gradients.make_data(point.widths, point.batch, point.seed)  # (B, d), (B,)
+    if not point.on_default:
+        on = dict(device=point.device, dtype=point.dtype)
+        net = net.to(point.backend, **on)
+        X, y = gradients.make_data(point.widths, point.batch, point.seed, backend=point.backend, **on)  # (B, d), (B,)
     if point.method == "forward":
         return net, X, y, lambda: gradients.loss(net, X, y)
     return net, X, y, lambda: gradients.gradient(net, X, y, method=point.method)
 
 
+def timed_loops(call, sync, loops):
+    """Seconds of `loops` calls, the device idle when the clock starts and done when it stops (pyperf's time_func)."""
+    sync()  # nothing queued before (a warmup's work) is counted
+    start = time.perf_counter()
+    for _ in range(loops):
+        call()
+    sync()  # a call that only queued work is over when the device is done
+    return time.perf_counter() - start
+
+
+def syncer(point, net):
+    """The wait for the point's device: None on the CPU, where a call is over when it returns."""
+    return None if point.device == "cpu" else lambda: gradients.backends.synchronize(net)
+
+
 def check(argv):
-    """Time one call, measure the memory of another, and compare the gradient with backprop's."""
+    """Time one call, measure the memory of another, and compare the gradient with backprop's on the same arrays."""
     parser = argparse.ArgumentParser(prog="bench.sweep.worker check")
     Point.add_arguments(parser)
     point = Point.from_args(parser.parse_args(argv))
     die_with_parent(_launcher_pid())
     net, X, y, call = build(point)
+    sync = syncer(point, net) or (lambda: None)
+    sync()
     start = time.perf_counter()
     result = call()  # first call also warms caches; its time seeds the budget prediction
+    sync()
     seconds = time.perf_counter() - start
-    # a second call under tracemalloc: tracing slows Python code, so it is not the timed one;
-    # numpy reports its buffers to tracemalloc, so the peak counts the arrays the call allocates
-    peak, work = gradients.measure_work_memory(point.method, net, X, y)
+    peak, work = memory(point, net, X, y)
     max_rel_err = None
     if point.method != "forward":
-        reference = gradients.gradient(net, X, y, method="backprop")
+        reference = gradients.gradient(net, X, y, method="backprop")  # same backend, device and dtype
         max_rel_err = gradients.relative_error(result, reference)
-    json.dump({"seconds": seconds, "peak_mem_bytes": peak, "work_mem_bytes": work, "max_rel_err": max_rel_err},
+    where = gradients.backends.describe(net)
+    json.dump({"seconds": seconds, "peak_mem_bytes": peak, "work_mem_bytes": work, "max_rel_err": max_rel_err,
+               "framework": f"{where['backend']} {where['framework_version']}", "device_name": where["device_name"]},
               sys.stdout)
+
+
+def memory(point, net, X, y):
+    """(peak, work) bytes of a second call: tracemalloc on NumPy, torch's allocator on CUDA, else (None, None)."""
+    if point.backend == "numpy":
+        # tracing slows Python code, so this is not the timed call; numpy reports its buffers to
+        # tracemalloc, so the peak counts the arrays the call allocates
+        return gradients.measure_work_memory(point.method, net, X, y)
+    if point.backend != "torch" or point.device == "cpu":  # torch's CPU and CuPy's allocators: nobody counts
+        return None, None
+    import torch
+
+    device = net.alpha.device
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    before = torch.cuda.memory_allocated(device)  # the network and batch: not the call's, as under tracemalloc
+    result = gradients.loss(net, X, y) if point.method == "forward" else gradients.gradient(net, X, y, point.method)
+    torch.cuda.synchronize(device)
+    peak = torch.cuda.max_memory_allocated(device) - before
+    out = 0 if point.method == "forward" else sum(a.nbytes for a in [*result.weights, result.alpha])
+    return peak, peak - out
 
 
 def time_point(argv):
@@ -89,14 +135,20 @@ def time_point(argv):
     args = runner.parse_args()
     die_with_parent(args.parent if args.worker else _launcher_pid())
     point = Point.from_args(args)
-    _, _, _, call = build(point)
+    # pyperf's manager only starts the workers and reads their values: it builds nothing (for PyTorch,
+    # seconds of import and a CUDA context spared)
+    net, _, _, call = build(point) if args.worker or args.in_process else (None, None, None, None)
     for key in POINT_KEY:
         runner.metadata[f"gradbench_{key}"] = str(getattr(point, key))
     # what the timing processes really saw: pyperf passes on only the variables it is told to
     for name in WORKER_ENV:
         runner.metadata[f"gradbench_{name.lower()}"] = os.environ.get(name, "unset")
     # the name leaves the method out, so `pyperf compare_to backprop.json naive.json` pairs them up
-    runner.bench_func(f"{point.shape} {point.activation}", call)
+    name, sync = f"{point.shape} {point.activation}", syncer(point, net)
+    if sync is None:
+        runner.bench_func(name, call)
+    else:  # a device: the clock stops when the device is done, not when the call has queued its work
+        runner.bench_time_func(name, lambda loops: timed_loops(call, sync, loops))
 
 
 def main(argv=None):

@@ -1,0 +1,223 @@
+"""The sweep on other backends: --backend/--device/--dtype checked before any file, float32 rows, and timing
+that waits for the device (timed_loops against a fake device that only queues work)."""
+
+import contextlib
+import importlib.util
+import io
+import json
+import time
+import types
+
+import pandas as pd
+import pytest
+
+from bench.results import read_results
+from bench.sweep import points as points_module
+from bench.sweep import worker
+from bench.sweep.points import Point, plan
+from bench.sweep.run import FLOAT32_TOLERANCE, agreement
+
+NO_TORCH = "PyTorch is optional (pip install 'gradbench[torch]'); make test does not install it"
+REAL_FIND_SPEC = importlib.util.find_spec
+
+
+def installed(*names):
+    """A find_spec that reports the named modules installed (a spec), others as they are."""
+    return lambda name, *a: types.SimpleNamespace(name=name) if name in names else REAL_FIND_SPEC(name, *a)
+
+
+def missing(*names):
+    """A find_spec that reports the named modules absent (None), others as they are."""
+    return lambda name, *a: None if name in names else REAL_FIND_SPEC(name, *a)
+
+
+def rows_of(path):
+    """The rows of a results CSV as the readers see them (numbers as numbers, empty as NaN)."""
+    return read_results(path).to_dict("records")
+
+
+def assert_refused(gradbench, tmp_path, *options, says):
+    """Exit 2, one line on stderr containing `says`, and neither the CSV nor its pyperf folder made."""
+    out = tmp_path / "r.csv"
+    result = gradbench("sweep", "--depth", "1", "--width", "2", "--profile", "quick", "--out", out, *options)
+    assert result.code == 2, result
+    lines = result.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gradbench: error: "), result.err
+    assert says in lines[0]
+    assert not out.exists() and not (tmp_path / "r.csv.pyperf").exists()
+
+
+@pytest.mark.parametrize("options, says", [
+    (["--dtype", "float16"], "--dtype float16: choose from float64, float32"),
+    (["--device", "gpu"], "--device gpu: choose cpu, cuda or cuda:N"),
+    (["--device", "cuda:x"], "--device cuda:x"),
+    (["--backend", "jax"], "--backend jax: choose from numpy, torch, cupy"),
+    (["--backend", ","], "--backend: empty list"),
+    (["--device", "cuda"], "NumPy computes on the CPU only"),
+    (["--backend", "numpy", "--device", "cpu,cuda:0"], "NumPy computes on the CPU only"),
+])
+def test_bad_options_exit_2_with_one_line_and_no_file(gradbench, tmp_path, options, says):
+    assert_refused(gradbench, tmp_path, *options, says=says)
+
+
+@pytest.mark.parametrize("backend, name", [("torch", "PyTorch"), ("cupy", "CuPy")])
+def test_a_backend_not_installed_names_what_to_install(gradbench, tmp_path, monkeypatch, backend, name):
+    monkeypatch.setattr(importlib.util, "find_spec", missing(backend))
+    assert_refused(gradbench, tmp_path, "--backend", f"numpy,{backend}",
+                   says=f"--backend {backend}: {name} is not installed (pip install 'gradbench[{backend}]')")
+
+
+def fake_torch(count):
+    """A stand-in for the torch module with `count` CUDA devices."""
+    cuda = types.SimpleNamespace(is_available=lambda: count > 0, device_count=lambda: count,
+                                 get_device_name=lambda i: f"Fake GPU {i}")
+    return types.SimpleNamespace(cuda=cuda, version=types.SimpleNamespace(cuda="12.8" if count else None),
+                                 __version__="9.9.9")
+
+
+@pytest.mark.parametrize("count, device, says", [
+    (0, "cuda", "--device cuda: PyTorch finds 0 CUDA device(s) (torch 9.9.9, a CPU-only build)"),
+    (1, "cuda:1", "--device cuda:1: PyTorch finds 1 CUDA device(s), cuda:0 Fake GPU 0 (torch 9.9.9, built for CUDA"),
+    (2, "cpu,cuda:2", "finds 2 CUDA device(s), cuda:0 Fake GPU 0, cuda:1 Fake GPU 1"),
+])
+def test_a_cuda_device_that_is_not_there_says_what_was_found(gradbench, tmp_path, monkeypatch, count, device, says):
+    monkeypatch.setattr(importlib.util, "find_spec", installed("torch"))
+    monkeypatch.setitem(__import__("sys").modules, "torch", fake_torch(count))
+    assert_refused(gradbench, tmp_path, "--backend", "torch", "--device", device, says=says)
+
+
+def test_a_present_cuda_device_is_accepted(monkeypatch):
+    monkeypatch.setattr(importlib.util, "find_spec", installed("torch"))
+    monkeypatch.setitem(__import__("sys").modules, "torch", fake_torch(2))
+    placements = points_module.parse_placements("torch", "cpu,cuda:1", "float32,float64")
+    assert placements == [("torch", d, t) for d in ("cpu", "cuda:1") for t in ("float32", "float64")]
+
+
+def test_cupy_without_a_driver_and_on_the_cpu_are_refused(gradbench, tmp_path, monkeypatch):
+    def no_driver():
+        raise RuntimeError("cudaErrorNoDevice: no CUDA-capable device is detected")
+
+    cupy = types.SimpleNamespace(cuda=types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=no_driver)))
+    monkeypatch.setattr(importlib.util, "find_spec", installed("cupy"))
+    monkeypatch.setitem(__import__("sys").modules, "cupy", cupy)
+    assert_refused(gradbench, tmp_path, "--backend", "cupy", "--device", "cuda",
+                   says="CuPy finds no CUDA device (RuntimeError: cudaErrorNoDevice")
+    assert_refused(gradbench, tmp_path, "--backend", "cupy", says="CuPy computes on CUDA devices only")
+
+
+def test_the_plan_is_the_product_of_the_placements():
+    points = plan("1,2", "4", "1", "naive,backprop", backend="numpy", device="cpu", dtype="float64,float32")
+    assert len(points) == 2 * 2 * 2
+    assert {(p.depth, p.method, p.dtype) for p in points} == {
+        (d, m, t) for d in (1, 2) for m in ("naive", "backprop") for t in ("float64", "float32")}
+    assert len({p.slug for p in points}) == len(points)  # each point its own pyperf JSON
+
+
+def test_float32_agreement_tolerance():
+    point = Point("naive", 2, 4, 4, 1, dtype="float32")
+    assert agreement(point, FLOAT32_TOLERANCE / 2)["agree"] is True
+    assert agreement(point, FLOAT32_TOLERANCE * 2)["agree"] is False
+    assert agreement(Point("naive", 2, 4, 4, 1), FLOAT32_TOLERANCE / 2)["agree"] is False  # float64 stays strict
+
+
+def test_the_worker_builds_on_the_points_dtype():
+    net, X, y, call = worker.build(Point("backprop", 2, 4, 3, 5, dtype="float32"))
+    assert str(net.dtype) == str(X.dtype) == str(y.dtype) == str(call().alpha.dtype) == "float32"
+    assert X.shape == (5, 3)
+    assert worker.syncer(Point("backprop", 2, 4, 3, 5), net) is None  # the CPU: pyperf's bench_func as before
+
+
+def test_a_numpy_float32_sweep_records_its_dtype_and_framework(gradbench, tmp_path):
+    out = tmp_path / "r.csv"
+    result = gradbench("sweep", "--depth", "1,2", "--width", "4", "--profile", "quick", "--dtype", "float32",
+                       "--out", out)
+    assert result.code == 0, result.err
+    rows = rows_of(out)
+    assert len(rows) == 6 and {r["status"] for r in rows} == {"ok"}
+    for r in rows:
+        assert (r["backend"], r["device"], r["dtype"]) == ("numpy", "cpu", "float32")
+        assert r["agree"] == "True" and r["framework"].startswith("numpy ") and r["device_name"]
+        assert r["peak_mem_bytes"] > 0  # tracemalloc sees NumPy's float32 arrays too
+        assert pd.isna(r["mem_model_bytes"])  # the model is of float64
+    naive = [r for r in rows if r["method"] == "naive"]
+    assert all(0 <= r["max_rel_err"] <= FLOAT32_TOLERANCE for r in naive)
+
+
+class FakeDevice:
+    """A device whose calls only queue `per_call` seconds of work each; sync() sleeps until the queue is done."""
+
+    def __init__(self, per_call):
+        self.per_call, self.done_at, self.calls = per_call, 0.0, 0
+
+    def call(self):
+        self.calls += 1
+        self.done_at = max(self.done_at, time.perf_counter()) + self.per_call  # returns at once
+
+    def busy(self):
+        return time.perf_counter() < self.done_at
+
+    def sync(self):
+        while self.busy():
+            time.sleep(max(self.done_at - time.perf_counter(), 0))
+
+
+def test_timed_loops_waits_for_the_device():
+    device, loops = FakeDevice(per_call=0.005), 20
+    queued = device.per_call * loops
+    assert worker.timed_loops(device.call, device.sync, loops) >= queued
+    assert device.calls == loops and not device.busy()
+    # the same loop without the wait stops its clock while the device still works: it measures the queueing
+    unsynced = worker.timed_loops(device.call, lambda: None, loops)
+    assert device.busy() and unsynced < queued
+    device.sync()
+
+
+def test_timed_loops_does_not_count_work_queued_before_it():
+    device = FakeDevice(per_call=0.05)
+    device.call()  # a warmup's work, still running
+    measured = worker.timed_loops(lambda: None, device.sync, 3)
+    # the wait before the clock starts takes the warmup's 50 ms: a timer counting it would measure >= 0.05
+    assert not device.busy() and measured < device.per_call
+
+
+def run_check(point):
+    """The worker's one-call check of a point, in this process: its JSON."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        worker.check(point.args())
+    return json.loads(out.getvalue())
+
+
+@pytest.fixture
+def torch():
+    return pytest.importorskip("torch", reason=NO_TORCH)
+
+
+def devices(torch):
+    return "cpu,cuda" if torch.cuda.is_available() else "cpu"
+
+
+def test_every_method_checks_on_torch(torch):
+    """The spec's torch sweep, depth 1:4:x2 width 8, each point's check run here (one torch import)."""
+    points = plan("1:4:x2", "8", "1", "naive,backprop,autograd,forward", backend="torch", device=devices(torch),
+                  dtype="float64,float32")
+    assert len(points) == 3 * 4 * 2 * len(devices(torch).split(","))
+    for point in points:
+        check = run_check(point)
+        assert check["framework"] == f"torch {torch.__version__}" and check["device_name"]
+        assert agreement(point, check["max_rel_err"])["agree"] is True, (point.label, check)
+        if point.device == "cpu":  # nobody counts torch's CPU allocator
+            assert check["peak_mem_bytes"] is None and check["work_mem_bytes"] is None
+        else:  # torch.cuda's peak over what was allocated before the call
+            assert check["peak_mem_bytes"] >= check["work_mem_bytes"] >= 0
+
+
+def test_a_torch_sweep_runs_end_to_end(torch, gradbench, tmp_path):
+    out = tmp_path / "t.csv"
+    result = gradbench("sweep", "--backend", "torch", "--device", devices(torch).split(",")[-1], "--methods",
+                       "autograd", "--depth", "2", "--width", "8", "--profile", "quick", "--out", out)
+    assert result.code == 0, result.err
+    (row,) = rows_of(out)
+    assert row["status"] == "ok" and row["agree"] == "True" and row["time_median_s"] > 0
+    assert row["backend"] == "torch" and row["framework"] == f"torch {torch.__version__}"
+    assert pd.isna(row["mem_model_bytes"])
