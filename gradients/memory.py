@@ -46,10 +46,13 @@ def streamed_peak(n, batch):
     return FLOAT * batch * max([n[1], *pairs])
 
 
+BUFSIZE = np.getbufsize()  # read once: asking numpy costs microseconds, and the sweep asks per layer per point
+
+
 def buffer(size):
     """A ufunc that casts, broadcasts or meets a transposed operand works through a buffer of up to
     np.getbufsize() floats per operand."""
-    return FLOAT * min(size, np.getbufsize())
+    return FLOAT * min(size, BUFSIZE)
 
 
 def backward_peak(n, batch, relu, below, held=False):
