@@ -211,10 +211,11 @@ def _device_name(name, device):
     if name == "cupy":
         props = importlib.import_module("cupy").cuda.runtime.getDeviceProperties(device.id)
         return props["name"].decode() if isinstance(props["name"], bytes) else str(props["name"])
-    return _cpu_name()
+    return cpu_name()
 
 
-def _cpu_name():
+def cpu_name():
+    """The CPU's model name (Linux /proc/cpuinfo), or what platform knows."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:

@@ -3,6 +3,7 @@ support modules of tests that cannot take fixtures, such as hypothesis tests and
 
 import contextlib
 import io
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -87,3 +88,24 @@ def write_csv(path, df):
     """Write a results frame as the sweep's CSV; return the path."""
     df.to_csv(path, index=False)
     return path
+
+
+def check_result(max_rel_err=0.0):
+    """What a worker's check hands back for an instant call: `launcher.run_check`'s stand-in."""
+    return lambda *a: {"seconds": 1e-5, "peak_mem_bytes": 1, "work_mem_bytes": 1, "max_rel_err": max_rel_err}
+
+
+CHECK_AGREES, CHECK_DISAGREES = check_result(0.0), check_result(0.5)
+STATUS, REASON = schema.NAMES.index("status"), schema.NAMES.index("reason")  # fields of a results line
+
+
+def processes_mentioning(text):
+    """Pids of the live processes whose command line contains text (Linux /proc)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and text in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                pids.append(int(proc.name))
+        except OSError:  # gone meanwhile
+            pass
+    return pids

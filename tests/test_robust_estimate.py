@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from helpers import CHECK_AGREES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_robust_support import cli, one_line_error
@@ -15,9 +16,6 @@ from bench.sweep.points import Point
 from bench.sweep.run import sweep
 
 METHODS = ("naive", "backprop", "forward")
-
-# what a worker's check hands back: an instant call that agrees with backprop
-CHECK_AGREES = lambda *a: {"seconds": 1e-5, "peak_mem_bytes": 1, "work_mem_bytes": 1, "max_rel_err": 0.0}  # noqa: E731
 
 
 def per_point(points, ops, budget, mean_point_s):

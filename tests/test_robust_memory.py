@@ -7,17 +7,15 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from helpers import REASON, STATUS
 from test_robust_support import cli, lines_of, one_line_error
 
 import bench.sweep.launcher as launcher
 import gradients
 from bench import memory
 from bench import train as training
-from bench.schema import NAMES
 
 SLACK = 16 * 2**10  # Python's own objects (lists, tuples, scalars) beside the arrays the estimates count
-
-STATUS, REASON = NAMES.index("status"), NAMES.index("reason")  # fields of a results line
 
 
 def traced_peak(call):

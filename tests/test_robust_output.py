@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from helpers import CHECK_AGREES
 from test_robust_support import (
     cli,
     device_node,
@@ -27,9 +28,6 @@ from bench.sweep.results_file import HEADER
 
 SWEEP = ["sweep", "--depth", "1", "--width", "2", "--methods", "backprop"]
 TRAIN = ["train", "--epochs", "1", "--samples", "16", "--no-progress"]
-
-# what a worker's check hands back: an instant call that agrees with backprop
-CHECK_AGREES = lambda *a: {"seconds": 1e-5, "peak_mem_bytes": 1, "work_mem_bytes": 1, "max_rel_err": 0.0}  # noqa: E731
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from helpers import CHECK_AGREES, REASON, STATUS
 from test_robust_support import cli, lines_of, one_line_error, results_text, row, study_rows, write_results
 
 import bench.sweep.launcher as launcher
@@ -17,11 +18,6 @@ from bench.sweep.points import Point
 from bench.sweep.results_file import HEADER, format_row, open_results
 
 KEYS = [Point("backprop", d, 2, 2, 1, "relu", 0).key() for d in (1, 2, 3)]
-
-# what a worker's check hands back: an instant call that agrees with backprop
-CHECK_AGREES = lambda *a: {"seconds": 1e-5, "peak_mem_bytes": 1, "work_mem_bytes": 1, "max_rel_err": 0.0}  # noqa: E731
-
-STATUS, REASON = NAMES.index("status"), NAMES.index("reason")  # fields of a results line
 
 
 def test_a_second_writer_is_refused_while_the_first_holds_the_file(tmp_path):

@@ -13,24 +13,13 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import processes_mentioning
 from test_robust_support import lines_of, study_rows, write_results
 
 from bench.sweep.results_file import HEADER
 
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
 linux = pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")
-
-
-def processes_mentioning(text):
-    """Pids of the live processes whose command line contains text (Linux /proc)."""
-    pids = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and text in (proc / "cmdline").read_bytes().decode(errors="replace"):
-                pids.append(int(proc.name))
-        except OSError:  # gone meanwhile
-            pass
-    return pids
 
 
 @linux

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyperf
 import pytest
+from helpers import CHECK_AGREES, CHECK_DISAGREES, processes_mentioning
 
 import bench.sweep.launcher as workers
 import bench.sweep.run as sweep_mod
@@ -21,10 +22,6 @@ from bench.sweep.results_file import HEADER, format_row
 from bench.sweep.run import measure
 
 QUICK = ["--profile", "quick"]
-
-# what a worker's check hands back: an instant call that agrees with backprop, or does not
-CHECK_AGREES = lambda *a: {"seconds": 1e-5, "peak_mem_bytes": 1, "work_mem_bytes": 1, "max_rel_err": 0.0}  # noqa: E731
-CHECK_DISAGREES = lambda *a: {"seconds": 1e-5, "peak_mem_bytes": 1, "work_mem_bytes": 1, "max_rel_err": 0.5}  # noqa: E731
 
 
 def data_lines(path):
@@ -309,18 +306,6 @@ def test_interrupted_sweep_leaves_complete_rows_and_resumes_without_duplicates(t
     assert len(set(keys(rows))) == 6
     assert all(r["status"] == "ok" for r in rows)
     assert keys(rows[: len(partial)]) == keys(partial)  # the rows written before the signal are kept
-
-
-def processes_mentioning(text):
-    """Pids of the live processes whose command line contains text (Linux /proc)."""
-    pids = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and text in (proc / "cmdline").read_bytes().decode(errors="replace"):
-                pids.append(int(proc.name))
-        except OSError:  # gone meanwhile
-            pass
-    return pids
 
 
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")

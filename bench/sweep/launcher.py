@@ -157,13 +157,15 @@ def environment(blas_threads):
     """Columns describing the machine and the libraries, the same for every row."""
     import numpy as np
 
+    from gradients.backends import cpu_name
+
     try:
         blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
         blas = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
     except Exception:  # older numpy, or a build without the record
         blas = "unknown"
     return {"python": platform.python_version(), "numpy": np.__version__, "blas": blas,
-            "blas_threads": blas_threads, "cpu": _cpu_model(), **_caches()}
+            "blas_threads": blas_threads, "cpu": cpu_name(), **_caches()}
 
 
 def _caches():
@@ -180,17 +182,6 @@ def _caches():
         if kind != "Instruction" and number.isdigit():
             sizes[level] = int(number) * {"K": 2**10, "M": 2**20, "G": 2**30}.get(unit, 1)
     return {"l2_bytes": sizes.get(2), "llc_bytes": sizes[max(sizes)] if sizes else None}
-
-
-def _cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def worker_env(blas_threads):
