@@ -62,7 +62,7 @@ def wait_until(condition, seconds, what):
         time.sleep(0.02)
 
 
-def fake_timing(point, profile, json_path, env, timeout):
+def fake_timing(point, profile, json_path, env, timeout, call_s):
     """Stand-in for the pyperf run of the sequential reference: its rows' time columns are not compared."""
     return {"time_median_s": 1e-6, "time_mean_s": 1e-6, "time_stdev_s": 0.0, "time_min_s": 1e-6,
             "time_max_s": 1e-6, "n_values": 3}
@@ -139,7 +139,7 @@ def test_a_points_processes_die_with_the_process_that_started_them(tmp_path):
     # a stand-in for a cluster worker killed outright during a pyperf run (the default profile: seconds)
     code = ("import sys; from bench.sweep import launcher; from bench.sweep.budget import PROFILES; "
             "from bench.sweep.points import Point; launcher.run_timing(Point('backprop', 1, 2, 2, 1), "
-            "PROFILES['default'], sys.argv[1], launcher.worker_env(1), 60)")
+            "PROFILES['default'], sys.argv[1], launcher.worker_env(1), 60, 1e-4)")
     parent = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "point.json")])
     started = psutil.Process(parent.pid)
 

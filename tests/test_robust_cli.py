@@ -169,7 +169,7 @@ def fake_savefig(figure, fname, **kwargs):
     Path(fname).write_bytes(b"figure\n")
 
 
-def fake_timing(point, profile, json_path, env, timeout):
+def fake_timing(point, profile, json_path, env, timeout, call_s):
     return {"time_median_s": 1e-5, "time_mean_s": 1e-5, "time_stdev_s": 0.0, "time_min_s": 1e-5,
             "time_max_s": 1e-5, "n_values": 3}
 

@@ -8,11 +8,30 @@ from bench.sweep.points import Point
 
 def test_predicted_run_grows_with_the_call_and_counts_every_value():
     quick = PROFILES["quick"]
-    assert predict_run_seconds(1.0, quick) >= (quick.processes + 1) * (quick.warmups + quick.values) * 1.0
+    assert predict_run_seconds(1.0, quick) >= quick.processes * (quick.warmups + quick.values) * 1.0
     # below min_time pyperf loops the call until a value lasts min_time: the run no longer shrinks
     assert predict_run_seconds(1e-6, quick) == predict_run_seconds(1e-3, quick) < predict_run_seconds(0.1, quick)
     assert predict_run_seconds(0.1, quick) < predict_run_seconds(1.0, quick)
     assert predict_run_seconds(1.0, PROFILES["rigorous"]) > predict_run_seconds(1.0, PROFILES["default"])
+
+
+@pytest.mark.parametrize("name", sorted(PROFILES))
+@pytest.mark.parametrize("call_s", [1e-9, 3.7e-7, 1e-6, 2.5e-5, 1e-4, 9.9e-4, 1e-3, 0.0049])
+def test_loops_make_a_value_last_min_time_as_pyperf_calibrates(name, call_s):
+    profile = PROFILES[name]
+    loops = profile.loops(call_s)
+    assert loops & (loops - 1) == 0  # a power of two, as pyperf's calibration picks
+    if call_s >= profile.min_time:
+        assert loops == 1
+    elif loops < 2**20:
+        assert profile.min_time <= loops * call_s < 2 * profile.min_time  # the fewest loops that last min_time
+    args = profile.args(call_s)
+    assert args[args.index("-l") + 1] == str(loops)
+
+
+@pytest.mark.parametrize("call_s", [0.1, 1.0, 100.0, 0.0, float("nan")])
+def test_a_call_as_long_as_min_time_or_unknown_is_one_loop(call_s):
+    assert PROFILES["quick"].loops(call_s) == 1
 
 
 def test_budget_predicts_from_the_largest_measured_point():

@@ -38,7 +38,7 @@ def keys(rows):
     return [tuple(r[k] for k in POINT_KEY) for r in rows]
 
 
-def fake_timing(point, profile, json_path, env, timeout):
+def fake_timing(point, profile, json_path, env, timeout, call_s):
     """Stand-in for the pyperf run: instant, proportional to the op count."""
     import gradients
 

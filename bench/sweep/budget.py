@@ -1,5 +1,6 @@
 """The sweep's time budget: pyperf profiles, and predicting a point's run from the points measured before it."""
 
+import math
 from dataclasses import dataclass
 
 
@@ -12,29 +13,40 @@ class Profile:
     warmups: int
     min_time: float
 
-    def args(self):
+    def args(self, call_s):
+        """pyperf's options for calls of about call_s seconds (the check's warm call): loops set here."""
         return ["-p", str(self.processes), "-n", str(self.values), "-w", str(self.warmups),
-                "--min-time", str(self.min_time)]
+                "--min-time", str(self.min_time), "-l", str(self.loops(call_s))]
+
+    def loops(self, call_s):
+        """Calls per value so that a value lasts min_time, a power of two as pyperf's own calibration picks.
+
+        Set from the check's call rather than calibrated by pyperf: one process less per point.
+        """
+        if not call_s > 0 or call_s >= self.min_time:
+            return 1
+        return 2 ** min(MAX_LOOPS_LOG2, math.ceil(math.log2(self.min_time / call_s)))
 
 
 PROFILES = {
     "quick": Profile(processes=1, values=3, warmups=1, min_time=0.002),  # tests, smoke runs
-    # make bench: three processes, so one slow process (a busy neighbour on a shared machine)
-    # cannot set a point's fastest value, at a cost a whole study can afford in two minutes
-    "study": Profile(processes=3, values=2, warmups=1, min_time=0.01),
+    # make bench: two processes, so one slow process (a busy neighbour on a shared machine) cannot
+    # set a point's median alone, at a cost a whole study can afford in about three minutes
+    "study": Profile(processes=2, values=3, warmups=1, min_time=0.01),
     "default": Profile(processes=10, values=3, warmups=1, min_time=0.05),  # the study
     "rigorous": Profile(processes=20, values=5, warmups=2, min_time=0.1),  # numbers to publish
 }
+MAX_LOOPS_LOG2 = 20  # a call faster than min_time / 2^20 is timed in values of 2^20 calls
 STARTUP_S = 0.2  # one Python process importing numpy, pyperf and gradients (0.15 s measured), with margin
 
 
 def run_terms(profile):
     """(fixed seconds, timed values) of a pyperf run: process start-ups, and values of every process.
 
-    pyperf starts a manager, one calibration worker and `processes` workers, each running
-    warmups + values values.
+    pyperf starts a manager and `processes` workers, each running warmups + values values (the
+    loops are given, so no calibration worker).
     """
-    return (profile.processes + 2) * STARTUP_S, (profile.processes + 1) * (profile.warmups + profile.values)
+    return (profile.processes + 1) * STARTUP_S, profile.processes * (profile.warmups + profile.values)
 
 
 def predict_run_seconds(call_s, profile):

@@ -127,13 +127,13 @@ def run_check(point, env, timeout):
         raise WorkerFailed("error", f"the one-call check printed no result: {out[:80]!r}") from None
 
 
-def run_timing(point, profile, json_path, env, timeout):
-    """The point's pyperf run; returns the timing columns read back from its JSON."""
+def run_timing(point, profile, json_path, env, timeout, call_s):
+    """The point's pyperf run, calls of about call_s seconds; returns the timing columns read back from its JSON."""
     import pyperf
 
     # pyperf writes to a name of this process's own, renamed once complete: a worker orphaned by a
     # killed sweep cannot clobber the file of a --resume'd run (it leaves a stray .tmp at worst)
-    write_atomic(json_path, lambda tmp: run_worker(["time", *point.args(), *profile.args(), "-q", "-o", str(tmp),
+    write_atomic(json_path, lambda tmp: run_worker(["time", *point.args(), *profile.args(call_s), "-q", "-o", str(tmp),
                                                     "--inherit-environ", ",".join(WORKER_ENV)], env, timeout))
     bench = pyperf.Benchmark.load(str(json_path))
     values = bench.get_values()

@@ -201,7 +201,7 @@ def measure(point, ops, budget, env, json_dir, out_name):
         if reason:
             return {**columns, "status": "skipped", "reason": reason}
         json_path = json_dir / f"{point.slug}.json"
-        columns.update(launcher.run_timing(point, budget.profile, json_path, env, budget.max_seconds))
+        columns.update(launcher.run_timing(point, budget.profile, json_path, env, budget.max_seconds, check["seconds"]))
         budget.record(point, ops, columns["time_median_s"], "pyperf")
         return {**columns, "status": "ok", "reason": "", "pyperf_json": f"{out_name}.pyperf/{json_path.name}"}
     except WorkerFailed as e:
