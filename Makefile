@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: bench test lint docs venv clean
+.PHONY: bench bench-torch test lint docs venv clean
 
 venv: $(STAMP)
 
@@ -50,6 +50,18 @@ bench: $(STAMP)
 	$(BIN)/gradbench fit $(STUDY)
 	$(BIN)/gradbench plot $(STUDY)
 	$(BIN)/gradbench report $(STUDY) --out results/report.md
+
+# Our NumPy backprop next to PyTorch's own reverse mode (autograd) and our backprop on PyTorch, one CPU
+# thread, at five shapes from small (Python's per-call cost) to large (the BLAS's): width:depth:batch.
+# Needs the torch extra: .venv/bin/pip install -e '.[torch]'. Results in results/torch-cpu.csv.
+TORCH_GRID ?= 16:8:1 64:16:32 256:8:64 512:8:256 1024:4:256
+
+bench-torch: $(STAMP)
+	rm -f results/torch-cpu.csv && rm -rf results/torch-cpu.csv.pyperf
+	for shape in $(TORCH_GRID); do set -- $$(echo $$shape | tr : ' '); \
+		$(BIN)/gradbench sweep --width $$1 --depth $$2 --batch $$3 --backend numpy,torch \
+			--methods backprop,autograd --profile $(PROFILE) --resume --out results/torch-cpu.csv || exit $$?; done
+	$(BIN)/gradbench report results/torch-cpu.csv --out results/torch-cpu.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info
