@@ -38,6 +38,11 @@ def test_memory_section_trades_checkpoint_against_backprop_per_point(tmp_path, r
     assert "beyond LLC" in rows[1]
     t = df.set_index(["method", "depth"])["time_min_s"]
     assert f"| {t['checkpoint', 32] / t['backprop', 32]:.3g} |" in rows[1]  # checkpoint / backprop time
+    times = [t["checkpoint", d] / t["backprop", d] for d in (4, 8, 16, 32)]
+    o = df.set_index(["method", "depth"])["ops"]
+    ops = [o["checkpoint", d] / o["backprop", d] for d in (4, 8, 16, 32)]
+    assert (f"Across these 4 points checkpoint took {min(times):.3g} to {max(times):.3g} times backprop's time"
+            f" (fastest value of each), for {min(ops):.3g} to {max(ops):.3g} times its multiplications.") in section
 
 
 def test_memory_section_says_so_when_nothing_was_measured(tmp_path, results_frame, write_csv, gradbench):

@@ -55,17 +55,21 @@ def _checkpoint(rows, var):
     piv = rows.pivot_table(index=var, columns="method", values=[TIME, "ops", MEMORY], aggfunc="first")
     if not {"checkpoint", "backprop"} <= set(piv[TIME].columns):
         return []
+    times = (piv[TIME]["checkpoint"] / piv[TIME]["backprop"]).dropna()
+    ops = (piv["ops"]["checkpoint"] / piv["ops"]["backprop"]).dropna()
     out = []
     for n in piv.index:
         bp = piv[MEMORY].loc[n, "backprop"]
         first = rows[rows[var] == n].iloc[0]
         out.append([n, cell(bp, nbytes), regime(bp, first) if bp == bp else "?",
-                    cell(piv[TIME].loc[n, "checkpoint"] / piv[TIME].loc[n, "backprop"], fmt_ratio),
-                    cell(piv["ops"].loc[n, "checkpoint"] / piv["ops"].loc[n, "backprop"], fmt_ratio),
+                    cell(times.get(n), fmt_ratio), cell(ops.get(n), fmt_ratio),
                     cell(piv[MEMORY].loc[n, "checkpoint"] / bp, fmt_ratio)])
     header = [var, "backprop's working memory", "where it sits", "checkpoint / backprop time",
               "checkpoint / backprop ops", "checkpoint / backprop memory"]
-    return ["", "Checkpointed backprop against backprop, per point:", ""] + table(header, out)
+    span = lambda r: f"{fmt_ratio(r.min())} to {fmt_ratio(r.max())}"  # noqa: E731
+    summary = (f"Across these {len(times)} points checkpoint took {span(times)} times backprop's time (fastest value "
+               f"of each), for {span(ops)} times its multiplications.") if len(times) else ""
+    return ["", "Checkpointed backprop against backprop, per point:", ""] + table(header, out) + ["", summary]
 
 
 def memory_section(frames, all_fits):
