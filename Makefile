@@ -52,7 +52,7 @@ bench: $(STAMP)
 	$(BIN)/gradbench report $(STUDY) --out results/report.md
 
 # The GPU study (docs/gpu.md): the depth and width sweeps on PyTorch on a CUDA device, depth extended to 1024
-# for naive and backprop, then fit, plot, report into results/gpu/ and plots/gpu/. About 7.5 minutes, each sweep
+# for naive and backprop, then fit, plot, report into results/gpu/ and plots/gpu/. About 7 minutes, each sweep
 # stopped after its slice of seconds. It installs nothing (no $(STAMP)): PyTorch with CUDA must be in $(VENV);
 # without it, or without a CUDA device, the first sweep refuses in one line (exit status 2).
 bench-gpu:

@@ -9,7 +9,7 @@
 #
 # Bounded in wall time: each sweep gets a slice of seconds (SLICE_*), after which it is stopped and keeps its
 # complete rows (points run smallest first, so what is cut is the largest); a point predicted or running over
-# MAX_SECONDS is skipped or killed by the sweep's own budget. The defaults fit in about 7.5 minutes.
+# MAX_SECONDS is skipped or killed by the sweep's own budget. The defaults fit in about 7 minutes (380 s of sweeps).
 # It installs nothing: PyTorch with CUDA must already be in the venv. Where it is missing, or no CUDA device is
 # there, the first sweep refuses in one line (exit status 2) and nothing is written.
 set -u
@@ -17,10 +17,10 @@ BIN=${BIN:-.venv/bin}
 DEVICE=${DEVICE:-cuda}
 DTYPE=${DTYPE:-float64}
 PROFILE=${PROFILE:-study}
-MAX_SECONDS=${MAX_SECONDS:-20}
-SLICE_DEPTH=${SLICE_DEPTH:-170}
-SLICE_DEEP=${SLICE_DEEP:-120}
-SLICE_WIDTH=${SLICE_WIDTH:-120}
+MAX_SECONDS=${MAX_SECONDS:-30}
+SLICE_DEPTH=${SLICE_DEPTH:-160}
+SLICE_DEEP=${SLICE_DEEP:-110}
+SLICE_WIDTH=${SLICE_WIDTH:-110}
 OUT=${OUT:-results/gpu}
 PLOTS=${PLOTS:-plots/gpu}
 
