@@ -260,3 +260,17 @@ def test_resume_counts_a_row_written_as_cuda_done_for_cuda_0(tmp_path, result_ro
     planned = Point.from_row({**row, "device": "cuda:0"}).key()
     with open_results(tmp_path / "r.csv", [planned], resume=True) as results:
         assert list(results.done) == [planned]
+
+
+def test_autograd_without_torch_names_the_extra(gradbench, tmp_path, monkeypatch):
+    monkeypatch.setattr(__import__("gradients"), "METHODS", ("backprop", "naive"))  # as registered without torch
+    assert_refused(gradbench, tmp_path, "--methods", "naive,autograd",
+                   says="--methods naive,autograd: autograd is PyTorch's own reverse mode, and PyTorch is not "
+                        "installed (pip install 'gradbench[torch]')")
+
+
+def test_a_missing_backend_is_named_before_a_method_it_would_bring(gradbench, tmp_path, monkeypatch):
+    monkeypatch.setattr(importlib.util, "find_spec", missing("torch"))
+    monkeypatch.setattr(__import__("gradients"), "METHODS", ("backprop", "naive"))
+    assert_refused(gradbench, tmp_path, "--backend", "torch", "--methods", "autograd",
+                   says="--backend torch: PyTorch is not installed (pip install 'gradbench[torch]')")

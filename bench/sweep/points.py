@@ -101,6 +101,9 @@ def parse_methods(text):
     if not methods:
         raise UserError(f"--methods: empty list (choose from {', '.join(known)})")
     for m in methods:
+        if m == "autograd" and m not in known:  # registered only where PyTorch is installed
+            raise UserError(f"--methods {text}: autograd is PyTorch's own reverse mode, and PyTorch is not "
+                            "installed (pip install 'gradbench[torch]')")
         if m not in known:
             raise UserError(f"--methods {text}: unknown method {m!r} (choose from {', '.join(known)})")
     return list(dict.fromkeys(methods))
@@ -185,12 +188,12 @@ def plan(depth, width, batch, methods, input_dim=None, activation="relu", seed=0
     widths = parse_range(width, "--width")
     batches = parse_range(batch, "--batch")
     input_dims = None if input_dim in (None, "") else parse_range(input_dim, "--input-dim")
+    placements = parse_placements(backend, device, dtype)  # first: a missing library says what to install
     methods = parse_methods(methods)
     if activation not in gradients.ACTIVATIONS:
         raise UserError(f"--activation {activation}: choose from {', '.join(gradients.ACTIVATIONS)}")
     if whole_number(seed, "--seed") < 0:
         raise UserError(f"--seed {seed}: must be 0 or more")
-    placements = parse_placements(backend, device, dtype)
     if depths[-1] > MAX_DEPTH:
         raise UserError(f"--depth {depth}: {depths[-1]:,} layers, more than {MAX_DEPTH:,}: a network is an array "
                         "per layer, and even the op count of a deeper one takes minutes")
