@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: bench bench-torch test lint docs venv clean
+.PHONY: bench bench-torch bench-gpu test lint docs venv clean
 
 venv: $(STAMP)
 
@@ -62,6 +62,13 @@ bench-torch: $(STAMP)
 		$(BIN)/gradbench sweep --width $$1 --depth $$2 --batch $$3 --backend numpy,torch \
 			--methods backprop,autograd --profile $(PROFILE) --resume --out results/torch-cpu.csv || exit $$?; done
 	$(BIN)/gradbench report results/torch-cpu.csv --out results/torch-cpu.md
+
+# The GPU study (docs/gpu.md): the depth and width sweeps on PyTorch on a CUDA device, depth extended to 1024
+# for naive and backprop, then fit, plot, report into results/gpu/ and plots/gpu/. About 7 minutes, each sweep
+# stopped after its slice of seconds. It installs nothing (no $(STAMP)): PyTorch with CUDA must be in $(VENV);
+# without it, or without a CUDA device, the first sweep refuses in one line (exit status 2).
+bench-gpu:
+	BIN=$(BIN) sh bench/gpu_study.sh
 
 clean:
 	rm -rf $(VENV) build *.egg-info

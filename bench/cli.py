@@ -152,6 +152,11 @@ def report(results, out, plots_dir):
               help="std of the Gaussian noise added to the teacher's y")
 @click.option("--test-fraction", type=float, default=TRAIN["test_fraction"], show_default=True,
               help="share of the examples held out for the test loss")
+@click.option("--backend", default=TRAIN["backend"], show_default=True,
+              help="array library of the network and data: numpy, torch or cupy")
+@click.option("--device", default=TRAIN["device"], show_default=True,
+              help="where they compute: cpu, cuda or cuda:N (torch, cupy); cuda is cuda:0")
+@click.option("--dtype", default=TRAIN["dtype"], show_default=True, help="float64 or float32")
 @click.option("--data", type=click.Path(dir_okay=False), default=None,
               help="train on this numeric CSV file instead of the synthetic task")
 @click.option("--target", default=None, help="the CSV column to predict (every other column is a feature)")

@@ -2,9 +2,14 @@
 
 Checked before anything is allocated: `gradbench train` refuses with one line (exit 2) and a
 sweep point that cannot fit gets a `skipped` row, both naming what is needed and what is there.
-The estimates count float64 arrays (8 bytes an entry) and each array's own overhead; they err
-on the generous side, since a refusal costs a line and an allocation that does not fit costs
-the machine.
+The estimates count float64 arrays (8 bytes an entry; float32 needs half) and each array's own
+overhead; they err on the generous side, since a refusal costs a line and an allocation that does
+not fit costs the machine.
+
+On a CUDA device the arrays live in the device's memory, so the estimate is held against what the
+device has free (torch.cuda.mem_get_info, cupy.cuda.runtime.memGetInfo), not the host's RAM. That
+query needs a CUDA context in the asking process (a few hundred MB of the device for the rest of
+its life), so it is made only for estimates over UNCHECKED, as the host's is.
 """
 
 import os
@@ -120,13 +125,37 @@ def _rlimit():
     return soft
 
 
-def refusal(needed, what):
-    """The reason `what` cannot run when `needed` bytes (with the margin) exceed what is available, else None."""
+def device_free_bytes(backend, device):
+    """Free memory of CUDA device `device` ('cuda:N') as `backend` ('torch' or 'cupy') reports it, or None."""
+    index = int(device.partition(":")[2] or 0)
+    try:
+        if backend == "torch":
+            import torch
+
+            return int(torch.cuda.mem_get_info(index)[0])  # (free, total) bytes of the device
+        if backend == "cupy":
+            import cupy
+
+            with cupy.cuda.Device(index):
+                return int(cupy.cuda.runtime.memGetInfo()[0])  # (free, total) of the current device
+    except Exception:  # no driver, no such device: the worker's own error will say so
+        return None
+    return None
+
+
+def refusal(needed, what, backend="numpy", device="cpu"):
+    """The reason `what` cannot run when `needed` bytes (with the margin) exceed what is available, else None.
+
+    Available is the host's memory on the CPU, the device's free memory on a CUDA device.
+    """
     from bench.formatting import nbytes
 
     if needed * SPARE <= UNCHECKED:
         return None
-    available = available_bytes()
+    on_cpu = device == "cpu"
+    available = available_bytes() if on_cpu else device_free_bytes(backend, device)
     if available is None or needed * SPARE <= available:
         return None
-    return f"{what} needs about {nbytes(needed)} of memory, and {nbytes(available)} is available"
+    if on_cpu:
+        return f"{what} needs about {nbytes(needed)} of memory, and {nbytes(available)} is available"
+    return f"{what} needs about {nbytes(needed)} of {device} memory, and {nbytes(available)} of it is free"

@@ -23,6 +23,20 @@ from bench.schema import (
 VARIABLES = ("depth", "width", "batch")
 
 
+def normal_device(device):
+    """The one spelling of a device in files and comparisons: 'cpu' or 'cuda:N'; 'cuda' is 'cuda:0'.
+
+    A bare 'cuda' means the framework's current device, which in a process that never changed it
+    (every sweep worker, every `gradbench train`) is device 0 of those visible: the same device as
+    'cuda:0', so the two must be one point, not two. Leading zeros go too ('cuda:01' is 'cuda:1').
+    Anything else comes back as it is, for the caller's check to refuse.
+    """
+    kind, colon, index = str(device).strip().partition(":")
+    if kind == "cuda" and (not colon or index.isdigit()):
+        return f"cuda:{int(index or 0)}"
+    return str(device).strip()
+
+
 def read_results(path, *, text=None, allow_empty=False, allow_duplicates=False):
     """Read a gradbench results CSV (from `text` if given), or raise UserError naming what is wrong with it.
 
@@ -52,6 +66,7 @@ def read_results(path, *, text=None, allow_empty=False, allow_duplicates=False):
     raw = pd.DataFrame(rows, columns=header, dtype=object)  # the cells as read, for messages
     df = raw.copy()
     df["schema_version"] = SCHEMA_VERSION
+    df["device"] = df["device"].map(normal_device)  # a file written by hand may say cuda: it is cuda:0
     check = lambda bad, name, why: _refuse(raw, df, bad, name, path, why, lines)  # noqa: E731
     for name in [*COUNTS, *MEASURES]:
         empty = raw[name].str.strip().str.lower().isin(["", "nan"])

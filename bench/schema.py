@@ -21,7 +21,7 @@ COLUMNS = [
     ("batch", "B, examples in the mini-batch"),
     ("activation", "relu or identity"),
     ("backend", "array library the network and batch live on: numpy, torch or cupy"),
-    ("device", "cpu, or cuda:N"),
+    ("device", "cpu, or cuda:N (a bare cuda is written cuda:0, the device it means)"),
     ("dtype", "float64 or float32"),
     ("params", "trainable parameters, E + 1"),
     ("edges", "E = sum_t n[t+1]*n[t] + n[L+1] (weights plus alpha)"),

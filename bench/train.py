@@ -1,14 +1,13 @@
 """`gradbench train`: build the task, run gradients.train.train, stream per-epoch rows to CSV.
 
-Every setting that produced a row is a column of that row. Rows are written as each epoch
+Every setting that produced a row is a column of that row, where it ran too (backend, device, device_name,
+dtype: --backend, --device and --dtype are checked as sweep checks them, with its messages). Rows are written
+as each epoch
 finishes, to a temporary file that takes the --out name when the run ends, however it ends
 (finished, diverged, interrupted, the disk full): --out then holds every epoch finished, each row
 whole. Outputs follow bench.output's rules; an existing --out or --plot is replaced only with --force.
 """
 
-import contextlib
-import csv
-import io
 import math
 import os
 import sys
@@ -17,15 +16,18 @@ from pathlib import Path
 from bench import memory, output
 from bench.errors import UserError, whole_number
 from bench.formatting import seconds
+from bench.train_rows import RowWriter
 
 MEASURED = ["epoch", "train_loss", "test_loss", "seconds", "gradient_seconds"]
 SETTINGS = ["method", "optimizer", "lr", "batch_size", "epochs", "depth", "width", "input_dim", "activation",
-            "seed", "data", "target", "n_train", "n_test", "noise", "test_fraction"]
+            "seed", "data", "target", "n_train", "n_test", "noise", "test_fraction", "backend", "device",
+            "device_name", "dtype"]
 COLUMNS = MEASURED + SETTINGS
 
 DEFAULTS = dict(method="backprop", optimizer="sgd", lr=None, depth=3, width=8, input_dim=None, activation="relu",
                 epochs=200, batch_size=32, seed=0, samples=512, noise=0.0, test_fraction=0.2, data=None,
-                target=None)
+                target=None, backend="numpy", device="cpu", dtype="float64")
+PLACEMENT = ("backend", "device", "dtype")
 SYNTHETIC_INPUT_DIM = 4  # d of the default synthetic task
 WHOLE = ("epochs", "batch_size", "depth", "width", "input_dim", "seed", "samples")  # sizes and counts
 
@@ -42,6 +44,7 @@ def run(*, out=None, plot=None, progress=True, force=False, **settings):
     for name in WHOLE:
         if s[name] is not None:
             s[name] = whole_number(s[name], "--" + name.replace("_", "-"))
+    s.update(zip(PLACEMENT, placement_of(s)))  # before any file or array: a missing library is one line
     from gradients.train import Diverged
 
     try:
@@ -51,6 +54,17 @@ def run(*, out=None, plot=None, progress=True, force=False, **settings):
         raise UserError(f"training diverged at epoch {e.epoch} ({e.what}{lr}); lower --lr") from None
     except ValueError as e:  # the library's messages are already one line naming the problem
         raise UserError(str(e)) from None
+
+
+def placement_of(s):
+    """(backend, device, dtype) of the run, checked as sweep checks them (installed, present); cuda is cuda:0."""
+    from bench.sweep.points import parse_placements
+
+    for name in PLACEMENT:
+        if "," in str(s[name]):
+            raise UserError(f"--{name} {s[name]}: train runs on one {name} (a comma list is for sweep)")
+    [placement] = parse_placements(s["backend"], s["device"], s["dtype"])
+    return placement
 
 
 def task_of(s):
@@ -83,7 +97,7 @@ def _guard(widths, samples, s):
         return
     need = memory.train_bytes(widths, samples, s["batch_size"], s["method"], s["optimizer"], s["activation"])
     reason = memory.refusal(need, f"training (width {s['width']}, depth {s['depth']}, input dim {widths[0]}, "
-                                  f"{samples:,} examples)")
+                                  f"{samples:,} examples)", s["backend"], s["device"])
     if reason:
         raise UserError(f"{reason}: lower --width, --depth, --input-dim or --samples")
 
@@ -116,23 +130,29 @@ def _same(a, b):
 def _run(s, out, plot, progress, force):
     """Every setting is checked where it is used (task, network, optimizer, fit); outputs before anything."""
     import gradients
-    from gradients import data
+    from gradients import backends, data
     from gradients.train import make_optimizer, train
 
     real = check_outputs(out, plot, force, s["data"])
     task, widths = task_of(s)
     net = gradients.Network.init(widths, seed=s["seed"], activation=s["activation"])
+    X_train, y_train, X_test, y_test = task.X_train, task.y_train, task.X_test, task.y_test
+    if (s["backend"], s["device"], s["dtype"]) != (DEFAULTS["backend"], DEFAULTS["device"], DEFAULTS["dtype"]):
+        on = dict(backend=s["backend"], device=s["device"], dtype=s["dtype"])  # the same values, moved
+        net = net.to(**on)
+        X_train, y_train, X_test, y_test = (backends.move(a, **on) for a in (X_train, y_train, X_test, y_test))
     opt = make_optimizer(s["optimizer"], s["lr"])
-    epochs = train(net, task.X_train, task.y_train, method=s["method"], optimizer=opt, epochs=s["epochs"],
-                 batch_size=s["batch_size"], rng=data.streams(s["seed"])["shuffle"], X_test=task.X_test,
-                 y_test=task.y_test)
+    epochs = train(net, X_train, y_train, method=s["method"], optimizer=opt, epochs=s["epochs"],
+                   batch_size=s["batch_size"], rng=data.streams(s["seed"])["shuffle"], X_test=X_test, y_test=y_test)
     settings = dict(method=s["method"], optimizer=s["optimizer"], lr=opt.lr, batch_size=s["batch_size"],
                     epochs=s["epochs"], depth=s["depth"], width=s["width"], input_dim=widths[0],
                     activation=s["activation"], seed=s["seed"], data=s["data"] or "synthetic",
                     target=s["target"] or "teacher", n_train=len(task.y_train), n_test=len(task.y_test),
-                    noise=s["noise"] if s["data"] is None else "", test_fraction=s["test_fraction"])
+                    noise=s["noise"] if s["data"] is None else "", test_fraction=s["test_fraction"],
+                    backend=s["backend"], device=s["device"], device_name=backends.describe(net)["device_name"],
+                    dtype=s["dtype"])
     rows = []
-    with _Writer(real.get("--out"), f"--out {out}") as write, _progress(progress, s) as bar:
+    with RowWriter(real.get("--out"), f"--out {out}", COLUMNS) as write, _progress(progress, s) as bar:
         for e in epochs:
             row = dict(epoch=e.epoch, train_loss=e.train_loss, test_loss=e.test_loss, seconds=e.seconds,
                        gradient_seconds=e.gradient_seconds, **settings)
@@ -144,59 +164,6 @@ def _run(s, out, plot, progress, force):
 
         plot_curves(rows, plot)
     return rows
-
-
-class _Writer:
-    """Rows to a CSV file as they come, each one whole (a no-op without a path).
-
-    They go to a temporary file beside `path`, which takes its name when the run ends, however it
-    ends, once its header is there: an old file is replaced only by complete rows.
-    """
-
-    def __init__(self, path, label):
-        self.path, self.label, self.fd = path, label, None
-
-    def __enter__(self):
-        if self.path is not None:
-            self.tmp = output.temporary(self.path)
-            try:
-                self.fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC, 0o644)
-                self._line(dict(zip(COLUMNS, COLUMNS)))  # the header
-            except BaseException as e:
-                self._discard()
-                if isinstance(e, OSError):
-                    raise UserError(f"{self.label}: cannot write ({e.strerror or e})") from None
-                raise
-        return self
-
-    def __call__(self, row):
-        if self.fd is not None:
-            self._line(row)
-
-    def _line(self, row):
-        buffer = io.StringIO()
-        csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n").writerow(row)  # floats as repr
-        output.append_line(self.fd, buffer.getvalue().encode(), self.label, sync=False)
-
-    def _discard(self):
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
-        with contextlib.suppress(OSError):
-            self.tmp.unlink(missing_ok=True)
-
-    def __exit__(self, *exc):
-        if self.fd is None:
-            return
-        try:
-            os.fsync(self.fd)
-            os.replace(self.tmp, self.path)
-            output.sync_folder(self.path.parent)
-        except OSError as e:
-            if exc[0] is None:  # else the error already on its way says what went wrong first
-                raise UserError(f"{self.label}: cannot write ({e.strerror or e})") from None
-        finally:
-            self._discard()
 
 
 class _progress:
@@ -229,7 +196,8 @@ def summary(rows):
     """One line for the terminal: losses before and after, seconds per epoch."""
     first, last = rows[0], rows[-1]
     trained = rows[1:]
-    line = (f"{last['method']}/{last['optimizer']} lr={last['lr']:g}: "
+    line = (f"{last['method']}/{last['optimizer']} lr={last['lr']:g} on {last['backend']} {last['device']} "
+            f"{last['dtype']}: "
             f"train loss {first['train_loss']:.4g} -> {last['train_loss']:.4g}")
     if last["n_test"]:
         line += f", test loss {first['test_loss']:.4g} -> {last['test_loss']:.4g}"

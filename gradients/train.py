@@ -10,6 +10,11 @@ theta is the list [W[1], ..., W[L], alpha, b] (b as a 0-d array). Optimizers kee
 state and return new parameters; train() puts them back into its own copy of the network each
 step (the caller's network is never modified), and nothing is global.
 
+Any backend: the weights, alpha and the data live where the network does (Network.to,
+gradients.backends), and every step is written against the array API (`xp` of each parameter);
+b stays a NumPy float64 on the host, as Network.b is a float. The shuffles are drawn by NumPy
+and moved to the device, so every backend sees the same batches.
+
 Update rules and hyperparameters follow PyTorch's torch.optim documentation
 (pytorch.org/docs/1.13/generated/torch.optim.Adam.html, pytorch.org/docs/1.10/_modules/torch/optim/adagrad.html):
 Adam (Kingma & Ba 2015): betas (0.9, 0.999), eps 1e-8, bias-corrected moments,
@@ -27,7 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradients.finite import NotFiniteError
+from gradients.backends import namespace_of, synchronize
+from gradients.finite import NotFiniteError, all_finite
 from gradients.network import loss
 from gradients.registry import METHODS, gradient
 
@@ -72,14 +78,15 @@ class Adam:
 
     def step(self, params, grads):
         if self.m is None:
-            self.m = [np.zeros_like(p) for p in params]
-            self.v = [np.zeros_like(p) for p in params]
+            self.m = [namespace_of(p).zeros_like(p) for p in params]
+            self.v = [namespace_of(p).zeros_like(p) for p in params]
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         self.m = [b1 * m + (1 - b1) * g for m, g in zip(self.m, grads)]
         self.v = [b2 * v + (1 - b2) * g * g for v, g in zip(self.v, grads)]
         c1, c2 = 1 - b1**self.t, 1 - b2**self.t  # bias corrections: m, v start at 0
-        return [p - self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps) for p, m, v in zip(params, self.m, self.v)]
+        return [p - self.lr * (m / c1) / (namespace_of(v).sqrt(v / c2) + self.eps)
+                for p, m, v in zip(params, self.m, self.v)]
 
 
 class AdaGrad:
@@ -94,9 +101,9 @@ class AdaGrad:
 
     def step(self, params, grads):
         if self.sum is None:
-            self.sum = [np.zeros_like(p) for p in params]
+            self.sum = [namespace_of(p).zeros_like(p) for p in params]
         self.sum = [s + g * g for s, g in zip(self.sum, grads)]
-        return [p - self.lr * g / (np.sqrt(s) + self.eps) for p, g, s in zip(params, grads, self.sum)]
+        return [p - self.lr * g / (namespace_of(s).sqrt(s) + self.eps) for p, g, s in zip(params, grads, self.sum)]
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adagrad": AdaGrad}
@@ -124,12 +131,15 @@ def _check_data(net, X, y, name):
         raise ValueError(f"{name}: {e}") from None
 
 
-def batches(n, batch_size, rng):
-    """One epoch's batches: a shuffled permutation of range(n) cut into ceil(n/B) index arrays."""
+def batches(n, batch_size, rng, xp=np, device=None):
+    """One epoch's batches: a shuffled permutation of range(n) cut into ceil(n/B) index arrays of namespace xp
+    (on `device`), drawn by NumPy's rng whatever the backend."""
     if batch_size < 1:
         raise ValueError(f"batch size must be >= 1, got {batch_size}")
     order = rng.permutation(n)  # (n,)
-    return [order[i : i + batch_size] for i in range(0, n, batch_size)]
+    if xp is not np:
+        order = xp.asarray(order, device=device)  # one copy an epoch, not one a batch
+    return [order[i : min(i + batch_size, n)] for i in range(0, n, batch_size)]  # a stop past n: not standard
 
 
 @dataclass
@@ -139,8 +149,9 @@ class Epoch:
     epoch: int
     train_loss: float
     test_loss: float  # NaN without a test set
-    seconds: float  # the epoch's training: shuffle, gradients, updates (not the loss evaluation)
-    gradient_seconds: float  # the part of `seconds` inside gradients.gradient
+    seconds: float  # the epoch's training: shuffle, gradients, updates (not the loss evaluation), device done
+    gradient_seconds: float  # the part of `seconds` inside gradients.gradient (its finiteness check waits for
+    # the device: a gradient is timed whole)
     net: object  # the network after this epoch
 
 
@@ -150,7 +161,7 @@ def train(net, X, y, *, method="backprop", optimizer="sgd", lr=None, epochs=50, 
 
     Args:
         net: the starting network (not modified).
-        X, y: training set, (n, d) and (n,).
+        X, y: training set, (n, d) and (n,), on the network's backend, device and dtype.
         method: any name in gradients.METHODS.
         optimizer: "sgd", "adam", "adagrad", or an object with step(params, grads) -> params.
         lr: learning rate; None takes the optimizer's default.
@@ -165,10 +176,10 @@ def train(net, X, y, *, method="backprop", optimizer="sgd", lr=None, epochs=50, 
         raise ValueError(f"epochs must be an integer >= 0, got {epochs}")
     if int(batch_size) != batch_size or batch_size < 1:
         raise ValueError(f"batch size must be an integer >= 1, got {batch_size}")
-    if len(X) == 0:
+    if _rows(X) == 0:
         raise ValueError("empty data set: no training examples")
     X, y = _check_data(net, X, y, "training set")
-    has_test = X_test is not None and len(X_test) > 0
+    has_test = X_test is not None and _rows(X_test) > 0
     if has_test:
         X_test, y_test = _check_data(net, X_test, y_test, "test set")
     opt = make_optimizer(optimizer, lr) if isinstance(optimizer, str) else optimizer
@@ -181,27 +192,36 @@ def train(net, X, y, *, method="backprop", optimizer="sgd", lr=None, epochs=50, 
     return _epochs(net, X, y, method, opt, int(epochs), int(batch_size), rng, report)
 
 
+def _rows(X):
+    """Examples in X: an array's first dimension (the array API has no len()), or a list's length."""
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
 def _epochs(net, X, y, method, opt, epochs, batch_size, rng, report):
     """The loop itself (a separate generator so that train() checks its arguments eagerly)."""
     yield report(0, net, 0.0, 0.0)
     net = net.copy()  # trained in place; every Epoch below gets a copy of its own
     params = params_of(net)
+    xp, device = net.xp, net.device
     for epoch in range(1, epochs + 1):
         # a too large step overflows to inf, then NaN: say so once below instead of numpy warning each step
         with np.errstate(over="ignore", invalid="ignore"):
             start = time.perf_counter()
             in_gradient = 0.0
-            for idx in batches(len(y), batch_size, rng):
+            for idx in batches(y.shape[0], batch_size, rng, xp, device):
+                X_batch, y_batch = xp.take(X, idx, axis=0), xp.take(y, idx, axis=0)  # (|D_i|, d), (|D_i|,)
+                synchronize(net)  # on a GPU the last update may still be queued: not the gradient's time
                 t0 = time.perf_counter()
                 try:
-                    g = gradient(net, X[idx], y[idx], method=method)  # mean over this batch's own size
+                    g = gradient(net, X_batch, y_batch, method=method)  # mean over this batch's own size
                 except NotFiniteError:
                     _diverged(epoch, None, opt)
                 in_gradient += time.perf_counter() - t0
                 params = opt.step(params, grads_of(g))
                 set_params(net, params)
+            synchronize(net)  # the epoch is over when the device is done with it
             seconds = time.perf_counter() - start
-            finite = all(np.all(np.isfinite(p)) for p in params)
+            finite = all(all_finite(p) for p in params)
             e = report(epoch, net.copy(), seconds, in_gradient) if finite else None
         if e is None or not math.isfinite(e.train_loss):
             _diverged(epoch, e, opt)

@@ -11,10 +11,12 @@ import types
 import pandas as pd
 import pytest
 
-from bench.results import read_results
+from bench.errors import UserError
+from bench.results import normal_device, read_results
 from bench.sweep import points as points_module
 from bench.sweep import worker
 from bench.sweep.points import Point, plan
+from bench.sweep.results_file import open_results
 from bench.sweep.run import FLOAT32_TOLERANCE, agreement
 
 NO_TORCH = "PyTorch is optional (pip install 'gradbench[torch]'); make test does not install it"
@@ -221,3 +223,54 @@ def test_a_torch_sweep_runs_end_to_end(torch, gradbench, tmp_path):
     assert row["status"] == "ok" and row["agree"] == "True" and row["time_median_s"] > 0
     assert row["backend"] == "torch" and row["framework"] == f"torch {torch.__version__}"
     assert pd.isna(row["mem_model_bytes"])
+
+
+# --- cuda and cuda:0: one device, one spelling ------------------------------------------
+
+
+@pytest.mark.parametrize("given, normal", [("cuda", "cuda:0"), ("cuda:0", "cuda:0"), ("cuda:01", "cuda:1"),
+                                           ("cuda:3", "cuda:3"), ("cpu", "cpu"), (" cuda ", "cuda:0"),
+                                           ("gpu", "gpu"), ("cuda:x", "cuda:x")])
+def test_normal_device(given, normal):
+    assert normal_device(given) == normal
+
+
+def test_cuda_and_cuda_0_are_one_placement_and_the_points_say_cuda_0(monkeypatch):
+    monkeypatch.setattr(importlib.util, "find_spec", installed("torch"))
+    monkeypatch.setitem(__import__("sys").modules, "torch", fake_torch(1))
+    assert points_module.parse_placements("torch", "cuda,cuda:0", "float64") == [("torch", "cuda:0", "float64")]
+    points = plan("1", "2", "1", "backprop", backend="torch", device="cuda")
+    assert [p.device for p in points] == ["cuda:0"]
+    assert Point.from_row({**points[0].__dict__, "device": "cuda"}) == points[0]
+
+
+def test_a_file_saying_cuda_reads_as_cuda_0_and_cuda_0_is_its_duplicate(tmp_path, result_row, write_csv):
+    gpu = dict(backend="torch", dtype="float64")
+    write_csv(tmp_path / "one.csv", pd.DataFrame([result_row("backprop", **gpu, device="cuda")]))
+    assert list(read_results(tmp_path / "one.csv")["device"]) == ["cuda:0"]
+    both = [result_row("backprop", **gpu, device="cuda"), result_row("backprop", **gpu, device="cuda:0")]
+    write_csv(tmp_path / "two.csv", pd.DataFrame(both))
+    with pytest.raises(UserError, match="lines 2 and 3 hold the same point"):
+        read_results(tmp_path / "two.csv")
+
+
+def test_resume_counts_a_row_written_as_cuda_done_for_cuda_0(tmp_path, result_row, write_csv):
+    row = result_row("backprop", backend="torch", device="cuda", dtype="float64")
+    write_csv(tmp_path / "r.csv", pd.DataFrame([row]))
+    planned = Point.from_row({**row, "device": "cuda:0"}).key()
+    with open_results(tmp_path / "r.csv", [planned], resume=True) as results:
+        assert list(results.done) == [planned]
+
+
+def test_autograd_without_torch_names_the_extra(gradbench, tmp_path, monkeypatch):
+    monkeypatch.setattr(__import__("gradients"), "METHODS", ("backprop", "naive"))  # as registered without torch
+    assert_refused(gradbench, tmp_path, "--methods", "naive,autograd",
+                   says="--methods naive,autograd: autograd is PyTorch's own reverse mode, and PyTorch is not "
+                        "installed (pip install 'gradbench[torch]')")
+
+
+def test_a_missing_backend_is_named_before_a_method_it_would_bring(gradbench, tmp_path, monkeypatch):
+    monkeypatch.setattr(importlib.util, "find_spec", missing("torch"))
+    monkeypatch.setattr(__import__("gradients"), "METHODS", ("backprop", "naive"))
+    assert_refused(gradbench, tmp_path, "--backend", "torch", "--methods", "autograd",
+                   says="--backend torch: PyTorch is not installed (pip install 'gradbench[torch]')")

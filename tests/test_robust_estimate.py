@@ -16,6 +16,13 @@ from bench.sweep.points import Point
 from bench.sweep.run import sweep
 
 METHODS = ("naive", "backprop", "forward")
+PLACEMENTS = [("numpy", "cpu", "float64"), ("torch", "cpu", "float32"), ("torch", "cuda:0", "float64")]
+
+
+def random_point(rng):
+    """A point of a random method and placement (the estimate keeps one sum per method and placement)."""
+    on = PLACEMENTS[int(rng.integers(len(PLACEMENTS)))]
+    return Point(str(rng.choice(METHODS)), int(rng.integers(1, 50)), 1, 1, 1, "relu", 0, *on)
 
 
 def per_point(points, ops, budget, mean_point_s):
@@ -38,11 +45,11 @@ def per_point(points, ops, budget, mean_point_s):
 def test_the_estimate_is_the_sum_of_every_point_left(seed, profile, max_seconds, mean):
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 300))
-    points = [Point(str(rng.choice(METHODS)), int(rng.integers(1, 50)), 1, 1, 1) for _ in range(n)]
+    points = [random_point(rng) for _ in range(n)]
     ops = [int(o) for o in np.exp(rng.uniform(0, 30, n))]  # from 1 to 1e13: every region of the prediction
     budget = Budget(PROFILES[profile], max_seconds)
-    for method in rng.choice(METHODS, size=int(rng.integers(0, 4)), replace=False):
-        budget.record(Point(str(method), 1, 1, 1, 1), int(rng.integers(1, 10**6)), 10 ** rng.uniform(-7, 1), "test")
+    for _ in range(int(rng.integers(0, 8))):
+        budget.record(random_point(rng), int(rng.integers(1, 10**6)), 10 ** rng.uniform(-7, 1), "test")
     remaining = Remaining(points, ops)
     left = list(range(n))
     for _ in range(3):

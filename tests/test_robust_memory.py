@@ -1,13 +1,16 @@
 """The memory guard: estimates that hold against what tracemalloc measures, and refusals before any allocation."""
 
+import importlib.util
 import os
 import subprocess
 import sys
 import tracemalloc
+import types
 
 import numpy as np
 import pytest
 from helpers import REASON, STATUS
+from test_backends_sweep import fake_torch, installed
 from test_robust_support import cli, lines_of, one_line_error
 
 import bench.sweep.launcher as launcher
@@ -97,3 +100,84 @@ def test_available_memory_honours_the_address_space_limit():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     assert done.stdout.split() == ["True", "True"], done.stderr
+
+
+# --- on a CUDA device: the device's free memory, not the host's --------------------------
+
+
+def fake_gpu_torch(free, asked):
+    """A stand-in for torch with one CUDA device that has `free` bytes free; `asked` collects the device indices."""
+    torch = fake_torch(2)
+    torch.cuda.mem_get_info = lambda index: asked.append(index) or (free, 80 * 2**30)
+    return torch
+
+
+def fake_cupy(free, asked):
+    """A stand-in for cupy whose memGetInfo answers for the current device (the one entered last)."""
+    current = []
+
+    class Device:
+        def __init__(self, index):
+            self.index = index
+
+        def __enter__(self):
+            current.append(self.index)
+
+        def __exit__(self, *exc):
+            current.pop()
+
+    runtime = types.SimpleNamespace(memGetInfo=lambda: asked.append(current[-1]) or (free, 80 * 2**30))
+    return types.SimpleNamespace(cuda=types.SimpleNamespace(Device=Device, runtime=runtime))
+
+
+@pytest.mark.parametrize("backend, fake", [("torch", fake_gpu_torch), ("cupy", fake_cupy)])
+def test_on_a_gpu_the_guard_asks_the_device_not_the_host(monkeypatch, backend, fake):
+    asked = []
+    monkeypatch.setattr(memory, "available_bytes", pytest.fail)  # the host's RAM is not the device's
+    monkeypatch.setitem(sys.modules, backend, fake(3 * 2**30, asked))
+    reason = memory.refusal(2 * 2**30, "this point", backend, "cuda:1")
+    assert reason is None  # 2 GiB (with the guard's margin) fits in 3 GiB
+    reason = memory.refusal(4 * 2**30, "this point", backend, "cuda:1")
+    assert reason == "this point needs about 4 GiB of cuda:1 memory, and 3 GiB of it is free"
+    assert asked == [1, 1]  # the device named, each time
+
+
+def test_a_gpu_that_cannot_say_is_not_refused_here(monkeypatch):
+    def no_driver(index):
+        raise RuntimeError("CUDA driver initialization failed")
+
+    torch = fake_torch(1)
+    torch.cuda.mem_get_info = no_driver
+    monkeypatch.setitem(sys.modules, "torch", torch)
+    assert memory.refusal(2**40, "this point", "torch", "cuda:0") is None  # the worker's own error will say why
+
+
+def test_small_needs_do_not_ask_the_device(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", fake_gpu_torch(0, asked := []))
+    assert memory.refusal(memory.UNCHECKED / memory.SPARE, "x", "torch", "cuda:0") is None
+    assert asked == []  # no CUDA context made for a point that surely fits
+
+
+def test_a_gpu_sweep_point_over_the_devices_free_memory_is_skipped(tmp_path, monkeypatch):
+    asked = []
+    monkeypatch.setattr(importlib.util, "find_spec", installed("torch"))
+    monkeypatch.setitem(sys.modules, "torch", fake_gpu_torch(3 * 2**20, asked))
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2**40)  # plenty of host RAM: not what counts
+    monkeypatch.setattr(launcher, "run_check", pytest.fail)  # nothing is started for it
+    out = tmp_path / "r.csv"
+    code, _, err = cli("sweep", "--backend", "torch", "--device", "cuda", "--depth", "2", "--width", "512",
+                       "--methods", "naive", "--out", out)
+    assert code == 0, err
+    [r] = lines_of(out)
+    assert r[STATUS] == "skipped"
+    assert "of cuda:0 memory, and 3 MiB of it is free" in r[REASON]
+    assert asked == [0]
+
+
+def test_gpu_training_that_cannot_fit_is_one_line_naming_the_device(monkeypatch):
+    monkeypatch.setattr(importlib.util, "find_spec", installed("torch"))
+    monkeypatch.setitem(sys.modules, "torch", fake_gpu_torch(2**30, []))
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2**50)
+    code, _, err = cli("train", "--backend", "torch", "--device", "cuda:1", "--width", "100000", "--no-progress")
+    assert one_line_error(code, err), err
+    assert "of cuda:1 memory, and 1 GiB of it is free: lower --width" in err, err

@@ -46,3 +46,40 @@ def test_budget_predicts_from_the_largest_measured_point():
     assert budget.over(seconds, why) is None
     reason = budget.over(1e3, why)
     assert reason.startswith("predicted 1e+03 s > --max-seconds 60")
+
+
+GPU = dict(backend="torch", device="cuda:0", dtype="float64")
+
+
+def test_a_gpu_measurement_never_predicts_a_cpu_point():
+    budget = Budget(PROFILES["quick"], max_seconds=60)
+    on_gpu, on_cpu = Point("naive", 8, 16, 16, 1, **GPU), Point("naive", 8, 16, 16, 1)
+    budget.record(on_gpu, 10**6, 1e-4, "pyperf")  # 1e-10 s/op: the device's parallel chains
+    assert budget.predict(on_cpu, 10**6) is None  # nothing measured on the CPU yet: no prediction
+    assert budget.predict(on_gpu, 10**6) is not None
+    budget.record(on_cpu, 10**6, 1.0, "pyperf")  # 1e-6 s/op on one core
+    gpu_s, gpu_why = budget.predict(on_gpu, 10**8)
+    cpu_s, cpu_why = budget.predict(on_cpu, 10**8)
+    assert gpu_s == pytest.approx(predict_run_seconds(1e-2, PROFILES["quick"]))
+    assert cpu_s == pytest.approx(predict_run_seconds(100.0, PROFILES["quick"]))
+    assert "on torch cuda:0 float64" in gpu_why and "on torch" not in cpu_why
+
+
+@pytest.mark.parametrize("other", [dict(dtype="float32"), dict(device="cpu"), dict(backend="numpy", device="cpu"),
+                                   dict(method="backprop")])
+def test_each_method_backend_device_and_dtype_is_its_own_budget(other):
+    budget = Budget(PROFILES["quick"], max_seconds=60)
+    measured = Point("naive", 8, 16, 16, 1, **GPU)
+    budget.record(measured, 10**6, 1e-4, "pyperf")
+    fields = {**measured.__dict__, **other}
+    assert budget.predict(Point(**fields), 10**6) is None
+
+
+def test_a_cluster_workers_budget_merges_by_placement():
+    here, there = Budget(PROFILES["quick"], 60), Budget(PROFILES["quick"], 60)
+    cpu, gpu = Point("naive", 8, 16, 16, 1), Point("naive", 8, 16, 16, 1, **GPU)
+    here.record(cpu, 10**6, 1.0, "pyperf")
+    there.record(gpu, 10**7, 1e-3, "pyperf")  # larger, but of another placement: must not replace the CPU's
+    here.merge(there.measured)
+    assert here.predict(cpu, 10**6)[0] == pytest.approx(predict_run_seconds(1.0, PROFILES["quick"]))
+    assert here.predict(gpu, 10**7)[0] == pytest.approx(predict_run_seconds(1e-3, PROFILES["quick"]))

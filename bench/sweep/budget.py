@@ -59,28 +59,37 @@ def predict_run_seconds(call_s, profile):
     return fixed + values * value_s
 
 
+def budget_key(point):
+    """What a measurement predicts for: the method on one backend, device and dtype. A GPU's seconds per
+    operation say nothing about a CPU's (nor float32's about float64's), so each placement has its own."""
+    return point.method, point.backend, point.device, point.dtype
+
+
 class Budget:
-    """Seconds-per-operation of each method's largest measured point, to predict the next ones."""
+    """Seconds-per-operation of each (method, backend, device, dtype)'s largest measured point, to predict the next
+    ones of that method there."""
 
     def __init__(self, profile, max_seconds):
         self.profile, self.max_seconds = profile, max_seconds
-        self.measured = {}  # method -> (ops, seconds per call, where it was measured)
+        self.measured = {}  # budget_key -> (ops, seconds per call, where it was measured)
 
     def record(self, point, ops, call_s, source):
-        if ops > 0 and call_s > 0 and ops >= self.measured.get(point.method, (0,))[0]:
-            self.measured[point.method] = (ops, call_s, f"{source} of {point.label}")
+        key = budget_key(point)
+        if ops > 0 and call_s > 0 and ops >= self.measured.get(key, (0,))[0]:
+            self.measured[key] = (ops, call_s, f"{source} of {point.label}")
 
     def merge(self, measured):
         """Take another budget's measurements (a cluster worker's copy) where they are of larger points."""
-        for method, (ops, call_s, source) in measured.items():
-            if ops >= self.measured.get(method, (0,))[0]:
-                self.measured[method] = (ops, call_s, source)
+        for key, (ops, call_s, source) in measured.items():
+            if ops >= self.measured.get(key, (0,))[0]:
+                self.measured[key] = (ops, call_s, source)
 
     def predict(self, point, ops):
-        """(seconds of the pyperf run, explanation), or None before the method's first point."""
-        if point.method not in self.measured or ops <= 0:
+        """(seconds of the pyperf run, explanation), or None before the first point of its method and placement."""
+        key = budget_key(point)
+        if key not in self.measured or ops <= 0:
             return None
-        ref_ops, ref_s, source = self.measured[point.method]
+        ref_ops, ref_s, source = self.measured[key]
         call_s = ref_s / ref_ops * ops
         return predict_run_seconds(call_s, self.profile), f"{ref_s / ref_ops:.3g} s/op from {source}"
 

@@ -9,7 +9,7 @@ from which a finished point is removed in O(log n).
 
 import bisect
 
-from bench.sweep.budget import STARTUP_S, predict_run_seconds, run_terms
+from bench.sweep.budget import STARTUP_S, budget_key, predict_run_seconds, run_terms
 
 
 class _Prefix:
@@ -37,29 +37,30 @@ class _Prefix:
 
 
 class Remaining:
-    """The points not yet run, per method, to estimate the seconds they will take."""
+    """The points not yet run, per method and placement (bench.sweep.budget.budget_key), to estimate the seconds
+    they will take."""
 
     def __init__(self, points, ops):
         """points and their op counts (computed once, by the caller, in the same order)."""
         self.values, self.trees, self.unknown = {}, {}, {}
         for p, o in zip(points, ops):
-            self.values.setdefault(p.method, set()).add(o)
-        for method, values in self.values.items():
-            self.values[method] = sorted(values)
-            self.trees[method] = _Prefix(len(values))
-            self.unknown[method] = 0
+            self.values.setdefault(budget_key(p), set()).add(o)
+        for key, values in self.values.items():
+            self.values[key] = sorted(values)
+            self.trees[key] = _Prefix(len(values))
+            self.unknown[key] = 0
         for p, o in zip(points, ops):
-            self._add(p.method, o, 1)
+            self._add(budget_key(p), o, 1)
 
-    def _add(self, method, ops, sign):
+    def _add(self, key, ops, sign):
         if ops <= 0:  # the budget predicts nothing for it
-            self.unknown[method] += sign
+            self.unknown[key] += sign
             return
-        self.trees[method].add(bisect.bisect_left(self.values[method], ops), sign, sign * ops)
+        self.trees[key].add(bisect.bisect_left(self.values[key], ops), sign, sign * ops)
 
     def done(self, point, ops):
         """A point ran (or was resumed): it no longer counts."""
-        self._add(point.method, ops, -1)
+        self._add(budget_key(point), ops, -1)
 
     def seconds(self, budget, mean_point_s):
         """Seconds left: each point's predicted run plus its check, 0 for those to be skipped; None if unknown.
@@ -68,24 +69,24 @@ class Remaining:
         counted at mean_point_s (None before any point was measured).
         """
         total = 0.0
-        for method, tree in self.trees.items():
-            count = tree.upto(len(self.values[method]))[0] + self.unknown[method]
-            if method not in budget.measured:
+        for key, tree in self.trees.items():
+            count = tree.upto(len(self.values[key]))[0] + self.unknown[key]
+            if key not in budget.measured:
                 if count and mean_point_s is None:
                     return None
                 total += count * (mean_point_s or 0.0)
                 continue
-            total += self.unknown[method] * (mean_point_s or 0.0)
-            total += self._measured(method, tree, budget)
+            total += self.unknown[key] * (mean_point_s or 0.0)
+            total += self._measured(key, tree, budget)
         return total
 
-    def _measured(self, method, tree, budget):
-        """The predicted seconds of a measured method's points: a floor region, a linear one, a skipped one."""
-        ref_ops, ref_s, _ = budget.measured[method]
+    def _measured(self, key, tree, budget):
+        """The predicted seconds of a measured key's points: a floor region, a linear one, a skipped one."""
+        ref_ops, ref_s, _ = budget.measured[key]
         rate = ref_s / ref_ops  # seconds per op, as budget.predict computes it
         fixed, values = run_terms(budget.profile)
         min_time = budget.profile.min_time
-        ops = self.values[method]
+        ops = self.values[key]
         # the first slot whose call lasts min_time (below it pyperf loops the call: a constant value)
         floor_end = bisect.bisect_left(ops, True, key=lambda o: rate * o >= min_time)
         # past the last slot within the budget, points are skipped: they cost nothing

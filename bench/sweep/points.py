@@ -8,6 +8,7 @@ from itertools import product
 
 from bench.errors import UserError, whole_number
 from bench.memory import MAX_DEPTH
+from bench.results import normal_device
 from bench.schema import POINT_KEY
 from bench.sweep.ranges import MAX_VALUES, parse_range
 
@@ -31,7 +32,8 @@ class Point:
     def from_row(cls, row):
         """The point of a results row (strings from csv or Python values)."""
         kinds = {f.name: f.type for f in fields(cls)}
-        return cls(**{k: int(row[k]) if kinds[k] is int else str(row[k]) for k in POINT_KEY})
+        point = {k: int(row[k]) if kinds[k] is int else str(row[k]) for k in POINT_KEY}
+        return cls(**{**point, "device": normal_device(point["device"])})
 
     @classmethod
     def add_arguments(cls, parser):
@@ -99,6 +101,9 @@ def parse_methods(text):
     if not methods:
         raise UserError(f"--methods: empty list (choose from {', '.join(known)})")
     for m in methods:
+        if m == "autograd" and m not in known:  # registered only where PyTorch is installed
+            raise UserError(f"--methods {text}: autograd is PyTorch's own reverse mode, and PyTorch is not "
+                            "installed (pip install 'gradbench[torch]')")
         if m not in known:
             raise UserError(f"--methods {text}: unknown method {m!r} (choose from {', '.join(known)})")
     return list(dict.fromkeys(methods))
@@ -122,7 +127,8 @@ def parse_placements(backend, device, dtype):
     """--backend x --device x --dtype: every (backend, device, dtype) to run, each checked to be installed and present.
 
     Nothing is imported but what a named backend needs (find_spec first): a missing library or device is refused
-    here, before the sweep touches a file.
+    here, before the sweep touches a file. Devices come back in their normal form (bench.results.normal_device:
+    cuda is cuda:0), so every point, row and comparison spells a device one way.
     """
     backends, devices, dtypes = _list(backend, "--backend"), _list(device, "--device"), _list(dtype, "--dtype")
     for b in backends:
@@ -137,7 +143,8 @@ def parse_placements(backend, device, dtype):
         if t not in SWEEP_DTYPES:
             raise UserError(f"--dtype {t}: choose from {', '.join(SWEEP_DTYPES)}")
     for b, d in product(backends, devices):
-        check_device(b, d)
+        check_device(b, d)  # the device as given: the message speaks of what the user wrote
+    devices = list(dict.fromkeys(normal_device(d) for d in devices))
     return list(product(backends, devices, dtypes))
 
 
@@ -181,12 +188,12 @@ def plan(depth, width, batch, methods, input_dim=None, activation="relu", seed=0
     widths = parse_range(width, "--width")
     batches = parse_range(batch, "--batch")
     input_dims = None if input_dim in (None, "") else parse_range(input_dim, "--input-dim")
+    placements = parse_placements(backend, device, dtype)  # first: a missing library says what to install
     methods = parse_methods(methods)
     if activation not in gradients.ACTIVATIONS:
         raise UserError(f"--activation {activation}: choose from {', '.join(gradients.ACTIVATIONS)}")
     if whole_number(seed, "--seed") < 0:
         raise UserError(f"--seed {seed}: must be 0 or more")
-    placements = parse_placements(backend, device, dtype)
     if depths[-1] > MAX_DEPTH:
         raise UserError(f"--depth {depth}: {depths[-1]:,} layers, more than {MAX_DEPTH:,}: a network is an array "
                         "per layer, and even the op count of a deeper one takes minutes")

@@ -2,7 +2,8 @@
 
 For each point (method, depth, width, input_dim, batch, and backend, device, dtype), in order of size (its op
 count computed once):
-  0. the memory it needs (bench.memory) over what the machine has: a `skipped` row, nothing is run;
+  0. the memory it needs (bench.memory) over what the machine has (on a CUDA device: what the device has free):
+     a `skipped` row, nothing is run;
   1. predict the pyperf run's time from the method's largest point measured so far (seconds per
      operation times the point's op_count); over --max-seconds: a `skipped` row, nothing is run;
   2. `bench.sweep.worker check` in a subprocess: one timed call, one call under tracemalloc (peak memory;
@@ -182,7 +183,7 @@ def op_counts(points):
 def measure(point, ops, budget, env, json_dir, out_name):
     """The measured columns of one point: ok, skipped, timeout or error, with the reason."""
     reason = memory.refusal(memory.point_bytes(point.method, point.widths, point.batch, point.activation),
-                            "this point")
+                            "this point", point.backend, point.device)
     if reason:  # refused before a worker allocates what cannot fit
         return {"status": "skipped", "reason": reason}
     predicted = budget.predict(point, ops)
