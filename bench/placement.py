@@ -12,9 +12,9 @@ DEFAULT = ("numpy", "cpu", "float64")  # the default study's, named nowhere when
 
 
 def placements(df):
-    """The distinct (backend, device, dtype) of a frame's rows, sorted (the default first)."""
+    """The distinct (backend, device, dtype) of a frame's rows: the default first, then by backend, device, dtype."""
     found = {tuple(str(v) for v in p) for p in df[list(PLACEMENT)].drop_duplicates().itertuples(index=False)}
-    return sorted(found, key=lambda p: (p != DEFAULT, p))
+    return sorted(found, key=lambda p: (p != DEFAULT, p[0] != DEFAULT[0], p[0], p[1], p[2] != DEFAULT[2], p[2]))
 
 
 def several(df):
@@ -63,7 +63,10 @@ def title(df):
     found = placements(df)
     if found == [DEFAULT]:
         return str(df["cpu"].iloc[0])
-    return "; ".join(f"{label(p)} on {device_name(rows_of(df, p))}" for p in found)
+    names = [device_name(rows_of(df, p)) for p in found]
+    if len(set(names)) == 1:  # one device ran them all: name it once
+        return ", ".join(label(p) for p in found) + f" on {names[0]}"
+    return "; ".join(f"{label(p)} on {name}" for p, name in zip(found, names))
 
 
 def fit_labels(fits):

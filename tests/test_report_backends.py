@@ -150,3 +150,12 @@ def test_fits_file_written_before_the_placement_columns_is_read(tmp_path, result
     fits = fit.read_fits(tmp_path / "old.fits.csv")
     assert list(fits.columns) == fit.FIT_COLUMNS
     assert set(fits["backend"]) == {""}
+
+
+def test_figure_titles_name_the_placements_and_each_device_once(results_frame):
+    df = placed(results_frame)
+    assert placement.title(results_frame(DEPTHS, [8])) == "Test CPU"  # the default study: the CPU, as before
+    cpus = df[df["device"] == "cpu"]
+    assert placement.title(cpus) == "numpy cpu float64, torch cpu float32 on Test CPU"
+    gpu = placement.rows_of(df, GPU)
+    assert placement.title(gpu) == "torch cuda:0 float32 on Test GPU"
