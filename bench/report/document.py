@@ -89,5 +89,5 @@ def write_report(frames, all_fits, plots, out, command, sources):
                     fits_section(all_fits), backends_section(frames, all_fits), speedup_section(frames),
                     memory_section(frames, all_fits),
                     figures_section(plots, out.parent)):
-        lines += section + [""]
+        lines += section + [""] if section else []  # the Backends section is there only for several placements
     return write_text(out, "\n".join(lines).rstrip() + "\n")
