@@ -142,7 +142,7 @@ def test_a_file_of_one_placement_reports_and_plots_as_before(study, reported):
     assert headings == ["## Summary", "## Environment", "## Sweeps", "## Growth exponents against theory",
                         "## Speedup of backprop over naive", "## Working memory", "## Figures"]
     assert "backend=" not in md and "(numpy cpu float64)" not in md
-    assert "\n\n\n" not in md  # no trace of the Backends section it lacks
+    assert "\n\n\n\n" not in md  # no trace of the Backends section it lacks (an empty one was one more blank line)
     assert not list((study / "plots").glob("*-backends.*"))
     multi = [line for line in reported[2].splitlines() if line.startswith("## ")]
     assert multi == headings[:4] + ["## Backends"] + headings[4:]
