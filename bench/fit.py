@@ -23,13 +23,14 @@ from scipy import optimize, stats
 from bench import rules
 from bench.errors import UserError
 from bench.output import write_atomic
+from bench.placement import PLACEMENT, fit_labels, placements
 from bench.results import excluded, ok_rows, read_results, sweeps
 from bench.schema import TIME
 
 LEVEL = 0.95
 MIN_POINTS = 3
-FIT_COLUMNS = ["method", "variable", "quantity", "k", "k_lo", "k_hi", "r2", "n_min", "n_max",
-               "n_points", "fit_rule", "theory_k", "covers_theory", "fixed", "c", "a"]
+FIT_COLUMNS = ["method", "backend", "device", "dtype", "variable", "quantity", "k", "k_lo", "k_hi", "r2", "n_min",
+               "n_max", "n_points", "fit_rule", "theory_k", "covers_theory", "fixed", "c", "a"]
 
 # quantity -> the column fitted
 QUANTITIES = {"time": TIME, "ops": "ops", "memory": "work_mem_bytes"}
@@ -37,7 +38,7 @@ QUANTITIES = {"time": TIME, "ops": "ops", "memory": "work_mem_bytes"}
 FIT_RANGES = {"k": (-1e3, 1e3), "k_lo": (-1e3, 1e3), "k_hi": (-1e3, 1e3), "r2": (-1e3, 1), "n_min": (1, 2**63),
               "n_max": (1, 2**63), "n_points": (1, 2**63), "theory_k": (-1e3, 1e3), "c": (0, 1e300), "a": (0, 1e300)}
 MAY_BE_NAN = {"k_lo", "k_hi", "r2", "theory_k"}  # no interval, a constant series, a method without a theory
-TEXT_COLUMNS = ["method", "variable", "quantity", "fit_rule", "fixed"]
+TEXT_COLUMNS = ["method", "backend", "device", "dtype", "variable", "quantity", "fit_rule", "fixed"]
 
 # Cost exponent in E of one call: naive and numerical redo a path per weight, E*(E+V);
 # backprop, checkpoint (backprop plus one more forward pass), autograd and the forward pass
@@ -142,12 +143,16 @@ def fit_points(n, t, rule):
 
 
 def fit_results(df, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE, memory_rule=rules.MEMORY_RULE):
-    """The fits table of a results frame (status ok rows only), one row per method/variable/quantity."""
+    """The fits table of a results frame (status ok rows only), one row per method/placement/variable/quantity.
+
+    A sweep holds one placement (bench.results.sweeps), so a method's fit never mixes backends, devices or dtypes.
+    """
     rule_of = {"time": time_rule, "ops": ops_rule, "memory": memory_rule}
     rows, via = [], None
     for var, fixed, group, e_in_width in sweeps(ok_rows(df)):
         via = via if var == "E" else var  # sweeps() yields E right after the depth or width sweep it comes from
         x = "edges" if var == "E" else var
+        where = dict(zip(PLACEMENT, placements(group)[0]))  # the sweep's one placement
         for method, pts in group.groupby("method", sort=True):
             for quantity, col in QUANTITIES.items():
                 if col not in pts:  # working memory: not in files of schema version 1
@@ -160,7 +165,7 @@ def fit_results(df, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE, memory_r
                     continue
                 theory = theory_k(method, var, e_in_width, quantity, via)
                 rows.append(dict(
-                    method=method, variable=var, quantity=quantity,
+                    method=method, **where, variable=var, quantity=quantity,
                     k=fit["k"], k_lo=fit["k_lo"], k_hi=fit["k_hi"], r2=fit["r2"],
                     n_min=used.min(), n_max=used.max(), n_points=len(used), fit_rule=rule_used,
                     theory_k=theory, covers_theory=_covers(fit, theory),
@@ -206,6 +211,9 @@ def read_fits(path):
         fits = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={c: str for c in TEXT_COLUMNS})
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as e:
         raise UserError(f"{path}: cannot read fits file ({str(e).splitlines()[0]})") from None
+    for name in PLACEMENT:  # a fits file written before the placement columns: its sweeps' fixed labels key them
+        if name not in fits.columns:
+            fits.insert(FIT_COLUMNS.index(name), name, "")
     missing = [c for c in FIT_COLUMNS if c not in fits.columns]
     if missing:
         raise UserError(f"{path}: not a gradbench fits file (missing columns: {', '.join(missing)})")
@@ -230,9 +238,9 @@ def read_fits(path):
 def summary(fits):
     """Lines for the terminal: one per fit."""
     lines = []
-    for r in fits.itertuples():
+    for r, method in zip(fits.itertuples(), fit_labels(fits)):
         cover = "covers" if r.covers_theory else "misses"
-        lines.append(f"{r.method:9} {r.quantity:6} vs {r.variable:5} k = {r.k:6.3f} "
+        lines.append(f"{method:9} {r.quantity:6} vs {r.variable:5} k = {r.k:6.3f} "
                      f"[{r.k_lo:.3f}, {r.k_hi:.3f}] R^2 {r.r2:.4f} n {r.n_min:g}..{r.n_max:g} "
                      f"({r.n_points} pts, {r.fit_rule}); theory {r.theory_k:g}: {cover}")
     return lines

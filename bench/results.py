@@ -6,6 +6,7 @@ ok rows, the excluded ones, and the sweeps a file holds.
 import numbers
 from pathlib import Path
 
+from bench import placement
 from bench.errors import UserError
 from bench.schema import (
     COUNTS,
@@ -185,14 +186,19 @@ def excluded(df):
     return f"excluded {len(bad)} point(s) with status != ok ({counts})"
 
 
-def sweeps(df):
-    """Yield (variable, fixed, rows, e_in_width) for every swept variable, then E for depth/width."""
+def sweeps(df, by_placement=True):
+    """Yield (variable, fixed, rows, e_in_width) for every swept variable, then E for depth/width.
+
+    In a frame of several placements each sweep is one placement's (its fixed label ends with
+    backend=, device=, dtype=), unless by_placement is False: then a sweep holds every placement.
+    """
     covary = bool((df["input_dim"] == df["width"]).all())
+    keyed = by_placement and placement.several(df)
     for var in VARIABLES:
         others = [v for v in VARIABLES if v != var] + ["activation", "seed"]
         if not (var == "width" and covary):
             others.append("input_dim")
-        for key, rows in df.groupby(others, sort=True):
+        for key, rows in df.groupby(others + list(placement.PLACEMENT) * keyed, sort=True):
             if rows[var].nunique() < 2:
                 continue
             fixed = dict(zip(others, key))
@@ -201,12 +207,13 @@ def sweeps(df):
             label = " ".join(f"{k}={v}" for k, v in fixed.items())
             if var == "width" and covary:
                 label += " input_dim=width"
+            if keyed:
+                label += placement.fixed_suffix(key[len(others):])
             yield var, label, rows, e_in_width
             if var in ("depth", "width"):
                 yield "E", label + f" (E via {var})", rows, e_in_width
 
 
-
-def panels(df):
-    """(variable, fixed label, rows) for every swept variable of the frame, E excluded."""
-    return [(var, fixed, rows) for var, fixed, rows, _ in sweeps(df) if var != "E"]
+def panels(df, by_placement=True):
+    """(variable, fixed label, rows) for every swept variable of the frame, E excluded (see sweeps)."""
+    return [(var, fixed, rows) for var, fixed, rows, _ in sweeps(df, by_placement) if var != "E"]

@@ -74,12 +74,15 @@ def result_row(method="naive", depth=1, width=2, *, input_dim=None, batch=1, sta
     return {**row, **more}
 
 
-def results_frame(depths, widths, methods=METHODS, batch=1, seed=0, noise=0.02, input_dim=None):
-    """A sweep's results as a DataFrame: one result_row per (depth, width, method), noise seeded by `seed`."""
+def results_frame(depths, widths, methods=METHODS, batch=1, seed=0, noise=0.02, input_dim=None, **more):
+    """A sweep's results as a DataFrame: one result_row per (depth, width, method), noise seeded by `seed`.
+
+    `more` sets columns of every row, e.g. backend="torch", device="cuda:0", dtype="float32".
+    """
     import pandas as pd
 
     rng = np.random.default_rng(seed)
-    rows = [result_row(m, depth, width, input_dim=input_dim, batch=batch, seed=seed, noise=noise, rng=rng)
+    rows = [result_row(m, depth, width, input_dim=input_dim, batch=batch, seed=seed, noise=noise, rng=rng, **more)
             for depth in depths for width in widths for m in methods]
     return pd.DataFrame(rows, columns=schema.NAMES)
 

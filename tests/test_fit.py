@@ -142,8 +142,9 @@ def test_fit_command_writes_fits_csv(tmp_path, gradbench, results_frame, write_c
     code, out, _ = gradbench("fit", str(path))
     assert code == 0
     fits = fit.read_fits(tmp_path / "depth.fits.csv")
-    assert list(fits.columns[:13]) == ["method", "variable", "quantity", "k", "k_lo", "k_hi", "r2", "n_min",
-                                       "n_max", "n_points", "fit_rule", "theory_k", "covers_theory"]
+    assert list(fits.columns[:16]) == ["method", "backend", "device", "dtype", "variable", "quantity", "k", "k_lo",
+                                       "k_hi", "r2", "n_min", "n_max", "n_points", "fit_rule", "theory_k",
+                                       "covers_theory"]
     assert len(fits) == 3 * 2 * 3  # methods x (depth, E) x (time, ops, memory)
     assert "naive" in out
 

@@ -1,9 +1,10 @@
 """Figures of a results frame and its fits: bench.plot.draw writes every kind the data supports.
 
 style: what every figure shares; time: time and op-count figures; memory: working memory and the
-time-memory trade-off; figures: one figure per kind, a panel per swept variable, written as PNG and SVG.
+time-memory trade-off; backends: the placements of one file side by side; figures: one figure per kind,
+a panel per swept variable, written as PNG and SVG.
 """
 
-from bench.plot.figures import KINDS, check_out_dir, draw
+from bench.plot.figures import KINDS, SEVERAL_ONLY, check_out_dir, draw
 
-__all__ = ["KINDS", "check_out_dir", "draw"]
+__all__ = ["KINDS", "SEVERAL_ONLY", "check_out_dir", "draw"]

@@ -1,7 +1,9 @@
-"""One figure per kind: time, speedup, ops, vs-forward, rate, memory, tradeoff; written as PNG and SVG.
+"""One figure per kind: time, speedup, ops, vs-forward, rate, memory, tradeoff, backends; written as PNG and SVG.
 
 Each figure has one panel per swept variable (depth, width, batch at fixed other
-settings), log-log axes, and the fitted growth law from the fits table in the legend.
+settings; in a file of several placements, per placement too), log-log axes, and the fitted
+growth law from the fits table in the legend. backends, drawn only for a file of several
+placements, has one panel per swept variable holding every placement.
 This module only draws what it is given (bench.pipeline reads the files and makes missing
 fits first); only rows with status ok are drawn.
 """
@@ -10,8 +12,9 @@ from pathlib import Path
 
 import matplotlib
 
+from bench import placement
 from bench.output import check_writable, write_atomic
-from bench.plot import memory, time
+from bench.plot import backends, memory, time
 from bench.plot.style import XLABELS, plt
 from bench.results import excluded, ok_rows, panels
 
@@ -26,8 +29,9 @@ def _legend(ax, entries, title):
 
 DRAW = {"time": time.draw_time, "speedup": time.draw_speedup, "ops": time.draw_ops,
         "vs-forward": time.draw_vs_forward, "rate": time.draw_rate,
-        "memory": memory.draw_memory, "tradeoff": memory.draw_tradeoff}
+        "memory": memory.draw_memory, "tradeoff": memory.draw_tradeoff, "backends": backends.draw_backends}
 KINDS = tuple(DRAW)
+SEVERAL_ONLY = ("backends",)  # kinds drawn only for a file of several placements (backend, device, dtype)
 NEEDS = {"speedup": {"naive", "backprop"}, "vs-forward": {"forward"}}  # methods a kind needs
 MEASURED = {"memory": memory.MEMORY, "tradeoff": memory.MEMORY}  # a column a kind needs measured
 
@@ -38,7 +42,8 @@ def figure(kind, found, fits, title):
     for ax, (var, fixed, rows) in zip(axes[0], found):
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
-        ax.set_xlabel(f"{XLABELS[var]}; {fixed}", fontsize=8.5)
+        where = fixed.replace(" backend=", "\nbackend=")  # a placement's panel: its placement on a line of its own
+        ax.set_xlabel(f"{XLABELS[var]}; {where}", fontsize=8.5)
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
         entries, legend_title = DRAW[kind](ax, rows, var, fixed, fits)  # may relabel its axes
         _legend(ax, entries, legend_title)
@@ -64,8 +69,11 @@ def draw(df, fits, name, out_dir="plots", source=None):
         return [], notes + [f"{source}: no swept variable with ok points; nothing to plot"]
     out_dir = Path(out_dir)
     check_out_dir(name, out_dir)
+    title = f"{name}: {ok['profile'].iloc[0]} profile, {placement.title(ok)}"
     written = []
     for kind in KINDS:
+        if kind in SEVERAL_ONLY and not placement.several(ok):
+            continue  # nothing to compare (and no note: the default study has one placement)
         missing = NEEDS.get(kind, set()) - set(ok["method"])
         if missing:
             notes.append(f"no {kind} plot: no ok points of {', '.join(sorted(missing))} in {source}")
@@ -74,7 +82,9 @@ def draw(df, fits, name, out_dir="plots", source=None):
         if column and not (column in ok and (ok[column] > 0).any()):
             notes.append(f"no {kind} plot: no {column} in {source} (written before gradbench measured it)")
             continue
-        fig = figure(kind, found, fits, f"{name}: {ok['profile'].iloc[0]} profile, {ok['cpu'].iloc[0]}")
+        needs = NEEDS.get(kind, set())  # in a file of several placements, not every placement's panel has them
+        here = [p for p in found if needs <= set(p[2]["method"])]
+        fig = figure(kind, panels(ok, by_placement=False) if kind == "backends" else here, fits, title)
         try:
             for ext in ("png", "svg"):
                 written.append(write_atomic(out_dir / f"{name}-{kind}.{ext}",

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from bench.formatting import nbytes, table, values
 from bench.output import write_text
+from bench.placement import describe
+from bench.report.backends import backends_section
 from bench.report.growth import fits_section, speedup_section, summary_section
 from bench.report.memory import memory_section
 from bench.results import excluded, ok_rows
@@ -65,6 +67,14 @@ def figures_section(plots, out_dir):
     return lines
 
 
+def placement_line(frames):
+    """The header's line naming where each file's rows ran: backend, device, device_name and dtype."""
+    found = {name: " and ".join(describe(ok_rows(df) if len(ok_rows(df)) else df)) for name, df in frames.items()}
+    if len(set(found.values())) == 1:  # every file ran where the first did (the default study): say it once
+        return f"Backend, device and dtype: {next(iter(found.values()))}."
+    return "Backend, device and dtype: " + "; ".join(f"{name}: {where}" for name, where in found.items()) + "."
+
+
 def write_report(frames, all_fits, plots, out, command, sources):
     """Write the Markdown report of results frames {name: df}, their fits {name: df} and PNGs {name: [paths]}.
 
@@ -74,9 +84,10 @@ def write_report(frames, all_fits, plots, out, command, sources):
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     data = ", ".join(f"[{Path(p).name}]({Path(os.path.relpath(p, out.parent)).as_posix()})" for p in sources)
     lines = [f"# gradbench report: {', '.join(frames)}", "",
-             f"Written {stamp} by `{command}` from {data} and their fits files.", ""]
+             f"Written {stamp} by `{command}` from {data} and their fits files.", "", placement_line(frames), ""]
     for section in (summary_section(frames, all_fits), environment_section(frames), sweep_section(frames),
-                    fits_section(all_fits), speedup_section(frames), memory_section(frames, all_fits),
+                    fits_section(all_fits), backends_section(frames, all_fits), speedup_section(frames),
+                    memory_section(frames, all_fits),
                     figures_section(plots, out.parent)):
-        lines += section + [""]
+        lines += section + [""] if section else []  # the Backends section is there only for several placements
     return write_text(out, "\n".join(lines).rstrip() + "\n")

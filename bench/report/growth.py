@@ -4,6 +4,7 @@ from bench import rules
 from bench.formatting import ratio as fmt_ratio
 from bench.formatting import seconds as fmt_time
 from bench.formatting import table
+from bench.placement import fit_labels
 from bench.results import ok_rows, panels
 from bench.schema import TIME
 
@@ -44,8 +45,9 @@ def fits_section(all_fits):
     for quantity, title in (("time", "Time"), ("ops", "Operation counts"), ("memory", "Working memory")):
         rows = []
         for name, fits in all_fits.items():
+            fits = fits.assign(label=fit_labels(fits))  # the method, with its placement where a file has several
             for r in sort_fits(fits[fits["quantity"] == quantity]).itertuples():
-                rows.append([name, r.variable, r.method, f"{r.k:.3f}", f"[{r.k_lo:.3f}, {r.k_hi:.3f}]",
+                rows.append([name, r.variable, r.label, f"{r.k:.3f}", f"[{r.k_lo:.3f}, {r.k_hi:.3f}]",
                              f"{r.theory_k:g}", "yes" if r.covers_theory else "no", f"{r.k - r.theory_k:+.3f}",
                              f"{r.r2:.4f}", f"{r.n_min:g}..{r.n_max:g} ({r.n_points})", f"`{r.fit_rule}`",
                              r.fixed])

@@ -1,0 +1,30 @@
+"""The figure of a file of several placements: time against the swept variable, a curve per (method, placement).
+
+Colour and marker say the method (as in every figure), the line style the placement, so that backprop
+on NumPy and backprop on torch are one colour, two lines. The fitted exponent of each curve is in its
+legend entry; the fits are the placement's own (bench.results.sweeps keys them by placement).
+"""
+
+from bench.placement import fixed_suffix, method_label, placements, rows_of
+from bench.plot.style import COLORS, MARKERS, data_ylim, fit_row, methods
+from bench.schema import TIME
+
+LINES = ("-", "--", ":", "-.")  # a line style per placement, in placements() order
+
+
+def draw_backends(ax, rows, var, fixed, fits):
+    """The fastest time per (method, placement) joined by lines, k of each in the legend: (legend entries, title)."""
+    entries = []
+    for i, where in enumerate(placements(rows)):
+        here = rows_of(rows, where)
+        for m in methods(here):
+            s = here[here["method"] == m].sort_values(var)
+            (line,) = ax.plot(s[var], s[TIME], MARKERS.get(m, "o"), ls=LINES[i % len(LINES)], ms=4.5,
+                              color=COLORS.get(m), lw=1.1)
+            fit = fit_row(fits, m, var, fixed + fixed_suffix(where), "time")
+            law = "" if fit is None else f": k = {fit['k']:.2f} [{fit['k_lo']:.2f}, {fit['k_hi']:.2f}]"
+            entries.append((line, method_label(m, where) + law))
+    data_ylim(ax, rows[[TIME]])
+    ax.set_ylabel("time per call (s)")
+    ax.set_title(f"Time of one call vs {var}, per backend, device and dtype")
+    return entries, "method (backend device dtype): fastest time; k: the placement's fitted time exponent"

@@ -1,0 +1,78 @@
+"""The report's section on placements: the same methods on several backends, devices and dtypes, side by side.
+
+Only a file of several placements has it. Per swept variable, each (method, placement) at the
+largest value every curve has, against NumPy's backprop at that value.
+"""
+
+from bench import placement
+from bench.formatting import ratio as fmt_ratio
+from bench.formatting import seconds as fmt_time
+from bench.formatting import table, values
+from bench.report.growth import ORDER, cell
+from bench.results import ok_rows, panels
+from bench.schema import TIME
+
+INTRO = ("The same methods on each placement (backend, device, dtype) of a file, at the largest value of the "
+         "swept variable that every (method, placement) has an ok point at. Ratio: the time over NumPy's "
+         "backprop at that point (float64 where the file has it); below 1 is faster than NumPy's backprop. "
+         "k: the placement's own fitted time exponent, 95% CI.")
+HEADER = ["method", "backend", "device", "dtype", "time", "/ numpy backprop", "k", "95% CI", "device_name",
+          "framework"]
+
+
+def reference(rows):
+    """The placement of NumPy's backprop in a sweep (the float64 one first), or None."""
+    found = [p for p in placement.placements(rows[rows["method"] == "backprop"]) if p[0] == "numpy"]
+    return min(found, key=lambda p: (p[2] != "float64", p)) if found else None
+
+
+def _time_fit(fits, method, var, fixed):
+    """The time fit of one method on one sweep of one placement, or None."""
+    hit = fits[(fits["method"] == method) & (fits["variable"] == var) & (fits["fixed"] == fixed)
+               & (fits["quantity"] == "time")]
+    return None if hit.empty else hit.iloc[0]
+
+
+def curves(rows):
+    """{(method, placement): its rows} of a sweep, placements in placements() order, then methods."""
+    out = {}
+    for where in placement.placements(rows):
+        here = placement.rows_of(rows, where)
+        for method in sorted(here["method"].unique(), key=lambda m: (ORDER["method"] + [m]).index(m)):
+            out[method, where] = here[here["method"] == method]
+    return out
+
+
+def sweep_table(rows, var, fixed, fits):
+    """Lines of one sweep's table: its heading, a row per (method, placement), or why there is none."""
+    found = curves(rows)
+    common = set.intersection(*(set(s[var]) for s in found.values()))
+    if not common:
+        return [f"No value of {var} has an ok point of every (method, placement) ({fixed})."]
+    n = max(common)
+    ref = reference(rows)
+    ref_time = found[("backprop", ref)].set_index(var)[TIME].loc[n] if ref else float("nan")
+    out = []
+    for (method, where), s in found.items():
+        t = s.set_index(var)[TIME].loc[n]
+        fit = _time_fit(fits, method, var, fixed + placement.fixed_suffix(where))
+        k, ci = ("-", "-") if fit is None else (f"{fit['k']:.3f}", f"[{fit['k_lo']:.3f}, {fit['k_hi']:.3f}]")
+        framework = s["framework"].astype(str).str.strip()
+        out.append([method, *where, fmt_time(t), cell(t / ref_time, fmt_ratio), k, ci, placement.device_name(s),
+                    values(framework[framework != ""]) or "-"])
+    note = (f"Ratio against backprop ({placement.label(ref)})." if ref
+            else "No backprop on NumPy in this sweep: no ratio.")
+    return [f"At {var} {n} ({fixed}). {note}", ""] + table(HEADER, out)
+
+
+def backends_section(frames, all_fits):
+    """The Backends section of the files holding several placements; no lines when none does."""
+    lines = []
+    for name, df in frames.items():
+        ok = ok_rows(df)
+        if not placement.several(ok):
+            continue
+        for var, fixed, rows in panels(ok, by_placement=False):
+            if len(placement.placements(rows)) > 1:
+                lines += [f"### {name}: {var}", ""] + sweep_table(rows, var, fixed, all_fits[name]) + [""]
+    return ["## Backends", "", INTRO, ""] + lines if lines else []

@@ -1,0 +1,166 @@
+"""A file of several placements (backend, device, dtype): fits per placement, the backends figure, the Backends
+table and the report's header; a file of one placement looks as it did before placements."""
+
+import pandas as pd
+import pytest
+from helpers import run_cli
+
+from bench import fit, placement, plot
+from bench.formatting import ratio, seconds
+from bench.plot import figures
+from bench.report.backends import backends_section
+from bench.results import ok_rows, panels
+from bench.schema import TIME
+
+DEPTHS = [1, 2, 4, 8, 16, 32]
+TIMES = ["time_median_s", "time_mean_s", "time_stdev_s", "time_min_s", "time_max_s"]
+GPU = ("torch", "cuda:0", "float32")
+
+
+def placed(results_frame, noise=0.02):
+    """NumPy's naive, backprop and forward; backprop and forward on torch's CPU in float32, at 0.7x NumPy's time;
+    naive and backprop on a GPU, whose time grows as depth^-0.5 times NumPy's (its chains run in parallel)."""
+    numpy = results_frame(DEPTHS, [8], noise=noise, framework="numpy 2.4.0")
+    cpu = results_frame(DEPTHS, [8], methods=("backprop", "forward"), noise=noise, backend="torch", dtype="float32",
+                        framework="torch 2.13.0", device_name="Test CPU")
+    cpu[TIMES] *= 0.7
+    gpu = results_frame(DEPTHS, [8], methods=("naive", "backprop"), noise=noise, backend="torch", device="cuda:0",
+                        dtype="float32", framework="torch 2.13.0", device_name="Test GPU")
+    gpu[TIMES] = gpu[TIMES].mul(gpu["depth"] ** -0.5, axis=0)
+    return pd.concat([numpy, cpu, gpu], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def reported(tmp_path_factory, results_frame, write_csv):
+    """The placed frame's results file, reported (fitted and plotted) once: (folder, frame, report text)."""
+    root = tmp_path_factory.mktemp("placed")
+    df = placed(results_frame)
+    path = write_csv(root / "multi.csv", df)
+    with pytest.MonkeyPatch.context() as mp:  # two kinds of figure, not eight: a second, not ten (the study has all)
+        for module in (figures, plot):
+            mp.setattr(module, "KINDS", ("time", "backends"))
+        assert run_cli("report", path, "--plots-dir", root / "plots").code == 0
+    return root, df, (root / "multi.md").read_text()
+
+
+def section(md, heading):
+    """The text of one ## section of a report."""
+    start = md.index(f"\n{heading}\n")
+    return md[start:md.index("\n## ", start + 1)]
+
+
+def test_each_placement_is_fitted_on_its_own_rows(results_frame):
+    df = placed(results_frame)
+    fits = fit.fit_results(df)
+    key = ["method", "variable", "quantity"]
+    for where in placement.placements(df):
+        alone = fit.fit_results(placement.rows_of(df, where)).sort_values(key, ignore_index=True)
+        got = placement.rows_of(fits, where).sort_values(key, ignore_index=True)
+        assert len(got) == len(alone) > 0
+        pd.testing.assert_frame_equal(got[key + ["k", "k_lo", "k_hi", "n_points"]],
+                                      alone[key + ["k", "k_lo", "k_hi", "n_points"]])
+        # the fixed label gains the placement, before E's "(E via depth)"
+        assert list(got["fixed"].str.replace(placement.fixed_suffix(where), "")) == list(alone["fixed"])
+    assert len(fits) == sum(len(fit.fit_results(placement.rows_of(df, p))) for p in placement.placements(df))
+
+
+def test_a_placements_exponent_is_its_own(results_frame):
+    fits = fit.fit_results(placed(results_frame, noise=0.0))
+    time = fits[(fits["quantity"] == "time") & (fits["variable"] == "depth") & (fits["method"] == "naive")]
+    k = {tuple(r[list(placement.PLACEMENT)]): r["k"] for _, r in time.iterrows()}
+    assert k[GPU] == pytest.approx(k[placement.DEFAULT] - 0.5, abs=1e-9)  # the GPU rows' law, not a blend
+
+
+def test_labels_name_the_placement_only_where_a_file_has_several(results_frame):
+    multi = fit.summary(fit.fit_results(placed(results_frame)))
+    assert any(line.startswith("backprop (torch cuda:0 float32) time ") for line in multi)
+    assert any(line.startswith("backprop (numpy cpu float64) time ") for line in multi)
+    single = fit.fit_results(results_frame(DEPTHS, [8]))
+    assert set(single["fixed"]) == {"width=8 batch=1 activation=relu seed=0 input_dim=8",
+                                    "width=8 batch=1 activation=relu seed=0 input_dim=8 (E via depth)"}
+    assert all(line.split()[0] in ("naive", "backprop", "forward") and line.split()[1] in ("time", "ops", "memory")
+               for line in fit.summary(single))  # the bare method, then the quantity
+
+
+def test_a_file_of_one_placement_has_the_sweeps_it_had(results_frame):
+    df = results_frame(DEPTHS, [8], backend="torch", device="cuda:0", dtype="float32")
+    assert [(v, f, len(r)) for v, f, r in panels(df)] == [(v, f, len(r)) for v, f, r in panels(df, False)]
+    assert [f for _, f, _ in panels(df)] == ["width=8 batch=1 activation=relu seed=0 input_dim=8"]
+
+
+def test_backends_figure_has_a_curve_per_method_and_placement(reported):
+    root, df, _ = reported
+    svg = (root / "plots" / "multi-backends.svg").read_text()
+    fits = fit.read_fits(root / "multi.fits.csv")
+    for where in placement.placements(df):
+        for method in placement.rows_of(df, where)["method"].unique():
+            f = placement.rows_of(fits, where)
+            r = f[(f["method"] == method) & (f["variable"] == "depth") & (f["quantity"] == "time")].iloc[0]
+            assert f"{placement.method_label(method, where)}: k = {r['k']:.2f} [{r['k_lo']:.2f}" in svg
+    time_svg = (root / "plots" / "multi-time.svg").read_text()
+    assert "backend=torch device=cuda:0 dtype=float32" in time_svg  # a panel per placement
+    assert "numpy cpu float64 on Test CPU; torch cpu float32 on Test CPU; torch cuda:0 float32 on Test GPU" in svg
+
+
+def test_backends_table_compares_each_method_and_placement_with_numpy_backprop(reported):
+    _, df, md = reported
+    table = section(md, "## Backends")
+    assert "At depth 32 (width=8 batch=1 activation=relu seed=0 input_dim=8)." in table
+    rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| method")]
+    assert len(rows) == 3 + 2 + 2  # numpy: naive, backprop, forward; torch cpu: backprop, forward; gpu: two
+    t = df[df["depth"] == 32].set_index(["method", *placement.PLACEMENT])[TIME]
+    reference = t["backprop", *placement.DEFAULT]
+    for (method, *where), time in t.items():
+        expected = f"| {method} | {' | '.join(where)} | {seconds(time)} | {ratio(time / reference)} |"
+        assert sum(line.startswith(expected) for line in rows) == 1, expected
+    assert "| naive | torch | cuda:0 | float32 |" in table and "| Test GPU | torch 2.13.0 |" in table
+
+
+def test_backends_table_compares_at_the_largest_point_every_curve_has(results_frame):
+    df = placed(results_frame)
+    gone = (df["method"] == "naive") & (df["device"] == "cuda:0") & (df["depth"] == 32)
+    df.loc[gone, ["status", "reason"]] = ["skipped", "predicted 90 s > budget 60 s"]
+    df = df[df["backend"] == "torch"]  # no NumPy backprop: no ratio
+    table = "\n".join(backends_section({"gpu": df}, {"gpu": fit.fit_results(ok_rows(df))}))
+    assert "At depth 16 (" in table
+    assert "No backprop on NumPy in this sweep: no ratio." in table
+    t = df[(df["depth"] == 16) & (df["method"] == "backprop") & (df["device"] == "cuda:0")][TIME].item()
+    assert f"| backprop | torch | cuda:0 | float32 | {seconds(t)} | - |" in table
+    assert backends_section({"one": results_frame(DEPTHS, [8])}, {"one": fit.fit_results(df)}) == []
+
+
+def test_report_header_names_backend_device_its_name_and_dtype(study, reported):
+    md = (study / "results" / "report.md").read_text()
+    assert "\nBackend, device and dtype: numpy on cpu (Test CPU), float64.\n" in md  # device_name empty: the CPU
+    assert ("\nBackend, device and dtype: numpy on cpu (Test CPU), float64 and torch on cpu (Test CPU), float32 and "
+            "torch on cuda:0 (Test GPU), float32.\n") in reported[2]
+
+
+def test_a_file_of_one_placement_reports_and_plots_as_before(study, reported):
+    md = (study / "results" / "report.md").read_text()
+    headings = [line for line in md.splitlines() if line.startswith("## ")]
+    assert headings == ["## Summary", "## Environment", "## Sweeps", "## Growth exponents against theory",
+                        "## Speedup of backprop over naive", "## Working memory", "## Figures"]
+    assert "backend=" not in md and "(numpy cpu float64)" not in md
+    assert "\n\n\n\n" not in md  # no trace of the Backends section it lacks (an empty one was one more blank line)
+    assert not list((study / "plots").glob("*-backends.*"))
+    multi = [line for line in reported[2].splitlines() if line.startswith("## ")]
+    assert multi == headings[:4] + ["## Backends"] + headings[4:]
+    assert "\n![multi-backends](plots/multi-backends.png)\n" in reported[2]
+
+
+def test_fits_file_written_before_the_placement_columns_is_read(tmp_path, results_frame):
+    old = fit.fit_results(results_frame(DEPTHS, [8])).drop(columns=list(placement.PLACEMENT))
+    old.to_csv(tmp_path / "old.fits.csv", index=False)
+    fits = fit.read_fits(tmp_path / "old.fits.csv")
+    assert list(fits.columns) == fit.FIT_COLUMNS
+    assert set(fits["backend"]) == {""}
+
+
+def test_figure_titles_name_the_placements_and_each_device_once(results_frame):
+    df = placed(results_frame)
+    assert placement.title(results_frame(DEPTHS, [8])) == "Test CPU"  # the default study: the CPU, as before
+    cpus = df[df["device"] == "cpu"]
+    assert placement.title(cpus) == "numpy cpu float64, torch cpu float32 on Test CPU"
+    gpu = placement.rows_of(df, GPU)
+    assert placement.title(gpu) == "torch cuda:0 float32 on Test GPU"
