@@ -1,6 +1,8 @@
 """A file of several placements (backend, device, dtype): fits per placement, the backends figure, the Backends
 table and the report's header; a file of one placement looks as it did before placements."""
 
+import itertools
+
 import pandas as pd
 import pytest
 from helpers import run_cli
@@ -164,3 +166,24 @@ def test_figure_titles_name_the_placements_and_each_device_once(results_frame):
     assert placement.title(cpus) == "numpy cpu float64, torch cpu float32 on Test CPU"
     gpu = placement.rows_of(df, GPU)
     assert placement.title(gpu) == "torch cuda:0 float32 on Test GPU"
+
+
+def test_a_file_of_shapes_that_sweep_nothing_gets_a_row_per_shape(tmp_path, results_frame, write_csv):
+    # make bench-torch's kind of file: shapes that differ in every variable, each on NumPy and on torch
+    shapes = [(8, 16, 1), (16, 64, 32), (4, 256, 64)]
+    frames = [results_frame([d], [w], methods=("backprop", "checkpoint"), batch=b, seed=i, noise=0.3, **where)
+              for i, ((d, w, b), where) in enumerate(itertools.product(shapes, ({}, {"backend": "torch"})))]
+    df = pd.concat(frames, ignore_index=True)
+    assert not [p for p in panels(ok_rows(df), by_placement=False) if placement.several(p[2])]
+    path = write_csv(tmp_path / "grid.csv", df)
+    assert run_cli("report", path, "--plots-dir", tmp_path / "plots").code == 0
+    md = section((tmp_path / "grid.md").read_text(), "## Backends")
+    lines = [line for line in md.splitlines() if line.startswith("| ")]
+    assert lines[0] == ("| depth | width | input_dim | batch | backprop (numpy cpu float64) | checkpoint (numpy cpu "
+                        "float64) | backprop (torch cpu float64) | checkpoint (torch cpu float64) |")
+    t = df.set_index(["depth", "backend", "method"])[TIME]
+    for (d, w, b), line in zip(shapes, lines[1:], strict=True):  # smallest edges x batch first: the order given
+        ref = t[d, "numpy", "backprop"]
+        cells = [f"{seconds(t[d, backend, m])} ({ratio(t[d, backend, m] / ref)})"
+                 for backend in ("numpy", "torch") for m in ("backprop", "checkpoint")]
+        assert line == f"| {d} | {w} | {w} | {b} | " + " | ".join(cells) + " |"

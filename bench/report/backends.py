@@ -1,7 +1,8 @@
 """The report's section on placements: the same methods on several backends, devices and dtypes, side by side.
 
 Only a file of several placements has it. Per swept variable, each (method, placement) at the
-largest value every curve has, against NumPy's backprop at that value.
+largest value every curve has, against NumPy's backprop at that value; a file of shapes that
+sweep no variable (`make bench-torch`'s five) gets a row per shape instead.
 """
 
 from bench import placement
@@ -16,6 +17,9 @@ INTRO = ("The same methods on each placement (backend, device, dtype) of a file,
          "swept variable that every (method, placement) has an ok point at. Ratio: the time over NumPy's "
          "backprop at that point (float64 where the file has it); below 1 is faster than NumPy's backprop. "
          "k: the placement's own fitted time exponent, 95% CI.")
+SHAPE = ["depth", "width", "input_dim", "batch"]
+POINTS = ("No variable is swept across these placements: each shape's time per (method, placement), and in "
+          "brackets over NumPy's backprop at that shape (below 1 is faster).")
 HEADER = ["method", "backend", "device", "dtype", "time", "/ numpy backprop", "k", "95% CI", "device_name",
           "framework"]
 
@@ -65,6 +69,29 @@ def sweep_table(rows, var, fixed, fits):
     return [f"At {var} {n} ({fixed}). {note}", ""] + table(HEADER, out)
 
 
+def _time_at(rows, shape):
+    """The time of the row of this shape, NaN where there is none."""
+    hit = rows[(rows[SHAPE].to_numpy() == shape).all(axis=1)]
+    return hit[TIME].iloc[0] if len(hit) else float("nan")
+
+
+def points_table(rows):
+    """A row per shape, a column per (method, placement): its time, and its ratio to NumPy's backprop there."""
+    found, ref = curves(rows), reference(rows)
+    by_size = rows.assign(size=rows["edges"] * rows["batch"]).sort_values(["size", *SHAPE])  # smallest first
+    out = []
+    for shape in dict.fromkeys(by_size[SHAPE].itertuples(index=False, name=None)):
+        times = {key: _time_at(s, shape) for key, s in found.items()}
+        r = times[("backprop", ref)] if ref else float("nan")
+        out.append([*shape, *(_time_ratio(t, r) for t in times.values())])
+    return table(SHAPE + [placement.method_label(m, where) for m, where in found], out)
+
+
+def _time_ratio(t, r):
+    """'1.2 ms (0.85)': a time and its ratio to r; the time alone without r, '-' without a time."""
+    return cell(t, lambda t: fmt_time(t) + (f" ({fmt_ratio(t / r)})" if r == r else ""))
+
+
 def backends_section(frames, all_fits):
     """The Backends section of the files holding several placements; no lines when none does."""
     lines = []
@@ -72,7 +99,10 @@ def backends_section(frames, all_fits):
         ok = ok_rows(df)
         if not placement.several(ok):
             continue
-        for var, fixed, rows in panels(ok, by_placement=False):
-            if len(placement.placements(rows)) > 1:
-                lines += [f"### {name}: {var}", ""] + sweep_table(rows, var, fixed, all_fits[name]) + [""]
+        swept = [(var, fixed, rows) for var, fixed, rows in panels(ok, by_placement=False)
+                 if len(placement.placements(rows)) > 1]
+        for var, fixed, rows in swept:
+            lines += [f"### {name}: {var}", ""] + sweep_table(rows, var, fixed, all_fits[name]) + [""]
+        if not swept:
+            lines += [f"### {name}: per shape", "", POINTS, ""] + points_table(ok) + [""]
     return ["## Backends", "", INTRO, ""] + lines if lines else []
