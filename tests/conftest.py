@@ -39,14 +39,19 @@ def write_csv_fixture():
 
 @pytest.fixture(scope="session")
 def study(tmp_path_factory):
-    """A depth and a width results CSV, one skipped point; reported (fitted and plotted) once for the session."""
+    """A depth and a width results CSV, one skipped point; reported (fitted and plotted) once for the session.
+
+    depth.csv supports every figure kind; width.csv, one method without working memory, only time, ops and
+    rate: figures take most of the report's time, and each kind is drawn once."""
     root = tmp_path_factory.mktemp("study")
     (root / "results").mkdir()
     depth = results_frame([1, 2, 4, 8, 16, 32], [8])
     skip = (depth["method"] == "naive") & (depth["depth"] == 32)
     depth.loc[skip, ["status", "reason"]] = ["skipped", "predicted 90 s > budget 60 s"]
     write_csv(root / "results" / "depth.csv", depth)
-    write_csv(root / "results" / "width.csv", results_frame([2], [4, 8, 16, 32]))
+    width = results_frame([2], [4, 8, 16, 32], methods=("backprop",))
+    width["work_mem_bytes"] = ""  # not measured: no memory figures
+    write_csv(root / "results" / "width.csv", width)
     cwd = os.getcwd()
     os.chdir(root)  # the commands' defaults are relative: plots/, results/
     try:

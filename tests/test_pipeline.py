@@ -9,9 +9,12 @@ from bench.errors import UserError
 
 
 def test_report_makes_fits_and_every_plot_when_missing(study):
-    for name in ("depth", "width"):
+    # depth.csv supports every kind; width.csv (backprop alone, no working memory) time, ops and rate
+    for name, kinds in (("depth", plot.KINDS), ("width", ("time", "ops", "rate"))):
         assert fit.read_fits(study / "results" / f"{name}.fits.csv").shape[0] > 0
-        for kind in plot.KINDS:
+        assert sorted(p.name for p in (study / "plots").glob(f"{name}-*")) == sorted(
+            f"{name}-{kind}.{ext}" for kind in kinds for ext in ("png", "svg"))
+        for kind in kinds:
             for ext in ("png", "svg"):
                 assert (study / "plots" / f"{name}-{kind}.{ext}").stat().st_size > 5000
     img = matplotlib.image.imread(study / "plots" / "depth-time.png")  # a real, readable PNG
@@ -27,11 +30,13 @@ def test_skipped_point_is_not_plotted_or_fitted(study):
 
 
 def test_report_one_file_default_name_and_out(tmp_path, gradbench, results_frame, write_csv):
-    df = pd.concat([results_frame([2], [8], batch=b) for b in (1, 4, 16, 64)])
+    # one method without working memory: three figures to draw (the study draws every kind)
+    df = pd.concat([results_frame([2], [8], ("backprop",), batch=b) for b in (1, 4, 16, 64)])
+    df["work_mem_bytes"] = ""
     path = write_csv(tmp_path / "batch.csv", df)
     assert gradbench("report", str(path), "--plots-dir", str(tmp_path / "figs")).code == 0
     md = (tmp_path / "batch.md").read_text()
-    assert "| batch | batch | naive |" in md
+    assert "| batch | batch | backprop |" in md
     assert "![batch-time](figs/batch-time.png)" in md
     assert gradbench("report", str(path), "--out", str(tmp_path / "sub" / "r.md"),
                      "--plots-dir", str(tmp_path / "figs")).code == 0

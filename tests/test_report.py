@@ -16,8 +16,10 @@ def test_report_content(study):
     assert f"| depth | depth | backprop | {bp['k']:.3f} | [{bp['k_lo']:.3f}, {bp['k_hi']:.3f}] |" in md
     # every figure link resolves from the report's folder
     links = [line[line.index("](") + 2:-1] for line in md.splitlines() if line.startswith("![")]
-    assert len(links) == 2 * len(plot.KINDS)  # two results files
     assert all((study / "results" / link).is_file() for link in links)
+    drawn = sorted((study / "plots").glob("*.png"))  # every kind of depth.csv, and width.csv's few
+    assert len(links) == len(drawn) > len(plot.KINDS)
+    assert {(study / "results" / link).resolve() for link in links} == {p.resolve() for p in drawn}
 
 
 def test_memory_section_trades_checkpoint_against_backprop_per_point(tmp_path, results_frame, write_csv, gradbench):
