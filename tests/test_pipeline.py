@@ -44,12 +44,15 @@ def test_report_one_file_default_name_and_out(tmp_path, gradbench, results_frame
 
 
 def test_plot_without_naive_skips_speedup_and_writes_missing_fits(tmp_path, results_frame, write_csv):
-    path = write_csv(tmp_path / "bp.csv", results_frame([1, 2, 4, 8], [8], methods=("backprop", "forward")))
+    df = results_frame([1, 2, 4, 8], [8], methods=("backprop", "forward"))
+    df["work_mem_bytes"] = ""  # fewer figures: memory and tradeoff without naive are test_robust_results' lone backprop
+    path = write_csv(tmp_path / "bp.csv", df)
     written, notes = pipeline.plot(path, tmp_path / "p")
-    kinds = [k for k in plot.KINDS if k != "speedup"]  # every other kind needs only backprop and forward
-    assert "speedup" in plot.KINDS
+    kinds = [k for k in plot.KINDS if k not in ("speedup", "memory", "tradeoff")]  # the others need backprop, forward
+    assert {"speedup", "memory", "tradeoff"} < set(plot.KINDS)
     assert {p.name for p in written} == {f"bp-{k}.{e}" for k in kinds for e in ("png", "svg")}
     assert any("no speedup plot" in n for n in notes)
+    assert any("no memory plot" in n for n in notes) and any("no tradeoff plot" in n for n in notes)
     # the README says so: plot writes the fits file first when it is missing, and says it did
     assert f"wrote {tmp_path / 'bp.fits.csv'} (it was missing or older than {path})" in notes
     assert fit.read_fits(tmp_path / "bp.fits.csv").shape[0] > 0

@@ -23,7 +23,7 @@ def test_report_content(study):
 
 
 def test_memory_section_trades_checkpoint_against_backprop_per_point(tmp_path, results_frame, write_csv, gradbench):
-    df = results_frame([4, 8, 16, 32], [8], methods=("backprop", "checkpoint", "forward"))
+    df = results_frame([4, 8, 16, 32], [8], methods=("backprop", "checkpoint"))
     df["l2_bytes"], df["llc_bytes"] = 2**10, 4 * 2**10  # small enough for the synthetic memory to leave them
     path = write_csv(tmp_path / "mem.csv", df)
     assert gradbench("report", path, "--plots-dir", tmp_path / "p").code == 0
