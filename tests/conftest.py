@@ -39,14 +39,21 @@ def write_csv_fixture():
 
 @pytest.fixture(scope="session")
 def study(tmp_path_factory):
-    """A depth and a width results CSV, one skipped point; reported (fitted and plotted) once for the session."""
+    """A depth and a width results CSV, one skipped point; reported (fitted and plotted) once for the session.
+
+    depth.csv supports every figure kind and the report's every section (checkpoint against backprop: caches
+    small enough that backprop's synthetic working memory is in L2 at depth 4 and beyond the LLC at 32);
+    width.csv, one method without working memory, only time, ops and rate: figures take most of a report's time."""
     root = tmp_path_factory.mktemp("study")
     (root / "results").mkdir()
-    depth = results_frame([1, 2, 4, 8, 16, 32], [8])
+    depth = results_frame([1, 2, 4, 8, 16, 32], [8], methods=("naive", "backprop", "checkpoint", "forward"))
+    depth["l2_bytes"], depth["llc_bytes"] = 2**10, 4 * 2**10
     skip = (depth["method"] == "naive") & (depth["depth"] == 32)
     depth.loc[skip, ["status", "reason"]] = ["skipped", "predicted 90 s > budget 60 s"]
     write_csv(root / "results" / "depth.csv", depth)
-    write_csv(root / "results" / "width.csv", results_frame([2], [4, 8, 16, 32]))
+    width = results_frame([2], [4, 8, 16, 32], methods=("backprop",))
+    width["work_mem_bytes"] = ""  # not measured: no memory figures
+    write_csv(root / "results" / "width.csv", width)
     cwd = os.getcwd()
     os.chdir(root)  # the commands' defaults are relative: plots/, results/
     try:

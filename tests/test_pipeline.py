@@ -9,9 +9,13 @@ from bench.errors import UserError
 
 
 def test_report_makes_fits_and_every_plot_when_missing(study):
-    for name in ("depth", "width"):
+    # depth.csv supports every kind; width.csv (backprop alone, no working memory) time, ops and rate
+    one_placement = tuple(k for k in plot.KINDS if k not in plot.SEVERAL_ONLY)  # the study ran on NumPy alone
+    for name, kinds in (("depth", one_placement), ("width", ("time", "ops", "rate"))):
         assert fit.read_fits(study / "results" / f"{name}.fits.csv").shape[0] > 0
-        for kind in (k for k in plot.KINDS if k not in plot.SEVERAL_ONLY):  # the study has one placement
+        assert sorted(p.name for p in (study / "plots").glob(f"{name}-*")) == sorted(
+            f"{name}-{kind}.{ext}" for kind in kinds for ext in ("png", "svg"))
+        for kind in kinds:
             for ext in ("png", "svg"):
                 assert (study / "plots" / f"{name}-{kind}.{ext}").stat().st_size > 5000
     img = matplotlib.image.imread(study / "plots" / "depth-time.png")  # a real, readable PNG
@@ -27,11 +31,13 @@ def test_skipped_point_is_not_plotted_or_fitted(study):
 
 
 def test_report_one_file_default_name_and_out(tmp_path, gradbench, results_frame, write_csv):
-    df = pd.concat([results_frame([2], [8], batch=b) for b in (1, 4, 16, 64)])
+    # one method without working memory: three figures to draw (the study draws every kind)
+    df = pd.concat([results_frame([2], [8], ("backprop",), batch=b) for b in (1, 4, 16, 64)])
+    df["work_mem_bytes"] = ""
     path = write_csv(tmp_path / "batch.csv", df)
     assert gradbench("report", str(path), "--plots-dir", str(tmp_path / "figs")).code == 0
     md = (tmp_path / "batch.md").read_text()
-    assert "| batch | batch | naive |" in md
+    assert "| batch | batch | backprop |" in md
     assert "![batch-time](figs/batch-time.png)" in md
     assert gradbench("report", str(path), "--out", str(tmp_path / "sub" / "r.md"),
                      "--plots-dir", str(tmp_path / "figs")).code == 0
@@ -39,13 +45,16 @@ def test_report_one_file_default_name_and_out(tmp_path, gradbench, results_frame
 
 
 def test_plot_without_naive_skips_speedup_and_writes_missing_fits(tmp_path, results_frame, write_csv):
-    path = write_csv(tmp_path / "bp.csv", results_frame([1, 2, 4, 8], [8], methods=("backprop", "forward")))
+    df = results_frame([1, 2, 4, 8], [8], methods=("backprop", "forward"))
+    df["work_mem_bytes"] = ""  # fewer figures: memory and tradeoff without naive are test_robust_results' lone backprop
+    path = write_csv(tmp_path / "bp.csv", df)
     written, notes = pipeline.plot(path, tmp_path / "p")
-    # every other kind needs only backprop and forward; backends a file of several placements
-    kinds = [k for k in plot.KINDS if k != "speedup" and k not in plot.SEVERAL_ONLY]
-    assert "speedup" in plot.KINDS
+    # the others need backprop and forward; backends a file of several placements
+    kinds = [k for k in plot.KINDS if k not in ("speedup", "memory", "tradeoff", *plot.SEVERAL_ONLY)]
+    assert {"speedup", "memory", "tradeoff"} < set(plot.KINDS)
     assert {p.name for p in written} == {f"bp-{k}.{e}" for k in kinds for e in ("png", "svg")}
     assert any("no speedup plot" in n for n in notes)
+    assert any("no memory plot" in n for n in notes) and any("no tradeoff plot" in n for n in notes)
     # the README says so: plot writes the fits file first when it is missing, and says it did
     assert f"wrote {tmp_path / 'bp.fits.csv'} (it was missing or older than {path})" in notes
     assert fit.read_fits(tmp_path / "bp.fits.csv").shape[0] > 0

@@ -1,5 +1,7 @@
 """report: the Markdown holds every section, the environment, the exclusions, the fits and resolvable figures."""
 
+import pandas as pd
+
 from bench import fit, plot
 
 
@@ -16,16 +18,15 @@ def test_report_content(study):
     assert f"| depth | depth | backprop | {bp['k']:.3f} | [{bp['k_lo']:.3f}, {bp['k_hi']:.3f}] |" in md
     # every figure link resolves from the report's folder
     links = [line[line.index("](") + 2:-1] for line in md.splitlines() if line.startswith("![")]
-    assert len(links) == 2 * (len(plot.KINDS) - len(plot.SEVERAL_ONLY))  # two results files of one placement
     assert all((study / "results" / link).is_file() for link in links)
+    drawn = sorted((study / "plots").glob("*.png"))  # every kind of depth.csv, and width.csv's few
+    assert len(links) == len(drawn) > len(plot.KINDS)
+    assert {(study / "results" / link).resolve() for link in links} == {p.resolve() for p in drawn}
 
 
-def test_memory_section_trades_checkpoint_against_backprop_per_point(tmp_path, results_frame, write_csv, gradbench):
-    df = results_frame([4, 8, 16, 32], [8], methods=("backprop", "checkpoint", "forward"))
-    df["l2_bytes"], df["llc_bytes"] = 2**10, 4 * 2**10  # small enough for the synthetic memory to leave them
-    path = write_csv(tmp_path / "mem.csv", df)
-    assert gradbench("report", path, "--plots-dir", tmp_path / "p").code == 0
-    md = (tmp_path / "mem.md").read_text()
+def test_memory_section_trades_checkpoint_against_backprop_per_point(study):
+    df = pd.read_csv(study / "results" / "depth.csv")  # backprop, checkpoint and others at depths 1 to 32
+    md = (study / "results" / "report.md").read_text()
     section = md[md.index("\n## Working memory"):md.index("\n## Figures")]
     assert "working memory vs depth" in section
     assert "checkpoint 0." in section  # its exponent, about 1/2 on these synthetic rows
@@ -33,21 +34,24 @@ def test_memory_section_trades_checkpoint_against_backprop_per_point(tmp_path, r
     rows = [line for line in section.splitlines() if line.startswith("| 4 |") or line.startswith("| 32 |")]
     assert len(rows) == 2
     bp4, bp32 = (df[(df["method"] == "backprop") & (df["depth"] == d)]["work_mem_bytes"].item() for d in (4, 32))
-    assert bp4 < 2**10 < 4 * 2**10 < bp32  # the synthetic sizes straddle both caches
+    l2, llc = df["l2_bytes"].iloc[0], df["llc_bytes"].iloc[0]
+    assert bp4 < l2 < llc < bp32  # the synthetic sizes straddle both caches
     assert "in L2" in rows[0]
     assert "beyond LLC" in rows[1]
     t = df.set_index(["method", "depth"])["time_min_s"]
     assert f"| {t['checkpoint', 32] / t['backprop', 32]:.3g} |" in rows[1]  # checkpoint / backprop time
-    times = [t["checkpoint", d] / t["backprop", d] for d in (4, 8, 16, 32)]
+    depths = sorted(df.loc[df["method"] == "checkpoint", "depth"])
+    times = [t["checkpoint", d] / t["backprop", d] for d in depths]
     o = df.set_index(["method", "depth"])["ops"]
-    ops = [o["checkpoint", d] / o["backprop", d] for d in (4, 8, 16, 32)]
-    assert (f"Across these 4 points checkpoint took {min(times):.3g} to {max(times):.3g} times backprop's time"
-            f" (fastest value of each), for {min(ops):.3g} to {max(ops):.3g} times its multiplications.") in section
+    ops = [o["checkpoint", d] / o["backprop", d] for d in depths]
+    assert (f"Across these {len(depths)} points checkpoint took {min(times):.3g} to {max(times):.3g} times "
+            f"backprop's time (fastest value of each), for {min(ops):.3g} to {max(ops):.3g} times its "
+            "multiplications.") in section
 
 
-def test_memory_section_says_so_when_nothing_was_measured(tmp_path, results_frame, write_csv, gradbench):
-    df = results_frame([1, 2, 4], [4], methods=("backprop",))
-    df["work_mem_bytes"] = ""
-    path = write_csv(tmp_path / "old.csv", df)
-    assert gradbench("report", path, "--plots-dir", tmp_path / "p").code == 0
+def test_memory_section_says_so_when_nothing_was_measured(study, tmp_path, gradbench):
+    # the study's width.csv has no working memory; its fits and figures are made already: read, not redrawn
+    width = study / "results" / "width.csv"
+    assert pd.read_csv(width)["work_mem_bytes"].isna().all()
+    assert gradbench("report", width, "--out", tmp_path / "old.md", "--plots-dir", study / "plots").code == 0
     assert "No working memory was measured in these files" in (tmp_path / "old.md").read_text()

@@ -6,6 +6,7 @@ own folder. Tests that cannot make them are skipped with the reason.
 """
 
 import contextlib
+import functools
 import os
 import shutil
 import subprocess
@@ -43,6 +44,11 @@ def row(method="backprop", depth=1, width=2, batch=1, status="ok", seconds=1e-6,
 
 def study_rows(depths=(1, 2, 4, 8), methods=("naive", "backprop", "forward")):
     """A depth sweep whose times follow the op counts: fit, plot and report all have work to do."""
+    return [dict(r) for r in _study_rows(tuple(depths), tuple(methods))]  # copies: callers may change them
+
+
+@functools.cache
+def _study_rows(depths, methods):
     rows = []
     for depth in depths:
         for m in methods:
@@ -107,8 +113,11 @@ def device_node(path):
     return Path(path)
 
 
-def snapshot(*roots):
-    """{path: (kind, content or link target)} of everything under roots (links not followed)."""
+def snapshot(*roots, content=True):
+    """{path: (kind, content or link target)} of everything under roots (links not followed).
+
+    content=False: a file's size and modification time in nanoseconds instead of its bytes, which any write
+    changes (for large folders that only must stay untouched)."""
     seen = {}
     for root in map(Path, roots):
         paths = [root]
@@ -123,7 +132,7 @@ def snapshot(*roots):
             if path.is_symlink():
                 seen[str(path)] = ("link", os.readlink(path))
             elif path.is_file():
-                seen[str(path)] = ("file", path.read_bytes())
+                seen[str(path)] = ("file", path.read_bytes() if content else (st.st_size, st.st_mtime_ns))
             elif path.is_dir():
                 seen[str(path)] = ("dir", None)
             else:
