@@ -91,20 +91,22 @@ def read_results(path, *, text=None, allow_empty=False, allow_duplicates=False):
 
 
 def _upgraded(path, header, rows):
-    """(header, rows) in the current schema: version 1 rows get NumPy, CPU, float64 and empty memory cells.
+    """(header, rows) in the current schema: the columns an older version lacks are added, empty.
 
     Version 1 came before the backends and the memory columns: its rows ran on NumPy, on the CPU, in float64.
+    Version 2 came before time_vs_backprop.
     """
     versions = {f[header.index("schema_version")] for f in rows} - {""}
     readable = {str(v) for v in READABLE_VERSIONS}
     if rows and (len(versions) != 1 or not versions <= readable):
         found = ", ".join(sorted(versions)) or "none"
-        raise UserError(f"{path}: schema version {found}, this gradbench reads versions "
-                        f"{' and '.join(sorted(readable))}")
-    if versions != {"1"}:
+        *first, last = sorted(readable)
+        raise UserError(f"{path}: schema version {found}, this gradbench reads versions {', '.join(first)} and {last}")
+    if not versions or versions == {str(SCHEMA_VERSION)}:
         return header, rows
     added = [n for n in NAMES if n not in header]
-    return header + added, [f + [V1_DEFAULTS.get(n, "") for n in added] for f in rows]
+    defaults = V1_DEFAULTS if versions == {"1"} else {}
+    return header + added, [f + [defaults.get(n, "") for n in added] for f in rows]
 
 
 def _records(path, text):

@@ -5,15 +5,16 @@ interface between `sweep` and `fit`/`plot`/`report`; bump SCHEMA_VERSION when a 
 changes meaning, and readers refuse files of another version.
 """
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Files of version 1 (before backends and working memory) are read as if their rows had run on NumPy,
-# on the CPU, in float64 (the only possibility then), with the memory columns empty.
-READABLE_VERSIONS = (1, 2)
+# on the CPU, in float64 (the only possibility then), with the memory columns empty; files of versions
+# 1 and 2 (before time_vs_backprop) with that column empty.
+READABLE_VERSIONS = (1, 2, 3)
 V1_DEFAULTS = {"backend": "numpy", "device": "cpu", "dtype": "float64"}
 
 # (name, meaning) in file order; the column table of docs/results-csv.md is written from this list.
 COLUMNS = [
-    ("schema_version", "version of this column layout (readers read 1 and 2, and refuse others)"),
+    ("schema_version", "version of this column layout (readers read 1, 2 and 3, and refuse others)"),
     ("method", "gradient method (gradients.METHODS) or forward (the loss alone)"),
     ("depth", "L, the number of weight matrices"),
     ("width", "hidden width n[2..L+1]"),
@@ -33,6 +34,9 @@ COLUMNS = [
     ("time_min_s", "fastest value"),
     ("time_max_s", "slowest value"),
     ("n_values", "number of timed values pyperf kept"),
+    ("time_vs_backprop", "one call's time over backprop's on the same network and batch, timed in alternating "
+                         "blocks in one process (median of 5 to 25 rounds); empty for backprop and where five "
+                         "rounds take over 0.3 s"),
     ("max_rel_err", "largest relative difference from backprop on the same network and batch"),
     ("agree", "max_rel_err within tolerance (1e-8; numerical 1e-5)"),
     ("peak_mem_bytes", "peak memory allocated during one call, the returned gradient included (tracemalloc; "
@@ -73,7 +77,8 @@ POINT_KEY = ["method", "depth", "width", "input_dim", "batch", "activation", "se
 COUNTS = {"depth": 1, "width": 1, "input_dim": 1, "batch": 1, "seed": 0, "params": 1, "edges": 1, "nodes": 1,
           "ops": 1}  # column -> smallest valid value
 MEASURES = ["time_median_s", "time_mean_s", "time_stdev_s", "time_min_s", "time_max_s", "n_values",
-            "max_rel_err", "peak_mem_bytes", "work_mem_bytes", "mem_model_bytes", "l2_bytes", "llc_bytes"]
+            "time_vs_backprop", "max_rel_err", "peak_mem_bytes", "work_mem_bytes", "mem_model_bytes", "l2_bytes",
+            "llc_bytes"]
 OK_TIMES = ["time_min_s", "time_median_s", "time_max_s"]  # an ok row has them, positive and in this order
 
 

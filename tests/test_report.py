@@ -55,3 +55,18 @@ def test_memory_section_says_so_when_nothing_was_measured(study, tmp_path, gradb
     assert pd.read_csv(width)["work_mem_bytes"].isna().all()
     assert gradbench("report", width, "--out", tmp_path / "old.md", "--plots-dir", study / "plots").code == 0
     assert "No working memory was measured in these files" in (tmp_path / "old.md").read_text()
+
+
+def test_checkpoint_timed_interleaved_with_backprop_is_reported_beside_the_pyperf_ratio(tmp_path, results_frame,
+                                                                                         write_csv, gradbench):
+    df = results_frame([4, 8, 16], [8], methods=("backprop", "checkpoint"))
+    paired = {4: 1.31, 8: 1.47, 16: 1.38}
+    df["time_vs_backprop"] = df["depth"].map(paired).where(df["method"] == "checkpoint")  # empty for backprop
+    path = write_csv(tmp_path / "ck.csv", df)
+    assert gradbench("report", path, "--plots-dir", tmp_path / "p").code == 0
+    md = (tmp_path / "ck.md").read_text()
+    table = md[md.index("Checkpointed backprop against backprop, per point"):].splitlines()
+    for depth, r in paired.items():
+        (row,) = [line for line in table if line.startswith(f"| {depth} | ")]
+        assert row.split(" | ")[4] == f"{r:.3g}"  # the interleaved column, after the pyperf ratio
+    assert "and 1.31 to 1.47 timed interleaved with it, for" in md

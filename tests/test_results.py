@@ -4,7 +4,7 @@ import pytest
 
 from bench.errors import UserError
 from bench.results import read_results
-from bench.schema import NAMES
+from bench.schema import NAMES, SCHEMA_VERSION
 from bench.sweep.results_file import HEADER, format_row
 
 TIMES = dict(time_median_s=2e-6, time_mean_s=2e-6, time_stdev_s=0.0, time_min_s=1e-6, time_max_s=3e-6)  # round: quoted
@@ -106,20 +106,25 @@ def test_readers_refuse_other_files(tmp_path, gradbench, command, content, messa
 
 # the columns of schema version 1, the layout results/*.csv were first written in
 V1_NAMES = [n for n in NAMES if n not in ("backend", "device", "dtype", "work_mem_bytes", "mem_model_bytes",
-                                          "framework", "device_name", "l2_bytes", "llc_bytes")]
+                                          "framework", "device_name", "l2_bytes", "llc_bytes", "time_vs_backprop")]
+V2_NAMES = [n for n in NAMES if n != "time_vs_backprop"]  # the layout of the first backends and memory study
 
 
-def test_a_version_1_file_reads_as_numpy_on_the_cpu_without_memory(tmp_path, row):
+def older(path, names, version, rows):
+    """A results file of an older schema: its columns only, its version number."""
     import csv
     import io
 
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=V1_NAMES, extrasaction="ignore", lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=names, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    writer.writerow({**row(), "schema_version": 1})
-    path = tmp_path / "v1.csv"
+    writer.writerows({**r, "schema_version": version} for r in rows)
     path.write_text(buffer.getvalue())
-    df = read_results(path)
+    return path
+
+
+def test_a_version_1_file_reads_as_numpy_on_the_cpu_without_memory(tmp_path, row):
+    df = read_results(older(tmp_path / "v1.csv", V1_NAMES, 1, [row()]))
     assert list(df.columns[: len(V1_NAMES)]) == V1_NAMES
     assert set(NAMES) <= set(df.columns)
     assert df.loc[0, "backend"] == "numpy"
@@ -129,6 +134,17 @@ def test_a_version_1_file_reads_as_numpy_on_the_cpu_without_memory(tmp_path, row
     assert df.loc[0, "time_min_s"] == 1e-6
 
 
+def test_a_version_2_file_reads_with_its_placements_and_no_interleaved_ratio(tmp_path, row):
+    rows = [row(), row(method="checkpoint", backend="torch", device="cpu", dtype="float32")]
+    df = read_results(older(tmp_path / "v2.csv", V2_NAMES, 2, rows))
+    assert list(df.columns[: len(V2_NAMES)]) == V2_NAMES
+    assert set(NAMES) <= set(df.columns)
+    assert list(df["backend"]) == ["numpy", "torch"]
+    assert list(df["dtype"]) == ["float64", "float32"]
+    assert df["time_vs_backprop"].isna().all()
+    assert (df["schema_version"] == SCHEMA_VERSION).all()
+
+
 def test_a_file_of_mixed_or_unknown_versions_is_refused(tmp_path, row):
-    with pytest.raises(UserError, match=r"schema version 1, 2, this gradbench reads versions 1 and 2"):
+    with pytest.raises(UserError, match=r"schema version 1, 3, this gradbench reads versions 1, 2 and 3"):
         read_results(write(tmp_path, row(), row(depth=2, schema_version=1)))

@@ -8,7 +8,11 @@ from bench.report.growth import cell, sort_fits
 from bench.results import ok_rows, panels
 from bench.schema import TIME
 
-MEMORY, MODEL = "work_mem_bytes", "mem_model_bytes"
+MEMORY, MODEL, PAIRED = "work_mem_bytes", "mem_model_bytes", "time_vs_backprop"
+CHECKPOINT = ("Checkpointed backprop against backprop, per point. Time: the ratio of their fastest pyperf values, "
+              "two runs timed apart, and (interleaved) the median ratio of rounds that time checkpoint and backprop "
+              "back to back in one process (time_vs_backprop), which a slow spell of a shared machine cannot "
+              "put on one side only.")
 THEORY = ("Working memory is what a call keeps alive besides the gradient it returns (tracemalloc's peak "
           "during the call minus that gradient's bytes; every method must return the same E + 1 numbers). "
           "Theory, from what each method stores (gradients.memory_count is the model): backprop every u and z, "
@@ -51,25 +55,35 @@ def _largest(rows, var):
 
 
 def _checkpoint(rows, var):
-    """checkpoint over backprop per value: time, ops and working memory, and where backprop's arrays sit."""
+    """checkpoint over backprop per value: time (two ways), ops and working memory, and where backprop's arrays sit."""
     piv = rows.pivot_table(index=var, columns="method", values=[TIME, "ops", MEMORY], aggfunc="first")
     if not {"checkpoint", "backprop"} <= set(piv[TIME].columns):
         return []
     times = (piv[TIME]["checkpoint"] / piv[TIME]["backprop"]).dropna()
     ops = (piv["ops"]["checkpoint"] / piv["ops"]["backprop"]).dropna()
+    checkpoint = rows[rows["method"] == "checkpoint"].set_index(var)
+    paired = checkpoint[PAIRED].dropna() if PAIRED in checkpoint else checkpoint.iloc[:0, 0]
+    nan = float("nan")
     out = []
     for n in piv.index:
         bp = piv[MEMORY].loc[n, "backprop"]
         first = rows[rows[var] == n].iloc[0]
-        out.append([n, cell(bp, nbytes), regime(bp, first) if bp == bp else "?",
-                    cell(times.get(n), fmt_ratio), cell(ops.get(n), fmt_ratio),
+        out.append([n, cell(bp, nbytes), regime(bp, first) if bp == bp else "?", cell(times.get(n, nan), fmt_ratio),
+                    cell(paired.get(n, nan), fmt_ratio), cell(ops.get(n, nan), fmt_ratio),
                     cell(piv[MEMORY].loc[n, "checkpoint"] / bp, fmt_ratio)])
     header = [var, "backprop's working memory", "where it sits", "checkpoint / backprop time",
-              "checkpoint / backprop ops", "checkpoint / backprop memory"]
+              "interleaved", "checkpoint / backprop ops", "checkpoint / backprop memory"]
+    return ["", CHECKPOINT, ""] + table(header, out) + ["", _summary(times, paired, ops)]
+
+
+def _summary(times, paired, ops):
+    """One sentence: the ranges of checkpoint's time ratios, both ways, and of its op-count ratio."""
     span = lambda r: f"{fmt_ratio(r.min())} to {fmt_ratio(r.max())}"  # noqa: E731
-    summary = (f"Across these {len(times)} points checkpoint took {span(times)} times backprop's time (fastest value "
-               f"of each), for {span(ops)} times its multiplications.") if len(times) else ""
-    return ["", "Checkpointed backprop against backprop, per point:", ""] + table(header, out) + ["", summary]
+    if not len(times):
+        return ""
+    both = f", and {span(paired)} timed interleaved with it" if len(paired) else ""
+    return (f"Across these {len(times)} points checkpoint took {span(times)} times backprop's time (fastest value "
+            f"of each){both}, for {span(ops)} times its multiplications.")
 
 
 def memory_section(frames, all_fits):

@@ -194,7 +194,8 @@ def measure(point, ops, budget, env, json_dir, out_name):
     try:
         check = launcher.run_check(point, env, budget.max_seconds)
         columns.update(agreement(point, check["max_rel_err"]), peak_mem_bytes=check["peak_mem_bytes"],
-                       work_mem_bytes=check["work_mem_bytes"], framework=check.get("framework"),
+                       work_mem_bytes=check["work_mem_bytes"], time_vs_backprop=check.get("time_vs_backprop"),
+                       framework=check.get("framework"),
                        device_name=check.get("device_name"))
         budget.record(point, ops, check["seconds"], "one call")
         reason = budget.over(predict_run_seconds(check["seconds"], budget.profile),

@@ -2,7 +2,8 @@
 bench.sweep.launcher starts it.
 
     python -m bench.sweep.worker check --method naive --depth 4 --width 8 --input-dim 8 --batch 1
-        one untimed-by-pyperf call: prints JSON {seconds, peak_mem_bytes, max_rel_err}
+        untimed-by-pyperf calls: prints JSON {seconds, peak_mem_bytes, work_mem_bytes, max_rel_err,
+        time_vs_backprop, ...}
     python -m bench.sweep.worker time --method naive ... -p 1 -n 3 -w 1 --min-time 0.002 -l 16 -o point.json
         a pyperf script timing one call of the method (forward: gradients.loss)
 
@@ -17,8 +18,10 @@ On Linux each of these processes dies with the process that started it (die_with
 import argparse
 import ctypes
 import json
+import math
 import os
 import signal
+import statistics
 import sys
 import time
 
@@ -29,6 +32,7 @@ from bench.sweep.points import Point
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 WARM_AGAIN_S = 0.1  # a first call faster than this is timed once more, warm
+PAIRED_S, PAIRED_BLOCK_S, PAIRED_ROUNDS = 0.3, 0.002, (5, 25)  # seconds in all, per block; fewest, most rounds
 
 
 def die_with_parent(parent):
@@ -81,6 +85,19 @@ def timed_call(call, sync):
     return time.perf_counter() - start, result
 
 
+def paired_ratio(call, call_s, backprop, backprop_s, sync):
+    """The call's time over backprop's, timed in alternating blocks in this one process: the median of the rounds'
+    ratios. A slow spell of a shared machine (seconds long) slows both sides of a round, where two pyperf runs
+    a minute apart can each land in a different spell. None when PAIRED_ROUNDS[0] rounds do not fit in PAIRED_S."""
+    loops = [max(1, math.ceil(PAIRED_BLOCK_S / max(t, 1e-9))) for t in (call_s, backprop_s)]
+    rounds = min(PAIRED_ROUNDS[1], int(PAIRED_S / (loops[0] * call_s + loops[1] * backprop_s)))
+    if rounds < PAIRED_ROUNDS[0]:
+        return None
+    ratios = [(timed_loops(call, sync, loops[0]) / loops[0]) / (timed_loops(backprop, sync, loops[1]) / loops[1])
+              for _ in range(rounds)]
+    return statistics.median(ratios)
+
+
 def syncer(point, net):
     """The wait for the point's device: None on the CPU, where a call is over when it returns."""
     return None if point.device == "cpu" else lambda: gradients.backends.synchronize(net)
@@ -98,12 +115,13 @@ def check(argv):
     if seconds < WARM_AGAIN_S:  # cheap: a warm call's time sets pyperf's loops and the budget's prediction
         seconds = min(seconds, timed_call(call, sync)[0])
     peak, work = memory(point, net, X, y)
-    max_rel_err = None
-    if point.method != "forward":
-        reference = gradients.gradient(net, X, y, method="backprop")  # same backend, device and dtype
-        max_rel_err = gradients.relative_error(result, reference)
+    backprop = lambda: gradients.gradient(net, X, y, method="backprop")  # noqa: E731  same backend, device, dtype
+    backprop_s, reference = timed_call(backprop, sync)
+    max_rel_err = None if point.method == "forward" else gradients.relative_error(result, reference)
+    vs_backprop = None if point.method == "backprop" else paired_ratio(call, seconds, backprop, backprop_s, sync)
     where = gradients.backends.describe(net)
     json.dump({"seconds": seconds, "peak_mem_bytes": peak, "work_mem_bytes": work, "max_rel_err": max_rel_err,
+               "time_vs_backprop": vs_backprop,
                "framework": f"{where['backend']} {where['framework_version']}", "device_name": where["device_name"]},
               sys.stdout)
 
