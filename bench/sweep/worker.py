@@ -32,7 +32,7 @@ from bench.sweep.points import Point
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 WARM_AGAIN_S = 0.1  # a first call faster than this is timed once more, warm
-PAIRED_S, PAIRED_BLOCK_S, PAIRED_ROUNDS = 0.3, 0.002, (5, 25)  # seconds in all, per block; fewest, most rounds
+PAIRED_S, PAIRED_BLOCK_S, PAIRED_ROUNDS = 0.15, 0.002, (5, 25)  # seconds in all, per block; fewest, most rounds
 
 
 def die_with_parent(parent):
