@@ -33,9 +33,9 @@ docs: $(STAMP)
 # 64, where naive could not follow. A fourth sweep measures working memory in depth at width 32,
 # batch 16, where the stored arrays, not fixed allocations, set it. About 3 minutes here.
 PROFILE ?= study
-DEPTHS  ?= 1,2,4,8,16,32,48,64,96,128,192,256
-WIDTHS  ?= 8,16,24,32,48,64,96,128,192,256
-WIDE    ?= 64,96,128,192,256,384,512,768,1024
+DEPTHS  ?= 1,2,4,8,16,32,64,96,128,256
+WIDTHS  ?= 8,16,32,48,64,96,128,256
+WIDE    ?= 64,128,192,256,384,512,1024
 MEMORY  ?= 4,8,16,32,64,128,256
 STUDY   := results/depth.csv results/width.csv results/wide.csv results/memory.csv
 
