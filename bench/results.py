@@ -85,6 +85,9 @@ def read_results(path, *, text=None, allow_empty=False, allow_duplicates=False):
               f"an ok row's time must lie between {TIME_RANGE[0]:g} and {TIME_RANGE[1]:g} s")
     check(ok & ((df["time_min_s"] > df["time_median_s"]) | (df["time_median_s"] > df["time_max_s"])),
           "time_median_s", "an ok row needs time_min_s <= time_median_s <= time_max_s")
+    paired = df["time_vs_backprop"]
+    check(paired.notna() & ~((paired > 0) & (paired < float("inf"))), "time_vs_backprop",
+          "expected a positive, finite ratio or an empty cell")
     if not allow_duplicates:
         _refuse_duplicates(df, path, lines)
     return df.reset_index(drop=True)

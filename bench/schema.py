@@ -35,8 +35,8 @@ COLUMNS = [
     ("time_max_s", "slowest value"),
     ("n_values", "number of timed values pyperf kept"),
     ("time_vs_backprop", "one call's time over backprop's on the same network and batch, timed in alternating "
-                         "blocks in one process (median of 5 to 25 rounds); empty for backprop and where five "
-                         "rounds take over 0.15 s"),
+                         "blocks in one process (median of 5 to 25 rounds); empty for backprop and forward and "
+                         "where five rounds take over 0.15 s"),
     ("max_rel_err", "largest relative difference from backprop on the same network and batch"),
     ("agree", "max_rel_err within tolerance (1e-8; numerical 1e-5)"),
     ("peak_mem_bytes", "peak memory allocated during one call, the returned gradient included (tracemalloc; "

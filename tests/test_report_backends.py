@@ -171,19 +171,32 @@ def test_figure_titles_name_the_placements_and_each_device_once(results_frame):
 def test_a_file_of_shapes_that_sweep_nothing_gets_a_row_per_shape(tmp_path, results_frame, write_csv):
     # make bench-torch's kind of file: shapes that differ in every variable, each on NumPy and on torch
     shapes = [(8, 16, 1), (16, 64, 32), (4, 256, 64)]
-    frames = [results_frame([d], [w], methods=("backprop", "checkpoint"), batch=b, seed=i, noise=0.3, **where)
-              for i, ((d, w, b), where) in enumerate(itertools.product(shapes, ({}, {"backend": "torch"})))]
+    frames = [results_frame([d], [w], methods=("backprop", "checkpoint"), batch=b, noise=0.3, **where)
+              for (d, w, b), where in itertools.product(shapes, ({}, {"backend": "torch"}))]
     df = pd.concat(frames, ignore_index=True)
+    df.loc[df["backend"] == "torch", TIMES] *= 1.7  # torch's times differ from NumPy's
     assert not [p for p in panels(ok_rows(df), by_placement=False) if placement.several(p[2])]
     path = write_csv(tmp_path / "grid.csv", df)
     assert run_cli("report", path, "--plots-dir", tmp_path / "plots").code == 0
     md = section((tmp_path / "grid.md").read_text(), "## Backends")
     lines = [line for line in md.splitlines() if line.startswith("| ")]
-    assert lines[0] == ("| depth | width | input_dim | batch | backprop (numpy cpu float64) | checkpoint (numpy cpu "
-                        "float64) | backprop (torch cpu float64) | checkpoint (torch cpu float64) |")
+    assert lines[0] == ("| depth | width | input_dim | batch | activation | seed | backprop (numpy cpu float64) "
+                        "| checkpoint (numpy cpu float64) | backprop (torch cpu float64) "
+                        "| checkpoint (torch cpu float64) |")
     t = df.set_index(["depth", "backend", "method"])[TIME]
     for (d, w, b), line in zip(shapes, lines[1:], strict=True):  # smallest edges x batch first: the order given
         ref = t[d, "numpy", "backprop"]
         cells = [f"{seconds(t[d, backend, m])} ({ratio(t[d, backend, m] / ref)})"
                  for backend in ("numpy", "torch") for m in ("backprop", "checkpoint")]
-        assert line == f"| {d} | {w} | {w} | {b} | " + " | ".join(cells) + " |"
+        assert line == f"| {d} | {w} | {w} | {b} | relu | 0 | " + " | ".join(cells) + " |"
+
+
+def test_a_kind_whose_methods_share_no_sweep_is_left_out_with_a_note(tmp_path, results_frame):
+    # naive and backprop are both in the file, but on different placements: no panel has both for a speedup
+    df = pd.concat([results_frame(DEPTHS, [8], methods=("backprop", "forward")),
+                    results_frame(DEPTHS, [8], methods=("naive",), backend="torch")], ignore_index=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(figures, "KINDS", ("time", "speedup"))
+        written, notes = figures.draw(df, fit.fit_results(df), "apart", tmp_path)
+    assert {p.name for p in written} == {"apart-time.png", "apart-time.svg"}
+    assert "no speedup plot: no sweep in apart has backprop and naive together" in notes

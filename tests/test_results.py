@@ -56,6 +56,9 @@ def test_header_only_file_has_no_rows(tmp_path):
     ({"time_median_s": None}, "line 3, column time_median_s: empty: an ok row needs a positive, finite time"),
     ({"time_max_s": float("inf")}, "line 3, column time_max_s: 'inf': an ok row needs a positive, finite time"),
     ({"time_min_s": 5e-6}, "line 3, column time_median_s: '2e-06': an ok row needs time_min_s <= time_median_s"),
+    ({"time_vs_backprop": -3}, "line 3, column time_vs_backprop: '-3.0': expected a positive, finite ratio"),
+    ({"time_vs_backprop": 0}, "line 3, column time_vs_backprop: '0.0': expected a positive, finite ratio"),
+    ({"time_vs_backprop": float("inf")}, "line 3, column time_vs_backprop: 'inf': expected a positive, finite ratio"),
 ])
 def test_bad_cell_is_refused_naming_its_line_and_column(tmp_path, row, cells, fragment):
     path = write(tmp_path, row(), row(**{"depth": 2, **cells}))

@@ -41,9 +41,37 @@ def test_no_ratio_where_the_fewest_rounds_do_not_fit():
 
 
 @pytest.mark.parametrize("method", ["checkpoint", "naive", "forward", "backprop"])
-def test_the_check_reports_the_interleaved_ratio_of_every_method_but_backprop(method):
+def test_the_check_reports_the_interleaved_ratio_of_every_gradient_method_but_backprop(method):
     out = subprocess.run([sys.executable, "-m", "bench.sweep.worker", "check", "--method", method, "--depth", "3",
                           "--width", "4", "--input-dim", "4", "--batch", "2"], capture_output=True, text=True,
                          check=True).stdout
     ratio = json.loads(out)["time_vs_backprop"]
-    assert ratio is None if method == "backprop" else ratio > 0
+    # forward runs no backprop at all: its memory guard counts none
+    assert ratio is None if method in ("backprop", "forward") else ratio > 0
+
+
+def test_a_slow_first_call_is_not_what_sets_the_loops(monkeypatch):
+    clock = SpellClock([1.0])
+    monkeypatch.setattr(worker, "time", clock)
+    costs = iter([2.0, 1e-3, 1e-3])  # the first call pays a start-up (an import, a device's libraries)
+
+    def call():
+        clock.now += next(costs)
+        return "result"
+
+    seconds, result = worker.warm_call(call, lambda: None)
+    assert seconds == pytest.approx(1e-3, rel=1e-9)
+    assert result == "result"
+
+
+def test_a_long_first_call_is_not_repeated(monkeypatch):
+    clock = SpellClock([1.0])
+    monkeypatch.setattr(worker, "time", clock)
+    calls = []
+
+    def call():
+        calls.append(1)
+        clock.now += worker.COLD_ONLY_S
+
+    assert worker.warm_call(call, lambda: None)[0] == worker.COLD_ONLY_S
+    assert len(calls) == 1

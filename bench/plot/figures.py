@@ -84,7 +84,11 @@ def draw(df, fits, name, out_dir="plots", source=None):
             continue
         needs = NEEDS.get(kind, set())  # in a file of several placements, not every placement's panel has them
         here = [p for p in found if needs <= set(p[2]["method"])]
-        fig = figure(kind, panels(ok, by_placement=False) if kind == "backends" else here, fits, title)
+        here = panels(ok, by_placement=False) if kind == "backends" else here
+        if not here:
+            notes.append(f"no {kind} plot: no sweep in {source} has {' and '.join(sorted(needs))} together")
+            continue
+        fig = figure(kind, here, fits, title)
         try:
             for ext in ("png", "svg"):
                 written.append(write_atomic(out_dir / f"{name}-{kind}.{ext}",

@@ -17,7 +17,7 @@ INTRO = ("The same methods on each placement (backend, device, dtype) of a file,
          "swept variable that every (method, placement) has an ok point at. Ratio: the time over NumPy's "
          "backprop at that point (float64 where the file has it); below 1 is faster than NumPy's backprop. "
          "k: the placement's own fitted time exponent, 95% CI.")
-SHAPE = ["depth", "width", "input_dim", "batch"]
+SHAPE = ["depth", "width", "input_dim", "batch", "activation", "seed"]  # a row per network and batch
 POINTS = ("No variable is swept across these placements: each shape's time per (method, placement), and in "
           "brackets over NumPy's backprop at that shape (below 1 is faster).")
 HEADER = ["method", "backend", "device", "dtype", "time", "/ numpy backprop", "k", "95% CI", "device_name",
@@ -71,7 +71,9 @@ def sweep_table(rows, var, fixed, fits):
 
 def _time_at(rows, shape):
     """The time of the row of this shape, NaN where there is none."""
-    hit = rows[(rows[SHAPE].to_numpy() == shape).all(axis=1)]
+    hit = rows
+    for column, value in zip(SHAPE, shape):
+        hit = hit[hit[column] == value]
     return hit[TIME].iloc[0] if len(hit) else float("nan")
 
 

@@ -73,7 +73,8 @@ def _checkpoint(rows, var):
                     cell(piv[MEMORY].loc[n, "checkpoint"] / bp, fmt_ratio)])
     header = [var, "backprop's working memory", "where it sits", "checkpoint / backprop time",
               "interleaved", "checkpoint / backprop ops", "checkpoint / backprop memory"]
-    return ["", CHECKPOINT, ""] + table(header, out) + ["", _summary(times, paired, ops)]
+    common = paired[paired.index.isin(times.index)]  # the summary's ranges span the same points
+    return ["", CHECKPOINT, ""] + table(header, out) + ["", _summary(times, common, ops)]
 
 
 def _summary(times, paired, ops):

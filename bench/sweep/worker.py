@@ -31,7 +31,7 @@ from bench.sweep.launcher import PARENT_PID, WORKER_ENV
 from bench.sweep.points import Point
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-WARM_AGAIN_S = 0.1  # a first call faster than this is timed once more, warm
+COLD_ONLY_S = 5.0  # a first call shorter than this is timed once more, warm (see warm_call)
 PAIRED_S, PAIRED_BLOCK_S, PAIRED_ROUNDS = 0.15, 0.002, (5, 25)  # seconds in all, per block; fewest, most rounds
 
 
@@ -85,16 +85,32 @@ def timed_call(call, sync):
     return time.perf_counter() - start, result
 
 
+def warm_call(call, sync):
+    """(seconds, result) of a warm call: the first call pays imports, caches and a device's libraries once, so a
+    second is timed, unless the first alone was long enough (COLD_ONLY_S) that its start-up cannot matter."""
+    seconds, result = timed_call(call, sync)
+    if seconds < COLD_ONLY_S:
+        seconds = min(seconds, timed_call(call, sync)[0])
+    return seconds, result
+
+
 def paired_ratio(call, call_s, backprop, backprop_s, sync):
     """The call's time over backprop's, timed in alternating blocks in this one process: the median of the rounds'
     ratios. A slow spell of a shared machine (seconds long) slows both sides of a round, where two pyperf runs
-    a minute apart can each land in a different spell. None when PAIRED_ROUNDS[0] rounds do not fit in PAIRED_S."""
+    seconds apart can each land in a different spell. None when PAIRED_ROUNDS[0] rounds do not fit in PAIRED_S."""
     loops = [max(1, math.ceil(PAIRED_BLOCK_S / max(t, 1e-9))) for t in (call_s, backprop_s)]
     rounds = min(PAIRED_ROUNDS[1], int(PAIRED_S / (loops[0] * call_s + loops[1] * backprop_s)))
     if rounds < PAIRED_ROUNDS[0]:
         return None
-    ratios = [(timed_loops(call, sync, loops[0]) / loops[0]) / (timed_loops(backprop, sync, loops[1]) / loops[1])
-              for _ in range(rounds)]
+    ratios = []
+    for r in range(rounds):  # which side goes first alternates: a slowdown within a round favours neither
+        if r % 2 == 0:
+            ours = timed_loops(call, sync, loops[0]) / loops[0]
+            theirs = timed_loops(backprop, sync, loops[1]) / loops[1]
+        else:
+            theirs = timed_loops(backprop, sync, loops[1]) / loops[1]
+            ours = timed_loops(call, sync, loops[0]) / loops[0]
+        ratios.append(ours / theirs)
     return statistics.median(ratios)
 
 
@@ -111,14 +127,15 @@ def check(argv):
     die_with_parent(_launcher_pid())
     net, X, y, call = build(point)
     sync = syncer(point, net) or (lambda: None)
-    seconds, result = timed_call(call, sync)  # the first call also warms caches (and a device's libraries)
-    if seconds < WARM_AGAIN_S:  # cheap: a warm call's time sets pyperf's loops and the budget's prediction
-        seconds = min(seconds, timed_call(call, sync)[0])
+    seconds, result = warm_call(call, sync)  # a warm call's time sets pyperf's loops and the budget's prediction
     peak, work = memory(point, net, X, y)
-    backprop = lambda: gradients.gradient(net, X, y, method="backprop")  # noqa: E731  same backend, device, dtype
-    backprop_s, reference = timed_call(backprop, sync)
-    max_rel_err = None if point.method == "forward" else gradients.relative_error(result, reference)
-    vs_backprop = None if point.method == "backprop" else paired_ratio(call, seconds, backprop, backprop_s, sync)
+    max_rel_err = vs_backprop = None
+    if point.method != "forward":  # the loss alone has no gradient, and its memory guard counts no backprop
+        backprop = lambda: gradients.gradient(net, X, y, method="backprop")  # noqa: E731  same backend, device, dtype
+        backprop_s, reference = warm_call(backprop, sync)
+        max_rel_err = gradients.relative_error(result, reference)
+        if point.method != "backprop":
+            vs_backprop = paired_ratio(call, seconds, backprop, backprop_s, sync)
     where = gradients.backends.describe(net)
     json.dump({"seconds": seconds, "peak_mem_bytes": peak, "work_mem_bytes": work, "max_rel_err": max_rel_err,
                "time_vs_backprop": vs_backprop,
@@ -128,7 +145,7 @@ def check(argv):
 
 def memory(point, net, X, y):
     """(peak, work) bytes of a second call: tracemalloc on NumPy, torch's allocator on CUDA, else (None, None)."""
-    if point.backend == "numpy":
+    if point.backend == "numpy" and point.method != "autograd":  # autograd computes in PyTorch, unseen by tracemalloc
         # tracing slows Python code, so this is not the timed call; numpy reports its buffers to
         # tracemalloc, so the peak counts the arrays the call allocates
         return gradients.measure_work_memory(point.method, net, X, y)
