@@ -9,6 +9,7 @@ from pathlib import Path
 from bench import placement
 from bench.errors import UserError
 from bench.schema import (
+    ADDED_IN_3,
     COUNTS,
     MEASURES,
     NAMES,
@@ -105,9 +106,9 @@ def _upgraded(path, header, rows):
         found = ", ".join(sorted(versions)) or "none"
         *first, last = sorted(readable)
         raise UserError(f"{path}: schema version {found}, this gradbench reads versions {', '.join(first)} and {last}")
-    if not versions or versions == {str(SCHEMA_VERSION)}:
-        return header, rows
     added = [n for n in NAMES if n not in header]
+    if versions == {str(SCHEMA_VERSION)} or (not versions and not set(added) <= ADDED_IN_3):
+        return header, rows  # (a header alone lacking more than version 3's column is not ours: refused below)
     defaults = V1_DEFAULTS if versions == {"1"} else {}
     return header + added, [f + [defaults.get(n, "") for n in added] for f in rows]
 

@@ -11,6 +11,7 @@ SCHEMA_VERSION = 3
 # 1 and 2 (before time_vs_backprop) with that column empty.
 READABLE_VERSIONS = (1, 2, 3)
 V1_DEFAULTS = {"backend": "numpy", "device": "cpu", "dtype": "float64"}
+ADDED_IN_3 = {"time_vs_backprop"}  # a header alone (a sweep stopped in its first point) of version 2 lacks only these
 
 # (name, meaning) in file order; the column table of docs/results-csv.md is written from this list.
 COLUMNS = [

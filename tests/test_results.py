@@ -151,3 +151,14 @@ def test_a_version_2_file_reads_with_its_placements_and_no_interleaved_ratio(tmp
 def test_a_file_of_mixed_or_unknown_versions_is_refused(tmp_path, row):
     with pytest.raises(UserError, match=r"schema version 1, 3, this gradbench reads versions 1, 2 and 3"):
         read_results(write(tmp_path, row(), row(depth=2, schema_version=1)))
+
+
+def test_a_version_2_header_alone_reads_as_an_empty_file_and_resume_says_start_anew(tmp_path, row, gradbench):
+    path = older(tmp_path / "v2.csv", V2_NAMES, 2, [])  # a version 2 sweep stopped in its first point
+    assert read_results(path, allow_empty=True).empty
+    with pytest.raises(UserError, match=r"v2.csv: no rows \(only a header\)"):
+        read_results(path)
+    result = gradbench("sweep", "--depth", "1", "--width", "2", "--methods", "backprop", "--profile", "quick",
+                       "--resume", "--out", path)
+    assert result.code == 2
+    assert "its columns differ from this gradbench's; start a new file" in result.err
