@@ -3,6 +3,9 @@ support modules of tests that cannot take fixtures, such as hypothesis tests and
 
 import contextlib
 import io
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import NamedTuple
 
@@ -112,3 +115,25 @@ def processes_mentioning(text):
         except OSError:  # gone meanwhile
             pass
     return pids
+
+
+def signal_a_pyperf_run(out, sig, env=None):
+    """Start `gradbench sweep` of one backprop point into `out` with the default profile (a pyperf run of seconds),
+    send `sig` once that pyperf run is going, and give the kernel 2 s to clean up the killed group.
+
+    Returns (exit status, stderr, the pyperf run's folder, whose name only its command lines hold).
+    """
+    proc = subprocess.Popen([sys.executable, "-m", "bench.cli", "sweep", "--depth", "1", "--width", "2", "--methods",
+                             "backprop", "--profile", "default", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    timing = f"{out}.pyperf"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None and not processes_mentioning(timing):
+        time.sleep(0.02)
+    assert processes_mentioning(timing), proc.communicate()
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=60)
+    deadline = time.monotonic() + 2
+    while processes_mentioning(timing) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return proc.returncode, stderr, timing

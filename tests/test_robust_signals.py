@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import processes_mentioning
+from helpers import processes_mentioning, signal_a_pyperf_run
 from test_robust_support import lines_of, study_rows, write_results
 
 from bench.sweep.results_file import HEADER
@@ -26,20 +26,8 @@ linux = pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="need
 def test_sighup_kills_the_running_pyperf_workers_and_leaves_only_whole_rows(tmp_path):
     out = tmp_path / "r.csv"
     # the default profile: a pyperf run of several seconds, which the hang-up must cut short
-    proc = subprocess.Popen([sys.executable, "-m", "bench.cli", "sweep", "--depth", "1", "--width", "2", "--methods",
-                             "backprop", "--profile", "default", "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
-    timing = f"{out}.pyperf"  # only the pyperf run's command lines name it (-o)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None and not processes_mentioning(timing):
-        time.sleep(0.02)
-    assert processes_mentioning(timing), proc.communicate()
-    proc.send_signal(signal.SIGHUP)
-    _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 128 + signal.SIGHUP and "Traceback" not in stderr, stderr
-    deadline = time.monotonic() + 2  # the kernel's clean-up of the killed group
-    while processes_mentioning(timing) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    code, stderr, timing = signal_a_pyperf_run(out, signal.SIGHUP, ENV)
+    assert code == 128 + signal.SIGHUP and "Traceback" not in stderr, stderr
     assert not processes_mentioning(timing)  # no orphan keeps timing
     assert out.read_text() == HEADER  # hung up during its first point: a header, no torn row
     assert not list(Path(timing).glob("*"))  # no half-written JSON either

@@ -10,7 +10,7 @@ from pathlib import Path
 import pyperf
 import pyperf.__main__
 import pytest
-from helpers import CHECK_AGREES, CHECK_DISAGREES, processes_mentioning
+from helpers import CHECK_AGREES, CHECK_DISAGREES, processes_mentioning, signal_a_pyperf_run
 
 import bench.sweep.launcher as workers
 import bench.sweep.run as sweep_mod
@@ -318,19 +318,8 @@ def test_sigterm_kills_the_running_pyperf_run_and_leaves_a_resumable_file(tmp_pa
     out = tmp_path / "r.csv"
     args = ["--depth", "1", "--width", "2", "--methods", "backprop", "--out", str(out)]
     # the default profile: a pyperf run of several seconds, which the kill must cut short
-    proc = subprocess.Popen([sys.executable, "-m", "bench.cli", "sweep", *args, "--profile", "default"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    timing = f"{out}.pyperf"  # only the pyperf run's command line names it (-o)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None and not processes_mentioning(timing):
-        time.sleep(0.02)
-    assert processes_mentioning(timing), proc.communicate()
-    proc.send_signal(signal.SIGTERM)
-    _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 143, stderr
-    deadline = time.monotonic() + 2  # the kernel's clean-up of the killed group
-    while processes_mentioning(timing) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    code, stderr, timing = signal_a_pyperf_run(out, signal.SIGTERM)
+    assert code == 143, stderr
     assert not processes_mentioning(timing)
     assert out.read_text() == HEADER  # killed during its first point: a header, no row
     monkeypatch.setattr(workers, "run_timing", fake_timing)
