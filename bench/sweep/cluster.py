@@ -1,30 +1,30 @@
-"""gradbench sweep on a Dask cluster: each shape (every method of one network and batch) is one task, timed alone
-on one worker, so the methods of a shape are always compared on the same host; this process writes every row.
+"""gradbench sweep on a Dask cluster: each series (bench.sweep.series) is one task, timed on one
+worker in one child process, so the points of a fit are always compared in the same rounds on the
+same host; this process writes every row.
 
 --workers N starts a local cluster of N single-threaded worker processes for the sweep and closes it at the end;
---scheduler ADDRESS uses a running one, whose workers hold the resource RESOURCE=1 (one shape at a time each):
+--scheduler ADDRESS uses a running one, whose workers hold the resource RESOURCE=1 (one series at a time each):
     dask worker ADDRESS --nthreads 1 --resources bench=1
-A shape is sent only when a worker is free, so its budget prediction uses every result back by then. A worker
-that dies mid-shape has its shape run again elsewhere (distributed.scheduler.allowed-failures times, then the
-shape's points are `error` rows); the lost attempt's rows never reach the CSV, since only results are written.
+A series is sent only when a worker is free, so its budget uses every result back by then. A worker
+that dies mid-series has its series run again elsewhere (distributed.scheduler.allowed-failures
+times, then its points are `error` rows); a lost attempt's rows never reach the CSV.
 Ctrl-C or SIGTERM: the running subprocesses on the workers are killed and the outstanding shapes cancelled.
 """
 
 import contextlib
 import copy
 import logging
+import platform
 import signal
+import tempfile
 import threading
 import uuid
 from collections import deque
-from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.errors import UserError
 from bench.output import write_text
-from bench.sweep import shape
-from bench.sweep.budget import STARTUP_S
+from bench.sweep import launcher, series
 
 RESOURCE = "bench"  # the abstract resource a shape holds: one per worker
 CONNECT_TIMEOUT_S = 10.0  # an unreachable --scheduler is an error after this long
@@ -66,148 +66,85 @@ def connect(workers=None, scheduler=None):
                 cluster.close()
 
 
-def run_shapes(client, points, ops, results, budget, progress, *, profile, env_columns, blas_threads, json_dir,
-               out_name):
-    """Measure the points not already ok in `results` (--resume), a shape per task, sent as workers free up, and
-    write each row as its shape comes back. Returns every point's row, in the order of `points`."""
-    from bench.sweep.run import base_row
+class Executor:
+    """Series on a Dask cluster, one task each, sent as workers free up; rows written as tasks end."""
 
-    rows = {}
-    for point in points:  # --resume: the ok rows already in the file
-        if point.key() in results.done:
-            rows[point] = results.done[point.key()]
-            budget.record(point, rows[point]["ops"], rows[point]["time_median_s"], "pyperf")
-    shapes = {}  # (point, row) of each method, by network and batch, in plan order
-    for point, n in zip(points, ops):
-        if point not in rows:
-            shapes.setdefault(_shape(point), []).append((point, base_row(point, n, profile, env_columns)))
-    run = _Run(client, results, budget, progress, rows, len(points), (blas_threads, out_name), json_dir)
-    run.queue.extend(shapes.values())
-    try:
-        while run.queue:
-            run.wait_for_a_worker()
-            run.send(run.queue.popleft())
-        while run.pending:
-            run.receive()
-    finally:
-        run.stop()  # Ctrl-C, SIGTERM or a failure here: nothing of this sweep goes on running
-    return [rows[point] for point in points]
+    def __init__(self, client, blas_threads):
+        self.client, self.blas_threads = client, blas_threads
+        self.sweep = uuid.uuid4().hex  # names this sweep's tasks, and its children on the workers
 
-
-def _shape(point):
-    """A point's network and batch: the point with its method left out."""
-    return replace(point, method="shape")
-
-
-class _Run:
-    """The sweep's side of the cluster: shapes out as workers free up, rows in as shapes come back."""
-
-    def __init__(self, client, results, budget, progress, rows, total, task_args, json_dir):
+    def run(self, series_list, setting, write, show):
         from distributed import as_completed
 
-        self.client, self.results, self.budget, self.progress = client, results, budget, progress
-        self.rows, self.total, self.task_args, self.json_dir = rows, total, task_args, json_dir
-        self.sweep = uuid.uuid4().hex  # names this sweep's tasks, and its subprocesses on the workers
-        self.queue = deque()  # the shapes not sent yet: lists of (point, row)
-        self.pending = {}  # future -> the (point, row) it measures
-        self.back = as_completed()
-
-    def wait_for_a_worker(self):
-        while len(self.pending) >= max(1, _capacity(self.client)):
-            self.receive()
-
-    def send(self, sent):
-        """Skip the shape's points predicted over budget; send the others as one task."""
-        sent = _skip_over_budget(sent, self.budget, self.write)
-        if not sent:
-            return
-        points, ops = [p for p, _ in sent], [r["ops"] for _, r in sent]
-        budget = copy.deepcopy(self.budget)  # as it is now: Dask may serialize it later, in its own thread
-        key = f"gradbench-{_shape(points[0]).slug}-{self.sweep}"
-        future = self.client.submit(shape.run_shape, self.sweep, points, ops, budget, *self.task_args,
-                                    resources={RESOURCE: 1}, pure=False, key=key)
-        self.pending[future] = sent
-        self.back.add(future)
-        self.show("sent", sent)
-
-    def receive(self):
-        """Wait for the next shape to come back and write its rows."""
-        future = next(self.back)
-        sent = self.pending.pop(future)
-        for point, row in _rows_back(future, sent, self.budget, self.json_dir):
-            self.write(point, row)
-        self.show("back", sent)
-
-    def write(self, point, row):
-        self.rows[point] = {**row, "timestamp": datetime.now(UTC).isoformat(timespec="seconds")}
-        self.results.write(self.rows[point])
-
-    def show(self, verb, sent):
-        if len(self.rows) == self.total:  # the summary comes next
-            return
-        capacity = _capacity(self.client)
-        left = [(p, r["ops"]) for points in [*self.pending.values(), *self.queue] for p, r in points]
-        eta = _eta(left, self.budget, capacity)
-        busy = f"{min(len(self.pending), capacity)} of {capacity} workers busy"
-        label = f"{verb} {','.join(p.method for p, _ in sent)} {sent[0][0].shape}; {busy}"
-        self.progress.show(len(self.rows), label, eta)
-
-    def stop(self):
-        """Kill what still runs of this sweep on the workers, and cancel its shapes."""
-        if self.pending:
-            self.client.run(shape.stop, self.sweep, on_error="ignore")
-            self.client.cancel(list(self.pending), force=True)
+        queue, pending, back = deque(series_list), {}, as_completed()
+        done = 0
+        try:
+            while queue or pending:
+                while queue and len(pending) < max(1, _capacity(self.client)):
+                    points, ops = queue.popleft()
+                    budget = copy.deepcopy(setting.budget)  # as it is now: Dask may serialize it later
+                    key = f"gradbench-series-{points[0].slug}-{self.sweep}"
+                    future = self.client.submit(run_series, self.sweep, points, ops, budget, self.blas_threads,
+                                                setting.out_name, setting.seed, resources={RESOURCE: 1},
+                                                pure=False, key=key)
+                    pending[future] = (points, ops)
+                    back.add(future)
+                    show(done, f"sent {len(points)} points on {points[0].backend} {points[0].device}; "
+                               f"{len(pending)} of {_capacity(self.client)} workers busy", None)
+                future = next(back)
+                points, ops = pending.pop(future)
+                for i, columns in _rows_back(future, points, setting):
+                    write(points[i], ops[i], columns)
+                done += len(points)
+                show(done, f"back: {len(points)} points", None)
+        finally:
+            if pending:  # Ctrl-C, SIGTERM or a failure here: nothing of this sweep goes on running
+                self.client.run(stop, self.sweep, on_error="ignore")
+                self.client.cancel(list(pending), force=True)
 
 
-def _skip_over_budget(sent, budget, write):
-    """Write `skipped` rows for the shape's points predicted over budget; the others, to send."""
-    kept = []
-    for point, row in sent:
-        predicted = budget.predict(point, row["ops"])
-        reason = predicted and budget.over(*predicted)
-        if reason:
-            write(point, {**row, "status": "skipped", "reason": reason})
-        else:
-            kept.append((point, row))
-    return kept
+def run_series(sweep, points, ops, budget, blas_threads, out_name, seed):
+    """On a cluster worker: time one series as the sequential sweep does (bench.sweep.series), and
+    hand back its rows, its pyperf suites as text and the budget's measurements. This worker
+    writes nothing of the sweep's: the `gradbench sweep` process is the one writer."""
+    env = launcher.child_env(blas_threads)  # this process starts the child: it dies with it
+    env_columns = {**launcher.environment(blas_threads), "hostname": platform.node()}
+    rows = []
+    with launcher.RUNNING.of(sweep), tempfile.TemporaryDirectory(prefix="gradbench-series-") as tmp:
+        setting = series.Setting(budget, env, Path(tmp), out_name, seed)
+        series.run(points, ops, setting, lambda i, columns: rows.append((i, {**env_columns, **columns})))
+        files = {p.name: p.read_text() for p in Path(tmp).glob("*.json")}
+    return {"rows": rows, "files": files, "budget": budget.measured}
 
 
-def _rows_back(future, sent, budget, json_dir):
-    """The rows of a shape whose task is over: measured (pyperf's JSON written first), or `error` with why not."""
+def stop(sweep):
+    """Run on every worker (Client.run) when a sweep stops: kill its running children, start no more."""
+    return launcher.RUNNING.stop(sweep)
+
+
+def _rows_back(future, points, setting):
+    """(index, columns) of a series whose task is over: measured (its JSON written first), or
+    `error` with why not."""
     from distributed import KilledWorker
 
     try:
         result = future.result()
     except KilledWorker as e:
-        reason = (f"the shape killed {e.allowed_failures + 1} workers, the last {getattr(e.last_worker, 'address', '')}"
-                  f" (distributed.scheduler.allowed-failures {e.allowed_failures})")
-        return [(point, {**row, "status": "error", "reason": reason}) for point, row in sent]
+        reason = (f"the series killed {e.allowed_failures + 1} workers, the last "
+                  f"{getattr(e.last_worker, 'address', '')} (distributed.scheduler.allowed-failures "
+                  f"{e.allowed_failures})")
+        return [(i, {"status": "error", "reason": reason}) for i in range(len(points))]
     except Exception as e:  # the task raised: the worker's installation, most likely
-        reason = f"the shape's task failed on its worker: {type(e).__name__}: {_first_line(e)}"
-        return [(point, {**row, "status": "error", "reason": reason}) for point, row in sent]
-    budget.merge(result["budget"])
-    measured = []
-    for (point, row), (columns, json_text) in zip(sent, result["points"]):
-        if json_text is not None:
-            write_text(json_dir / Path(columns["pyperf_json"]).name, json_text)
-        measured.append((point, {**row, **result["env"], **columns}))
-    return measured
-
-
-def _eta(pending, budget, workers):
-    """Seconds left: the predicted runs of the points not back yet, shared by the workers; None if unknown."""
-    total = 0.0
-    for point, ops in pending:
-        predicted = budget.predict(point, ops)
-        if predicted is None:
-            return None
-        if predicted[0] <= budget.max_seconds:
-            total += predicted[0] + 2 * STARTUP_S  # plus the check
-    return total / max(workers, 1)
+        reason = f"the series' task failed on its worker: {type(e).__name__}: {_first_line(e)}"
+        return [(i, {"status": "error", "reason": reason}) for i in range(len(points))]
+    setting.budget.merge(result["budget"])
+    for name, text in result["files"].items():
+        write_text(setting.json_dir / name, text)
+    return result["rows"]
 
 
 def _client(distributed, scheduler):
-    """A Client of a running scheduler whose workers (if any have joined) can take a shape."""
+    """A Client of a running scheduler whose workers (if any have joined) can take a series."""
     try:
         client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT_S)
     except (OSError, ValueError, TypeError) as e:  # unreachable, refused, or not an address
@@ -249,7 +186,7 @@ def _quiet():
 
 
 def _capacity(client):
-    """How many shapes the cluster runs at once: its workers holding the resource."""
+    """How many series the cluster runs at once: its workers holding the resource."""
     return sum(RESOURCE in w.get("resources", {}) for w in client.scheduler_info()["workers"].values())
 
 
