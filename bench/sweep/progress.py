@@ -45,7 +45,7 @@ def summary(result):
     counts = ", ".join(f"{statuses.count(s)} {s}" for s in ("ok", "skipped", "timeout", "error"))
     lines = [f"gradbench sweep: {len(rows)} points ({counts}; {result.resumed} from --resume) "
              f"in {seconds(result.seconds)} -> {result.out}"]
-    lines.append(f"  {'method':<10} {'ok':>4}  time of one call (median of its rounds), smallest .. largest point")
+    lines.append(f"  {'method':<10} {'ok':>4}  time of one call, smallest .. largest point")
     ok = [r for r in rows if r["status"] == "ok"]
     for method in dict.fromkeys(r["method"] for r in rows):
         mine = sorted((r for r in ok if r["method"] == method), key=lambda r: r["ops"])

@@ -15,6 +15,7 @@ variable, same method, same rounds.
 import secrets
 import time
 
+import numpy as np
 import pyperf
 
 from bench import rounds
@@ -74,7 +75,7 @@ class _Run:
         """The timing columns of a point with its rounds."""
         v = self.values[i]
         t, lo, hi = rounds.point_time(v)
-        row = {"time_s": t, "time_lo_s": lo, "time_hi_s": hi, "time_median_s": t,
+        row = {"time_s": t, "time_lo_s": lo, "time_hi_s": hi, "time_median_s": float(np.median(v)),
                "time_mean_s": sum(v) / len(v), "time_stdev_s": _stdev(v), "time_min_s": min(v),
                "time_max_s": max(v), "n_values": len(v), "loops": self.check[i]["loops"]}
         backprop, before = self.neighbours(i)
@@ -124,8 +125,8 @@ def run(points, ops, setting, on_row, on_progress=lambda done, label, eta: None)
     while left:
         sub = [points[i] for i in left]
         run_ = _Run(sub, [ops[i] for i in left], setting, var)
-        finished = _one_child(run_, setting, lambda j, cols: on_row(left[j], cols),
-                              lambda d, label, eta: on_progress(done + d, label, eta))
+        finished = _one_child(run_, setting, lambda j, cols, left=left: on_row(left[j], cols),
+                              lambda d, label, eta, base=done: on_progress(base + d, label, eta))
         done += len(finished)
         left = [i for j, i in enumerate(left) if j not in finished]
 
