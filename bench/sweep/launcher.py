@@ -81,7 +81,7 @@ class Child:
     """
 
     def __init__(self, spec, env):
-        self._err = tempfile.TemporaryFile()  # a file, not a pipe: a chatty child cannot block on it
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115  closed by kill(); a file, not a pipe: a chatty child cannot block
         self.proc = subprocess.Popen([sys.executable, "-m", "bench.sweep.child"], env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._err,
                                      text=True, start_new_session=True)
