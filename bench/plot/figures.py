@@ -1,4 +1,4 @@
-"""One figure per kind: time, speedup, ops, vs-forward, rate, memory, tradeoff, backends; written as PNG and SVG.
+"""One figure per kind: time, speedup, ops, vs-forward, rate, local, memory, tradeoff, backends; as PNG and SVG.
 
 Each figure has one panel per swept variable (depth, width, batch at fixed other
 settings; in a file of several placements, per placement too), log-log axes, and the fitted
@@ -14,7 +14,7 @@ import matplotlib
 
 from bench import placement
 from bench.output import check_writable, write_atomic
-from bench.plot import backends, memory, time
+from bench.plot import backends, local, memory, time
 from bench.plot.style import XLABELS, plt
 from bench.results import excluded, ok_rows, panels
 
@@ -28,12 +28,13 @@ def _legend(ax, entries, title):
 
 
 DRAW = {"time": time.draw_time, "speedup": time.draw_speedup, "ops": time.draw_ops,
-        "vs-forward": time.draw_vs_forward, "rate": time.draw_rate,
+        "vs-forward": time.draw_vs_forward, "rate": time.draw_rate, "local": local.draw_local,
         "memory": memory.draw_memory, "tradeoff": memory.draw_tradeoff, "backends": backends.draw_backends}
 KINDS = tuple(DRAW)
 SEVERAL_ONLY = ("backends",)  # kinds drawn only for a file of several placements (backend, device, dtype)
 NEEDS = {"speedup": {"naive", "backprop"}, "vs-forward": {"forward"}}  # methods a kind needs
-MEASURED = {"memory": memory.MEMORY, "tradeoff": memory.MEMORY}  # a column a kind needs measured
+MEASURED = {"memory": memory.MEMORY, "tradeoff": memory.MEMORY,  # a column a kind needs measured
+            "local": local.LOCAL}
 
 
 def figure(kind, found, fits, title):
@@ -79,7 +80,7 @@ def draw(df, fits, name, out_dir="plots", source=None):
             notes.append(f"no {kind} plot: no ok points of {', '.join(sorted(missing))} in {source}")
             continue
         column = MEASURED.get(kind)
-        if column and not (column in ok and (ok[column] > 0).any()):
+        if column and not (column in ok and ok[column].notna().any() and (ok[column] != 0).any()):
             notes.append(f"no {kind} plot: no {column} in {source} (written before gradbench measured it)")
             continue
         needs = NEEDS.get(kind, set())  # in a file of several placements, not every placement's panel has them

@@ -7,15 +7,18 @@ from bench.schema import TIME
 
 
 def draw_time(ax, rows, var, fixed, fits):
-    """The fastest time (fit's TIME) with a bar up to the slowest, and the fitted law: (legend entries, title)."""
+    """Each point's time (fit's TIME) with its 95% interval as a bar, and the fitted law: (legend entries,
+    title). Files before the rounds: the fastest value, a bar up to the slowest."""
     entries = []
     for m in methods(rows):
         s = series(rows, m, var)
         t = s[TIME].to_numpy()  # (points,)
-        err = np.vstack([t - s["time_min_s"], s["time_max_s"] - t])  # (2, points)
+        rounds = s["time_lo_s"].notna().all()
+        lo, hi = (s["time_lo_s"], s["time_hi_s"]) if rounds else (s["time_min_s"], s["time_max_s"])
+        err = np.vstack([t - lo, hi - t])  # (2, points)
         color = COLORS.get(m)
         bars = ax.errorbar(s[var], t, yerr=err, fmt=MARKERS.get(m, "o"), ms=5, color=color, capsize=2, ls="none")
-        entries.append((bars, f"{m}: fastest value, bar to slowest"))
+        entries.append((bars, f"{m}: " + ("time, bar: 95% interval" if rounds else "fastest value, bar to slowest")))
         fit = fit_row(fits, m, var, fixed, "time")
         if fit is not None:
             entries.append(fit_line(ax, fit, color, s[var]))
@@ -44,13 +47,15 @@ def draw_ops(ax, rows, var, fixed, fits):
 def draw_speedup(ax, rows, var, fixed, fits):
     """naive time / backprop time, and the same ratio of op counts: (legend entries, title)."""
     x, r = ratio(rows, var, "naive", "backprop", TIME)
+    paired = series(rows, "naive", var).set_index(var)["time_vs_backprop"].reindex(x).to_numpy(float)
+    r = np.where(np.isfinite(paired), paired, r)  # the same-round ratio where the rounds were shared
     (time,) = ax.plot(x, r, "o-", color="black")
     x, r = ratio(rows, var, "naive", "backprop", "ops")
     (ops,) = ax.plot(x, r, "--", color="tab:purple")
     ax.axhline(1, color="gray", lw=0.8)
     ax.set_ylabel("naive / backprop (times faster)")
     ax.set_title(f"Speedup of backprop over naive vs {var}")
-    return [(time, "measured: ratio of fastest times"), (ops, "ratio of operation counts")], None
+    return [(time, "measured: ratio of times"), (ops, "ratio of operation counts")], None
 
 
 def draw_vs_forward(ax, rows, var, fixed, fits):
