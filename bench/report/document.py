@@ -9,6 +9,7 @@ from bench.output import write_text
 from bench.placement import describe
 from bench.report.backends import backends_section
 from bench.report.growth import fits_section, speedup_section, summary_section
+from bench.report.local import local_section
 from bench.report.memory import memory_section
 from bench.results import excluded, ok_rows
 
@@ -86,7 +87,8 @@ def write_report(frames, all_fits, plots, out, command, sources):
     lines = [f"# gradbench report: {', '.join(frames)}", "",
              f"Written {stamp} by `{command}` from {data} and their fits files.", "", placement_line(frames), ""]
     for section in (summary_section(frames, all_fits), environment_section(frames), sweep_section(frames),
-                    fits_section(all_fits), backends_section(frames, all_fits), speedup_section(frames),
+                    fits_section(all_fits), local_section(frames, all_fits), backends_section(frames, all_fits),
+                    speedup_section(frames),
                     memory_section(frames, all_fits),
                     figures_section(plots, out.parent)):
         lines += section + [""] if section else []  # the Backends section is there only for several placements

@@ -29,10 +29,11 @@ def fits_section(all_fits):
     """Every exponent with its 95% CI next to the theory: a time table, then an op-count table."""
     fit_rules = sorted({rule for fits in all_fits.values() for rule in fits["fit_rule"]})
     lines = ["## Growth exponents against theory", "",
-             "Fitted y = c n^k per method and swept variable (time: the fastest of pyperf's values, seconds of "
-             "one call; "
-             "ops: exact multiplications); E is the number of edges (weights plus alpha), swept through "
-             "the depth or the width. 95% confidence intervals from the t distribution. Theory: naive "
+             "Fitted y = c n^k per method and swept variable (time: seconds of one call, the 10th "
+             "percentile of the point's rounds; ops: exact multiplications); E is the number of edges "
+             "(weights plus alpha), swept through the depth or the width. 95% confidence intervals: for "
+             "time, by resampling the rounds the points shared (column `interval`: rounds); for op "
+             "counts and memory, from the t distribution of the slope. Theory: naive "
              "costs E (E + V), so 2 in E and in depth and 4 in width (E grows as width^2 when the input "
              "dimension follows the width); backprop and the forward pass cost E + V: 1 in E and depth, "
              "2 in width; every method is linear in the batch.", "", "Fit rules used:", ""]
@@ -71,11 +72,21 @@ def summary_section(frames, all_fits):
                     n = both.index.max()
                     naive, backprop = both.loc[n, "naive"], both.loc[n, "backprop"]
                     ops = t["ops"].loc[n]
-                    line += (f" At {var} {n}, backprop is {fmt_ratio(naive / backprop)}x faster than naive "
+                    line += (f" At {var} {n}, backprop is {fmt_ratio(speedup(rows, var, n))}x faster than naive "
                              f"({fmt_time(naive)} vs {fmt_time(backprop)}; op-count ratio "
                              f"{fmt_ratio(ops['naive'] / ops['backprop'])}).")
             lines.append(line)
     return lines
+
+
+def speedup(rows, var, n):
+    """naive / backprop at var = n: the same-round ratio where they shared rounds, else their times'."""
+    naive = rows[(rows["method"] == "naive") & (rows[var] == n)]
+    backprop = rows[(rows["method"] == "backprop") & (rows[var] == n)]
+    if naive.empty or backprop.empty:
+        return float("nan")
+    paired = naive["time_vs_backprop"].iloc[0]
+    return paired if paired == paired else naive[TIME].iloc[0] / backprop[TIME].iloc[0]
 
 
 def speedup_section(frames):
@@ -96,7 +107,7 @@ def speedup_section(frames):
             for n in piv.index:
                 row = [n, f"{piv['edges'].loc[n].max():g}"] + [cell(t.loc[n, m], fmt_time) for m in methods]
                 if pair:
-                    row += [cell(t.loc[n, "naive"] / t.loc[n, "backprop"], fmt_ratio),
+                    row += [cell(speedup(rows, var, n), fmt_ratio),
                             cell(ops.loc[n, "naive"] / ops.loc[n, "backprop"], fmt_ratio)]
                 row += [cell(t.loc[n, m] / t.loc[n, "forward"], fmt_ratio) for m in per_forward]
                 out.append(row)
