@@ -130,6 +130,19 @@ def report(results, out, plots_dir):
 
 
 @cli.command()
+@click.argument("a", type=click.Path(dir_okay=False))
+@click.argument("b", type=click.Path(dir_okay=False))
+@click.option("--out", default=None, type=click.Path(dir_okay=False), help="also write the comparison here (Markdown)")
+def compare(a, b, out):
+    """Compare two results CSVs: time exponents and per-point times side by side, their differences and
+    whether their 95% intervals overlap (does a result reproduce? what did a change do?)."""
+    from bench.compare import compare as run_compare
+
+    lines, written = run_compare(a, b, out)
+    click.echo("\n".join(lines + ([f"wrote {written}"] if written else [])))
+
+
+@cli.command()
 @click.option("--method", type=click.Choice(gradients.METHODS), default=TRAIN["method"], show_default=True,
               help="gradient method (gradients.METHODS)")
 @click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default=TRAIN["optimizer"], show_default=True,

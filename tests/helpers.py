@@ -71,7 +71,7 @@ def result_row(method="naive", depth=1, width=2, *, input_dim=None, batch=1, sta
         noise = np.exp(rng.normal(0, noise, 5))  # (5,)
         t = (OVERHEAD[method] + PER_OP * ops) * noise  # (5,) values
         memory = MEMORY[method](w, batch)  # the model; measured with the first value's noise
-        row.update(time_median_s=np.median(t), time_mean_s=t.mean(), time_stdev_s=t.std(ddof=1), time_min_s=t.min(),
+        row.update(time_s=t.min(), time_median_s=np.median(t), time_mean_s=t.mean(), time_stdev_s=t.std(ddof=1), time_min_s=t.min(),
                    time_max_s=t.max(), n_values=5, max_rel_err=0.0 if method != "forward" else np.nan, agree=True,
                    peak_mem_bytes=1000 + memory, work_mem_bytes=memory * noise[0], mem_model_bytes=memory)
     return {**row, **more}
