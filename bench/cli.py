@@ -121,11 +121,13 @@ def plot(results, out_dir):
               help="Markdown file  [default: results/<name>.md for one CSV, report.md beside the first of several]")
 @click.option("--plots-dir", default="plots", show_default=True, type=click.Path(file_okay=False),
               help="where the figures are (drawn there if missing)")
-def report(results, out, plots_dir):
+@click.option("--readme", default=None, type=click.Path(dir_okay=False),
+              help="also rewrite the results block of this file (the README) from the same numbers")
+def report(results, out, plots_dir, readme):
     """Write a Markdown report: environment, sweeps, fits against theory, speedups, figures."""
     from bench import pipeline
 
-    path, notes = pipeline.report(results, out, plots_dir)
+    path, notes = pipeline.report(results, out, plots_dir, readme=readme)
     click.echo("\n".join(notes + [f"wrote {path}"]))
 
 

@@ -61,8 +61,10 @@ def default_report(paths):
     return first.with_suffix(".md") if len(paths) == 1 else first.with_name("report.md")
 
 
-def report(paths, out=None, plots_dir="plots", command=None):
-    """Write the Markdown report of results CSVs, making missing or stale fits and figures first: (out, notes)."""
+def report(paths, out=None, plots_dir="plots", command=None, readme=None):
+    """Write the Markdown report of results CSVs, making missing or stale fits and figures first: (out, notes).
+
+    readme: also rewrite that file's results block (bench.report.readme) from the same numbers."""
     from bench.report import write_report
 
     frames = {Path(p).stem: read_results(p) for p in paths}  # every file checked before any work
@@ -83,4 +85,10 @@ def report(paths, out=None, plots_dir="plots", command=None):
         all_fits[name], fit_notes = ensure_fits(p)
         pngs[name], plot_notes = ensure_plots(p, plots_dir)
         notes += fit_notes + plot_notes
-    return write_report(frames, all_fits, pngs, out, command, paths), notes
+    written = write_report(frames, all_fits, pngs, out, command, paths)
+    if readme is not None:
+        from bench.report import readme as front_page
+
+        front_page.update(readme, front_page.block(frames, all_fits, plots_dir, Path(readme).parent))
+        notes.append(f"wrote the results block of {readme}")
+    return written, notes
