@@ -16,7 +16,6 @@ import secrets
 import time
 
 import numpy as np
-import pyperf
 
 from bench import rounds
 from bench.output import write_atomic
@@ -91,6 +90,8 @@ class _Run:
 
     def benchmark(self, i):
         """The point's pyperf benchmark: one run whose values are its rounds, in order."""
+        import pyperf  # here: the command line imports this module for its defaults, and needs no pyperf
+
         if self.metadata is None:  # pyperf's view of this machine, once
             self.metadata = pyperf.Run([1.0], metadata={"name": "x"}).get_metadata()
         meta = {**self.metadata, "name": self.points[i].slug, "loops": self.check[i]["loops"],
@@ -99,6 +100,8 @@ class _Run:
 
     def write_suite(self):
         """The run's pyperf suite with every finished point, replaced whole each time."""
+        import pyperf
+
         suite = pyperf.BenchmarkSuite(list(self.finished.values()))
         path = self.setting.json_dir / f"{self.name}.json"
         write_atomic(path, lambda tmp: suite.dump(str(tmp), replace=True))
