@@ -53,8 +53,9 @@ def result_row(method="naive", depth=1, width=2, *, input_dim=None, batch=1, sta
                rng=None, **more):
     """A results row (dict) with every schema column: counts exact, time from the op count; `more` overrides.
 
-    An ok row's five timed values are (overhead + per-op cost * ops) times log-normal noise; a row
-    of another status has no measurements, as the sweep writes it.
+    An ok row's five timed values (its rounds) are (overhead + per-op cost * ops) times log-normal noise;
+    time_s is their fastest, within its interval; a row of another status has no measurements, as the sweep
+    writes it.
     """
     d = width if input_dim is None else input_dim
     w = [d] + [width] * depth  # widths n[1..L+1]
@@ -71,8 +72,9 @@ def result_row(method="naive", depth=1, width=2, *, input_dim=None, batch=1, sta
         noise = np.exp(rng.normal(0, noise, 5))  # (5,)
         t = (OVERHEAD[method] + PER_OP * ops) * noise  # (5,) values
         memory = MEMORY[method](w, batch)  # the model; measured with the first value's noise
-        row.update(time_s=t.min(), time_median_s=np.median(t), time_mean_s=t.mean(), time_stdev_s=t.std(ddof=1), time_min_s=t.min(),
-                   time_max_s=t.max(), n_values=5, max_rel_err=0.0 if method != "forward" else np.nan, agree=True,
+        row.update(time_s=t.min(), time_lo_s=t.min(), time_hi_s=np.median(t), time_median_s=np.median(t),
+                   time_mean_s=t.mean(), time_stdev_s=t.std(ddof=1), time_min_s=t.min(), time_max_s=t.max(),
+                   n_values=5, max_rel_err=0.0 if method != "forward" else np.nan, agree=True,
                    peak_mem_bytes=1000 + memory, work_mem_bytes=memory * noise[0], mem_model_bytes=memory)
     return {**row, **more}
 
@@ -96,21 +98,59 @@ def write_csv(path, df):
     return path
 
 
-def check_result(max_rel_err=0.0):
-    """What a worker's check hands back for an instant call: `launcher.run_check`'s stand-in."""
-    return lambda *a: {"seconds": 1e-5, "peak_mem_bytes": 1, "work_mem_bytes": 1, "max_rel_err": max_rel_err}
+class FakeChild:
+    """`launcher.Child`'s stand-in for an instant series: for each point of its spec a check (a call of
+    1e-5 s, relative error `max_rel_err`, none for forward), then MIN_ROUNDS rounds of every point, then done.
+
+    monkeypatch.setattr(launcher, "Child", FakeChild) (or FakeChild.of(max_rel_err=0.5)); `specs` keeps
+    every spec it was handed.
+    """
+
+    max_rel_err = 0.0
+    specs = []
+
+    def __init__(self, spec, env):
+        from bench.sweep.budget import MIN_ROUNDS
+
+        self.proc = None
+        type(self).specs.append(spec)
+        points = range(len(spec["points"]))
+        check = {"event": "check", "seconds": 1e-5, "loops": 1, "rounds": MIN_ROUNDS, "peak_mem_bytes": 1,
+                 "work_mem_bytes": 1, "max_rel_err": self.max_rel_err, "framework": "numpy 0",
+                 "device_name": "Test CPU"}
+        self._events = []
+        for i, point in enumerate(spec["points"]):
+            error = None if point["method"] == "forward" else self.max_rel_err  # the loss alone has no gradient
+            self._events += [{"event": "checking", "i": i}, {**check, "i": i, "max_rel_err": error}]
+        for r in range(MIN_ROUNDS):
+            self._events.append({"event": "order", "round": r, "order": list(points)})
+            self._events += [{"event": "block", "i": i, "s": 1e-5 * (1 + 0.01 * r)} for i in points]
+        self._events.append({"event": "done"})
+
+    @classmethod
+    def of(cls, **attributes):
+        """A FakeChild class whose checks report `attributes` (max_rel_err=...), with its own `specs`."""
+        return type("FakeChild", (cls,), {**attributes, "specs": []})
+
+    def next(self, timeout):
+        return self._events.pop(0)
+
+    def kill(self):
+        pass
 
 
-CHECK_AGREES, CHECK_DISAGREES = check_result(0.0), check_result(0.5)
+FAKE_AGREES, FAKE_DISAGREES = FakeChild.of(max_rel_err=0.0), FakeChild.of(max_rel_err=0.5)
 STATUS, REASON = schema.NAMES.index("status"), schema.NAMES.index("reason")  # fields of a results line
 
 
 def processes_mentioning(text):
-    """Pids of the live processes whose command line contains text (Linux /proc)."""
+    """Pids of the live processes whose command line or environment contains text (Linux /proc; NUL
+    separates their entries)."""
     pids = []
     for proc in Path("/proc").iterdir():
         try:
-            if proc.name.isdigit() and text in (proc / "cmdline").read_bytes().decode(errors="replace"):
+            if proc.name.isdigit() and any(text in (proc / f).read_bytes().decode(errors="replace")
+                                           for f in ("cmdline", "environ")):
                 pids.append(int(proc.name))
         except OSError:  # gone meanwhile
             pass
@@ -118,15 +158,19 @@ def processes_mentioning(text):
 
 
 def signal_a_pyperf_run(out, sig, env=None):
-    """Start `gradbench sweep` of one backprop point into `out` with the default profile (a pyperf run of seconds),
-    send `sig` once that pyperf run is going, and give the kernel 2 s to clean up the killed group.
+    """Start `gradbench sweep` of 16 backprop points into `out` with the default profile (a series of
+    seconds, whose points all finish in its last rounds), send `sig` once its child process
+    (bench.sweep.child) is going, and give the kernel 2 s to clean up the killed group.
 
-    Returns (exit status, stderr, the pyperf run's folder, whose name only its command lines hold).
+    Returns (exit status, stderr, what only the environment of that sweep's children holds: the
+    sweep's pid as bench.sweep.launcher.PARENT_PID).
     """
-    proc = subprocess.Popen([sys.executable, "-m", "bench.cli", "sweep", "--depth", "1", "--width", "2", "--methods",
+    from bench.sweep.launcher import PARENT_PID
+
+    proc = subprocess.Popen([sys.executable, "-m", "bench.cli", "sweep", "--depth", "1:16", "--width", "2", "--methods",
                              "backprop", "--profile", "default", "--out", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    timing = f"{out}.pyperf"
+    timing = f"{PARENT_PID}={proc.pid}\0"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None and not processes_mentioning(timing):
         time.sleep(0.02)
