@@ -100,13 +100,14 @@ def write_csv(path, df):
 
 class FakeChild:
     """`launcher.Child`'s stand-in for an instant series: for each point of its spec a check (a call of
-    1e-5 s, relative error `max_rel_err`, none for forward), then MIN_ROUNDS rounds of every point, then done.
+    1e-5 s, relative error `max_rel_err`, none for forward), then MIN_ROUNDS rounds of every point, its
+    blocks `block_s` a call (1% more each round), then done.
 
     monkeypatch.setattr(launcher, "Child", FakeChild) (or FakeChild.of(max_rel_err=0.5)); `specs` keeps
     every spec it was handed.
     """
 
-    max_rel_err = 0.0
+    max_rel_err, block_s = 0.0, 1e-5
     specs = []
 
     def __init__(self, spec, env):
@@ -124,12 +125,12 @@ class FakeChild:
             self._events += [{"event": "checking", "i": i}, {**check, "i": i, "max_rel_err": error}]
         for r in range(MIN_ROUNDS):
             self._events.append({"event": "order", "round": r, "order": list(points)})
-            self._events += [{"event": "block", "i": i, "s": 1e-5 * (1 + 0.01 * r)} for i in points]
+            self._events += [{"event": "block", "i": i, "s": self.block_s * (1 + 0.01 * r)} for i in points]
         self._events.append({"event": "done"})
 
     @classmethod
     def of(cls, **attributes):
-        """A FakeChild class whose checks report `attributes` (max_rel_err=...), with its own `specs`."""
+        """A FakeChild class with other `attributes` (max_rel_err=..., block_s=...), and its own `specs`."""
         return type("FakeChild", (cls,), {**attributes, "specs": []})
 
     def next(self, timeout):
