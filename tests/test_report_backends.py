@@ -15,7 +15,7 @@ from bench.results import ok_rows, panels
 from bench.schema import TIME
 
 DEPTHS = [1, 2, 4, 8, 16, 32]
-TIMES = ["time_median_s", "time_mean_s", "time_stdev_s", "time_min_s", "time_max_s"]
+TIMES = ["time_s", "time_lo_s", "time_hi_s", "time_median_s", "time_mean_s", "time_stdev_s", "time_min_s", "time_max_s"]
 GPU = ("torch", "cuda:0", "float32")
 
 
