@@ -23,8 +23,6 @@ COMMAND_PAGES = {"sweep": "sweep.md", "fit": "analysis.md", "plot": "analysis.md
                  "compare": "analysis.md",
                  "train": "train.md"}  # where each command's options are documented
 README_MAX_LINES = 150
-DOCS_PENDING = pytest.mark.xfail(strict=True, reason="docs rewrite pending (lead): the docs describe schema 3 and "
-                                                      "the pyperf run per point")
 
 
 def generate():
@@ -58,7 +56,6 @@ def table_names(text):
 # --- generated and code-owned tables ------------------------------------------------
 
 
-@DOCS_PENDING
 def test_column_table_is_the_one_generated_from_the_schema():
     text = (DOCS / "results-csv.md").read_text()
     assert generate().block(text) == markdown_table(), "stale column table: run python docs/generate.py"
@@ -80,12 +77,10 @@ def test_column_table_lists_every_column_in_file_order():
     assert table_names(markdown_table()) == NAMES
 
 
-@DOCS_PENDING
 def test_results_csv_page_names_the_schema_version():
     assert f"(schema version {SCHEMA_VERSION})" in (DOCS / "results-csv.md").read_text().splitlines()[0]
 
 
-@DOCS_PENDING
 def test_fits_table_lists_the_fits_columns_in_order():
     text = section((DOCS / "results-csv.md").read_text(), "## The fits CSV")
     assert table_names(text) == FIT_COLUMNS
@@ -96,7 +91,6 @@ def test_training_output_table_lists_the_columns_in_order():
     assert table_names(text) == TRAIN_COLUMNS
 
 
-@DOCS_PENDING
 def test_profile_table_holds_the_profiles():
     text = section((DOCS / "sweep.md").read_text(), "## Profiles")
     rows = [f"| `{name}` | {p.rounds} | {p.block_s * 1000:g} ms |" for name, p in PROFILES.items()]
