@@ -106,7 +106,7 @@ def fit(results, time_rule, ops_rule, memory_rule):
 @click.option("--out-dir", default="plots", show_default=True, type=click.Path(file_okay=False),
               help="folder for <name>-<kind>.png and .svg, one of each per figure kind")
 def plot(results, out_dir):
-    """Draw the log-log figures (time, speedup, ops, vs-forward, rate, memory, tradeoff; backends for a file of
+    """Draw the figures (time, speedup, ops, vs-forward, rate, local, memory, tradeoff; backends for a file of
     several backends, devices or dtypes) of results CSVs; fits them first if need be."""
     from bench import pipeline
 

@@ -89,7 +89,18 @@ def results_frame(depths, widths, methods=METHODS, batch=1, seed=0, noise=0.02, 
     rng = np.random.default_rng(seed)
     rows = [result_row(m, depth, width, input_dim=input_dim, batch=batch, seed=seed, noise=noise, rng=rng, **more)
             for depth in depths for width in widths for m in methods]
-    return pd.DataFrame(rows, columns=schema.NAMES)
+    df = pd.DataFrame(rows, columns=schema.NAMES)
+    swept = [v for v, values in (("depth", depths), ("width", widths)) if len(values) > 1]
+    var = swept[0] if len(swept) == 1 else None
+    if var and "local_k" not in more:  # a sweep of one variable: each point's local exponent, as the series gives
+        for column in ("local_k", "local_k_lo", "local_k_hi"):
+            df[column] = np.nan
+        ok = df[df["status"] == "ok"].sort_values(var)
+        for _, s in ok.groupby("method"):
+            k = np.diff(np.log(s["time_s"].to_numpy(float))) / np.diff(np.log(s[var].to_numpy(float)))
+            df.loc[s.index[1:], "local_k"] = k
+            df.loc[s.index[1:], "local_k_lo"], df.loc[s.index[1:], "local_k_hi"] = k - 0.05, k + 0.05
+    return df
 
 
 def write_csv(path, df):
