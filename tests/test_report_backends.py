@@ -141,8 +141,8 @@ def test_report_header_names_backend_device_its_name_and_dtype(study, reported):
 def test_a_file_of_one_placement_reports_and_plots_as_before(study, reported):
     md = (study / "results" / "report.md").read_text()
     headings = [line for line in md.splitlines() if line.startswith("## ")]
-    assert headings == ["## Summary", "## Environment", "## Sweeps", "## Growth exponents against theory", "## Local exponents",
-                        "## Speedup of backprop over naive", "## Working memory", "## Figures"]
+    assert headings == ["## Summary", "## Environment", "## Sweeps", "## Growth exponents against theory",
+                        "## Local exponents", "## Speedup of backprop over naive", "## Working memory", "## Figures"]
     assert "backend=" not in md and "(numpy cpu float64)" not in md
     assert "\n\n\n\n" not in md  # no trace of the Backends section it lacks (an empty one was one more blank line)
     assert not list((study / "plots").glob("*-backends.*"))
