@@ -104,14 +104,19 @@ def fit(results, time_rule, ops_rule, memory_rule):
 @cli.command()
 @click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--out-dir", default="plots", show_default=True, type=click.Path(file_okay=False),
-              help="folder for <name>-<kind>.png and .svg, one of each per figure kind")
-def plot(results, out_dir):
+              help="folder for <name>-<kind>.<format>, one of each per figure kind and format")
+@click.option("--format", "formats", default="png,svg", show_default=True,
+              help="comma list of image formats: png, svg, pdf, eps, ...")
+@click.option("--style", default="report", show_default=True,
+              help="sizes and fonts: report (a Markdown page), paper (a column of a two-column paper; "
+                   "several panels span both) or slides (a 16:9 slide)")
+def plot(results, out_dir, formats, style):
     """Draw the log-log figures (time, speedup, ops, vs-forward, rate, memory, tradeoff; backends for a file of
     several backends, devices or dtypes) of results CSVs; fits them first if need be."""
     from bench import pipeline
 
     for path in results:
-        written, notes = pipeline.plot(path, out_dir)
+        written, notes = pipeline.plot(path, out_dir, formats, style)
         click.echo("\n".join(notes + [f"wrote {p}" for p in written]))
 
 

@@ -3,12 +3,11 @@
 from pathlib import Path
 
 import matplotlib
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from bench.errors import UserError  # noqa: E402
-from bench.output import write_atomic  # noqa: E402
+from bench.errors import UserError
+from bench.output import write_atomic
+from bench.plot.style import BASE
 
 
 def _format(path):
@@ -25,10 +24,15 @@ def check_format(path):
 
 def plot_curves(rows, path):
     """Draw loss vs epoch (epoch 0 = before training) to `path` (format from its suffix)."""
-    path = Path(path)
+    with matplotlib.rc_context(BASE):
+        return _draw(rows, Path(path))
+
+
+def _draw(rows, path):
     epoch = [r["epoch"] for r in rows]
     first = rows[0]
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
     ax.plot(epoch, [r["train_loss"] for r in rows], "-", color="tab:blue", label="train loss")
     if first["n_test"] > 0:
         ax.plot(epoch, [r["test_loss"] for r in rows], "--", color="tab:orange", label="test loss")
@@ -39,7 +43,4 @@ def plot_curves(rows, path):
     ax.set_title(f"{first['method']} / {first['optimizer']} (lr {first['lr']:g}, batch {first['batch_size']}), "
                  f"depth {first['depth']}, width {first['width']}, seed {first['seed']}", fontsize=9)
     ax.legend()
-    try:
-        return write_atomic(path, lambda tmp: fig.savefig(tmp, format=_format(path), bbox_inches="tight"))
-    finally:
-        plt.close(fig)
+    return write_atomic(path, lambda tmp: fig.savefig(tmp, format=_format(path), bbox_inches="tight"))
