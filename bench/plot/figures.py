@@ -83,7 +83,10 @@ def figure(kind, found, fits, where, style=DEFAULT_STYLE):
     look = STYLES[style]
     fig = Figure(figsize=look.size(len(found)), layout="constrained")
     FigureCanvasAgg(fig)  # text sizes for placing labels; no pyplot, no global backend
-    axes = fig.subplots(1, len(found), squeeze=False)[0]
+    grid = fig.subplots(*look.grid(len(found)), squeeze=False).flat
+    axes = [next(grid) for _ in found]
+    for ax in grid:
+        ax.set_visible(False)  # the rest of the last row
     notes = []
     for i, (ax, (var, fixed, rows)) in enumerate(zip(axes, found)):
         ax.set_xscale("log", base=2)

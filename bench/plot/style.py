@@ -30,15 +30,21 @@ class Style:
     """Sizes for one destination: inches of a one-panel figure, the widest figure, points, dpi."""
 
     one: tuple  # (width, height) of a figure of one panel
-    wide: float  # width of a figure of several panels, or of each panel where None
+    wide: float  # width of a row of several panels, or of each panel where None
     font: float
     dpi: int
     legend: str  # "below" or "right" of the axes
+    cols: int  # panels in a row at most
+
+    def grid(self, panels):
+        """(rows, columns) of a figure of `panels` panels."""
+        cols = min(panels, self.cols)
+        return -(-panels // cols), cols
 
     def size(self, panels):
-        """(width, height) in inches of a figure of `panels` panels side by side."""
-        w, h = self.one
-        return (w * panels if self.wide is None else max(w, self.wide), h) if panels > 1 else (w, h)
+        """(width, height) in inches of a figure of `panels` panels."""
+        (w, h), (rows, cols) = self.one, self.grid(panels)
+        return (w * cols if self.wide is None or cols == 1 else max(w, self.wide)), h * rows
 
     def legend_at(self, panels):
         return self.legend if panels == 1 else "below"
@@ -52,16 +58,16 @@ class Style:
 
     def wrap(self, text, panels):
         """Caption text wrapped to the figure's width."""
-        chars = int(self.size(panels)[0] * 72 / (self.font * 0.8 * 0.55))
+        chars = int(self.size(panels)[0] * 72 / (self.font * 0.85 * 0.55))
         return "\n".join(textwrap.fill(line, chars) for line in text.splitlines())
 
 
 STYLES = {
-    "report": Style(one=(7.2, 5.4), wide=None, font=10, dpi=150, legend="below"),
+    "report": Style(one=(7.2, 5.4), wide=None, font=10, dpi=150, legend="below", cols=3),
     # one column of a two-column paper (3.4 in); several panels span both columns (7 in)
-    "paper": Style(one=(3.4, 3.6), wide=7.0, font=8, dpi=300, legend="below"),
+    "paper": Style(one=(3.4, 3.6), wide=7.0, font=8, dpi=300, legend="below", cols=2),
     # a 16:9 slide is 13.33 x 7.5 in; this leaves its title a band above
-    "slides": Style(one=(12.5, 6.2), wide=12.5, font=16, dpi=160, legend="right"),
+    "slides": Style(one=(12.5, 6.2), wide=12.5, font=16, dpi=160, legend="right", cols=2),
 }
 DEFAULT_STYLE = "report"
 
