@@ -25,6 +25,7 @@ except KeyboardInterrupt:
     sys.stderr.write(INTERRUPTED + "\n")
     sys.exit(130)
 
+NO_ARGS = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click 8.1 prints the help itself
 LR_DEFAULTS = ", ".join(f"{name} {opt.default_lr:.0e}".replace("e-0", "e-") for name, opt in OPTIMIZERS.items())
 
 
@@ -197,6 +198,9 @@ def _run(argv):
             code = cli.main(args=argv, prog_name="gradbench", standalone_mode=False)
     except click.exceptions.Abort:
         return _interrupted(argv)
+    except NO_ARGS as e:  # `gradbench` alone: the help, as lines (click >= 8.2 raises it as a usage error)
+        click.echo(e.format_message(), err=True)
+        return 2
     except click.ClickException as e:  # usage errors too
         return _error(e.format_message(), 2 if isinstance(e, click.UsageError) else e.exit_code)
     except UserError as e:
