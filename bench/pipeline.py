@@ -26,7 +26,8 @@ def ensure_fits(path):
     if _fresh(out, Path(path)):
         return read_fits(out), []
     out, fits, notes = fit_file(path)
-    other = [n for n in notes if "another rule" in n]  # the excluded points are the caller's own note
+    # the excluded points are the caller's own note
+    other = [n for n in notes if "another rule" in n or n.startswith("could not fit")]
     return fits, ["; ".join([f"wrote {out} (it was missing or older than {path})"] + other)]
 
 
