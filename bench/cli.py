@@ -136,8 +136,9 @@ def report(results, out, plots_dir):
 
 
 @cli.command()
-@click.option("--method", type=click.Choice(gradients.METHODS), default=TRAIN["method"], show_default=True,
-              help="gradient method (gradients.METHODS)")
+@click.option("--method", default=TRAIN["method"], show_default=True,
+              help=f"gradient method ({', '.join(gradients.METHODS)}), or a comma list of them for a race: "
+                   "each trains from the same seed, and --plot draws loss against seconds and epochs")
 @click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default=TRAIN["optimizer"], show_default=True,
               help="update rule (gradients.train.OPTIMIZERS)")
 @click.option("--lr", type=float, default=None, help=f"learning rate eta  [default: {LR_DEFAULTS}]")
@@ -172,12 +173,18 @@ def report(results, out, plots_dir):
               help="draw the learning curves to this image file (format from the suffix: png, svg, pdf, ...)")
 @click.option("--force", is_flag=True, help="replace an existing --out or --plot file")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="progress bar on stderr")
-def train(out, plot, force, progress, **settings):
+def train(out, plot, force, progress, method, **settings):
     """Train the network by mini-batch SGD, Adam or AdaGrad with any gradient method; report losses per epoch."""
+    from bench import race
     from bench import train as training
 
-    rows = training.run(out=out, plot=plot, force=force, progress=progress, **settings)
-    click.echo(training.summary(rows))
+    methods = race.parse_methods(method)
+    if len(methods) == 1:
+        rows = training.run(out=out, plot=plot, force=force, progress=progress, method=methods[0], **settings)
+        click.echo(training.summary(rows))
+    else:
+        runs = race.run(methods, out=out, plot=plot, force=force, progress=progress, **settings)
+        click.echo(race.summary(runs))
 
 
 def main(argv=None):

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 from matplotlib.figure import Figure
 
 from bench.errors import UserError
@@ -44,3 +45,40 @@ def _draw(rows, path):
                  f"depth {first['depth']}, width {first['width']}, seed {first['seed']}", fontsize=9)
     ax.legend()
     return write_atomic(path, lambda tmp: fig.savefig(tmp, format=_format(path), bbox_inches="tight"))
+
+
+def plot_race(runs, path):
+    """Loss against wall-clock seconds and against epochs, a curve per method: {method: rows} to `path`."""
+    from bench.plot.style import COLORS, styled
+    from bench.race import ratios, reference, total_seconds
+
+    with styled("report"):
+        fig = Figure(figsize=(10, 4.4), layout="constrained")
+        by_time, by_epoch = fig.subplots(1, 2)
+        times = ratios(runs)
+        dashes = ["-", "--", ":", "-."]
+        for i, (m, rows) in enumerate(sorted(runs.items(), key=lambda mr: -times[mr[0]])):
+            trained = rows[1:]  # epoch 0 took no time: the log time axis starts at the first epoch
+            clock = np.cumsum([r["seconds"] for r in trained])  # (epochs,)
+            loss = [r["train_loss"] for r in trained]
+            style = dict(color=COLORS.get(m), ls=dashes[i % len(dashes)], lw=2.2 - 0.5 * i)
+            ref = reference(runs)
+            label = (f"{m}: {total_seconds(rows):.3g} s" if m == ref else
+                     f"{m}: {times[m]:.3g}x {ref}'s time")
+            by_time.plot(clock, loss, **style, label=label, marker="o", markevery=[-1])  # where it ends
+            by_epoch.plot([r["epoch"] for r in rows], [r["train_loss"] for r in rows], **style, label=m)
+        for ax in (by_time, by_epoch):
+            ax.set_yscale("log")
+            ax.set_ylabel("train loss (mean square)")
+            ax.legend()
+        by_time.set_xscale("log")
+        by_time.set_xlabel("wall-clock seconds of training")
+        by_time.set_title("Loss against time")
+        by_epoch.set_xlabel("epoch")
+        by_epoch.set_title("Loss against epochs: the same trajectory")
+        first = next(iter(runs.values()))[0]
+        fig.supxlabel(f"Same seed {first['seed']}, data and initial network for every method: "
+                      f"{first['optimizer']} lr {first['lr']:g}, batch {first['batch_size']}, depth "
+                      f"{first['depth']}, width {first['width']}, {first['backend']} {first['dtype']}.",
+                      fontsize="small", color="0.3")
+        return write_atomic(path, lambda tmp: fig.savefig(tmp, format=_format(path)))
