@@ -109,8 +109,8 @@ def fit(results, time_rule, ops_rule, memory_rule):
 @click.option("--format", "formats", default="png,svg", show_default=True,
               help="comma list of image formats: png, svg, pdf, eps, ...")
 @click.option("--style", default="report", show_default=True,
-              help="sizes and fonts: report (a Markdown page), paper (a column of a two-column paper; "
-                   "several panels span both) or slides (a 16:9 slide)")
+              help="sizes and fonts: report (a Markdown page), paper (a column of a two-column "
+                   "paper; several panels span both) or slides (a 16:9 slide)")
 def plot(results, out_dir, formats, style):
     """Draw the log-log figures (time, speedup, ops, vs-forward, rate, memory, tradeoff; backends for a file of
     several backends, devices or dtypes) of results CSVs; fits them first if need be."""
@@ -137,8 +137,9 @@ def report(results, out, plots_dir):
 
 @cli.command()
 @click.option("--method", default=TRAIN["method"], show_default=True,
-              help=f"gradient method ({', '.join(gradients.METHODS)}), or a comma list of them for a race: "
-                   "each trains from the same seed, and --plot draws loss against seconds and epochs")
+              help=f"gradient method ({', '.join(gradients.METHODS)}), or a comma list of them "
+                   "for a race: each trains from the same seed, and --plot draws loss against "
+                   "seconds and epochs")
 @click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default=TRAIN["optimizer"], show_default=True,
               help="update rule (gradients.train.OPTIMIZERS)")
 @click.option("--lr", type=float, default=None, help=f"learning rate eta  [default: {LR_DEFAULTS}]")
@@ -180,7 +181,8 @@ def train(out, plot, force, progress, method, **settings):
 
     methods = race.parse_methods(method)
     if len(methods) == 1:
-        rows = training.run(out=out, plot=plot, force=force, progress=progress, method=methods[0], **settings)
+        rows = training.run(out=out, plot=plot, force=force, progress=progress, method=methods[0],
+                            **settings)
         click.echo(training.summary(rows))
     else:
         runs = race.run(methods, out=out, plot=plot, force=force, progress=progress, **settings)
@@ -205,7 +207,7 @@ def _run(argv):
             code = cli.main(args=argv, prog_name="gradbench", standalone_mode=False)
     except click.exceptions.Abort:
         return _interrupted(argv)
-    except NO_ARGS as e:  # `gradbench` alone: the help, as lines (click >= 8.2 raises it as a usage error)
+    except NO_ARGS as e:  # `gradbench` alone: the help, as lines (click >= 8.2 raises it)
         click.echo(e.format_message(), err=True)
         return 2
     except click.ClickException as e:  # usage errors too

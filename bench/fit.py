@@ -197,8 +197,8 @@ def fit_file(path, out=None, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE,
     asked = fits["quantity"].map({"time": time_rule, "ops": ops_rule, "memory": memory_rule})
     other = int((fits["fit_rule"] != asked).sum())
     notes = [excluded(df), unfitted_note(df, MIN_POINTS)] + [
-        f"{other} fit(s) used another rule than asked (too few points, or the offset fit failed): see their "
-        "fit_rule"] * bool(other)
+        f"{other} fit(s) used another rule than asked (too few points, or the offset fit "
+        "failed): see their fit_rule"] * bool(other)
     return out, fits, [n for n in notes if n]
 
 

@@ -12,7 +12,9 @@ from bench import train as training
 from bench.errors import UserError
 from bench.train_rows import RowWriter
 
-AGREE = 1e-9  # the relative difference of losses at the same epoch that counts as the same trajectory
+AGREE = (
+    1e-9  # the relative difference of losses at the same epoch that counts as the same trajectory
+)
 
 
 def parse_methods(text):
@@ -21,10 +23,15 @@ def parse_methods(text):
 
     methods = list(dict.fromkeys(m.strip() for m in str(text).split(",") if m.strip()))
     if not methods:
-        raise UserError(f"--method {text!r}: empty list (choose from {', '.join(gradients.METHODS)})")
+        raise UserError(
+            f"--method {text!r}: empty list (choose from {', '.join(gradients.METHODS)})"
+        )
     for m in methods:
         if m not in gradients.METHODS:
-            raise UserError(f"--method {text}: unknown method {m!r} (choose from {', '.join(gradients.METHODS)})")
+            raise UserError(
+                f"--method {text}: unknown method {m!r} "
+                f"(choose from {', '.join(gradients.METHODS)})"
+            )
     return methods
 
 
@@ -79,6 +86,8 @@ def summary(runs):
     worst = max_disagreement(runs)
     same = "the same trajectory" if worst <= AGREE else "DIFFERENT trajectories"
     times = ", ".join(f"{m} {r:.3g}x" for m, r in ratios(runs).items())
-    lines.append(f"{same} (losses agree within {worst:.1e} relative at every epoch); "
-                 f"time relative to {reference(runs)}: {times}")
+    lines.append(
+        f"{same} (losses agree within {worst:.1e} relative at every epoch); "
+        f"time relative to {reference(runs)}: {times}"
+    )
     return "\n".join(lines)

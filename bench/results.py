@@ -238,8 +238,8 @@ def too_short(df, min_points):
             few = sorted(counts[counts < min_points].index)
             values = ", ".join(f"{v:g}" for v in sorted(rows[var].unique()))
             n = int(counts.min())
-            short[var, fixed] = (f"{n} value{'s' * (n != 1)} of {var} ({values}) for {', '.join(few)}; "
-                                 f"a law needs {min_points}")
+            short[var, fixed] = (f"{n} value{'s' * (n != 1)} of {var} ({values}) for "
+                                 f"{', '.join(few)}; a law needs {min_points}")
     return short
 
 

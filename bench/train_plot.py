@@ -44,29 +44,33 @@ def _draw(rows, path):
     ax.set_title(f"{first['method']} / {first['optimizer']} (lr {first['lr']:g}, batch {first['batch_size']}), "
                  f"depth {first['depth']}, width {first['width']}, seed {first['seed']}", fontsize=9)
     ax.legend()
-    return write_atomic(path, lambda tmp: fig.savefig(tmp, format=_format(path), bbox_inches="tight"))
+    save = lambda tmp: fig.savefig(tmp, format=_format(path), bbox_inches="tight")  # noqa: E731
+    return write_atomic(path, save)
 
 
 def plot_race(runs, path):
-    """Loss against wall-clock seconds and against epochs, a curve per method: {method: rows} to `path`."""
+    """Loss against wall-clock seconds and against epochs, a curve per method, to `path`.
+
+    runs: {method: rows} of bench.race.run; the slowest is drawn first, thickest.
+    """
     from bench.plot.style import COLORS, styled
     from bench.race import ratios, reference, total_seconds
 
     with styled("report"):
         fig = Figure(figsize=(10, 4.4), layout="constrained")
         by_time, by_epoch = fig.subplots(1, 2)
-        times = ratios(runs)
+        times, ref = ratios(runs), reference(runs)
         dashes = ["-", "--", ":", "-."]
         for i, (m, rows) in enumerate(sorted(runs.items(), key=lambda mr: -times[mr[0]])):
-            trained = rows[1:]  # epoch 0 took no time: the log time axis starts at the first epoch
+            trained = rows[1:]  # epoch 0 took no time: the log time axis starts at epoch 1
             clock = np.cumsum([r["seconds"] for r in trained])  # (epochs,)
             loss = [r["train_loss"] for r in trained]
-            style = dict(color=COLORS.get(m), ls=dashes[i % len(dashes)], lw=2.2 - 0.5 * i)
-            ref = reference(runs)
-            label = (f"{m}: {total_seconds(rows):.3g} s" if m == ref else
-                     f"{m}: {times[m]:.3g}x {ref}'s time")
-            by_time.plot(clock, loss, **style, label=label, marker="o", markevery=[-1])  # where it ends
-            by_epoch.plot([r["epoch"] for r in rows], [r["train_loss"] for r in rows], **style, label=m)
+            look = dict(color=COLORS.get(m), ls=dashes[i % len(dashes)], lw=max(0.8, 2.2 - 0.5 * i))
+            label = (f"{m}: {total_seconds(rows):.3g} s" if m == ref
+                     else f"{m}: {times[m]:.3g}x {ref}'s time")
+            by_time.plot(clock, loss, **look, label=label, marker="o", markevery=[-1])  # its end
+            epochs = [r["epoch"] for r in rows]
+            by_epoch.plot(epochs, [r["train_loss"] for r in rows], **look, label=m)
         for ax in (by_time, by_epoch):
             ax.set_yscale("log")
             ax.set_ylabel("train loss (mean square)")
@@ -76,9 +80,9 @@ def plot_race(runs, path):
         by_time.set_title("Loss against time")
         by_epoch.set_xlabel("epoch")
         by_epoch.set_title("Loss against epochs: the same trajectory")
-        first = next(iter(runs.values()))[0]
-        fig.supxlabel(f"Same seed {first['seed']}, data and initial network for every method: "
-                      f"{first['optimizer']} lr {first['lr']:g}, batch {first['batch_size']}, depth "
-                      f"{first['depth']}, width {first['width']}, {first['backend']} {first['dtype']}.",
-                      fontsize="small", color="0.3")
+        r = next(iter(runs.values()))[0]
+        caption = (f"Same seed {r['seed']}, data and initial network for every method: "
+                   f"{r['optimizer']} lr {r['lr']:g}, batch {r['batch_size']}, "
+                   f"depth {r['depth']}, width {r['width']}, {r['backend']} {r['dtype']}.")
+        fig.supxlabel(caption, fontsize="small", color="0.3")
         return write_atomic(path, lambda tmp: fig.savefig(tmp, format=_format(path)))

@@ -24,12 +24,14 @@ import numpy as np
 
 BACKENDS = ("numpy", "torch", "cupy", "array_api_strict")
 # an optional module: the library's name in words, and the extra of gradbench that installs it
-EXTRAS = {"torch": ("PyTorch", "torch"), "cupy": ("CuPy", "cupy"), "distributed": ("Dask's distributed", "cluster"),
+EXTRAS = {"torch": ("PyTorch", "torch"), "cupy": ("CuPy", "cupy"),
+          "distributed": ("Dask's distributed", "cluster"),
           "array_api_strict": ("array-api-strict", "test")}
 
 
 def not_installed(module):
-    """The one message for a missing optional module: "PyTorch is not installed (pip install 'gradbench[torch]')"."""
+    """The one message for a missing optional module, as the command line gives it:
+    "PyTorch is not installed (pip install 'gradbench[torch]')"."""
     name, extra = EXTRAS[module]
     return f"{name} is not installed (pip install 'gradbench[{extra}]')"
 DTYPES = ("float64", "float32")

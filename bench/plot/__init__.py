@@ -7,17 +7,29 @@ written in each format asked.
 """
 
 from bench.plot.figures import (
-                                FORMATS,
-                                KINDS,
-                                SEVERAL_ONLY,
-                                check_formats,
-                                check_out_dir,
-                                check_style,
-                                draw,
-                                drawable,
-                                figure,
+    FORMATS,
+    KINDS,
+    SEVERAL_ONLY,
+    check_formats,
+    check_out_dir,
+    check_style,
+    draw,
+    drawable,
+    figure,
 )
 from bench.plot.style import DEFAULT_STYLE, STYLES, styled
 
-__all__ = ["DEFAULT_STYLE", "FORMATS", "KINDS", "SEVERAL_ONLY", "STYLES", "check_formats",
-           "check_out_dir", "check_style", "draw", "drawable", "figure", "styled"]
+__all__ = [
+    "DEFAULT_STYLE",
+    "FORMATS",
+    "KINDS",
+    "SEVERAL_ONLY",
+    "STYLES",
+    "check_formats",
+    "check_out_dir",
+    "check_style",
+    "draw",
+    "drawable",
+    "figure",
+    "styled",
+]

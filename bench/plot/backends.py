@@ -19,13 +19,25 @@ def draw_backends(ax, rows, var, fixed, fits):
         here = rows_of(rows, where)
         for m in methods(here):
             s = here[here["method"] == m].sort_values(var)
-            (line,) = ax.plot(s[var], s[TIME], MARKERS.get(m, "o"), ls=LINES[i % len(LINES)],
-                              color=COLORS.get(m), lw=1.1)
+            (line,) = ax.plot(
+                s[var],
+                s[TIME],
+                MARKERS.get(m, "o"),
+                ls=LINES[i % len(LINES)],
+                color=COLORS.get(m),
+                lw=1.1,
+            )
             fit = fit_row(fits, m, var, fixed + fixed_suffix(where), "time")
-            law = "" if fit is None else f": k = {fit['k']:.2f} [{fit['k_lo']:.2f}, {fit['k_hi']:.2f}]"
+            law = (
+                ""
+                if fit is None
+                else f": k = {fit['k']:.2f} [{fit['k_lo']:.2f}, {fit['k_hi']:.2f}]"
+            )
             entries.append((line, method_label(m, where) + law))
     data_ylim(ax, rows[[TIME]])
     ax.set_ylabel("time per call (s)")
     ax.set_title(f"Time of one gradient vs {var}, per backend")
-    return entries, ("Method (backend device dtype): the fastest time; k: the fitted exponent of "
-                     "the placement's time.")
+    return entries, (
+        "Method (backend device dtype): the fastest time; k: the fitted exponent of "
+        "the placement's time."
+    )

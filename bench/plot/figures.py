@@ -15,14 +15,13 @@ from pathlib import Path
 
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.transforms import ScaledTranslation
 
 from bench import placement
 from bench.errors import UserError
 from bench.output import check_writable, write_atomic
 from bench.plot import backends, memory, time
-from bench.plot.style import DEFAULT_STYLE, STYLES, XLABELS, place_apart, styled
+from bench.plot.style import DEFAULT_STYLE, STYLES, XLABELS, Drawn, place_apart, styled
 from bench.results import excluded, ok_rows, panels
 
 FORMATS = ("png", "svg")  # written by default: the report's PNG, and SVG for editing
@@ -36,12 +35,18 @@ def _legend(ax, entries, at, font):
         ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1))
         return
     below = ax.transAxes + ScaledTranslation(0, -font * 3.2 / 72, ax.figure.dpi_scale_trans)
-    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0), bbox_transform=below,
-              ncol=2 if len(entries) > 3 and max(map(len, labels)) < 40 else 1)
+    ax.legend(
+        handles,
+        labels,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0),
+        bbox_transform=below,
+        ncol=2 if len(entries) > 3 and max(map(len, labels)) < 40 else 1,
+    )
 
 
 def fixed_words(fixed):
-    """A sweep's fixed label in words: 'width=16 batch=1 activation=relu' -> 'width 16, batch 1, ReLU'."""
+    """A sweep's fixed label in words: 'width=16 activation=relu' -> 'width 16, ReLU'."""
     words, where = [], []
     for item in fixed.split():
         key, _, value = item.partition("=")
@@ -61,16 +66,27 @@ def caption(found, where, notes):
     if len(found) == 1:
         lines = [f"Fixed: {fixed_words(found[0][1])}."]
     else:
-        lines = [f"({chr(97 + i)}) fixed: {fixed_words(fixed)}." for i, (_, fixed, _) in enumerate(found)]
+        lines = [
+            f"({chr(97 + i)}) fixed: {fixed_words(fixed)}." for i, (_, fixed, _) in enumerate(found)
+        ]
     lines.append(f"Measured on {where}. " + " ".join(dict.fromkeys(n for n in notes if n)))
     return "\n".join(lines)
 
 
-DRAW = {"time": time.draw_time, "speedup": time.draw_speedup, "ops": time.draw_ops,
-        "vs-forward": time.draw_vs_forward, "rate": time.draw_rate,
-        "memory": memory.draw_memory, "tradeoff": memory.draw_tradeoff, "backends": backends.draw_backends}
+DRAW = {
+    "time": time.draw_time,
+    "speedup": time.draw_speedup,
+    "ops": time.draw_ops,
+    "vs-forward": time.draw_vs_forward,
+    "rate": time.draw_rate,
+    "memory": memory.draw_memory,
+    "tradeoff": memory.draw_tradeoff,
+    "backends": backends.draw_backends,
+}
 KINDS = tuple(DRAW)
-SEVERAL_ONLY = ("backends",)  # kinds drawn only for a file of several placements (backend, device, dtype)
+SEVERAL_ONLY = (
+    "backends",
+)  # kinds drawn only for a file of several placements (backend, device, dtype)
 NEEDS = {"speedup": {"naive", "backprop"}, "vs-forward": {"forward"}}  # methods a kind needs
 MEASURED = {"memory": memory.MEMORY, "tradeoff": memory.MEMORY}  # a column a kind needs measured
 
@@ -81,7 +97,7 @@ def figure(kind, found, fits, where, style=DEFAULT_STYLE):
     Call it inside bench.plot.style.styled(style) when the figure is to be saved in that style.
     """
     look = STYLES[style]
-    fig = Figure(figsize=look.size(len(found)), layout="constrained")
+    fig = Drawn(figsize=look.size(len(found)), layout="constrained")
     FigureCanvasAgg(fig)  # text sizes for placing labels; no pyplot, no global backend
     grid = fig.subplots(*look.grid(len(found)), squeeze=False).flat
     axes = [next(grid) for _ in found]
@@ -98,8 +114,9 @@ def figure(kind, found, fits, where, style=DEFAULT_STYLE):
         if len(found) > 1:
             ax.set_title(f"({chr(97 + i)}) {ax.get_title()}")
         _legend(ax, entries, look.legend_at(len(found)), look.font)
-    fig.supxlabel(look.wrap(caption(found, where, notes), len(found)), fontsize="small",
-                  color="0.3")
+    fig.supxlabel(
+        look.wrap(caption(found, where, notes), len(found)), fontsize="small", color="0.3"
+    )
     fig.draw_without_rendering()  # lay out, then move labels off each other
     for ax in axes:
         place_apart(ax, fig.canvas.get_renderer())
@@ -107,14 +124,18 @@ def figure(kind, found, fits, where, style=DEFAULT_STYLE):
 
 
 def check_formats(formats):
-    """The formats asked ('png,pdf' or a sequence), each one matplotlib writes (UserError if not)."""
-    asked = [f.strip().lower().lstrip(".") for f in
-             (formats.split(",") if isinstance(formats, str) else formats)]
+    """The formats asked ('png,pdf' or a sequence), each one matplotlib writes (or UserError)."""
+    asked = [
+        f.strip().lower().lstrip(".")
+        for f in (formats.split(",") if isinstance(formats, str) else formats)
+    ]
     known = FigureCanvasAgg.get_supported_filetypes()
     bad = [f for f in asked if f not in known]
     if bad or not asked:
-        raise UserError(f"--format {','.join(asked)}: {', '.join(bad) or 'no format'} is not one "
-                        f"matplotlib writes; use a comma list of {', '.join(sorted(known))}")
+        raise UserError(
+            f"--format {','.join(asked)}: {', '.join(bad) or 'no format'} is not one "
+            f"matplotlib writes; use a comma list of {', '.join(sorted(known))}"
+        )
     return tuple(dict.fromkeys(asked))
 
 
@@ -142,19 +163,23 @@ def drawable(df, source):
             continue  # nothing to compare (and no note: the default study has one placement)
         missing = NEEDS.get(kind, set()) - set(ok["method"])
         if missing:
-            notes.append(f"no {kind} plot: no ok points of {', '.join(sorted(missing))} in {source}")
+            notes.append(
+                f"no {kind} plot: no ok points of {', '.join(sorted(missing))} in {source}"
+            )
             continue
         column = MEASURED.get(kind)
         if column and not (column in ok and (ok[column] > 0).any()):
-            notes.append(f"no {kind} plot: no {column} in {source} "
-                         "(written before gradbench measured it)")
+            notes.append(
+                f"no {kind} plot: no {column} in {source} (written before gradbench measured it)"
+            )
             continue
         needs = NEEDS.get(kind, set())  # in a file of several placements, not every panel has them
         here = [p for p in found if needs <= set(p[2]["method"])]
         here = panels(ok, by_placement=False) if kind == "backends" else here
         if not here:
-            notes.append(f"no {kind} plot: no sweep in {source} has "
-                         f"{' and '.join(sorted(needs))} together")
+            notes.append(
+                f"no {kind} plot: no sweep in {source} has {' and '.join(sorted(needs))} together"
+            )
             continue
         kinds[kind] = here
     where = f"{placement.title(ok)}, pyperf {ok['profile'].iloc[0]} profile"
@@ -177,6 +202,10 @@ def draw(df, fits, name, out_dir="plots", source=None, formats=FORMATS, style=DE
         with styled(style):
             fig = figure(kind, found, fits, where, style)
             for ext in formats:
-                written.append(write_atomic(out_dir / f"{name}-{kind}.{ext}",
-                                            lambda tmp, fig=fig, ext=ext: fig.savefig(tmp, format=ext)))
+                written.append(
+                    write_atomic(
+                        out_dir / f"{name}-{kind}.{ext}",
+                        lambda tmp, fig=fig, ext=ext: fig.savefig(tmp, format=ext),
+                    )
+                )
     return written, notes

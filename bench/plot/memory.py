@@ -11,7 +11,17 @@ import numpy as np
 from matplotlib.lines import Line2D
 
 from bench.formatting import nbytes
-from bench.plot.style import COLORS, MARKERS, SYMBOLS, data_ylim, fit_note, fit_row, methods, series, with_fit
+from bench.plot.style import (
+    COLORS,
+    MARKERS,
+    SYMBOLS,
+    data_ylim,
+    fit_note,
+    fit_row,
+    methods,
+    series,
+    with_fit,
+)
 from bench.schema import TIME
 
 MEMORY = "work_mem_bytes"
@@ -25,7 +35,9 @@ def _measured(rows):
 
 def _bytes_axis(ax, which):
     getattr(ax, f"set_{which}scale")("log", base=4)  # ticks at whole KiB and MiB
-    getattr(ax, f"{which}axis").set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: nbytes(v)))
+    getattr(ax, f"{which}axis").set_major_formatter(
+        matplotlib.ticker.FuncFormatter(lambda v, _: nbytes(v))
+    )
 
 
 def draw_memory(ax, rows, var, fixed, fits):
@@ -64,8 +76,14 @@ def draw_tradeoff(ax, rows, var, fixed, fits):
         entries.append((line, m))
         ends = s.iloc[[0, -1]] if len(s) > 1 else s
         for _, r in ends.iterrows():
-            ax.annotate(f"{n} = {r[var]:g}", (r[MEMORY], r[TIME]), fontsize="small",
-                        color=color, xytext=(4, 4), textcoords="offset points")
+            ax.annotate(
+                f"{n} = {r[var]:g}",
+                (r[MEMORY], r[TIME]),
+                fontsize="small",
+                color=color,
+                xytext=(4, 4),
+                textcoords="offset points",
+            )
     if len(rows):
         data_ylim(ax, rows[[TIME]])
         lo, hi = np.nanmin(rows[MEMORY]), np.nanmax(rows[MEMORY])

@@ -1,4 +1,5 @@
-"""What every figure shares: a style per destination, a colour and marker per method, fits and guides.
+"""What every figure shares: a style per destination, a colour and marker per method,
+fitted laws and guide slopes.
 
 A style (report, paper, slides) is a figure size, a font size and a resolution, applied in a
 matplotlib rc context while a figure is drawn and saved: importing bench changes no global
@@ -6,23 +7,46 @@ matplotlib setting and picks no backend.
 """
 
 import contextlib
+import io
 import textwrap
 from dataclasses import dataclass
 
 import matplotlib
 import numpy as np
+from matplotlib.figure import Figure
 
-COLORS = {"naive": "tab:red", "backprop": "tab:blue", "checkpoint": "tab:purple",
-          "autograd": "tab:orange", "forward": "tab:gray", "numerical": "tab:green"}
-MARKERS = {"naive": "s", "backprop": "o", "checkpoint": "v", "autograd": "P", "forward": "^",
-           "numerical": "D"}
-XLABELS = {"depth": "depth L (weight matrices)", "width": "width w (units per hidden layer)",
-           "batch": "batch B (examples)"}
+COLORS = {
+    "naive": "tab:red",
+    "backprop": "tab:blue",
+    "checkpoint": "tab:purple",
+    "autograd": "tab:orange",
+    "forward": "tab:gray",
+    "numerical": "tab:green",
+}
+MARKERS = {
+    "naive": "s",
+    "backprop": "o",
+    "checkpoint": "v",
+    "autograd": "P",
+    "forward": "^",
+    "numerical": "D",
+}
+XLABELS = {
+    "depth": "depth L (weight matrices)",
+    "width": "width w (units per hidden layer)",
+    "batch": "batch B (examples)",
+}
 SYMBOLS = {"depth": "L", "width": "w", "batch": "B"}
 GUIDE = "0.45"  # the grey of guide slopes
 # svg.fonttype none: text stays text in the SVG (editable in a paper); 42: TrueType in the PDF
-BASE = {"axes.grid": True, "grid.alpha": 0.3, "svg.fonttype": "none", "pdf.fonttype": 42,
-        "legend.frameon": False, "figure.constrained_layout.use": True}
+BASE = {
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "svg.fonttype": "none",
+    "pdf.fonttype": 42,
+    "legend.frameon": False,
+    "figure.constrained_layout.use": True,
+}
 
 
 @dataclass(frozen=True)
@@ -51,10 +75,18 @@ class Style:
 
     def rc(self):
         small = round(self.font * 0.85, 1)
-        return {**BASE, "font.size": self.font, "axes.titlesize": self.font,
-                "axes.labelsize": self.font, "legend.fontsize": small, "xtick.labelsize": small,
-                "ytick.labelsize": small, "figure.dpi": 100, "savefig.dpi": self.dpi,
-                "lines.markersize": self.font * 0.45}
+        return {
+            **BASE,
+            "font.size": self.font,
+            "axes.titlesize": self.font,
+            "axes.labelsize": self.font,
+            "legend.fontsize": small,
+            "xtick.labelsize": small,
+            "ytick.labelsize": small,
+            "figure.dpi": 100,
+            "savefig.dpi": self.dpi,
+            "lines.markersize": self.font * 0.45,
+        }
 
     def wrap(self, text, panels):
         """Caption text wrapped to the figure's width."""
@@ -72,6 +104,15 @@ STYLES = {
 DEFAULT_STYLE = "report"
 
 
+class Drawn(Figure):
+    """A Figure made without pyplot that Jupyter shows inline, as a PNG, when a cell returns it."""
+
+    def _repr_png_(self):
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png")
+        return buffer.getvalue()
+
+
 @contextlib.contextmanager
 def styled(name):
     """Draw and save inside this: the style's settings, restored after."""
@@ -83,8 +124,12 @@ def fit_row(fits, method, var, fixed, quantity):
     """The fits row for this series, or None."""
     if fits is None:
         return None
-    hit = fits[(fits["method"] == method) & (fits["variable"] == var)
-               & (fits["fixed"] == fixed) & (fits["quantity"] == quantity)]
+    hit = fits[
+        (fits["method"] == method)
+        & (fits["variable"] == var)
+        & (fits["fixed"] == fixed)
+        & (fits["quantity"] == quantity)
+    ]
     return None if hit.empty else hit.iloc[0]
 
 
@@ -95,7 +140,10 @@ def fit_line(ax, fit, color, x):
     ax.plot(n, law(n), ":", color=color, lw=0.9, alpha=0.6)
     n = np.geomspace(fit["n_min"], fit["n_max"], 100)  # (100,)
     (line,) = ax.plot(n, law(n), "-", color=color, lw=1.2, alpha=0.8)
-    return line, f"k = {fit['k']:.2f} [{fit['k_lo']:.2f}, {fit['k_hi']:.2f}], theory {fit['theory_k']:g}"
+    return (
+        line,
+        f"k = {fit['k']:.2f} [{fit['k_lo']:.2f}, {fit['k_hi']:.2f}], theory {fit['theory_k']:g}",
+    )
 
 
 def with_fit(ax, handle, method, fit, color, x):
@@ -130,9 +178,16 @@ def guide_slopes(ax, var, x_from, x_to, y_end, y_floor, exponents):
         x = np.geomspace(x_start, x_to, 20)  # (20,)
         ax.plot(x, y_end * (x / x_to) ** k, ls=(0, (4, 3)), color=GUIDE, lw=0.9, zorder=1)
         power = n if k == 1 else f"{n}^{{{k:g}}}"
-        ax.annotate(f"$\\propto {power}$", (x_start, y_end * (x_start / x_to) ** k), color=GUIDE,
-                    fontsize="small", xytext=(-3, 0), textcoords="offset points", ha="right",
-                    va="center")
+        ax.annotate(
+            f"$\\propto {power}$",
+            (x_start, y_end * (x_start / x_to) ** k),
+            color=GUIDE,
+            fontsize="small",
+            xytext=(-3, 0),
+            textcoords="offset points",
+            ha="right",
+            va="center",
+        )
 
 
 def theory_exponents(fits, var, fixed, quantity):
@@ -145,7 +200,7 @@ def theory_exponents(fits, var, fixed, quantity):
 
 
 def data_ylim(ax, values, low=None):
-    """Keep the y range on the data (and guides from `low`): extended fitted lines must not stretch it."""
+    """Keep the y range on the data (and guides from `low`): extended fits must not stretch it."""
     lo, hi = np.nanmin(values.to_numpy(float)), np.nanmax(values.to_numpy(float))
     lo = lo if low is None else min(lo, low)
     ax.set_ylim(lo / 1.6, hi * 1.6)
@@ -170,8 +225,11 @@ def ratio(rows, var, num, den, col):
     return both.to_numpy(), (a[both] / b[both]).to_numpy()
 
 
-SPOTS = [((dx * r, dy * r), "left" if dx > 0 else "right", "bottom" if dy > 0 else "top")
-         for r in (4, 10, 18) for dx, dy in ((1, 1), (1, -1), (-1, 1), (-1, -1))]  # offsets tried
+SPOTS = [
+    ((dx * r, dy * r), "left" if dx > 0 else "right", "bottom" if dy > 0 else "top")
+    for r in (4, 10, 18)
+    for dx, dy in ((1, 1), (1, -1), (-1, 1), (-1, -1))
+]  # offsets tried
 
 
 def _marks(ax, renderer):
@@ -196,9 +254,11 @@ def place_apart(ax, renderer):
             if spot is not None:
                 text.set(position=spot[0], ha=spot[1], va=spot[2])
             box = text.get_window_extent(renderer)
-            hits = (sum(box.overlaps(other) for other in placed) * 100
-                    + box.count_contains(marks)
-                    + 100 * (not (inside.contains(box.x0, box.y0) and inside.contains(box.x1, box.y1))))
+            hits = (
+                sum(box.overlaps(other) for other in placed) * 100
+                + box.count_contains(marks)
+                + 100 * (not (inside.contains(box.x0, box.y0) and inside.contains(box.x1, box.y1)))
+            )
             if best is None or hits < best[0]:
                 best = (hits, spot)
             if hits == 0:

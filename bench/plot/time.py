@@ -1,4 +1,5 @@
-"""Figures of time and operation counts: time, naive/backprop speedup, op counts, time over forward, rate.
+"""Figures of time and operation counts: time, naive/backprop speedup, op counts, time over
+forward, rate.
 
 Each draw_* fills one panel and returns (legend entries, a note for the caption or None).
 """
@@ -28,8 +29,7 @@ def _guides(ax, rows, var, fixed, fits, quantity, values):
     last = v[(rows[var] == rows[var].max()).to_numpy()]  # the guides end under the last points
     y_end = np.nanmin(last) / 2
     floor = min(np.nanmin(v) / 2, y_end / 10)  # a decade at least, for flat (overhead-bound) data
-    guide_slopes(ax, var, x_from, x_to, y_end, floor,
-                 theory_exponents(fits, var, fixed, quantity))
+    guide_slopes(ax, var, x_from, x_to, y_end, floor, theory_exponents(fits, var, fixed, quantity))
     data_ylim(ax, values, low=floor)
 
 
@@ -41,8 +41,9 @@ def draw_time(ax, rows, var, fixed, fits):
         t = s[TIME].to_numpy()  # (points,)
         err = np.vstack([t - s["time_min_s"], s["time_max_s"] - t])  # (2, points)
         color = COLORS.get(m)
-        bars = ax.errorbar(s[var], t, yerr=err, fmt=MARKERS.get(m, "o"), color=color, capsize=2,
-                           ls="none")
+        bars = ax.errorbar(
+            s[var], t, yerr=err, fmt=MARKERS.get(m, "o"), color=color, capsize=2, ls="none"
+        )
         entries.append(with_fit(ax, bars, m, fit_row(fits, m, var, fixed, "time"), color, s[var]))
     _guides(ax, rows, var, fixed, fits, "time", rows[["time_min_s", "time_max_s"]])
     ax.set_ylabel("time per call (s)")
@@ -57,8 +58,9 @@ def draw_ops(ax, rows, var, fixed, fits):
     for m in methods(rows):
         s = series(rows, m, var)
         (points,) = ax.plot(s[var], s["ops"], MARKERS.get(m, "o"), color=COLORS.get(m))
-        entries.append(with_fit(ax, points, m, fit_row(fits, m, var, fixed, "ops"), COLORS.get(m),
-                                s[var]))
+        entries.append(
+            with_fit(ax, points, m, fit_row(fits, m, var, fixed, "ops"), COLORS.get(m), s[var])
+        )
     _guides(ax, rows, var, fixed, fits, "ops", rows[["ops"]])
     ax.set_ylabel("multiplications per call")
     ax.set_title(f"Multiplications of one gradient vs {var}")
@@ -97,11 +99,14 @@ def draw_rate(ax, rows, var, fixed, fits):
     entries = []
     for m in methods(rows):
         s = series(rows, m, var)
-        (line,) = ax.plot(s[var], s["ops"] / s[TIME], MARKERS.get(m, "o") + "-",
-                          color=COLORS.get(m))
+        (line,) = ax.plot(
+            s[var], s["ops"] / s[TIME], MARKERS.get(m, "o") + "-", color=COLORS.get(m)
+        )
         entries.append((line, m))
     ax.set_ylabel("multiplications per second")
     ax.set_title(f"Arithmetic rate vs {var}")
-    note = ("Rate: op_count / fastest time; gradient methods' counts leave out their forward pass "
-            "(see op_count).")
+    note = (
+        "Rate: op_count / fastest time; gradient methods' counts leave out their forward pass "
+        "(see op_count)."
+    )
     return entries, note
