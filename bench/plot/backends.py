@@ -6,7 +6,7 @@ legend entry; the fits are the placement's own (bench.results.sweeps keys them b
 """
 
 from bench.placement import fixed_suffix, method_label, placements, rows_of
-from bench.plot.style import COLORS, MARKERS, data_ylim, fit_row, methods
+from bench.plot.style import COLORS, MARKERS, data_ylim, exponent, fit_row, methods
 from bench.schema import TIME
 
 LINES = ("-", "--", ":", "-.")  # a line style per placement, in placements() order
@@ -28,11 +28,7 @@ def draw_backends(ax, rows, var, fixed, fits):
                 lw=1.1,
             )
             fit = fit_row(fits, m, var, fixed + fixed_suffix(where), "time")
-            law = (
-                ""
-                if fit is None
-                else f": k = {fit['k']:.2f} [{fit['k_lo']:.2f}, {fit['k_hi']:.2f}]"
-            )
+            law = "" if fit is None else f": {exponent(fit)}"
             entries.append((line, method_label(m, where) + law))
     data_ylim(ax, rows[[TIME]])
     ax.set_ylabel("time per call (s)")

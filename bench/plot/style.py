@@ -37,7 +37,7 @@ XLABELS = {
     "batch": "batch B (examples)",
 }
 SYMBOLS = {"depth": "L", "width": "w", "batch": "B"}
-GUIDE = "0.45"  # the grey of guide slopes
+GUIDE = "0.15"  # guide slopes: near black, apart from the forward pass's grey
 # svg.fonttype none: text stays text in the SVG (editable in a paper); 42: TrueType in the PDF
 BASE = {
     "axes.grid": True,
@@ -140,10 +140,13 @@ def fit_line(ax, fit, color, x):
     ax.plot(n, law(n), ":", color=color, lw=0.9, alpha=0.6)
     n = np.geomspace(fit["n_min"], fit["n_max"], 100)  # (100,)
     (line,) = ax.plot(n, law(n), "-", color=color, lw=1.2, alpha=0.8)
-    return (
-        line,
-        f"k = {fit['k']:.2f} [{fit['k_lo']:.2f}, {fit['k_hi']:.2f}], theory {fit['theory_k']:g}",
-    )
+    return line, f"{exponent(fit)}, theory {fit['theory_k']:g}"
+
+
+def exponent(fit):
+    """'k = 2.23 [1.95, 2.51]': the fitted exponent and its 95% interval (never '-0.00')."""
+    k, lo, hi = (f"{fit[c] + 0.0:.2f}".replace("-0.00", "0.00") for c in ("k", "k_lo", "k_hi"))
+    return f"k = {k} [{lo}, {hi}]"
 
 
 def with_fit(ax, handle, method, fit, color, x):
@@ -170,24 +173,18 @@ def fit_note(fits, var, fixed, quantity):
 def guide_slopes(ax, var, x_from, x_to, y_end, y_floor, exponents):
     """Grey lines y ∝ n^k ending at (x_to, y_end) under the data, drawn left down to y_floor.
 
-    From one end point they fan out leftwards, the steeper lower; each is labelled at its left end.
+    From one end point they fan out leftwards, the steeper lower; each is labelled under its
+    middle, on the side away from the data (place_apart leaves these labels where they are).
     """
     n = SYMBOLS.get(var, var)
     for k in sorted({float(k) for k in exponents if k > 0}):
         x_start = max(x_from, x_to * (y_floor / y_end) ** (1 / k))  # stop at the floor
-        x = np.geomspace(x_start, x_to, 20)  # (20,)
+        x = np.geomspace(x_start, x_to, 21)  # (21,)
         ax.plot(x, y_end * (x / x_to) ** k, ls=(0, (4, 3)), color=GUIDE, lw=0.9, zorder=1)
         power = n if k == 1 else f"{n}^{{{k:g}}}"
-        ax.annotate(
-            f"$\\propto {power}$",
-            (x_start, y_end * (x_start / x_to) ** k),
-            color=GUIDE,
-            fontsize="small",
-            xytext=(-3, 0),
-            textcoords="offset points",
-            ha="right",
-            va="center",
-        )
+        ax.annotate(f"$\\propto {power}$", (x[10], y_end * (x[10] / x_to) ** k), color=GUIDE,
+                    fontsize="small", xytext=(2, -3), textcoords="offset points", ha="left",
+                    va="top", gid="guide")
 
 
 def theory_exponents(fits, var, fixed, quantity):
@@ -247,8 +244,14 @@ def _marks(ax, renderer):
 
 def place_apart(ax, renderer):
     """Move each point's label to the first spot near its point clear of lines, labels and edges."""
-    marks, inside, placed = _marks(ax, renderer), ax.get_window_extent(renderer).padded(-6), []
-    for text in [t for t in ax.texts if isinstance(t, matplotlib.text.Annotation)]:
+    marks, inside = _marks(ax, renderer), ax.get_window_extent(renderer).padded(-6)
+    guides, placed = [t for t in ax.texts if t.get_gid() == "guide"], []
+    for text in guides:  # under their lines; one that meets another goes further down
+        while any(text.get_window_extent(renderer).overlaps(other) for other in placed):
+            dx, dy = text.get_position()
+            text.set_position((dx, dy - 4))
+        placed.append(text.get_window_extent(renderer))
+    for text in [t for t in ax.texts if isinstance(t, matplotlib.text.Annotation) and t not in guides]:
         best = None
         for spot in [None] + SPOTS:
             if spot is not None:

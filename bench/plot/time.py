@@ -28,7 +28,7 @@ def _guides(ax, rows, var, fixed, fits, quantity, values):
     v = values.to_numpy(float)  # (points, columns)
     last = v[(rows[var] == rows[var].max()).to_numpy()]  # the guides end under the last points
     y_end = np.nanmin(last) / 2
-    floor = min(np.nanmin(v) / 2, y_end / 10)  # a decade at least, for flat (overhead-bound) data
+    floor = min(np.nanmin(v) / 2, y_end / 30)  # room for the guides under flat (overhead-bound) data
     guide_slopes(ax, var, x_from, x_to, y_end, floor, theory_exponents(fits, var, fixed, quantity))
     data_ylim(ax, values, low=floor)
 
