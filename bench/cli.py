@@ -25,6 +25,7 @@ except KeyboardInterrupt:
     sys.stderr.write(INTERRUPTED + "\n")
     sys.exit(130)
 
+NO_ARGS = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click 8.1 prints the help itself
 LR_DEFAULTS = ", ".join(f"{name} {opt.default_lr:.0e}".replace("e-0", "e-") for name, opt in OPTIMIZERS.items())
 
 
@@ -104,14 +105,19 @@ def fit(results, time_rule, ops_rule, memory_rule):
 @cli.command()
 @click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--out-dir", default="plots", show_default=True, type=click.Path(file_okay=False),
-              help="folder for <name>-<kind>.png and .svg, one of each per figure kind")
-def plot(results, out_dir):
+              help="folder for <name>-<kind>.<format>, one of each per figure kind and format")
+@click.option("--format", "formats", default="png,svg", show_default=True,
+              help="comma list of image formats: png, svg, pdf, eps, ...")
+@click.option("--style", default="report", show_default=True,
+              help="sizes and fonts: report (a Markdown page), paper (a column of a two-column "
+                   "paper; several panels span both) or slides (a 16:9 slide)")
+def plot(results, out_dir, formats, style):
     """Draw the figures (time, speedup, ops, vs-forward, rate, local, memory, tradeoff; backends for a file of
     several backends, devices or dtypes) of results CSVs; fits them first if need be."""
     from bench import pipeline
 
     for path in results:
-        written, notes = pipeline.plot(path, out_dir)
+        written, notes = pipeline.plot(path, out_dir, formats, style)
         click.echo("\n".join(notes + [f"wrote {p}" for p in written]))
 
 
@@ -145,8 +151,10 @@ def compare(a, b, out):
 
 
 @cli.command()
-@click.option("--method", type=click.Choice(gradients.METHODS), default=TRAIN["method"], show_default=True,
-              help="gradient method (gradients.METHODS)")
+@click.option("--method", default=TRAIN["method"], show_default=True,
+              help=f"gradient method ({', '.join(gradients.METHODS)}), or a comma list of them "
+                   "for a race: each trains from the same seed, and --plot draws loss against "
+                   "seconds and epochs")
 @click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default=TRAIN["optimizer"], show_default=True,
               help="update rule (gradients.train.OPTIMIZERS)")
 @click.option("--lr", type=float, default=None, help=f"learning rate eta  [default: {LR_DEFAULTS}]")
@@ -181,12 +189,19 @@ def compare(a, b, out):
               help="draw the learning curves to this image file (format from the suffix: png, svg, pdf, ...)")
 @click.option("--force", is_flag=True, help="replace an existing --out or --plot file")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="progress bar on stderr")
-def train(out, plot, force, progress, **settings):
+def train(out, plot, force, progress, method, **settings):
     """Train the network by mini-batch SGD, Adam or AdaGrad with any gradient method; report losses per epoch."""
+    from bench import race
     from bench import train as training
 
-    rows = training.run(out=out, plot=plot, force=force, progress=progress, **settings)
-    click.echo(training.summary(rows))
+    methods = race.parse_methods(method)
+    if len(methods) == 1:
+        rows = training.run(out=out, plot=plot, force=force, progress=progress, method=methods[0],
+                            **settings)
+        click.echo(training.summary(rows))
+    else:
+        runs = race.run(methods, out=out, plot=plot, force=force, progress=progress, **settings)
+        click.echo(race.summary(runs))
 
 
 def main(argv=None):
@@ -207,6 +222,9 @@ def _run(argv):
             code = cli.main(args=argv, prog_name="gradbench", standalone_mode=False)
     except click.exceptions.Abort:
         return _interrupted(argv)
+    except NO_ARGS as e:  # `gradbench` alone: the help, as lines (click >= 8.2 raises it)
+        click.echo(e.format_message(), err=True)
+        return 2
     except click.ClickException as e:  # usage errors too
         return _error(e.format_message(), 2 if isinstance(e, click.UsageError) else e.exit_code)
     except UserError as e:

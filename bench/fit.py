@@ -26,7 +26,7 @@ from bench import rules
 from bench.errors import UserError
 from bench.output import write_atomic
 from bench.placement import PLACEMENT, fit_labels, placements
-from bench.results import excluded, ok_rows, read_results, read_rounds, sweeps
+from bench.results import excluded, ok_rows, read_results, read_rounds, sweeps, unfitted_note
 from bench.rounds import law_interval
 from bench.schema import TIME
 
@@ -221,8 +221,9 @@ def fit_file(path, out=None, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE,
     out = write_atomic(out or fits_path(path), lambda tmp: fits.to_csv(tmp, index=False, float_format="%.6g"))
     asked = fits["quantity"].map({"time": time_rule, "ops": ops_rule, "memory": memory_rule})
     other = int((fits["fit_rule"] != asked).sum())
-    notes = [excluded(df)] + [f"{other} fit(s) used another rule than asked (too few points, or the offset "
-                              "fit failed): see their fit_rule"] * bool(other)
+    notes = [excluded(df), unfitted_note(df, MIN_POINTS)] + [
+        f"{other} fit(s) used another rule than asked (too few points, or the offset fit "
+        "failed): see their fit_rule"] * bool(other)
     return out, fits, [n for n in notes if n]
 
 

@@ -26,19 +26,26 @@ def ensure_fits(path):
     if _fresh(out, Path(path)):
         return read_fits(out), []
     out, fits, notes = fit_file(path)
-    other = [n for n in notes if "another rule" in n]  # the excluded points are the caller's own note
+    # the excluded points are the caller's own note
+    other = [n for n in notes if "another rule" in n or n.startswith("could not fit")]
     return fits, ["; ".join([f"wrote {out} (it was missing or older than {path})"] + other)]
 
 
-def plot(path, out_dir="plots"):
-    """Draw the figures of a results CSV, fitting it first if need be: (paths, notes)."""
+def plot(path, out_dir="plots", formats=None, style=None):
+    """Draw the figures of a results CSV, fitting it first if need be: (paths, notes).
+
+    formats: 'png,svg,pdf' or a sequence (default png and svg); style: report, paper or slides.
+    """
     from bench import plot as plotting
 
+    formats = plotting.check_formats(formats or plotting.FORMATS)  # before reading or fitting
+    style = plotting.check_style(style or plotting.DEFAULT_STYLE)
     df = read_results(path)
     name = Path(path).stem
     plotting.check_out_dir(name, out_dir)  # a bad --out-dir fails before any fitting or drawing
     fits, notes = ensure_fits(path) if panels(ok_rows(df)) else (None, [])
-    written, draw_notes = plotting.draw(df, fits, name, out_dir, source=str(path))
+    written, draw_notes = plotting.draw(df, fits, name, out_dir, source=str(path), formats=formats,
+                                        style=style)
     return written, notes + draw_notes
 
 

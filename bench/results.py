@@ -256,3 +256,31 @@ def sweeps(df, by_placement=True):
 def panels(df, by_placement=True):
     """(variable, fixed label, rows) for every swept variable of the frame, E excluded (see sweeps)."""
     return [(var, fixed, rows) for var, fixed, rows, _ in sweeps(df, by_placement) if var != "E"]
+
+
+def too_short(df, min_points):
+    """Why a law could not be fitted: {(variable, fixed): 'N values of VAR (a, b); a law needs M'}.
+
+    A sweep is named where one of its methods has fewer than min_points ok points (E aside:
+    it has the points of its depth or width sweep).
+    """
+    short = {}
+    for var, fixed, rows in panels(ok_rows(df)):
+        counts = rows.groupby("method")[var].nunique()
+        if (counts < min_points).any():
+            few = sorted(counts[counts < min_points].index)
+            values = ", ".join(f"{v:g}" for v in sorted(rows[var].unique()))
+            n = int(counts.min())
+            short[var, fixed] = (f"{n} value{'s' * (n != 1)} of {var} ({values}) for "
+                                 f"{', '.join(few)}; a law needs {min_points}")
+    return short
+
+
+def unfitted_note(df, min_points):
+    """One line naming the sweeps no law could be fitted to and why, or None."""
+    short = too_short(df, min_points)
+    if not short:
+        return None
+    return "could not fit a law: " + "; ".join(f"{var} sweep ({fixed}): {why}"
+                                               for (var, fixed), why in short.items()) + \
+        f"; sweep {min_points} or more values"

@@ -193,3 +193,10 @@ def signal_a_pyperf_run(out, sig, env=None):
     while processes_mentioning(timing) and time.monotonic() < deadline:
         time.sleep(0.05)
     return proc.returncode, stderr, timing
+
+
+def svg_texts(svg):
+    """The text of every <text> element of an SVG (figures keep text as text: svg.fonttype none)."""
+    import xml.etree.ElementTree as ET
+
+    return ["".join(e.itertext()).strip() for e in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]

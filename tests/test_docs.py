@@ -223,3 +223,23 @@ def test_option_check_catches_an_undocumented_option():
     command = click.Command("demo", params=[click.Option(["--seen"]), click.Option(["--flag/--no-flag"]),
                                             click.Argument(["files"], nargs=-1)])
     assert params_missing(command, "--seen and --flag for FILES") == ["--no-flag"]
+
+
+# --- every Python example of docs/ runs as written ---------------------------------------
+
+BLOCK = re.compile(r"(?:<!-- (needs|not run): ([^>]*) -->\n)?^```python\n(.*?)^```", flags=re.S | re.M)
+EXAMPLES = [(page, i, *m.groups()) for page in sorted(DOCS.glob("*.md"))
+            for i, m in enumerate(BLOCK.finditer(page.read_text()))]
+
+
+@pytest.mark.parametrize("page, index, mark, what, code", EXAMPLES,
+                         ids=[f"{p.name}:{i}" for p, i, *_ in EXAMPLES])
+def test_every_python_block_of_the_docs_runs_as_written(tmp_path, monkeypatch, page, index, mark, what, code):
+    """A block runs unless the line before it says `<!-- needs: MODULE -->` (absent here) or
+    `<!-- not run: why -->`; each in a fresh folder, with its own names only."""
+    if mark == "not run":
+        pytest.skip(f"{page.name}: {what}")
+    if mark == "needs":
+        pytest.importorskip(what.strip())
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, f"{page.name} block {index}", "exec"), {"__name__": "__docs__"})

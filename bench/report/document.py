@@ -87,9 +87,8 @@ def write_report(frames, all_fits, plots, out, command, sources):
     lines = [f"# gradbench report: {', '.join(frames)}", "",
              f"Written {stamp} by `{command}` from {data} and their fits files.", "", placement_line(frames), ""]
     for section in (summary_section(frames, all_fits), environment_section(frames), sweep_section(frames),
-                    fits_section(all_fits), backends_section(frames, all_fits), local_section(frames, all_fits),
-                    speedup_section(frames),
-                    memory_section(frames, all_fits),
+                    fits_section(all_fits, frames), backends_section(frames, all_fits),
+                    local_section(frames, all_fits), speedup_section(frames), memory_section(frames, all_fits),
                     figures_section(plots, out.parent)):
         lines += section + [""] if section else []  # the Backends section is there only for several placements
     return write_text(out, "\n".join(lines).rstrip() + "\n")

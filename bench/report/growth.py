@@ -1,11 +1,12 @@
 """The report's sections on growth: headline exponents, every fit against theory, speedups per swept value."""
 
 from bench import rules
+from bench.fit import MIN_POINTS
 from bench.formatting import ratio as fmt_ratio
 from bench.formatting import seconds as fmt_time
 from bench.formatting import table
 from bench.placement import fit_labels
-from bench.results import ok_rows, panels
+from bench.results import ok_rows, panels, too_short
 from bench.schema import TIME
 
 
@@ -25,8 +26,11 @@ def sort_fits(fits):
     return fits.assign(_v=key["variable"], _m=key["method"]).sort_values(["_v", "_m"], kind="stable")
 
 
-def fits_section(all_fits):
-    """Every exponent with its 95% CI next to the theory: a time table, then an op-count table."""
+def fits_section(all_fits, frames=None):
+    """Every exponent with its 95% CI next to the theory: a time table, then an op-count table.
+
+    The sweeps of frames no law could be fitted to are named first, with why.
+    """
     fit_rules = sorted({rule for fits in all_fits.values() for rule in fits["fit_rule"]})
     lines = ["## Growth exponents against theory", "",
              "Fitted y = c n^k per method and swept variable (time: seconds of one call, the 10th "
@@ -38,6 +42,9 @@ def fits_section(all_fits):
              "dimension follows the width); backprop and the forward pass cost E + V: 1 in E and depth, "
              "2 in width; every method is linear in the batch.", "", "Fit rules used:", ""]
     lines += [f"- `{rule}`: {rules.describe(rule)}" for rule in fit_rules]
+    short = [f"- {name}, {var} ({fixed}): {why}" for name, df in (frames or {}).items()
+             for (var, fixed), why in too_short(df, MIN_POINTS).items()]
+    lines += ["", "Laws not fitted (too few points):", ""] + short if short else []
     lines += ["", "Small sizes are left out of the time fits on purpose: there a call's fixed Python and "
               "numpy overhead, not the algorithm, sets the time. Operation counts are exact: their "
               "interval only reflects how lower-order terms bend the curve over the points used.", ""]
@@ -64,7 +71,9 @@ def summary_section(frames, all_fits):
             f = fits[(fits["variable"] == var) & (fits["fixed"] == fixed) & (fits["quantity"] == "time")]
             ks = [f"{r.method} {r.k:.2f} [{r.k_lo:.2f}, {r.k_hi:.2f}] (theory {r.theory_k:g})"
                   for r in sort_fits(f).itertuples()]
-            line = f"- {name}, time vs {var} ({fixed}): exponents " + ", ".join(ks) + "."
+            why = too_short(frames[name], MIN_POINTS).get((var, fixed))
+            line = f"- {name}, time vs {var} ({fixed}): " + (
+                "exponents " + ", ".join(ks) + "." if ks else f"no law fitted ({why or 'no fit'}).")
             t = rows.pivot_table(index=var, columns="method", values=[TIME, "ops"], aggfunc="first")
             if {"naive", "backprop"} <= set(t[TIME].columns):
                 both = t[TIME][["naive", "backprop"]].dropna()
