@@ -33,4 +33,4 @@ def draw_local(ax, rows, var, fixed, fits):
         entries.append((line, label))
     ax.set_ylabel(f"local exponent d log t / d log {var}")
     ax.set_title(f"Local exponent of time vs {var}")
-    return entries, "band: 95% interval from the rounds"
+    return entries, "Band: 95% interval from the rounds (same-round ratios); dashed: theory."
