@@ -18,6 +18,7 @@ from bench import fit as fitting
 from bench import rules
 from bench.errors import UserError
 from bench.results import read_results
+from bench.sweep.run import DEFAULTS, sweep
 
 
 def _range(value):
@@ -30,7 +31,7 @@ def _range(value):
 
 
 def run_sweep(
-    *, out=None, methods=("naive", "backprop", "forward"), resume=False, force=False, **options
+    *, out=None, methods=DEFAULTS["methods"], resume=False, force=False, **options
 ):
     """Run a sweep and return its Results.
 
@@ -42,8 +43,6 @@ def run_sweep(
             input_dim: an int, a list of ints, a range or range text as '1:64:x2'; seed, profile,
             max_seconds, backend, device, dtype, ...).
     """
-    from bench.sweep.run import sweep
-
     for key in ("depth", "width", "batch", "input_dim"):
         if key in options:
             options[key] = _range(options[key])

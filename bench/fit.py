@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+import gradients
 from bench import rules
 from bench.errors import UserError
 from bench.output import write_atomic
@@ -46,34 +47,22 @@ FIT_RANGES = {"k": (-1e3, 1e3), "k_lo": (-1e3, 1e3), "k_hi": (-1e3, 1e3), "r2": 
 MAY_BE_NAN = {"k_lo", "k_hi", "r2", "theory_k"}  # no interval, a constant series, a method without a theory
 TEXT_COLUMNS = ["method", "backend", "device", "dtype", "variable", "quantity", "fit_rule", "fixed", "interval"]
 
-# Cost exponent in E of one call: naive and numerical redo a path per weight, E*(E+V);
-# backprop, checkpoint (backprop plus one more forward pass), autograd and the forward pass
-# touch each edge a fixed number of times, E+V.
-THEORY_IN_E = {"naive": 2, "numerical": 2, "backprop": 1, "checkpoint": 1, "autograd": 1, "forward": 1}
-
-# Working-memory exponents at a fixed other size, from what each method keeps alive (gradients.memory_count):
-# backprop (and autograd) every u and z, B V numbers: 1 in depth and in width; checkpoint the z of ~sqrt(L)
-# segment boundaries plus one segment's u and z: 1/2 in depth; the forward pass one layer: 0 in depth;
-# naive the forward pass (1 in depth) plus one block of chains, a layer's n^2 chains of n x B numbers while
-# they fit under its cap (max_bytes): 3 in width below the cap. Every method is linear in the batch, but
-# naive at its cap, where the block shrinks as the batch grows.
-THEORY_MEMORY = {"backprop": (1, 1), "autograd": (1, 1), "checkpoint": (0.5, 1), "forward": (0, 1),
-                 "naive": (1, 3)}  # (in depth, in width)
-
 
 def theory_k(method, variable, e_in_width=2, quantity="time", via="depth"):
     """Theoretical exponent of the method's quantity in the variable (NaN if unknown).
 
-    via: for variable E, the variable that swept it (depth or width).
+    via: for variable E, the variable that swept it (depth or width). The exponents are the
+    method's record's (gradients.registry).
     """
+    record = gradients.record(method, strict=False)
     if quantity == "memory":
         if variable == "batch":
             return 1.0
-        k_depth, k_width = THEORY_MEMORY.get(method, (np.nan, np.nan))
+        k_depth, k_width = record.memory_in_depth, record.memory_in_width
         if variable == "E":  # E grows as depth, or as width^e_in_width
             return k_depth if via == "depth" else k_width / e_in_width
         return k_depth if variable == "depth" else k_width
-    k_e = THEORY_IN_E.get(method, np.nan)
+    k_e = record.time_in_e
     return {"depth": k_e, "E": k_e, "width": k_e * e_in_width, "batch": 1.0}[variable]
 
 

@@ -53,7 +53,7 @@ def plot_race(runs, path):
 
     runs: {method: rows} of bench.race.run; the slowest is drawn first, thickest.
     """
-    from bench.plot.style import COLORS, styled
+    from bench.plot.style import method_color, styled
     from bench.race import ratios, reference, total_seconds
 
     with styled("report"):
@@ -65,7 +65,7 @@ def plot_race(runs, path):
             trained = rows[1:]  # epoch 0 took no time: the log time axis starts at epoch 1
             clock = np.cumsum([r["seconds"] for r in trained])  # (epochs,)
             loss = [r["train_loss"] for r in trained]
-            look = dict(color=COLORS.get(m), ls=dashes[i % len(dashes)], lw=max(0.8, 2.2 - 0.5 * i))
+            look = dict(color=method_color(m), ls=dashes[i % len(dashes)], lw=max(0.8, 2.2 - 0.5 * i))
             label = (f"{m}: {total_seconds(rows):.3g} s" if m == ref
                      else f"{m}: {times[m]:.3g}x {ref}'s time")
             by_time.plot(clock, loss, **look, label=label, marker="o", markevery=[-1])  # its end

@@ -88,6 +88,11 @@ def record(name, strict=True):
     raise ValueError(f"unknown method {name!r}; choose from {', '.join(RECORDS)}")
 
 
+def baseline():
+    """The name of the baseline gradient times are counted in: one forward pass (the loss)."""
+    return next(n for n, r in RECORDS.items() if not r.is_gradient)
+
+
 def load_plugins(names=None):
     """Import the modules named in GRADBENCH_PLUGINS (or `names`), which register their methods."""
     names = os.environ.get(PLUGINS, "") if names is None else names

@@ -6,7 +6,7 @@ legend entry; the fits are the placement's own (bench.results.sweeps keys them b
 """
 
 from bench.placement import fixed_suffix, method_label, placements, rows_of
-from bench.plot.style import COLORS, MARKERS, data_ylim, exponent, fit_row, methods
+from bench.plot.style import data_ylim, exponent, fit_row, method_color, method_marker, methods
 from bench.schema import TIME
 
 LINES = ("-", "--", ":", "-.")  # a line style per placement, in placements() order
@@ -22,9 +22,9 @@ def draw_backends(ax, rows, var, fixed, fits):
             (line,) = ax.plot(
                 s[var],
                 s[TIME],
-                MARKERS.get(m, "o"),
+                method_marker(m),
                 ls=LINES[i % len(LINES)],
-                color=COLORS.get(m),
+                color=method_color(m),
                 lw=1.1,
             )
             fit = fit_row(fits, m, var, fixed + fixed_suffix(where), "time")

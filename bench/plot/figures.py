@@ -23,6 +23,7 @@ from bench.output import check_writable, write_atomic
 from bench.plot import backends, local, memory, time
 from bench.plot.style import DEFAULT_STYLE, STYLES, XLABELS, Drawn, place_apart, styled
 from bench.results import excluded, ok_rows, panels
+from gradients.registry import baseline
 
 FORMATS = ("png", "svg")  # written by default: the report's PNG, and SVG for editing
 WORDS = {"input_dim": "input dim", "relu": "ReLU", "identity": "identity activation"}
@@ -88,7 +89,7 @@ KINDS = tuple(DRAW)
 SEVERAL_ONLY = (
     "backends",
 )  # kinds drawn only for a file of several placements (backend, device, dtype)
-NEEDS = {"speedup": {"naive", "backprop"}, "vs-forward": {"forward"}}  # methods a kind needs
+NEEDS = {"speedup": {"naive", "backprop"}, "vs-forward": {baseline()}}  # methods a kind needs
 MEASURED = {"memory": memory.MEMORY, "tradeoff": memory.MEMORY,  # a column a kind needs measured
             "local": local.LOCAL}
 

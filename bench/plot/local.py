@@ -4,7 +4,7 @@ ratios, against n: where each method's asymptotic regime starts."""
 import numpy as np
 
 from bench.fit import theory_k
-from bench.plot.style import COLORS, MARKERS, fit_row, methods, series
+from bench.plot.style import fit_row, method_color, method_marker, methods, series
 
 LOCAL = "local_k"  # the column the figure needs measured (files of schema 4)
 
@@ -21,9 +21,9 @@ def draw_local(ax, rows, var, fixed, fits):
         k, lo, hi = (s[c].to_numpy(float)[1:] for c in (LOCAL, "local_k_lo", "local_k_hi"))
         if not np.isfinite(k).any():
             continue
-        color = COLORS.get(m)
+        color = method_color(m)
         ax.fill_between(mid, lo, hi, color=color, alpha=0.18, lw=0)
-        (line,) = ax.plot(mid, k, MARKERS.get(m, "o") + "-", ms=4.5, color=color)
+        (line,) = ax.plot(mid, k, method_marker(m) + "-", ms=4.5, color=color)
         fit = fit_row(fits, m, var, fixed, "time")  # its theory knows how E grows in this sweep
         theory = fit["theory_k"] if fit is not None else theory_k(m, var)
         label = f"{m}"

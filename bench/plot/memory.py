@@ -12,12 +12,12 @@ from matplotlib.lines import Line2D
 
 from bench.formatting import nbytes
 from bench.plot.style import (
-    COLORS,
-    MARKERS,
     SYMBOLS,
     data_ylim,
     fit_note,
     fit_row,
+    method_color,
+    method_marker,
     methods,
     series,
     with_fit,
@@ -46,8 +46,8 @@ def draw_memory(ax, rows, var, fixed, fits):
     entries, modelled = [], False
     for m in methods(rows):
         s = series(rows, m, var)
-        color = COLORS.get(m)
-        (points,) = ax.plot(s[var], s[MEMORY], MARKERS.get(m, "o"), color=color)
+        color = method_color(m)
+        (points,) = ax.plot(s[var], s[MEMORY], method_marker(m), color=color)
         if MODEL in s and s[MODEL].notna().all():
             ax.plot(s[var], s[MODEL], "--", color=color, lw=0.9, alpha=0.7)
             modelled = True
@@ -71,8 +71,8 @@ def draw_tradeoff(ax, rows, var, fixed, fits):
     n = SYMBOLS.get(var, var)
     for m in methods(rows):
         s = series(rows, m, var)
-        color = COLORS.get(m)
-        (line,) = ax.plot(s[MEMORY], s[TIME], MARKERS.get(m, "o") + "-", color=color)
+        color = method_color(m)
+        (line,) = ax.plot(s[MEMORY], s[TIME], method_marker(m) + "-", color=color)
         entries.append((line, m))
         ends = s.iloc[[0, -1]] if len(s) > 1 else s
         for _, r in ends.iterrows():

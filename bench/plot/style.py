@@ -15,22 +15,8 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-COLORS = {
-    "naive": "tab:red",
-    "backprop": "tab:blue",
-    "checkpoint": "tab:purple",
-    "autograd": "tab:orange",
-    "forward": "tab:gray",
-    "numerical": "tab:green",
-}
-MARKERS = {
-    "naive": "s",
-    "backprop": "o",
-    "checkpoint": "v",
-    "autograd": "P",
-    "forward": "^",
-    "numerical": "D",
-}
+import gradients
+
 XLABELS = {
     "depth": "depth L (weight matrices)",
     "width": "width w (units per hidden layer)",
@@ -209,9 +195,17 @@ def series(rows, method, var):
 
 
 def methods(rows):
-    """Methods in a stable order: the expensive first."""
-    order = list(COLORS)
-    return sorted(rows["method"].unique(), key=lambda m: (order.index(m) if m in order else 99, m))
+    """Methods in the records' order (the expensive first); unknown ones last, by name."""
+    return sorted(rows["method"].unique(), key=lambda m: (gradients.record(m, strict=False).order, m))
+
+
+def method_color(method):
+    """The method's colour; None (matplotlib's next) for a method not registered here."""
+    return gradients.record(method, strict=False).color
+
+
+def method_marker(method):
+    return gradients.record(method, strict=False).marker
 
 
 def ratio(rows, var, num, den, col):

@@ -7,12 +7,12 @@ Each draw_* fills one panel and returns (legend entries, a note for the caption 
 import numpy as np
 
 from bench.plot.style import (
-    COLORS,
-    MARKERS,
     data_ylim,
     fit_note,
     fit_row,
     guide_slopes,
+    method_color,
+    method_marker,
     methods,
     ratio,
     series,
@@ -20,6 +20,7 @@ from bench.plot.style import (
     with_fit,
 )
 from bench.schema import TIME
+from gradients.registry import baseline
 
 
 def _guides(ax, rows, var, fixed, fits, quantity, values):
@@ -43,9 +44,9 @@ def draw_time(ax, rows, var, fixed, fits):
         rounds = s["time_lo_s"].notna().all()
         lo, hi = (s["time_lo_s"], s["time_hi_s"]) if rounds else (s["time_min_s"], s["time_max_s"])
         err = np.vstack([t - lo, hi - t])  # (2, points)
-        color = COLORS.get(m)
+        color = method_color(m)
         bars = ax.errorbar(
-            s[var], t, yerr=err, fmt=MARKERS.get(m, "o"), color=color, capsize=2, ls="none"
+            s[var], t, yerr=err, fmt=method_marker(m), color=color, capsize=2, ls="none"
         )
         entries.append(with_fit(ax, bars, m, fit_row(fits, m, var, fixed, "time"), color, s[var]))
     spans = ["time_lo_s", "time_hi_s"] if rows["time_lo_s"].notna().all() else ["time_min_s", "time_max_s"]
@@ -62,9 +63,9 @@ def draw_ops(ax, rows, var, fixed, fits):
     entries = []
     for m in methods(rows):
         s = series(rows, m, var)
-        (points,) = ax.plot(s[var], s["ops"], MARKERS.get(m, "o"), color=COLORS.get(m))
+        (points,) = ax.plot(s[var], s["ops"], method_marker(m), color=method_color(m))
         entries.append(
-            with_fit(ax, points, m, fit_row(fits, m, var, fixed, "ops"), COLORS.get(m), s[var])
+            with_fit(ax, points, m, fit_row(fits, m, var, fixed, "ops"), method_color(m), s[var])
         )
     _guides(ax, rows, var, fixed, fits, "ops", rows[["ops"]])
     ax.set_ylabel("multiplications per call")
@@ -89,11 +90,11 @@ def draw_speedup(ax, rows, var, fixed, fits):
 
 def draw_vs_forward(ax, rows, var, fixed, fits):
     """Gradient time as a multiple of one forward pass (the loss) on the same point."""
-    entries = []
+    entries, base = [], baseline()
     for m in methods(rows):
-        if m != "forward":
-            x, r = ratio(rows, var, m, "forward", TIME)
-            (line,) = ax.plot(x, r, MARKERS.get(m, "o") + "-", color=COLORS.get(m))
+        if m != base:
+            x, r = ratio(rows, var, m, base, TIME)
+            (line,) = ax.plot(x, r, method_marker(m) + "-", color=method_color(m))
             entries.append((line, m))
     ax.axhline(1, color="gray", lw=0.8)
     ax.set_ylabel("gradient time / forward time")
@@ -107,7 +108,7 @@ def draw_rate(ax, rows, var, fixed, fits):
     for m in methods(rows):
         s = series(rows, m, var)
         (line,) = ax.plot(
-            s[var], s["ops"] / s[TIME], MARKERS.get(m, "o") + "-", color=COLORS.get(m)
+            s[var], s["ops"] / s[TIME], method_marker(m) + "-", color=method_color(m)
         )
         entries.append((line, m))
     ax.set_ylabel("multiplications per second")

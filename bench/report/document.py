@@ -4,6 +4,7 @@ import datetime
 import os
 from pathlib import Path
 
+import gradients
 from bench.formatting import nbytes, table, values
 from bench.output import write_text
 from bench.placement import describe
@@ -38,7 +39,8 @@ def sweep_section(frames):
     rows, notes = [], []
     for name, df in frames.items():
         ok = ok_rows(df)
-        grads = ok[~ok["method"].isin(["forward", "backprop"])]  # backprop is the reference itself
+        gradient = ok["method"].map(lambda m: gradients.record(m, strict=False).is_gradient).astype(bool)
+        grads = ok[gradient & (ok["method"] != "backprop")]  # backprop is the reference itself
         if grads.empty:
             agree = "n/a (no gradient method but backprop)"
         else:

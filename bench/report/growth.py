@@ -1,5 +1,6 @@
 """The report's sections on growth: headline exponents, every fit against theory, speedups per swept value."""
 
+import gradients
 from bench import rules
 from bench.fit import MIN_POINTS
 from bench.formatting import ratio as fmt_ratio
@@ -8,6 +9,7 @@ from bench.formatting import table
 from bench.placement import fit_labels
 from bench.results import ok_rows, panels, too_short
 from bench.schema import TIME
+from gradients.registry import baseline
 
 
 def cell(x, fmt):
@@ -15,15 +17,18 @@ def cell(x, fmt):
     return fmt(x) if x == x else "-"
 
 
-ORDER = {"variable": ["depth", "width", "batch", "E"],
-         "method": ["naive", "numerical", "backprop", "checkpoint", "autograd", "forward"]}
-TIMED = ("naive", "backprop", "checkpoint", "autograd", "forward")  # the columns of the speedup tables
+VARIABLES = ["depth", "width", "batch", "E"]  # in reading order
+
+
+def method_order(method):
+    """A method's place in tables: its record's order (the expensive first), unknown ones last."""
+    return gradients.record(method, strict=False).order
 
 
 def sort_fits(fits):
     """Rows in reading order: variable, then method (the expensive first)."""
-    key = {c: fits[c].map(lambda v, c=c: ORDER[c].index(v) if v in ORDER[c] else 99) for c in ORDER}
-    return fits.assign(_v=key["variable"], _m=key["method"]).sort_values(["_v", "_m"], kind="stable")
+    v = fits["variable"].map(lambda v: VARIABLES.index(v) if v in VARIABLES else 99)
+    return fits.assign(_v=v, _m=fits["method"].map(method_order)).sort_values(["_v", "_m"], kind="stable")
 
 
 def fits_section(all_fits, frames=None):
@@ -106,19 +111,21 @@ def speedup_section(frames):
             piv = rows.pivot_table(index=var, columns="method", values=[TIME, "ops", "edges"],
                                    aggfunc="first")
             t, ops = piv[TIME], piv["ops"]
-            methods = [m for m in TIMED if m in t.columns]
+            methods = sorted((m for m in t.columns if gradients.record(m, strict=False).contender),
+                             key=method_order)
             pair = {"naive", "backprop"} <= set(methods)
-            per_forward = [m for m in methods if m != "forward" and "forward" in methods]
+            base = baseline()
+            per_base = [m for m in methods if m != base and base in methods]
             header = ([var, "E"] + [f"{m} time" for m in methods]
                       + ["naive / backprop time", "naive / backprop ops"] * pair
-                      + [f"{m} / forward time" for m in per_forward])
+                      + [f"{m} / {base} time" for m in per_base])
             out = []
             for n in piv.index:
                 row = [n, f"{piv['edges'].loc[n].max():g}"] + [cell(t.loc[n, m], fmt_time) for m in methods]
                 if pair:
                     row += [cell(speedup(rows, var, n), fmt_ratio),
                             cell(ops.loc[n, "naive"] / ops.loc[n, "backprop"], fmt_ratio)]
-                row += [cell(t.loc[n, m] / t.loc[n, "forward"], fmt_ratio) for m in per_forward]
+                row += [cell(t.loc[n, m] / t.loc[n, base], fmt_ratio) for m in per_base]
                 out.append(row)
             lines += [f"### {name}: {var} ({fixed})", ""] + table(header, out) + [""]
     return lines

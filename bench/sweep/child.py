@@ -67,9 +67,7 @@ def network(point):
 def build(point, arrays=None):
     """The point's network, batch (`arrays`, or built), and the call to measure."""
     net, X, y = arrays or network(point)
-    if point.method == "forward":
-        return net, X, y, lambda: gradients.loss(net, X, y)
-    return net, X, y, lambda: gradients.gradient(net, X, y, method=point.method)
+    return net, X, y, lambda: gradients.call(point.method, net, X, y)
 
 
 def syncer(point, net):
@@ -104,7 +102,7 @@ def warm_call(call, sync, clock=time.perf_counter):
 
 def memory(point, net, X, y):
     """(peak, work) bytes of a call: tracemalloc on NumPy, torch's allocator on CUDA, else None."""
-    if point.backend == "numpy" and point.method != "autograd":  # autograd computes in PyTorch
+    if point.backend == "numpy" and gradients.record(point.method).traced:  # not: autograd computes in PyTorch
         # tracing slows Python code, so this is not a timed call; numpy reports its buffers to
         # tracemalloc, so the peak counts the arrays the call allocates
         return gradients.measure_work_memory(point.method, net, X, y)
@@ -116,13 +114,11 @@ def memory(point, net, X, y):
     torch.cuda.synchronize(device)
     torch.cuda.reset_peak_memory_stats(device)
     before = torch.cuda.memory_allocated(device)  # the network and batch: not the call's
-    if point.method == "forward":
-        result = gradients.loss(net, X, y)
-    else:
-        result = gradients.gradient(net, X, y, point.method)
+    result = gradients.call(point.method, net, X, y)
     torch.cuda.synchronize(device)
     peak = torch.cuda.max_memory_allocated(device) - before
-    out = 0 if point.method == "forward" else sum(a.nbytes for a in [*result.weights, result.alpha])
+    gradient = gradients.record(point.method).is_gradient  # the loss alone returns a float
+    out = sum(a.nbytes for a in [*result.weights, result.alpha]) if gradient else 0
     return peak, peak - out
 
 
@@ -143,7 +139,7 @@ class Checker:
         seconds, result = warm_call(call, sync)
         peak, work = memory(point, net, X, y)
         max_rel_err = None
-        if point.method != "forward":  # the loss alone has no gradient
+        if gradients.record(point.method).is_gradient:  # the loss alone has no gradient
             if shape not in self.references:
                 backprop = lambda: gradients.gradient(net, X, y, method="backprop")  # noqa: E731
                 self.references[shape] = backprop() if point.method != "backprop" else result

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import gradients
 from bench import memory, output
 from bench.errors import UserError, whole_number
 from bench.schema import SCHEMA_VERSION
@@ -45,15 +46,13 @@ def base_row(point, ops, profile_name, env_columns):
         "params": point.edges + 1, "edges": point.edges, "nodes": point.nodes, "ops": ops,
         "mem_model_bytes": mem_model(point),
         "profile": profile_name, **env_columns,
-        "agree": True if point.method == "forward" else None,
+        "agree": None if gradients.record(point.method).is_gradient else True,  # a baseline has no gradient
     }
 
 
 def mem_model(point):
     """The working memory gradients.memory_count predicts for the point (None where it has no model: the model
     describes NumPy in float64)."""
-    import gradients
-
     if (point.backend, point.dtype) != ("numpy", "float64"):
         return None
     try:
@@ -63,7 +62,7 @@ def mem_model(point):
 
 
 def agreement(point, max_rel_err):
-    """The agreement columns from the worker's relative error (forward has no gradient: agrees)."""
+    """The agreement columns from the worker's relative error (a baseline has no gradient: agrees)."""
     if max_rel_err is None:
         return {"max_rel_err": None, "agree": True}
     tolerance = TOLERANCE.get(point.method, DEFAULT_TOLERANCE)
@@ -194,8 +193,6 @@ class Local:
 
 def op_counts(points):
     """Each point's op count, once; a count the results file cannot hold (int64) is refused."""
-    import gradients
-
     ops = [gradients.op_count(p.method, p.widths, batch=p.batch, activation=p.activation) for p in points]
     for p, o in zip(points, ops):
         if max(o, p.edges + 1, p.nodes) >= 2**63:

@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+import gradients
 from bench import rounds
 from bench.output import write_atomic
 from bench.schema import TIME_RANGE
@@ -79,7 +80,8 @@ class _Run:
                "time_max_s": max(v), "n_values": len(v), "loops": self.check[i]["loops"]}
         backprop, before = self.neighbours(i)
         p = self.points[i]
-        if backprop is not None and p.method not in ("backprop", "forward") and len(self.values[backprop]) >= 2:
+        compared = p.method != "backprop" and gradients.record(p.method, strict=False).is_gradient
+        if backprop is not None and compared and len(self.values[backprop]) >= 2:
             row["time_vs_backprop"] = rounds.ratio(v, self.values[backprop])[0]
         if before is not None and len(self.values[before]) >= 2:
             q = self.points[before]
