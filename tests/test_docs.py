@@ -4,11 +4,14 @@ import contextlib
 import importlib.util
 import io
 import re
+import sys
+import types
 from pathlib import Path
 
 import click
 import pytest
 
+import gradients
 from bench.cli import cli
 from bench.fit import FIT_COLUMNS
 from bench.schema import SCHEMA_VERSION, markdown_table
@@ -242,4 +245,11 @@ def test_every_python_block_of_the_docs_runs_as_written(tmp_path, monkeypatch, p
     if mark == "needs":
         pytest.importorskip(what.strip())
     monkeypatch.chdir(tmp_path)
-    exec(compile(code, f"{page.name} block {index}", "exec"), {"__name__": "__docs__"})
+    module = types.ModuleType("__docs__")  # a module, as a block that registers a method is one
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    registered = set(gradients.RECORDS)
+    try:
+        exec(compile(code, f"{page.name} block {index}", "exec"), module.__dict__)
+    finally:
+        for name in set(gradients.RECORDS) - registered:  # the block's own methods go with it
+            gradients.registry.unregister(name)
