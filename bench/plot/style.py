@@ -1,4 +1,4 @@
-"""What every figure shares: a style per destination, a colour and marker per method,
+"""What every figure shares: a style per destination, each method's colour and marker (its record's),
 fitted laws and guide slopes.
 
 A style (report, paper, slides) is a figure size, a font size and a resolution, applied in a
