@@ -55,7 +55,7 @@ def gradient_bytes(method, widths, batch=1, activation="relu"):
         work = gradients.memory_count(method, widths, batch=batch, activation=activation)
     except ValueError:
         work = forward_bytes(widths, batch)
-    if not gradients.record(method).is_gradient:  # the loss alone returns no gradient
+    if not gradients.record(method, strict=False).is_gradient:  # the loss alone returns no gradient
         return work
     # plus a ufunc buffer and Python's objects, which the model leaves out where arrays dominate and which
     # are most of what a small call allocates (measured: up to 66 KiB over the model on small networks)
@@ -65,7 +65,7 @@ def gradient_bytes(method, widths, batch=1, activation="relu"):
 def point_bytes(method, widths, batch, activation="relu"):
     """A sweep worker's peak: the network, the batch, the call, and backprop's gradient it is compared with."""
     need = network_bytes(widths) + batch_bytes(widths, batch) + gradient_bytes(method, widths, batch, activation)
-    if gradients.record(method).is_gradient:  # compared with backprop's
+    if gradients.record(method, strict=False).is_gradient:  # compared with backprop's
         need += gradient_bytes("backprop", widths, batch, activation) + 4 * network_bytes(widths)  # flat copies
     return need
 
