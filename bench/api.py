@@ -17,6 +17,7 @@ from pathlib import Path
 from bench import fit as fitting
 from bench import rules
 from bench.errors import UserError
+from bench.output import check_writable, write_text
 from bench.results import read_results
 from bench.sweep.run import DEFAULTS, sweep
 
@@ -110,8 +111,6 @@ class Results:
 
     def save(self, path):
         """Write the results CSV, byte for byte the file the sweep wrote."""
-        from bench.output import check_writable, write_text
-
         check_writable(path)  # its folder made, or one line saying why not
         return write_text(path, self._text)
 

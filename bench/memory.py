@@ -17,6 +17,7 @@ import resource
 from pathlib import Path
 
 import gradients
+from bench.formatting import nbytes
 
 MAX_DEPTH = 10**6  # a network is an array per layer: deeper, even its list of widths and its op count take minutes
 FLOAT = 8
@@ -148,8 +149,6 @@ def refusal(needed, what, backend="numpy", device="cpu"):
 
     Available is the host's memory on the CPU, the device's free memory on a CUDA device.
     """
-    from bench.formatting import nbytes
-
     if needed * SPARE <= UNCHECKED:
         return None
     on_cpu = device == "cpu"

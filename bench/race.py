@@ -8,6 +8,7 @@ differs is the wall-clock time it takes. The rows of every method go to one --ou
 
 import math
 
+import gradients
 from bench import train as training
 from bench.errors import UserError
 from bench.train_rows import RowWriter
@@ -19,8 +20,6 @@ AGREE = (
 
 def parse_methods(text):
     """--method: one registered gradient method or a comma list of them, in order."""
-    import gradients
-
     methods = list(dict.fromkeys(m.strip() for m in str(text).split(",") if m.strip()))
     if not methods:
         raise UserError(

@@ -13,10 +13,15 @@ import os
 import sys
 from pathlib import Path
 
+import gradients
 from bench import memory, output
 from bench.errors import UserError, whole_number
 from bench.formatting import seconds
+from bench.sweep.points import parse_placements
 from bench.train_rows import RowWriter
+from gradients import backends
+from gradients.data import csv_task, streams, synthetic_task
+from gradients.train import Diverged, make_optimizer, train
 
 MEASURED = ["epoch", "train_loss", "test_loss", "seconds", "gradient_seconds"]
 SETTINGS = ["method", "optimizer", "lr", "batch_size", "epochs", "depth", "width", "input_dim", "activation",
@@ -45,8 +50,6 @@ def run(*, out=None, plot=None, progress=True, force=False, **settings):
         if s[name] is not None:
             s[name] = whole_number(s[name], "--" + name.replace("_", "-"))
     s.update(zip(PLACEMENT, placement_of(s)))  # before any file or array: a missing library is one line
-    from gradients.train import Diverged
-
     try:
         return _run(s, out, plot, progress, force)
     except Diverged as e:  # the library speaks of the argument lr, the command line of --lr
@@ -58,8 +61,6 @@ def run(*, out=None, plot=None, progress=True, force=False, **settings):
 
 def placement_of(s):
     """(backend, device, dtype) of the run, checked as sweep checks them (installed, present); cuda is cuda:0."""
-    from bench.sweep.points import parse_placements
-
     for name in PLACEMENT:
         if "," in str(s[name]):
             raise UserError(f"--{name} {s[name]}: train runs on one {name} (a comma list is for sweep)")
@@ -69,8 +70,6 @@ def placement_of(s):
 
 def task_of(s):
     """The task and the network widths for these settings."""
-    from gradients import data
-
     if (s["data"] is None) != (s["target"] is None):
         raise UserError("--data and --target go together: name the CSV file and its target column")
     if s["depth"] > memory.MAX_DEPTH:
@@ -80,9 +79,9 @@ def task_of(s):
         d = SYNTHETIC_INPUT_DIM if s["input_dim"] is None else s["input_dim"]
         widths = [d] + [s["width"]] * s["depth"]
         _guard(widths, s["samples"], s)  # before the teacher and the data set are made
-        task = data.synthetic_task(widths, s["samples"], s["noise"], s["test_fraction"], s["seed"], s["activation"])
+        task = synthetic_task(widths, s["samples"], s["noise"], s["test_fraction"], s["seed"], s["activation"])
     else:
-        task = data.csv_task(s["data"], s["target"], s["test_fraction"], s["seed"])
+        task = csv_task(s["data"], s["target"], s["test_fraction"], s["seed"])
         d = len(task.features)
         if s["input_dim"] not in (None, d):
             raise UserError(f"{s['data']}: has {d} feature columns but --input-dim is {s['input_dim']}")
@@ -129,10 +128,6 @@ def _same(a, b):
 
 def _run(s, out, plot, progress, force):
     """Every setting is checked where it is used (task, network, optimizer, fit); outputs before anything."""
-    import gradients
-    from gradients import backends, data
-    from gradients.train import make_optimizer, train
-
     real = check_outputs(out, plot, force, s["data"])
     task, widths = task_of(s)
     net = gradients.Network.init(widths, seed=s["seed"], activation=s["activation"])
@@ -143,7 +138,7 @@ def _run(s, out, plot, progress, force):
         X_train, y_train, X_test, y_test = (backends.move(a, **on) for a in (X_train, y_train, X_test, y_test))
     opt = make_optimizer(s["optimizer"], s["lr"])
     epochs = train(net, X_train, y_train, method=s["method"], optimizer=opt, epochs=s["epochs"],
-                   batch_size=s["batch_size"], rng=data.streams(s["seed"])["shuffle"], X_test=X_test, y_test=y_test)
+                   batch_size=s["batch_size"], rng=streams(s["seed"])["shuffle"], X_test=X_test, y_test=y_test)
     settings = dict(method=s["method"], optimizer=s["optimizer"], lr=opt.lr, batch_size=s["batch_size"],
                     epochs=s["epochs"], depth=s["depth"], width=s["width"], input_dim=widths[0],
                     activation=s["activation"], seed=s["seed"], data=s["data"] or "synthetic",

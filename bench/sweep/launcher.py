@@ -14,6 +14,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from gradients.backends import cpu_name
+
 BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # glibc hands arrays of 128 KiB and more back to the kernel when they are freed, so without a pad
 # every call pays page faults for its fresh arrays (backprop at width 256, batch 1: 1.1 ms instead
@@ -138,8 +140,6 @@ def _first_line(stderr):
 def environment(blas_threads):
     """Columns describing the machine and the libraries, the same for every row."""
     import numpy as np
-
-    from gradients.backends import cpu_name
 
     try:
         blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]

@@ -26,6 +26,7 @@ from bench.signals import stop_signals_exit
 from bench.sweep import cluster, launcher, series
 from bench.sweep.budget import PROFILES, Budget
 from bench.sweep.points import plan
+from bench.sweep.progress import Progress
 from bench.sweep.results_file import open_results
 from bench.sweep.series import Setting
 
@@ -93,8 +94,6 @@ def sweep(*, out, resume=False, force=False, progress=None, workers=None, schedu
     a local Dask cluster of that many processes; scheduler: on the cluster at that address
     (bench.sweep.cluster); neither: one series after the other, here.
     """
-    from bench.sweep.progress import Progress
-
     unknown = set(options) - set(DEFAULTS)
     if unknown:
         raise TypeError(f"unknown sweep options: {', '.join(sorted(unknown))}")
