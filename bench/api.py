@@ -91,7 +91,7 @@ class Results:
 
     def plot(self, kind="time", style="report", fits=None):
         """A matplotlib Figure of one kind (bench.plot.KINDS) in a style (report, paper, slides)."""
-        from bench import plot
+        from bench import plot  # matplotlib: only a figure or a report pays for it
 
         plot.check_style(style)
         kinds, notes, where = plot.drawable(self.df, self.name)
@@ -119,7 +119,7 @@ class Results:
 
         The report reads a results file: this Results' own, or one saved beside the report.
         """
-        from bench import pipeline
+        from bench import pipeline  # matplotlib: only a figure or a report pays for it
 
         path = Path(path)
         source = (

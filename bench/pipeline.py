@@ -9,9 +9,13 @@ given and write their own files; this module is the only place that chains them.
 import os
 from pathlib import Path
 
+from bench import plot as plotting
 from bench.errors import UserError
 from bench.fit import fit_file, fits_path, read_fits
 from bench.output import check_writable
+from bench.plot import KINDS
+from bench.report import readme as front_page
+from bench.report import write_report
 from bench.results import ok_rows, panels, read_results
 
 
@@ -36,8 +40,6 @@ def plot(path, out_dir="plots", formats=None, style=None):
 
     formats: 'png,svg,pdf' or a sequence (default png and svg); style: report, paper or slides.
     """
-    from bench import plot as plotting
-
     formats = plotting.check_formats(formats or plotting.FORMATS)  # before reading or fitting
     style = plotting.check_style(style or plotting.DEFAULT_STYLE)
     df = read_results(path)
@@ -51,8 +53,6 @@ def plot(path, out_dir="plots", formats=None, style=None):
 
 def ensure_plots(path, plots_dir):
     """The PNGs of a results CSV, drawn first if missing or older than its fits: (paths, notes)."""
-    from bench.plot import KINDS
-
     name = Path(path).stem
     fits_mtime = fits_path(path).stat().st_mtime
     pngs = [Path(plots_dir) / f"{name}-{kind}.png" for kind in KINDS]
@@ -72,8 +72,6 @@ def report(paths, out=None, plots_dir="plots", command=None, readme=None):
     """Write the Markdown report of results CSVs, making missing or stale fits and figures first: (out, notes).
 
     readme: also rewrite that file's results block (bench.report.readme) from the same numbers."""
-    from bench.report import write_report
-
     frames = {Path(p).stem: read_results(p) for p in paths}  # every file checked before any work
     if len(frames) < len(paths):
         raise UserError(f"two results files share a name ({', '.join(map(str, paths))}): "
@@ -94,8 +92,6 @@ def report(paths, out=None, plots_dir="plots", command=None, readme=None):
         notes += fit_notes + plot_notes
     written = write_report(frames, all_fits, pngs, out, command, paths)
     if readme is not None:
-        from bench.report import readme as front_page
-
         front_page.update(readme, front_page.block(frames, all_fits, plots_dir, Path(readme).parent))
         notes.append(f"wrote the results block of {readme}")
     return written, notes

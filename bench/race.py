@@ -44,7 +44,7 @@ def run(methods, *, out=None, plot=None, progress=True, force=False, **settings)
                 for row in rows:
                     write(row)
     if plot is not None:
-        from bench.train_plot import plot_race
+        from bench.train_plot import plot_race  # matplotlib: only a race that draws pays for it
 
         plot_race(runs, real["--plot"])
     return runs

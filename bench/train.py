@@ -106,7 +106,7 @@ def check_outputs(out, plot, force, data=None):
     given = {option: path for option, path in (("--out", out), ("--plot", plot)) if path is not None}
     real = {option: output.target(path, f"{option} {path}") for option, path in given.items()}
     if plot is not None:
-        from bench.train_plot import check_format
+        from bench.train_plot import check_format  # matplotlib: only a run that draws pays for it
 
         check_format(plot)
     for option, path in given.items():
@@ -155,7 +155,7 @@ def _run(s, out, plot, progress, force):
             rows.append(row)
             bar(e)
     if plot is not None:
-        from bench.train_plot import plot_curves
+        from bench.train_plot import plot_curves  # matplotlib, as above
 
         plot_curves(rows, plot)
     return rows

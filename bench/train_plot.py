@@ -8,7 +8,8 @@ from matplotlib.figure import Figure
 
 from bench.errors import UserError
 from bench.output import write_atomic
-from bench.plot.style import BASE
+from bench.plot.style import BASE, method_color, styled
+from bench.race import ratios, reference, total_seconds
 
 
 def _format(path):
@@ -53,8 +54,6 @@ def plot_race(runs, path):
 
     runs: {method: rows} of bench.race.run; the slowest is drawn first, thickest.
     """
-    from bench.plot.style import method_color, styled
-    from bench.race import ratios, reference, total_seconds
 
     with styled("report"):
         fig = Figure(figsize=(10, 4.4), layout="constrained")
