@@ -4,6 +4,7 @@
     g = gradients.gradient(net, X, y, method="naive")   # or "backprop", "numerical", "checkpoint"
     gradients.op_count("naive", net.widths, batch=len(X))
     gradients.memory_count("checkpoint", net.widths, batch=len(X))
+    gradients.record("naive").time_in_e   # a method's record (gradients.RECORDS; add one: register)
 """
 
 import sys
