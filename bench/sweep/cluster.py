@@ -89,14 +89,16 @@ class Executor:
                                                 pure=False, key=key)
                     pending[future] = (points, ops)
                     back.add(future)
-                    show(done, f"sent {len(points)} points on {points[0].backend} {points[0].device}; "
+                    where = f"{points[0].backend} {points[0].device} {points[0].dtype}"
+                    show(done, f"sent {len(points)} points on {where}; "
                                f"{len(pending)} of {_capacity(self.client)} workers busy", None)
                 future = next(back)
                 points, ops = pending.pop(future)
                 for i, columns in _rows_back(future, points, setting):
                     write(points[i], ops[i], columns)
                 done += len(points)
-                show(done, f"back: {len(points)} points", None)
+                show(done, f"back: {len(points)} points on {points[0].backend} {points[0].device} {points[0].dtype}",
+                     None)
         finally:
             if pending:  # Ctrl-C, SIGTERM or a failure here: nothing of this sweep goes on running
                 self.client.run(stop, self.sweep, on_error="ignore")
