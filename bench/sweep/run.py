@@ -12,7 +12,6 @@ that fails is `error`. Ctrl-C, SIGTERM or SIGHUP kills the running child too, an
 complete rows.
 """
 
-import math
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +32,7 @@ DEFAULT_TOLERANCE = 1e-8
 # float32 (24-bit mantissa, about 6e-8 a rounding) ends some 1e-6 from backprop on the sweep's small
 # networks; 1e-4 leaves room for deep and wide ones (gradients.backends' tests use the same)
 FLOAT32_TOLERANCE = 1e-4
+MAX_SECONDS = 365 * 24 * 3600.0  # a point's budget; the waits for a child's events hold it with room
 # the sweep's defaults, read by the command line's options and help too
 DEFAULTS = dict(depth="4", width="16", batch="1", methods="naive,backprop,forward", input_dim=None,
                 activation="relu", seed=0, backend="numpy", device="cpu", dtype="float64", profile="default",
@@ -105,8 +105,9 @@ def sweep(*, out, resume=False, force=False, progress=None, workers=None, schedu
                   o["backend"], o["device"], o["dtype"])
     if profile not in PROFILES:
         raise UserError(f"--profile {profile}: choose from {', '.join(PROFILES)}")
-    if not 0 < max_seconds < math.inf:  # also NaN
-        raise UserError(f"--max-seconds {max_seconds}: must be a positive, finite number of seconds")
+    if not 0 < max_seconds <= MAX_SECONDS:  # also NaN
+        raise UserError(f"--max-seconds {max_seconds}: must be a positive number of seconds, at most "
+                        f"{MAX_SECONDS:g} (a year: a wait of more cannot be timed)")
     if whole_number(blas_threads, "--blas-threads") < 1:
         raise UserError(f"--blas-threads {blas_threads}: must be 1 or more")
     ops = op_counts(points)  # once per point: the rows, the budget and the estimate share them
