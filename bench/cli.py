@@ -67,6 +67,8 @@ def cli():
 @click.option("--force", is_flag=True, help="replace an existing OUT with a fresh file")
 @click.option("--workers", type=int, default=None, metavar="N",
               help="run the shapes on a local Dask cluster of N worker processes (needs gradbench[cluster])")
+@click.option("--worker-wait", default=SWEEP["worker_wait"], show_default=True, type=float, metavar="SECONDS",
+              help="with --workers or --scheduler: how long to wait while no worker can take a series")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="run the shapes on a running Dask cluster, e.g. tcp://host:8786; see docs/cluster.md")
 @click.pass_context

@@ -36,7 +36,7 @@ MAX_SECONDS = 365 * 24 * 3600.0  # a point's budget; the waits for a child's eve
 # the sweep's defaults, read by the command line's options and help too
 DEFAULTS = dict(depth="4", width="16", batch="1", methods="naive,backprop,forward", input_dim=None,
                 activation="relu", seed=0, backend="numpy", device="cpu", dtype="float64", profile="default",
-                max_seconds=60.0, blas_threads=1)
+                max_seconds=60.0, blas_threads=1, worker_wait=cluster.WORKER_WAIT_S)
 
 def base_row(point, ops, profile_name, env_columns):
     """Columns known before anything runs: the point, its graph size and op count, the machine."""
@@ -108,6 +108,9 @@ def sweep(*, out, resume=False, force=False, progress=None, workers=None, schedu
     if not 0 < max_seconds <= MAX_SECONDS:  # also NaN
         raise UserError(f"--max-seconds {max_seconds}: must be a positive number of seconds, at most "
                         f"{MAX_SECONDS:g} (a year: a wait of more cannot be timed)")
+    if not 0 < o["worker_wait"] <= MAX_SECONDS:
+        raise UserError(f"--worker-wait {o['worker_wait']}: must be a positive number of seconds, at most "
+                        f"{MAX_SECONDS:g}")
     if whole_number(blas_threads, "--blas-threads") < 1:
         raise UserError(f"--blas-threads {blas_threads}: must be 1 or more")
     ops = op_counts(points)  # once per point: the rows, the budget and the estimate share them
@@ -125,7 +128,8 @@ def sweep(*, out, resume=False, force=False, progress=None, workers=None, schedu
         _json_folder(json_dir, force)
         progress = progress or Progress(len(points))
         setting = Setting(budget, launcher.child_env(blas_threads), json_dir, real.name, int(o["seed"]))
-        executor = cluster.Executor(client, blas_threads) if client is not None else Local()
+        option = f"--scheduler {scheduler}" if scheduler else f"--workers {workers}"
+        executor = cluster.Executor(client, blas_threads, float(o["worker_wait"]), option) if client else Local()
         try:
             rows = _loop(points, ops, results, setting, executor, progress, (profile, env_columns))
         finally:
