@@ -9,13 +9,14 @@ watches: stderr a terminal, or a Jupyter kernel.
 """
 
 import math
+import os
+import shutil
 import sys
 import time
 import warnings
 
 from bench.formatting import clock
 
-MININTERVAL = 0.1  # seconds between redraws, unless the count moved
 FORMAT = "{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {unit} [{elapsed}{postfix}]"
 
 
@@ -37,10 +38,13 @@ def in_notebook():
 
 
 class Bar:
-    """A tqdm bar of `total` `unit`s; show(done, note, left_s) redraws it. Draws nothing when not wanted."""
+    """A tqdm bar of `total` `unit`s; show(done, note, left_s) redraws it. Draws nothing when not wanted.
 
-    def __init__(self, total, desc, unit, asked=None, stream=None):
-        self.tqdm, self.drawn = None, (None, -math.inf)  # (count, time) of the last redraw
+    mininterval: the fewest seconds between redraws (the last state is drawn at the end); the sweep's
+    are few and far between (a check, a round): each one is drawn."""
+
+    def __init__(self, total, desc, unit, asked=None, stream=None, mininterval=0.0):
+        self.tqdm, self.mininterval, self.drawn = None, mininterval, -math.inf
         if wanted(asked, stream):
             from tqdm.std import tqdm  # a text line on `stream`
 
@@ -48,21 +52,34 @@ class Bar:
                 with warnings.catch_warnings():  # Jupyter without ipywidgets: the text line, no warning
                     warnings.simplefilter("ignore")
                     from tqdm.auto import tqdm
-            self.tqdm = tqdm(total=total, desc=desc, unit=unit, bar_format=FORMAT, file=stream or sys.stderr,
-                             dynamic_ncols=True, leave=True)
+            stream = stream or sys.stderr
+            self.tqdm = tqdm(total=total, desc=desc, unit=unit, bar_format=FORMAT, file=stream,
+                             leave=True, **_size(stream))
 
     def show(self, done, note="", left_s=None):
         """`done` of the total; `note` says what runs now; `left_s` the seconds left (None: not known yet)."""
-        now = time.perf_counter()
-        if self.tqdm is None or (done == self.drawn[0] and now - self.drawn[1] < MININTERVAL):
+        if self.tqdm is None:
             return
-        self.drawn = done, now
         self.tqdm.n = done
         left = [f"about {clock(left_s)} left"] if done < self.tqdm.total else []  # none once all is done
         self.tqdm.set_postfix_str(", ".join(left + [note] * bool(note)), refresh=False)
-        self.tqdm.refresh()
+        now = time.perf_counter()
+        if now - self.drawn >= self.mininterval or done >= self.tqdm.total:
+            self.drawn = now
+            self.tqdm.refresh()
 
     def close(self):
         if self.tqdm is not None:
             self.tqdm.close()
             self.tqdm = None
+
+
+def _size(stream):
+    """The terminal's size for tqdm; 80 x 24 (or $COLUMNS, $LINES) where it says 0 x 0, as a new
+    pseudo-terminal does, on which tqdm would draw nothing; tqdm's own guess off a terminal."""
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (AttributeError, OSError, ValueError):  # not a file, or not a terminal
+        return {}
+    fallback = shutil.get_terminal_size()
+    return {"ncols": size.columns or fallback.columns, "nrows": size.lines or fallback.lines}

@@ -176,7 +176,8 @@ class _progress:
         if self.s["epochs"] > 0:
             from bench.progress import Bar
 
-            self.bar = Bar(self.s["epochs"], f"train {self.s['method']}/{self.s['optimizer']}", "epochs", self.asked)
+            self.bar = Bar(self.s["epochs"], f"train {self.s['method']}/{self.s['optimizer']}", "epochs", self.asked,
+                           mininterval=0.1)  # epochs can take a millisecond
         return self
 
     def __call__(self, epoch):

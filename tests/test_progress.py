@@ -2,6 +2,8 @@
 otherwise; the sweep's shows the series' time left."""
 
 import io
+import os
+import sys
 
 import pytest
 from helpers import FakeChild
@@ -14,11 +16,6 @@ from bench.sweep.progress import Progress
 class Terminal(io.StringIO):
     def isatty(self):
         return True
-
-
-@pytest.fixture(autouse=True)
-def every_redraw(monkeypatch):
-    monkeypatch.setattr(progress, "MININTERVAL", 0.0)
 
 
 def test_a_bar_is_drawn_when_asked():
@@ -50,6 +47,30 @@ def test_a_bar_is_drawn_by_default_only_where_someone_watches(asked, stream, dra
     bar.show(1, "train loss 0.5", 3.0)
     bar.close()
     assert ("1/4 epochs" in stream.getvalue()) is drawn
+
+
+def test_a_bar_with_a_redraw_interval_still_ends_on_the_last_state():
+    stream = io.StringIO()
+    bar = progress.Bar(100, "train backprop/sgd", "epochs", asked=True, stream=stream, mininterval=60.0)
+    for done in range(1, 100):
+        bar.show(done, f"train loss {1 / done:.4g}", 1.0)
+    bar.close()
+    assert "99/100 epochs" in stream.getvalue().rsplit("\r", 1)[-1]
+    assert stream.getvalue().count("\r") < 10  # not a redraw per call
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_a_terminal_that_says_it_has_no_size_still_gets_a_bar(monkeypatch):
+    master, slave = os.openpty()  # a new pseudo-terminal: 0 x 0, on which tqdm alone draws nothing
+    try:
+        with os.fdopen(slave, "w") as stream:
+            monkeypatch.setattr(sys, "stderr", stream)  # tqdm measures only stderr and stdout
+            bar = progress.Bar(4, "sweep", "points")  # drawn by default: a terminal
+            bar.show(1, "round 1 of 5", 3.0)
+            bar.close()
+        assert b"1/4 points" in os.read(master, 65536)
+    finally:
+        os.close(master)
 
 
 def test_outside_jupyter_is_not_a_notebook():

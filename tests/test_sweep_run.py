@@ -16,7 +16,6 @@ import pytest
 from helpers import FAKE_AGREES, FakeChild, processes_mentioning, signal_a_pyperf_run
 
 import bench.sweep.run as sweep_mod
-from bench import progress
 from bench.results import read_results
 from bench.schema import NAMES, POINT_KEY
 from bench.sweep import child, launcher, series
@@ -130,7 +129,6 @@ def test_a_child_killed_or_dead_becomes_the_row_status(tmp_path, monkeypatch, st
 
 def test_quick_sweep_writes_every_column_and_pyperf_json(tmp_path, gradbench, monkeypatch, capsys):
     out = tmp_path / "r.csv"
-    monkeypatch.setattr(progress, "MININTERVAL", 0.0)  # every redraw
     # one network, every kind of method (the plan's order over sizes is test_sweep_points'): one series
     code, stdout, stderr = gradbench("sweep", "--depth", "2", "--width", "3", "--methods",
                                      "naive,backprop,forward", "--blas-threads", "2", "--out", str(out),
