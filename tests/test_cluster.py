@@ -223,7 +223,8 @@ def test_a_cluster_without_the_extra_is_one_line_naming_it(tmp_path, gradbench, 
 
 def test_workers_sweep_gives_the_sequential_sweeps_points_and_checks(tmp_path, gradbench):
     ranges = ["--depth", "1,2", "--width", "8", "--methods", "naive,backprop", *TWO_SERIES, *QUICK]  # one per worker
-    code, stdout, stderr = gradbench("sweep", *ranges, "--workers", "2", "--out", str(tmp_path / "c.csv"))
+    code, stdout, stderr = gradbench("sweep", *ranges, "--workers", "2", "--out", str(tmp_path / "c.csv"),
+                                     "--progress")
     assert code == 0, stderr
     assert "of 2 workers busy" in stderr
     assert gradbench("sweep", *ranges, "--out", str(tmp_path / "s.csv"))[0] == 0

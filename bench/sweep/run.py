@@ -92,7 +92,8 @@ def sweep(*, out, resume=False, force=False, progress=None, workers=None, schedu
     options: any of DEFAULTS (the others take their default). Returns a SweepResult; its
     `disagreements` are rows whose gradient differs from backprop's. workers: measure the series on
     a local Dask cluster of that many processes; scheduler: on the cluster at that address
-    (bench.sweep.cluster); neither: one series after the other, here.
+    (bench.sweep.cluster); neither: one series after the other, here. progress: draw the bar (True),
+    never (False), or where someone watches (None: stderr a terminal, or Jupyter; bench.progress).
     """
     from bench.sweep.progress import Progress
 
@@ -126,7 +127,7 @@ def sweep(*, out, resume=False, force=False, progress=None, workers=None, schedu
     with cluster.connect(workers, scheduler) as client, stop_signals_exit(), \
             open_results(out, [p.key() for p in points], resume=resume, force=force) as results:
         _json_folder(json_dir, force)
-        progress = progress or Progress(len(points))
+        progress = Progress(len(points), progress)
         setting = Setting(budget, launcher.child_env(blas_threads), json_dir, real.name, int(o["seed"]))
         option = f"--scheduler {scheduler}" if scheduler else f"--workers {workers}"
         executor = cluster.Executor(client, blas_threads, float(o["worker_wait"]), option) if client else Local()
