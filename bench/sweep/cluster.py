@@ -254,14 +254,18 @@ def _local_worker_plugin(distributed):
 @contextlib.contextmanager
 def _quiet():
     """Dask's log off the terminal while a sweep uses it: the progress line and the one-line errors are
-    ours, and say what happened (a lost scheduler, a killed worker) in the sweep's words."""
-    logger = logging.getLogger("distributed")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
+    ours, and say what happened (a lost scheduler, a killed worker) in the sweep's words. Every
+    distributed.* logger: Dask's configuration gives several a level of their own."""
+    loggers = [logging.getLogger("distributed")] + [
+        logging.getLogger(name) for name in list(logging.root.manager.loggerDict) if name.startswith("distributed.")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
     try:
         yield
     finally:
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def _capacity(client):
