@@ -32,7 +32,7 @@ def _range(value):
 
 
 def run_sweep(
-    *, out=None, methods=DEFAULTS["methods"], resume=False, force=False, **options
+    *, out=None, methods=DEFAULTS["methods"], resume=False, force=False, progress=None, **options
 ):
     """Run a sweep and return its Results.
 
@@ -40,6 +40,8 @@ def run_sweep(
         out: a results CSV to write (with the command line's guarantees: resume, --force); by
             default a temporary file, removed once read.
         methods: a list of method names, or a comma list.
+        progress: draw the progress bar (True), never (False), or where someone watches (None:
+            a widget or a line in Jupyter, a line on stderr in a terminal).
         options: any of `gradbench sweep`'s options, by their Python names (depth, width, batch,
             input_dim: an int, a list of ints, a range or range text as '1:64:x2'; seed, profile,
             max_seconds, backend, device, dtype, ...).
@@ -49,11 +51,11 @@ def run_sweep(
             options[key] = _range(options[key])
     methods = methods if isinstance(methods, str) else ",".join(methods)
     if out is not None:
-        sweep(out=out, methods=methods, resume=resume, force=force, **options)
+        sweep(out=out, methods=methods, resume=resume, force=force, progress=progress, **options)
         return load(out)
     with tempfile.TemporaryDirectory(prefix="gradbench-") as folder:
         path = Path(folder) / "sweep.csv"
-        sweep(out=path, methods=methods, **options)
+        sweep(out=path, methods=methods, progress=progress, **options)
         results = load(path)
     results.path = None  # gone with its folder; save() writes the text read
     return results

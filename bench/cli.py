@@ -26,6 +26,7 @@ except KeyboardInterrupt:
     sys.exit(130)
 
 NO_ARGS = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click 8.1 prints the help itself
+PROGRESS_HELP = "progress bar on stderr  [default: when stderr is a terminal]"
 LR_DEFAULTS = ", ".join(f"{name} {opt.default_lr:.0e}".replace("e-0", "e-") for name, opt in OPTIMIZERS.items())
 
 
@@ -67,8 +68,11 @@ def cli():
 @click.option("--force", is_flag=True, help="replace an existing OUT with a fresh file")
 @click.option("--workers", type=int, default=None, metavar="N",
               help="run the shapes on a local Dask cluster of N worker processes (needs gradbench[cluster])")
+@click.option("--worker-wait", default=SWEEP["worker_wait"], show_default=True, type=float, metavar="SECONDS",
+              help="with --workers or --scheduler: how long to wait while no worker can take a series")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="run the shapes on a running Dask cluster, e.g. tcp://host:8786; see docs/cluster.md")
+@click.option("--progress/--no-progress", default=None, help=PROGRESS_HELP)
 @click.pass_context
 def sweep(ctx, **options):
     """Time every method over depth x width x batch with pyperf and append one CSV row per point.
@@ -188,7 +192,7 @@ def compare(a, b, out):
 @click.option("--plot", type=click.Path(dir_okay=False), default=None,
               help="draw the learning curves to this image file (format from the suffix: png, svg, pdf, ...)")
 @click.option("--force", is_flag=True, help="replace an existing --out or --plot file")
-@click.option("--progress/--no-progress", default=True, show_default=True, help="progress bar on stderr")
+@click.option("--progress/--no-progress", default=None, help=PROGRESS_HELP)
 def train(out, plot, force, progress, method, **settings):
     """Train the network by mini-batch SGD, Adam or AdaGrad with any gradient method; report losses per epoch."""
     from bench import race

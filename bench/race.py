@@ -34,7 +34,7 @@ def parse_methods(text):
     return methods
 
 
-def run(methods, *, out=None, plot=None, progress=True, force=False, **settings):
+def run(methods, *, out=None, plot=None, progress=None, force=False, **settings):
     """Train once per method with the same settings: {method: rows}, rows as bench.train.run's."""
     real = training.check_outputs(out, plot, force, settings.get("data"))  # before any training
     runs = {m: training.run(method=m, progress=progress, **settings) for m in methods}

@@ -8,9 +8,8 @@ finishes, to a temporary file that takes the --out name when the run ends, howev
 whole. Outputs follow bench.output's rules; an existing --out or --plot is replaced only with --force.
 """
 
-import math
 import os
-import sys
+import time
 from pathlib import Path
 
 import gradients
@@ -37,10 +36,11 @@ SYNTHETIC_INPUT_DIM = 4  # d of the default synthetic task
 WHOLE = ("epochs", "batch_size", "depth", "width", "input_dim", "seed", "samples")  # sizes and counts
 
 
-def run(*, out=None, plot=None, progress=True, force=False, **settings):
+def run(*, out=None, plot=None, progress=None, force=False, **settings):
     """Train once with `settings` (see DEFAULTS); write rows to `out`, curves to `plot`; return the rows.
 
-    An existing `out` or `plot` is refused unless `force`.
+    An existing `out` or `plot` is refused unless `force`. progress: draw the progress bar (True), never
+    (False), or where someone watches (None: stderr a terminal, or Jupyter; bench.progress).
     """
     s = {**DEFAULTS, **settings}
     unknown = set(settings) - set(DEFAULTS)
@@ -162,29 +162,31 @@ def _run(s, out, plot, progress, force):
 
 
 class _progress:
-    """A per-epoch progress bar on stderr (click's: just the label when stderr is not a terminal)."""
+    """A per-epoch progress bar (bench.progress: sweep's style) with the time left and the train loss."""
 
-    def __init__(self, enabled, s):
-        self.enabled, self.s, self.bar, self.loss = enabled, s, None, math.nan
+    def __init__(self, asked, s):
+        self.asked, self.s, self.bar, self.started = asked, s, None, time.perf_counter()
 
     def __enter__(self):
-        if self.enabled and self.s["epochs"] > 0:
-            import click
+        if self.s["epochs"] > 0:
+            from bench.progress import Bar
 
-            label = f"train {self.s['method']}/{self.s['optimizer']}"
-            self.bar = click.progressbar(length=self.s["epochs"], label=label, file=sys.stderr, show_pos=True,
-                                         item_show_func=lambda _: f"train loss {self.loss:.4g}")
-            self.bar.__enter__()
+            self.bar = Bar(self.s["epochs"], f"train {self.s['method']}/{self.s['optimizer']}", "epochs", self.asked,
+                           mininterval=0.1)  # epochs can take a millisecond
         return self
 
     def __call__(self, epoch):
-        self.loss = epoch.train_loss
-        if self.bar is not None and epoch.epoch > 0:
-            self.bar.update(1)
+        if self.bar is None:
+            return
+        if epoch.epoch == 0:  # the untrained network's losses: the epochs' clock starts now
+            self.started = time.perf_counter()
+        spent = time.perf_counter() - self.started
+        left = spent / epoch.epoch * (self.s["epochs"] - epoch.epoch) if epoch.epoch else None
+        self.bar.show(epoch.epoch, f"train loss {epoch.train_loss:.4g}", left)
 
     def __exit__(self, *exc):
         if self.bar is not None:
-            self.bar.__exit__(*exc)
+            self.bar.close()
 
 
 def summary(rows):

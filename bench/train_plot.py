@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 
 from bench.errors import UserError
 from bench.output import write_atomic
-from bench.plot.style import BASE, method_color, styled
+from bench.plot.style import BASE, Drawn, method_color, styled
 from bench.race import ratios, reference, total_seconds
 
 
@@ -50,13 +50,18 @@ def _draw(rows, path):
 
 
 def plot_race(runs, path):
-    """Loss against wall-clock seconds and against epochs, a curve per method, to `path`.
+    """Loss against wall-clock seconds and against epochs, a curve per method, to `path`."""
+    with styled("report"):
+        fig = race_figure(runs)
+        return write_atomic(path, lambda tmp: fig.savefig(tmp, format=_format(path)))
 
-    runs: {method: rows} of bench.race.run; the slowest is drawn first, thickest.
-    """
+
+def race_figure(runs):
+    """The race's Figure (shown inline in Jupyter): runs is {method: rows} of bench.race.run; the
+    slowest is drawn first, thickest."""
 
     with styled("report"):
-        fig = Figure(figsize=(10, 4.4), layout="constrained")
+        fig = Drawn(figsize=(10, 4.4), layout="constrained")
         by_time, by_epoch = fig.subplots(1, 2)
         times, ref = ratios(runs), reference(runs)
         dashes = ["-", "--", ":", "-."]
@@ -84,4 +89,4 @@ def plot_race(runs, path):
                    f"{r['optimizer']} lr {r['lr']:g}, batch {r['batch_size']}, "
                    f"depth {r['depth']}, width {r['width']}, {r['backend']} {r['dtype']}.")
         fig.supxlabel(caption, fontsize="small", color="0.3")
-        return write_atomic(path, lambda tmp: fig.savefig(tmp, format=_format(path)))
+    return fig

@@ -95,8 +95,9 @@ class DaskProcesses:
 
     def ready(self):
         """Wait until every worker is up (a killed one is restarted by its nanny)."""
-        with distributed.Client(self.address, timeout=30) as client:
-            client.wait_for_workers(len(self.nannies), timeout=60)
+        if self.nannies:
+            with distributed.Client(self.address, timeout=30) as client:
+                client.wait_for_workers(len(self.nannies), timeout=60)
 
     def running_points(self):
         """The series' child processes running under the workers."""
@@ -162,10 +163,14 @@ def closed_port():
 
 
 @pytest.mark.parametrize("args, fragment", [
-    (["--workers", "0"], "--workers 0: must be 1 or more"),
+    (["--workers", "0"], "--workers 0: must be 1 to"),
     (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "--workers and --scheduler contradict"),
-    (["--scheduler", "nonsense"], "--scheduler nonsense: cannot connect"),
+    (["--workers", "100000"], "--workers 100000: must be 1 to"),
+    (["--scheduler", "nonsense"], "--scheduler nonsense: not a scheduler's TCP address"),
     (["--scheduler", "tcp://127.0.0.1:{port}"], "--scheduler tcp://127.0.0.1:{port}: cannot connect"),
+    *[(["--scheduler", odd], f"--scheduler {odd}: not a scheduler's TCP address")
+      for odd in ("ws://127.0.0.1:1", "ucx://127.0.0.1:1", "inproc://x", "tcp://:")],
+    (["--worker-wait", "0", "--workers", "1"], "--worker-wait 0.0: must be a positive number"),
 ])
 def test_bad_cluster_options_exit_2_with_one_line_and_no_file(tmp_path, gradbench, monkeypatch, args, fragment):
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 0.5)
@@ -176,6 +181,33 @@ def test_bad_cluster_options_exit_2_with_one_line_and_no_file(tmp_path, gradbenc
     assert stderr.startswith("gradbench: error: ") and stderr.count("\n") == 1
     assert fragment.format(port=port) in stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_tcp_server_that_is_not_a_scheduler_is_one_line_within_the_deadline(tmp_path, gradbench, monkeypatch):
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 0.5)
+    with socket.socket() as server:  # accepts, and never answers
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+        code, _, stderr = gradbench("sweep", "--scheduler", address, "--out", str(tmp_path / "r.csv"))
+    assert code == 2 and stderr.count("\n") == 1
+    assert f"--scheduler {address}: no Dask scheduler answered within 0.5 s" in stderr
+
+
+def test_a_scheduler_without_workers_stops_after_the_wait_with_one_line(tmp_path, monkeypatch):
+    """A real scheduler that no worker joins: the sweep gives up after --worker-wait, says how to go on."""
+    (tmp_path / "d").mkdir()
+    lonely = DaskProcesses(tmp_path / "d", workers=0)
+    try:
+        proc = sweep_process("--depth", "1", "--width", "2", "--methods", "backprop", "--profile", "quick",
+                             "--scheduler", lonely.address, "--worker-wait", "2", "--out", str(tmp_path / "r.csv"))
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        lonely.close()
+    assert proc.returncode == 2
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith(f"gradbench: error: --scheduler {lonely.address}: no worker that can take a series for 2 s")
+    assert "--resume" in last and "--worker-wait" in last
 
 
 def test_a_cluster_without_the_extra_is_one_line_naming_it(tmp_path, gradbench, monkeypatch):
@@ -191,7 +223,8 @@ def test_a_cluster_without_the_extra_is_one_line_naming_it(tmp_path, gradbench, 
 
 def test_workers_sweep_gives_the_sequential_sweeps_points_and_checks(tmp_path, gradbench):
     ranges = ["--depth", "1,2", "--width", "8", "--methods", "naive,backprop", *TWO_SERIES, *QUICK]  # one per worker
-    code, stdout, stderr = gradbench("sweep", *ranges, "--workers", "2", "--out", str(tmp_path / "c.csv"))
+    code, stdout, stderr = gradbench("sweep", *ranges, "--workers", "2", "--out", str(tmp_path / "c.csv"),
+                                     "--progress")
     assert code == 0, stderr
     assert "of 2 workers busy" in stderr
     assert gradbench("sweep", *ranges, "--out", str(tmp_path / "s.csv"))[0] == 0
@@ -317,3 +350,23 @@ def test_a_series_that_kills_its_workers_becomes_error_rows(tmp_path, gradbench,
     assert all("the series killed 2 workers" in r["reason"] for r in rows)
     assert "allowed-failures 1" in rows[0]["reason"]
     dask.ready()  # their nannies start them again
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")
+def test_a_scheduler_killed_mid_sweep_is_one_line_and_the_rows_so_far(tmp_path):
+    (tmp_path / "d").mkdir()
+    doomed = DaskProcesses(tmp_path / "d", workers=1)
+    out = tmp_path / "r.csv"
+    try:
+        proc = sweep_process("--depth", "1:4", "--width", "4", "--methods", "backprop", "--profile", "default",
+                             "--scheduler", doomed.address, "--worker-wait", "2", "--out", str(out))
+        wait_until(lambda: proc.poll() is not None or doomed.busy_workers(), 120, "a series running")
+        scheduler, _ = doomed.procs[0]
+        os.killpg(scheduler.pid, signal.SIGKILL)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        doomed.close()
+    assert proc.returncode == 2 and "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1].startswith(f"gradbench: error: --scheduler {doomed.address}: ")
+    assert "--resume" in stderr
+    assert data_lines(out) == []  # the series never came back: nothing partial

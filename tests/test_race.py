@@ -86,3 +86,12 @@ def test_max_disagreement_and_ratios():
     }
     assert race.max_disagreement(runs) == pytest.approx(1e-6, rel=1e-5)
     assert race.ratios(runs) == {"naive": 3.0, "backprop": 1.0}
+
+
+def test_the_race_figure_is_a_figure_a_notebook_shows():
+    from bench.train_plot import race_figure
+
+    runs = race.run(["naive", "backprop"], depth=2, width=3, epochs=2, samples=20, progress=False)
+    fig = race_figure(runs)
+    assert len(fig.axes) == 2
+    assert fig._repr_png_().startswith(b"\x89PNG")  # what Jupyter shows when a cell returns it

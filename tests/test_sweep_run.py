@@ -104,7 +104,7 @@ def test_the_check_s_findings_are_kept_in_a_skipped_row(tmp_path, monkeypatch):
     monkeypatch.setattr(launcher, "Child", scripted(
         {"event": "checking", "i": 0}, check_event(seconds=10.0, max_rel_err=1e-17, rounds=0),
         {"event": "skip", "i": 0, "reason": "one call took 10 s"}, {"event": "done"}))
-    [row] = sweep_mod.sweep(depth="8", width="8", methods="naive", out=tmp_path / "r.csv", progress=_Silent()).rows
+    [row] = sweep_mod.sweep(depth="8", width="8", methods="naive", out=tmp_path / "r.csv", progress=False).rows
     assert (row["status"], row["reason"]) == ("skipped", "one call took 10 s")
     assert row["agree"] is True
     assert row["peak_mem_bytes"] == 123
@@ -118,7 +118,7 @@ def test_a_child_killed_or_dead_becomes_the_row_status(tmp_path, monkeypatch, st
     monkeypatch.setattr(launcher, "Child", scripted(
         {"event": "checking", "i": 0}, check_event(max_rel_err=0.5), {"event": "order", "round": 0, "order": [0]},
         end))
-    [row] = sweep_mod.sweep(depth="1", width="2", methods="naive", out=tmp_path / "r.csv", progress=_Silent()).rows
+    [row] = sweep_mod.sweep(depth="1", width="2", methods="naive", out=tmp_path / "r.csv", progress=False).rows
     assert (row["status"], row["reason"]) == (status, reason)
     assert row["agree"] is False  # 0.5 relative error: the disagreement is still recorded
     assert row.get("time_s") in (None, "")  # nothing timed
@@ -131,7 +131,8 @@ def test_quick_sweep_writes_every_column_and_pyperf_json(tmp_path, gradbench, mo
     out = tmp_path / "r.csv"
     # one network, every kind of method (the plan's order over sizes is test_sweep_points'): one series
     code, stdout, stderr = gradbench("sweep", "--depth", "2", "--width", "3", "--methods",
-                                     "naive,backprop,forward", "--blas-threads", "2", "--out", str(out), *QUICK)
+                                     "naive,backprop,forward", "--blas-threads", "2", "--out", str(out),
+                                     "--progress", *QUICK)
     assert code == 0, stderr
     rows = data_lines(out)
     assert list(read_results(out).columns) == NAMES
@@ -156,7 +157,7 @@ def test_quick_sweep_writes_every_column_and_pyperf_json(tmp_path, gradbench, mo
     assert rows[2]["max_rel_err"] == ""
     assert float(rows[0]["max_rel_err"]) < 1e-12
     assert int(rows[0]["ops"]) > int(rows[1]["ops"])  # naive counts more than backprop
-    assert re.search(r"\[3/3\] (naive|backprop|forward) depth=2", stderr)  # the last round's order is random
+    assert re.search(r"3/3 points \[.*(naive|backprop|forward) depth=2", stderr)  # the last round's order: random
     assert "left" in stderr
     assert "naive/backprop at the largest common point (depth=2 width=3" in stdout
     monkeypatch.setattr(sys, "argv", ["pyperf", "stats", str(tmp_path / rows[0]["pyperf_json"])])
@@ -222,9 +223,11 @@ def test_a_check_over_budget_is_killed_and_recorded(tmp_path, gradbench):
     (["--width", "1:9999999999:x1.0000001"], "--width 1:9999999999:x1.0000001: more than 10,000 values"),
     (["--profile", "slow"], "'slow' is not one of 'quick', 'study', 'default', 'rigorous'"),
     (["--activation", "tanh"], "'tanh' is not one of 'relu', 'identity'"),
-    (["--max-seconds", "0"], "--max-seconds 0.0: must be a positive, finite number of seconds"),
-    (["--max-seconds", "inf"], "--max-seconds inf: must be a positive, finite number of seconds"),
-    (["--max-seconds", "nan"], "--max-seconds nan: must be a positive, finite number of seconds"),
+    (["--max-seconds", "0"], "--max-seconds 0.0: must be a positive number of seconds, at most 3.1536e+07"),
+    (["--max-seconds", "inf"], "--max-seconds inf: must be a positive number of seconds, at most 3.1536e+07"),
+    (["--max-seconds", "nan"], "--max-seconds nan: must be a positive number of seconds, at most 3.1536e+07"),
+    (["--max-seconds", "1e12"],
+     "--max-seconds 1000000000000.0: must be a positive number of seconds, at most 3.1536e+07"),
     (["--blas-threads", "0"], "--blas-threads 0: must be 1 or more"),
     (["--seed", "x"], "'x' is not a valid integer"),
 ])
@@ -314,20 +317,12 @@ def test_sweep_exits_on_sigterm_only_while_running_and_restores_the_handler(tmp_
 
     monkeypatch.setattr(launcher, "Child", Seeing)
     before = signal.getsignal(signal.SIGTERM)
-    sweep_mod.sweep(depth="1", width="2", methods="backprop", out=tmp_path / "r.csv", progress=_Silent())
+    sweep_mod.sweep(depth="1", width="2", methods="backprop", out=tmp_path / "r.csv", progress=False)
     assert signal.getsignal(signal.SIGTERM) is before
     [handler] = seen
     with pytest.raises(SystemExit) as e:
         handler(signal.SIGTERM, None)
     assert e.value.code == 143
-
-
-class _Silent:
-    def show(self, *args):
-        pass
-
-    def finish(self):
-        pass
 
 
 # --- interrupted sweeps ---------------------------------------------------------------

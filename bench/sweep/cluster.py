@@ -14,10 +14,13 @@ Ctrl-C or SIGTERM: the running subprocesses on the workers are killed and the ou
 import contextlib
 import copy
 import logging
+import os
 import platform
+import re
 import signal
 import tempfile
 import threading
+import time
 import uuid
 from collections import deque
 from pathlib import Path
@@ -26,9 +29,12 @@ from bench.errors import UserError
 from bench.output import write_text
 from bench.sweep import launcher, series
 
-RESOURCE = "bench"  # the abstract resource a shape holds: one per worker
-CONNECT_TIMEOUT_S = 10.0  # an unreachable --scheduler is an error after this long
+RESOURCE = "bench"  # the abstract resource a series holds: one per worker
+CONNECT_TIMEOUT_S = 10.0  # a --scheduler that has not answered as Dask's after this long is an error
+WORKER_WAIT_S = 60.0  # --worker-wait's default: how long a sweep waits while no worker can take a series
+POLL_S = 1.0  # how often the sweep looks at the cluster while it waits for a series
 EXTRA = "pip install 'gradbench[cluster]'"
+ADDRESS = re.compile(r"(tcp|tls)://[^\s:/]+:\d{1,5}|[^\s:/]+:\d{1,5}")  # what Dask's TCP comm can reach
 
 
 @contextlib.contextmanager
@@ -41,21 +47,20 @@ def connect(workers=None, scheduler=None):
     if workers is not None and scheduler is not None:
         raise UserError("--workers and --scheduler contradict each other: choose one")
     option = f"--workers {workers}" if scheduler is None else f"--scheduler {scheduler}"
-    if workers is not None and int(workers) < 1:
-        raise UserError(f"{option}: must be 1 or more")
+    cores = os.cpu_count() or 1
+    if workers is not None and not 1 <= int(workers) <= cores:
+        raise UserError(f"{option}: must be 1 to {cores}, this machine's cores (a worker times on a core "
+                        "of its own; more would time each other's waits)")
+    if scheduler is not None and not ADDRESS.fullmatch(str(scheduler)):
+        raise UserError(f"--scheduler {scheduler}: not a scheduler's TCP address (tcp://host:port, "
+                        "tls://host:port or host:port)")
     try:
         import distributed
     except ImportError:
         raise UserError(f"{option} needs Dask's distributed, the cluster extra: {EXTRA}") from None
     with _quiet():
         if scheduler is None:
-            # the scheduler lives in this process, the workers are its children; loopback only
-            cluster = distributed.LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
-                                               resources={RESOURCE: 1}, host="127.0.0.1",
-                                               dashboard_address="127.0.0.1:0",  # HTTP endpoints only, no 8787
-                                               silence_logs=logging.ERROR)
-            client = distributed.Client(cluster)
-            client.register_plugin(_local_worker_plugin(distributed))
+            cluster, client = _local(distributed, int(workers), option)
         else:
             cluster, client = None, _client(distributed, scheduler)
         try:
@@ -67,40 +72,80 @@ def connect(workers=None, scheduler=None):
 
 
 class Executor:
-    """Series on a Dask cluster, one task each, sent as workers free up; rows written as tasks end."""
+    """Series on a Dask cluster, one task each, sent as workers free up; rows written as tasks end.
 
-    def __init__(self, client, blas_threads):
-        self.client, self.blas_threads = client, blas_threads
+    While no worker can take a series (none joined, or the last one died) it waits `worker_wait`
+    seconds, then stops with the rows so far; a scheduler that goes away stops it too. Either way
+    one line says what happened, and `--resume` finishes the sweep."""
+
+    def __init__(self, client, blas_threads, worker_wait=WORKER_WAIT_S, option="--workers"):
+        self.client, self.blas_threads, self.worker_wait, self.option = client, blas_threads, worker_wait, option
         self.sweep = uuid.uuid4().hex  # names this sweep's tasks, and its children on the workers
 
     def run(self, series_list, setting, write, show):
-        from distributed import as_completed
+        import distributed
 
-        queue, pending, back = deque(series_list), {}, as_completed()
-        done = 0
+        queue, pending, done = deque(series_list), {}, 0
         try:
+            idle_since = None
             while queue or pending:
-                while queue and len(pending) < max(1, _capacity(self.client)):
+                connected = self.client.status == "running"  # reconnecting to a scheduler that went away
+                capacity = self._capacity() if connected else 0
+                idle_since = None if capacity else idle_since or time.monotonic()
+                if idle_since is not None and time.monotonic() - idle_since > self.worker_wait:
+                    raise UserError(self._gave_up(connected))
+                while queue and len(pending) < capacity:
                     points, ops = queue.popleft()
-                    budget = copy.deepcopy(setting.budget)  # as it is now: Dask may serialize it later
-                    key = f"gradbench-series-{points[0].slug}-{self.sweep}"
-                    future = self.client.submit(run_series, self.sweep, points, ops, budget, self.blas_threads,
-                                                setting.out_name, setting.seed, resources={RESOURCE: 1},
-                                                pure=False, key=key)
-                    pending[future] = (points, ops)
-                    back.add(future)
-                    show(done, f"sent {len(points)} points on {points[0].backend} {points[0].device}; "
-                               f"{len(pending)} of {_capacity(self.client)} workers busy", None)
-                future = next(back)
-                points, ops = pending.pop(future)
-                for i, columns in _rows_back(future, points, setting):
-                    write(points[i], ops[i], columns)
-                done += len(points)
-                show(done, f"back: {len(points)} points", None)
+                    pending[self._submit(points, ops, setting)] = (points, ops)
+                    show(done, f"sent {len(points)} points on {_where(points)}; {len(pending)} of {capacity} "
+                               "workers busy", None)
+                for future in self._ended(distributed, pending):
+                    points, ops = pending.pop(future)
+                    for i, columns in _rows_back(future, points, setting):
+                        write(points[i], ops[i], columns)
+                    done += len(points)
+                    show(done, f"back: {len(points)} points on {_where(points)}", None)
+        except (OSError, distributed.comm.CommClosedError) as e:  # TimeoutError is an OSError
+            raise UserError(f"{self.option}: lost the Dask scheduler ({type(e).__name__}: {_first_line(e)}); "
+                            "the rows so far are written: rerun with --resume") from None
         finally:
             if pending:  # Ctrl-C, SIGTERM or a failure here: nothing of this sweep goes on running
-                self.client.run(stop, self.sweep, on_error="ignore")
-                self.client.cancel(list(pending), force=True)
+                with contextlib.suppress(Exception):  # a scheduler that is gone has nothing left to stop
+                    self.client.run(stop, self.sweep, on_error="ignore")
+                    self.client.cancel(list(pending), force=True)
+
+    def _capacity(self):
+        return _capacity(self.client)
+
+    def _ended(self, distributed, pending):
+        """The tasks that ended within POLL_S (none: after POLL_S)."""
+        if not pending:
+            time.sleep(POLL_S)
+            return []
+        try:
+            return distributed.wait(list(pending), timeout=POLL_S, return_when="FIRST_COMPLETED").done
+        except TimeoutError:  # none ended meanwhile
+            return []
+        except Exception as e:  # FuturesCancelledError: the client lost the scheduler, and its tasks with it
+            raise UserError(f"{self.option}: lost the Dask scheduler mid-sweep ({type(e).__name__}); the rows so "
+                            "far are written: start it again and rerun with --resume") from None
+
+    def _gave_up(self, connected):
+        why = ("no worker that can take a series" if connected
+               else f"no answer from the Dask scheduler (its client is {self.client.status})")
+        return (f"{self.option}: {why} for {self.worker_wait:g} s; the rows so far are written: start workers "
+                f"(dask worker ADDRESS --nthreads 1 --resources {RESOURCE}=1) or the scheduler again and rerun "
+                "with --resume, or wait longer with --worker-wait")
+
+    def _submit(self, points, ops, setting):
+        budget = copy.deepcopy(setting.budget)  # as it is now: Dask may serialize it later
+        key = f"gradbench-series-{points[0].slug}-{self.sweep}"
+        return self.client.submit(run_series, self.sweep, points, ops, budget, self.blas_threads,
+                                  setting.out_name, setting.seed, resources={RESOURCE: 1}, pure=False, key=key)
+
+
+def _where(points):
+    return f"{points[0].backend} {points[0].device} {points[0].dtype}"
 
 
 def run_series(sweep, points, ops, budget, blas_threads, out_name, seed):
@@ -143,12 +188,45 @@ def _rows_back(future, points, setting):
     return result["rows"]
 
 
+def _local(distributed, workers, option):
+    """A local cluster of `workers` single-threaded processes and its Client; UserError if it cannot start."""
+    try:  # the scheduler lives in this process, the workers are its children; loopback only
+        cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                           resources={RESOURCE: 1}, host="127.0.0.1",
+                                           dashboard_address="127.0.0.1:0",  # HTTP endpoints only, no 8787
+                                           silence_logs=logging.ERROR)
+        client = distributed.Client(cluster)
+        client.register_plugin(_local_worker_plugin(distributed))
+    except Exception as e:  # a bad Dask configuration, too few file descriptors, no loopback
+        raise UserError(f"{option}: the local Dask cluster could not start ({type(e).__name__}: "
+                        f"{_first_line(e)})") from None
+    return cluster, client
+
+
 def _client(distributed, scheduler):
-    """A Client of a running scheduler whose workers (if any have joined) can take a series."""
-    try:
-        client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT_S)
-    except (OSError, ValueError, TypeError) as e:  # unreachable, refused, or not an address
-        raise UserError(f"--scheduler {scheduler}: cannot connect ({_first_line(e)})") from None
+    """A Client of a running scheduler whose workers (if any have joined) can take a series.
+
+    Made in a thread with a deadline: a TCP server that is not a Dask scheduler can keep the
+    handshake waiting for ever, whatever Client's own timeout says."""
+    made = {}
+
+    def make():
+        try:
+            made["client"] = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT_S)
+        except BaseException as e:  # reported below, in the sweep's thread
+            made["error"] = e
+
+    thread = threading.Thread(target=make, daemon=True)
+    thread.start()
+    thread.join(CONNECT_TIMEOUT_S + 2)
+    if thread.is_alive():
+        raise UserError(f"--scheduler {scheduler}: no Dask scheduler answered within {CONNECT_TIMEOUT_S:g} s "
+                        "(something listens there, but not a Dask scheduler, or it is stuck)")
+    if "error" in made:
+        e = made["error"]
+        why = "it answered, but not as a Dask scheduler" if isinstance(e, MemoryError) else _first_line(e)
+        raise UserError(f"--scheduler {scheduler}: cannot connect ({why})") from None
+    client = made["client"]
     workers = client.scheduler_info()["workers"]
     if workers and not _capacity(client):
         client.close()
@@ -175,14 +253,19 @@ def _local_worker_plugin(distributed):
 
 @contextlib.contextmanager
 def _quiet():
-    """Dask's warnings off the terminal (the progress line is ours); its errors stay."""
-    logger = logging.getLogger("distributed")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
+    """Dask's log off the terminal while a sweep uses it: the progress line and the one-line errors are
+    ours, and say what happened (a lost scheduler, a killed worker) in the sweep's words. Every
+    distributed.* logger: Dask's configuration gives several a level of their own."""
+    loggers = [logging.getLogger("distributed")] + [
+        logging.getLogger(name) for name in list(logging.root.manager.loggerDict) if name.startswith("distributed.")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
     try:
         yield
     finally:
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def _capacity(client):

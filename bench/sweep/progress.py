@@ -1,38 +1,26 @@
-"""What the user sees of a sweep: a progress line on stderr while it runs, one screen of summary after."""
+"""What the user sees of a sweep: a progress bar while it runs (bench.progress), one screen of summary after."""
 
-import sys
-import time
-
-from bench.formatting import clock, seconds
+from bench.formatting import seconds
+from bench.progress import Bar
 from bench.schema import TIME
 from bench.sweep.points import Point
 
 MAX_PROBLEM_LINES = 15
-BAR = 20  # characters of the progress bar
 
 
 class Progress:
-    """`####.... [ 3/10] round 4 of 21: 10 points  elapsed 5 s, about 12 s left` on stderr; redrawn in
-    place on a terminal."""
+    """`sweep  30%|###       | 3/10 points [00:05, about 12 s left, round 4 of 21: 10 points]`: the points
+    with rows, the time left once the series knows it (bench.sweep.series), what runs now."""
 
-    def __init__(self, total, stream=None):
-        self.total, self.stream = total, stream or sys.stderr
-        self.started = time.perf_counter()
-        self._tty = getattr(self.stream, "isatty", lambda: False)()
+    def __init__(self, total, asked=None, stream=None):
+        self.bar = Bar(total, "sweep", "points", asked, stream)
 
     def show(self, done, label, eta_s):
         """Redraw: `done` points of the total have their rows; `label` says what runs now."""
-        elapsed = time.perf_counter() - self.started
-        filled = round(BAR * done / max(self.total, 1))
-        line = (f"{'#' * filled}{'.' * (BAR - filled)} [{done:>{len(str(self.total))}}/{self.total}] {label}  "
-                f"elapsed {clock(elapsed)}, about {clock(eta_s)} left")
-        self.stream.write(f"\r{line:<120}" if self._tty else line + "\n")
-        self.stream.flush()
+        self.bar.show(done, label, eta_s)
 
     def finish(self):
-        if self._tty:
-            self.stream.write("\n")
-            self.stream.flush()
+        self.bar.close()
 
 
 def summary(result):

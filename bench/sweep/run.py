@@ -12,7 +12,6 @@ that fails is `error`. Ctrl-C, SIGTERM or SIGHUP kills the running child too, an
 complete rows.
 """
 
-import math
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,10 +34,11 @@ DEFAULT_TOLERANCE = 1e-8
 # float32 (24-bit mantissa, about 6e-8 a rounding) ends some 1e-6 from backprop on the sweep's small
 # networks; 1e-4 leaves room for deep and wide ones (gradients.backends' tests use the same)
 FLOAT32_TOLERANCE = 1e-4
+MAX_SECONDS = 365 * 24 * 3600.0  # a point's budget; the waits for a child's events hold it with room
 # the sweep's defaults, read by the command line's options and help too
 DEFAULTS = dict(depth="4", width="16", batch="1", methods="naive,backprop,forward", input_dim=None,
                 activation="relu", seed=0, backend="numpy", device="cpu", dtype="float64", profile="default",
-                max_seconds=60.0, blas_threads=1)
+                max_seconds=60.0, blas_threads=1, worker_wait=cluster.WORKER_WAIT_S)
 
 def base_row(point, ops, profile_name, env_columns):
     """Columns known before anything runs: the point, its graph size and op count, the machine."""
@@ -92,7 +92,8 @@ def sweep(*, out, resume=False, force=False, progress=None, workers=None, schedu
     options: any of DEFAULTS (the others take their default). Returns a SweepResult; its
     `disagreements` are rows whose gradient differs from backprop's. workers: measure the series on
     a local Dask cluster of that many processes; scheduler: on the cluster at that address
-    (bench.sweep.cluster); neither: one series after the other, here.
+    (bench.sweep.cluster); neither: one series after the other, here. progress: draw the bar (True),
+    never (False), or where someone watches (None: stderr a terminal, or Jupyter; bench.progress).
     """
     unknown = set(options) - set(DEFAULTS)
     if unknown:
@@ -103,8 +104,12 @@ def sweep(*, out, resume=False, force=False, progress=None, workers=None, schedu
                   o["backend"], o["device"], o["dtype"])
     if profile not in PROFILES:
         raise UserError(f"--profile {profile}: choose from {', '.join(PROFILES)}")
-    if not 0 < max_seconds < math.inf:  # also NaN
-        raise UserError(f"--max-seconds {max_seconds}: must be a positive, finite number of seconds")
+    if not 0 < max_seconds <= MAX_SECONDS:  # also NaN
+        raise UserError(f"--max-seconds {max_seconds}: must be a positive number of seconds, at most "
+                        f"{MAX_SECONDS:g} (a year: a wait of more cannot be timed)")
+    if not 0 < o["worker_wait"] <= MAX_SECONDS:
+        raise UserError(f"--worker-wait {o['worker_wait']}: must be a positive number of seconds, at most "
+                        f"{MAX_SECONDS:g}")
     if whole_number(blas_threads, "--blas-threads") < 1:
         raise UserError(f"--blas-threads {blas_threads}: must be 1 or more")
     ops = op_counts(points)  # once per point: the rows, the budget and the estimate share them
@@ -120,9 +125,10 @@ def sweep(*, out, resume=False, force=False, progress=None, workers=None, schedu
     with cluster.connect(workers, scheduler) as client, stop_signals_exit(), \
             open_results(out, [p.key() for p in points], resume=resume, force=force) as results:
         _json_folder(json_dir, force)
-        progress = progress or Progress(len(points))
+        progress = Progress(len(points), progress)
         setting = Setting(budget, launcher.child_env(blas_threads), json_dir, real.name, int(o["seed"]))
-        executor = cluster.Executor(client, blas_threads) if client is not None else Local()
+        option = f"--scheduler {scheduler}" if scheduler else f"--workers {workers}"
+        executor = cluster.Executor(client, blas_threads, float(o["worker_wait"]), option) if client else Local()
         try:
             rows = _loop(points, ops, results, setting, executor, progress, (profile, env_columns))
         finally:
