@@ -18,7 +18,7 @@ from bench import fit as fitting
 from bench import rules
 from bench.errors import UserError
 from bench.output import check_writable, write_text
-from bench.results import read_results
+from bench.results import read_results, read_rounds
 from bench.sweep.run import DEFAULTS, sweep
 
 
@@ -64,14 +64,16 @@ def run_sweep(
 def load(path):
     """The Results of a results CSV (a one-line UserError for a file gradbench cannot read)."""
     text = Path(path).read_text(encoding="utf-8")
-    return Results(read_results(path, text=text), text, Path(path))
+    df = read_results(path, text=text)
+    return Results(df, text, Path(path), rounds=read_rounds(path, df))
 
 
 class Results:
     """A sweep's rows (`df`), with its fits, figures, report and file one call away."""
 
-    def __init__(self, df, text, path=None):
+    def __init__(self, df, text, path=None, rounds=None):
         self.df, self._text, self.path = df, text, path
+        self.rounds = rounds  # each row's round values, read while the pyperf suites were there
         self.name = path.stem if path else "sweep"
 
     def __repr__(self):
@@ -89,7 +91,7 @@ class Results:
             (memory_rule, "memory rule"),
         ):
             rules.parse(rule, what)
-        return fitting.fit_results(self.df, time_rule, ops_rule, memory_rule)
+        return fitting.fit_results(self.df, time_rule, ops_rule, memory_rule, rounds=self.rounds)
 
     def plot(self, kind="time", style="report", fits=None):
         """A matplotlib Figure of one kind (bench.plot.KINDS) in a style (report, paper, slides)."""

@@ -68,3 +68,11 @@ def test_run_sweep_keeps_the_command_lines_guarantees(tmp_path):
     with pytest.raises(UserError, match="already exists"):
         bench.run_sweep(out=out, depth=[1, 2], width=4)
     assert out.read_text() == "not mine\n"
+
+
+def test_a_sweep_in_memory_fits_its_time_law_from_its_rounds():
+    import bench
+
+    out = bench.run_sweep(depth=[1, 2, 4], width=3, methods="backprop", profile="quick", progress=False)
+    time = out.fit(time_rule="all").query("quantity == 'time'")
+    assert set(time["interval"]) == {"rounds"}  # read before the temporary folder went
