@@ -20,6 +20,7 @@ Every OSError while writing becomes a UserError: one line, exit status 2.
 import contextlib
 import errno
 import os
+import re
 import secrets
 import stat
 from pathlib import Path
@@ -118,6 +119,30 @@ def target(out, label=None):
 def temporary(out):
     """A fresh temporary name beside out, short whatever out's length, never shared by two processes."""
     return out.with_name(f".gradbench-{os.getpid()}-{secrets.token_hex(4)}.tmp")
+
+
+TEMPORARY = re.compile(r"\.gradbench-(\d+)-[0-9a-f]{8}\.tmp")
+
+
+def remove_stale_temporaries(folder):
+    """Delete the temporary files in `folder` whose process is gone (killed by SIGKILL or a power
+    cut before it could rename or remove them); a live process's are left alone."""
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            match = TEMPORARY.fullmatch(entry.name)
+            if match and not _alive(int(match[1])) and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):  # another user's process, or no pid at all: leave it
+        return True
+    return True
 
 
 def check_writable(out, label=None):
