@@ -110,8 +110,7 @@ def plot(results, out_dir):
     several backends, devices or dtypes) of results CSVs; fits them first if need be."""
     from bench import pipeline
 
-    for path in results:
-        written, notes = pipeline.plot(path, out_dir)
+    for _, written, notes in pipeline.plot_files(results, out_dir):
         click.echo("\n".join(notes + [f"wrote {p}" for p in written]))
 
 

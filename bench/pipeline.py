@@ -30,6 +30,26 @@ def ensure_fits(path):
     return fits, ["; ".join([f"wrote {out} (it was missing or older than {path})"] + other)]
 
 
+def check_names(paths):
+    """Refuse results files whose figures (<stem>-<kind>.png in one folder) would share names."""
+    from bench.plot import KINDS
+
+    owner = {}
+    for i, p in enumerate(paths):
+        for kind in KINDS:
+            j = owner.setdefault(f"{Path(p).stem}-{kind}", i)
+            if j != i:
+                raise UserError(f"two results files share a name ({paths[j]}, {p}): "
+                                "their figures would overwrite each other")
+
+
+def plot_files(paths, out_dir="plots"):
+    """plot() of each results CSV, their names checked first: yields (path, written, notes)."""
+    check_names(paths)
+    for path in paths:
+        yield (path, *plot(path, out_dir))
+
+
 def plot(path, out_dir="plots"):
     """Draw the figures of a results CSV, fitting it first if need be: (paths, notes)."""
     from bench import plot as plotting
@@ -65,10 +85,8 @@ def report(paths, out=None, plots_dir="plots", command=None):
     """Write the Markdown report of results CSVs, making missing or stale fits and figures first: (out, notes)."""
     from bench.report import write_report
 
+    check_names(paths)
     frames = {Path(p).stem: read_results(p) for p in paths}  # every file checked before any work
-    if len(frames) < len(paths):
-        raise UserError(f"two results files share a name ({', '.join(map(str, paths))}): "
-                        "their fits and plots would overwrite each other")
     if command is None:
         command = "gradbench report " + " ".join(map(str, paths)) + (f" --out {out}" if out else "")
     out = Path(out) if out else default_report(paths)

@@ -85,3 +85,19 @@ def test_report_refuses_two_files_of_one_name(tmp_path, gradbench, results_frame
     code, _, err = gradbench("report", str(write_csv(a / "d.csv", df)), str(write_csv(b / "d.csv", df)))
     assert code == 2
     assert "share a name" in err
+
+
+def test_plot_refuses_two_files_of_one_name_before_drawing(tmp_path, gradbench, results_frame, write_csv):
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    df = results_frame([1, 2, 4], [8])
+    a, b = write_csv(tmp_path / "a" / "d.csv", df), write_csv(tmp_path / "b" / "d.csv", df)
+    code, _, err = gradbench("plot", str(a), str(b), "--out-dir", str(tmp_path / "p"))
+    assert (code, err) == (2, f"gradbench: error: two results files share a name ({a}, {b}): "
+                              "their figures would overwrite each other\n")
+    assert not (tmp_path / "p").exists()  # nothing drawn, not even a's
+
+
+def test_plot_refuses_one_file_named_twice(tmp_path, gradbench, results_frame, write_csv):
+    a = write_csv(tmp_path / "d.csv", results_frame([1, 2, 4], [8]))
+    code, _, err = gradbench("plot", str(a), str(a), "--out-dir", str(tmp_path / "p"))
+    assert code == 2 and "share a name" in err
