@@ -1,7 +1,8 @@
 """The conveniences the command line offers on top of the one-way stages (sweep -> fit -> plot -> report).
 
 `gradbench plot x.csv` and `gradbench report x.csv` make what is missing or stale first, and say
-so: the fits of a results file when its fits file is missing or older than it, and the figures
+so: the fits of a results file when its fits file is missing or was fitted from another file or
+version (it records the results file's name and hash), and the figures
 when they are missing or older than the fits. The stages themselves only read what they are
 given and write their own files; this module is the only place that chains them.
 """
@@ -10,24 +11,20 @@ import os
 from pathlib import Path
 
 from bench.errors import UserError
-from bench.fit import fit_file, fits_path, read_fits
+from bench.fit import fit_file, fits_path, is_current, read_fits
 from bench.output import check_writable
 from bench.results import ok_rows, panels, read_results
 
 
-def _fresh(out, source):
-    """out exists and is no older than source."""
-    return out.is_file() and source.is_file() and out.stat().st_mtime >= source.stat().st_mtime
-
-
 def ensure_fits(path):
-    """The fits of a results CSV, fitted (with fit's defaults) first if missing or older: (fits, notes)."""
+    """The fits of a results CSV, fitted (with fit's defaults) first unless the fits file records
+    that it was fitted from this file as it is now (its name and hash, not a newer mtime): (fits, notes)."""
     out = fits_path(path)
-    if _fresh(out, Path(path)):
+    if is_current(out, path):
         return read_fits(out), []
     out, fits, notes = fit_file(path)
-    other = [n for n in notes if "another rule" in n]  # the excluded points are the caller's own note
-    return fits, ["; ".join([f"wrote {out} (it was missing or older than {path})"] + other)]
+    other = [n for n in notes if "another rule" in n or n.startswith("left out")]  # excluded points: the caller's note
+    return fits, ["; ".join([f"wrote {out} (it was missing or not fitted from {path} as it is now)"] + other)]
 
 
 def check_names(paths):

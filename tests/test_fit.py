@@ -188,3 +188,22 @@ def test_fit_output_that_cannot_be_written_is_one_line(tmp_path, gradbench, resu
     assert len(err.strip().splitlines()) == 1
     assert f"{tmp_path / 'd.fits.csv'}: cannot write" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "d.fits.csv"]  # no temporary file left
+
+
+def test_fit_leaves_out_a_law_that_read_fits_would_refuse(tmp_path, monkeypatch, gradbench, results_frame,
+                                                          write_csv):
+    path = write_csv(tmp_path / "d.csv", results_frame([1, 2, 4, 8], [8], methods=("naive", "backprop")))
+    real = fit.fit_results
+
+    def overflowing(*args, **kwargs):  # what a series far from a power law can give
+        fits = real(*args, **kwargs)
+        fits.loc[0, "k_lo"] = -np.inf
+        fits.loc[1, "c"] = 1e308
+        return fits
+
+    monkeypatch.setattr(fit, "fit_results", overflowing)
+    code, out, err = gradbench("fit", str(path))
+    assert code == 0, err
+    assert "left out 2 law(s) whose fit is not a finite number in range" in out
+    fits = fit.read_fits(tmp_path / "d.fits.csv")  # readable: plot and report take it
+    assert len(fits) == len(real(pd.read_csv(path))) - 2

@@ -1,5 +1,9 @@
 """The pipeline: plot and report make missing fits and figures first; outputs checked before any work."""
 
+import hashlib
+import os
+import time
+
 import matplotlib.image
 import pandas as pd
 import pytest
@@ -56,7 +60,7 @@ def test_plot_without_naive_skips_speedup_and_writes_missing_fits(tmp_path, resu
     assert any("no speedup plot" in n for n in notes)
     assert any("no memory plot" in n for n in notes) and any("no tradeoff plot" in n for n in notes)
     # the README says so: plot writes the fits file first when it is missing, and says it did
-    assert f"wrote {tmp_path / 'bp.fits.csv'} (it was missing or older than {path})" in notes
+    assert f"wrote {tmp_path / 'bp.fits.csv'} (it was missing or not fitted from {path} as it is now)" in notes
     assert fit.read_fits(tmp_path / "bp.fits.csv").shape[0] > 0
     assert pipeline.ensure_fits(path)[1] == []  # now fresh: read, not refitted
 
@@ -101,3 +105,37 @@ def test_plot_refuses_one_file_named_twice(tmp_path, gradbench, results_frame, w
     a = write_csv(tmp_path / "d.csv", results_frame([1, 2, 4], [8]))
     code, _, err = gradbench("plot", str(a), str(a), "--out-dir", str(tmp_path / "p"))
     assert code == 2 and "share a name" in err
+
+
+def test_a_fits_file_of_another_sweep_is_refitted_however_new(tmp_path, results_frame, write_csv):
+    a = write_csv(tmp_path / "a.csv", results_frame([1, 2, 4, 8], [8], methods=("backprop",)))
+    b = write_csv(tmp_path / "b.csv", results_frame([1, 2, 4, 8], [8], methods=("naive",)))
+    fit.fit_file(b)
+    (tmp_path / "a.fits.csv").write_bytes((tmp_path / "b.fits.csv").read_bytes())  # newer than a.csv
+    fits, notes = pipeline.ensure_fits(a)
+    assert set(fits["method"]) == {"backprop"}
+    assert notes and notes[0].startswith(f"wrote {tmp_path / 'a.fits.csv'}")
+
+
+def test_a_results_file_touched_but_unchanged_keeps_its_fits(tmp_path, results_frame, write_csv):
+    path = write_csv(tmp_path / "a.csv", results_frame([1, 2, 4, 8], [8], methods=("backprop",)))
+    fit.fit_file(path)
+    os.utime(path, (time.time() + 60, time.time() + 60))  # newer than its fits, the same bytes
+    assert pipeline.ensure_fits(path)[1] == []
+
+
+def test_a_results_file_changed_in_place_is_refitted(tmp_path, results_frame, write_csv):
+    path = write_csv(tmp_path / "a.csv", results_frame([1, 2, 4, 8], [8], methods=("backprop",)))
+    fit.fit_file(path)
+    write_csv(path, results_frame([1, 2, 4, 8], [8], methods=("backprop", "naive")))
+    os.utime(path, (0, 0))  # older than its fits, other bytes
+    fits, notes = pipeline.ensure_fits(path)
+    assert set(fits["method"]) == {"backprop", "naive"} and notes
+
+
+def test_a_fits_file_records_its_results_file(tmp_path, results_frame, write_csv):
+    path = write_csv(tmp_path / "a.csv", results_frame([1, 2, 4, 8], [8], methods=("backprop",)))
+    fit.fit_file(path)
+    fits = pd.read_csv(tmp_path / "a.fits.csv")
+    assert set(fits["results_file"]) == {"a.csv"}
+    assert set(fits["results_sha256"]) == {hashlib.sha256(path.read_bytes()).hexdigest()}
