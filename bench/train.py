@@ -58,12 +58,13 @@ def run(*, out=None, plot=None, progress=True, force=False, **settings):
 
 def placement_of(s):
     """(backend, device, dtype) of the run, checked as sweep checks them (installed, present); cuda is cuda:0."""
-    from bench.sweep.points import parse_placements
+    from bench.sweep.points import check_float64_only, parse_placements
 
     for name in PLACEMENT:
         if "," in str(s[name]):
             raise UserError(f"--{name} {s[name]}: train runs on one {name} (a comma list is for sweep)")
     [placement] = parse_placements(s["backend"], s["device"], s["dtype"])
+    check_float64_only([s["method"]], [placement[2]], "--method")
     return placement
 
 

@@ -104,3 +104,11 @@ def test_a_csv_of_100000_columns_loads_in_linear_time(tmp_path):
 
 def _too_slow(*_):
     pytest.fail("load_csv took over 30 s: quadratic in the columns")
+
+
+def test_numerical_in_float32_is_refused_before_training(tmp_path, gradbench):
+    out = tmp_path / "t.csv"
+    code, _, err = gradbench(*TRAIN, "--method", "numerical", "--dtype", "float32", "--out", str(out))
+    assert (code, err.count("\n")) == (2, 1)
+    assert "--method numerical --dtype float32: numerical needs float64" in err
+    assert not out.exists()
