@@ -2,13 +2,9 @@
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from bench.errors import UserError  # noqa: E402
-from bench.output import write_atomic  # noqa: E402
+from bench.agg import matplotlib, plt
+from bench.errors import UserError
+from bench.output import write_atomic
 
 
 def _format(path):

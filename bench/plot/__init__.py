@@ -5,6 +5,7 @@ time-memory trade-off; backends: the placements of one file side by side; figure
 a panel per swept variable, written as PNG and SVG.
 """
 
+import bench.agg  # noqa: F401  first: matplotlib on Agg, whatever MPLBACKEND says
 from bench.plot.figures import KINDS, SEVERAL_ONLY, check_out_dir, draw
 
 __all__ = ["KINDS", "SEVERAL_ONLY", "check_out_dir", "draw"]

@@ -1,10 +1,8 @@
 """What every figure shares: matplotlib's settings, a colour and marker per method, fitted laws in the legend."""
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from bench.agg import plt
 
 COLORS = {"naive": "tab:red", "backprop": "tab:blue", "checkpoint": "tab:purple", "autograd": "tab:orange",
           "forward": "tab:gray", "numerical": "tab:green"}
