@@ -24,6 +24,7 @@ from bench.schema import (
 )
 
 VARIABLES = ("depth", "width", "batch")
+BYTE_COLUMNS = ("peak_mem_bytes", "work_mem_bytes", "mem_model_bytes", "l2_bytes", "llc_bytes")
 
 
 def normal_device(device):
@@ -91,6 +92,9 @@ def read_results(path, *, text=None, allow_empty=False, allow_duplicates=False):
               f"an ok row's time must lie between {TIME_RANGE[0]:g} and {TIME_RANGE[1]:g} s")
     check(ok & ((df["time_min_s"] > df["time_median_s"]) | (df["time_median_s"] > df["time_max_s"])),
           "time_median_s", "an ok row needs time_min_s <= time_median_s <= time_max_s")
+    for name in BYTE_COLUMNS:  # drawn and tabled: inf or 1e308 would reach the axes' limits
+        check(df[name].notna() & ~(df[name].abs() < 2**63), name, "expected a finite byte count below 2^63 "
+              "or an empty cell")
     paired = df["time_vs_backprop"]
     check(paired.notna() & ~((paired > 0) & (paired < float("inf"))), "time_vs_backprop",
           "expected a positive, finite ratio or an empty cell")
