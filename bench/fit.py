@@ -195,6 +195,8 @@ def fit_file(path, out=None, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE,
     rules.parse(time_rule, "time rule")  # refuse a bad rule before any work
     rules.parse(ops_rule, "ops rule")
     rules.parse(memory_rule, "memory rule")
+    if not Path(path).is_file():  # a FIFO would block the hash's open: the reader says what it is
+        read_results(path)
     try:
         source = fitted_source(path)  # before reading: a file growing meanwhile is refitted next time
     except UserError:
@@ -224,12 +226,14 @@ def fitted_source(path):
 
 def is_current(fits_file, results_path):
     """The fits file was fitted from this results file as it is now (its recorded name and hash)."""
+    if not (Path(fits_file).is_file() and Path(results_path).is_file()):  # a FIFO would block the open
+        return False
     try:
         with open(fits_file, newline="", encoding="utf-8") as f:
             first = next(csv.DictReader(f), None)
     except (OSError, UnicodeDecodeError, csv.Error):
         return False
-    if first is None or not Path(results_path).is_file():
+    if first is None:
         return False  # an empty fits file records nothing: refitting it is cheap
     return (first.get("results_file"), first.get("results_sha256")) == fitted_source(results_path)
 
