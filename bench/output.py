@@ -65,8 +65,9 @@ def _name_max(folder):
         return 255, 4096
 
 
-def _check_length(out, label):
-    """Refuse a name or path the file system will not take (ENAMETOOLONG), with room for derived names."""
+def _check_length(out, label, reserve=RESERVED):
+    """Refuse a name or path the file system will not take (ENAMETOOLONG), with `reserve` bytes of room
+    for the names gradbench derives from it (none for a derived name itself)."""
     name_max, path_max = _name_max(out.parent)
     *folders, name = out.absolute().parts
     for part in folders:
@@ -74,10 +75,10 @@ def _check_length(out, label):
             raise UserError(f"{label}: cannot write (a folder name longer than this file system takes, "
                             f"{name_max} bytes)")
     size = len(os.fsencode(name))
-    if size > name_max - RESERVED:
-        raise UserError(f"{label}: cannot write (a name of {size} bytes; this file system takes {name_max}, "
-                        f"and gradbench needs {RESERVED} of them for the files it names after it)")
-    if len(os.fsencode(out.absolute())) > path_max - RESERVED:
+    if size > name_max - reserve:
+        room = f", and gradbench needs {reserve} of them for the files it names after it" if reserve else ""
+        raise UserError(f"{label}: cannot write (a name of {size} bytes; this file system takes {name_max}{room})")
+    if len(os.fsencode(out.absolute())) > path_max - reserve:
         raise UserError(f"{label}: cannot write (the path is longer than this file system takes, {path_max} bytes)")
 
 
@@ -87,12 +88,15 @@ def parent_is_a_file(out, label):
     return f"{label}: cannot write (a parent of it is a file: {parent} is not a folder)"
 
 
-def target(out, label=None):
-    """The regular file to write for `out` (a symlink resolved), or UserError: see the module docstring."""
+def target(out, label=None, reserve=RESERVED):
+    """The regular file to write for `out` (a symlink resolved), or UserError: see the module docstring.
+
+    reserve: the bytes of the name left for the names derived from it (0 for a derived name itself).
+    """
     check_name(out, label)
     out = Path(out)
     label = label or str(out)
-    _check_length(out, label)
+    _check_length(out, label, reserve)
     try:
         st = os.lstat(out)
     except FileNotFoundError:
@@ -105,7 +109,7 @@ def target(out, label=None):
         real = Path(os.path.realpath(out))
         if not real.exists():
             raise UserError(f"{label}: cannot write (it is a symlink to a missing file, {real})")
-        _check_length(real, label)
+        _check_length(real, label, reserve)
         st = os.stat(real)
         out = real
     if stat.S_ISDIR(st.st_mode):
@@ -145,10 +149,10 @@ def _alive(pid):
     return True
 
 
-def check_writable(out, label=None):
+def check_writable(out, label=None, reserve=RESERVED):
     """Check out and its folder before any work, making the folder: the file to write (a symlink resolved)."""
     label = label or str(out)
-    real = target(out, label)
+    real = target(out, label, reserve)
     tmp = temporary(real)
     try:
         real.parent.mkdir(parents=True, exist_ok=True)
@@ -174,8 +178,11 @@ def sync_folder(folder):
 
 
 def write_atomic(out, write):
-    """Call write(tmp), fsync tmp, then move it over out: out is whole or untouched (UserError if not writable)."""
-    real = target(out, str(out))
+    """Call write(tmp), fsync tmp, then move it over out: out is whole or untouched (UserError if not writable).
+
+    Its name was checked as a choice (with room for derived names) where it was chosen, if it was.
+    """
+    real = target(out, str(out), reserve=0)
     tmp = temporary(real)
     try:
         write(tmp)

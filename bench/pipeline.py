@@ -87,7 +87,7 @@ def report(paths, out=None, plots_dir="plots", command=None):
     if command is None:
         command = "gradbench report " + " ".join(map(str, paths)) + (f" --out {out}" if out else "")
     out = Path(out) if out else default_report(paths)
-    check_writable(out)  # a bad --out fails before any fitting or drawing
+    check_writable(out, reserve=0)  # a bad --out fails before any fitting or drawing; nothing derives from it
     for p in paths:  # the report must not replace what it reads (or writes first)
         for source in (Path(p), fits_path(p)):
             if os.path.realpath(out) == os.path.realpath(source):

@@ -199,3 +199,17 @@ def test_a_short_write_is_cut_back_and_the_file_keeps_its_whole_rows(tmp_path, m
         output.append_line(fd, b"a,whole,row\n", "--out r.csv")
     os.close(fd)
     assert path.read_text() == HEADER
+
+
+def test_a_results_name_the_sweep_takes_leaves_room_for_every_name_derived_from_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    name_max = os.pathconf(tmp_path, "PC_NAME_MAX")
+    name = "x" * (name_max - output.RESERVED - len(".csv")) + ".csv"  # the longest --out a sweep takes
+    assert output.target(name, "--out") == Path(name)
+    with pytest.raises(UserError, match="gradbench needs 16 of them"):
+        output.target("x" + name, "--out")
+    write_results(tmp_path / name, study_rows(methods=("naive", "backprop", "forward")))
+    for args in (["fit", name], ["plot", name, "--out-dir", "p"], ["report", name, "--plots-dir", "p"]):
+        code, _, err = cli(*args)
+        assert code == 0, err
+    assert len(list((tmp_path / "p").glob("*-vs-forward.svg"))) == 1

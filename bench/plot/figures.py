@@ -53,7 +53,7 @@ def figure(kind, found, fits, title):
 
 def check_out_dir(name, out_dir):
     """Refuse a folder the figures cannot be written to, before any work (UserError)."""
-    check_writable(Path(out_dir) / f"{name}-{KINDS[0]}.png")
+    check_writable(Path(out_dir) / f"{name}-{max(KINDS, key=len)}.png", reserve=0)  # the longest name it writes
 
 
 def draw(df, fits, name, out_dir="plots", source=None):
