@@ -53,7 +53,8 @@ def figure(kind, found, fits, title):
 
 def check_out_dir(name, out_dir):
     """Refuse a folder the figures cannot be written to, before any work (UserError)."""
-    check_writable(Path(out_dir) / f"{name}-{max(KINDS, key=len)}.png", reserve=0)  # the longest name it writes
+    for kind in (KINDS[0], max(KINDS, key=len)):  # the folder, then the longest name it writes
+        check_writable(Path(out_dir) / f"{name}-{kind}.png", reserve=0)
 
 
 def draw(df, fits, name, out_dir="plots", source=None):
