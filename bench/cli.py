@@ -177,8 +177,8 @@ def train(out, plot, force, progress, **settings):
 
 def main(argv=None):
     """Entry point: every failure is one line on stderr; exit 2 for bad input, 130 for Ctrl-C, 128 + n for signal n."""
-    _open_standard_streams()
     try:
+        _open_standard_streams()
         code = _run(argv)
     except KeyboardInterrupt:  # also one that comes while an error below is being printed
         code = _interrupted(argv)
