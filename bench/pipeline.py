@@ -3,7 +3,8 @@
 `gradbench plot x.csv` and `gradbench report x.csv` make what is missing or stale first, and say
 so: the fits of a results file when its fits file is missing or was fitted from another file or
 version (it records the results file's name and hash), and the figures
-when they are missing or older than the fits. The stages themselves only read what they are
+when they are missing, older than the fits, or drawn from another file (each PNG records the
+same name and hash). The stages themselves only read what they are
 given and write their own files; this module is the only place that chains them.
 """
 
@@ -11,7 +12,7 @@ import os
 from pathlib import Path
 
 from bench.errors import UserError
-from bench.fit import fit_file, fits_path, is_current, read_fits
+from bench.fit import fit_file, fits_path, fitted_source, is_current, read_fits
 from bench.output import check_writable
 from bench.results import ok_rows, panels, read_results
 
@@ -55,19 +56,37 @@ def plot(path, out_dir="plots"):
     name = Path(path).stem
     plotting.check_out_dir(name, out_dir)  # a bad --out-dir fails before any fitting or drawing
     fits, notes = ensure_fits(path) if panels(ok_rows(df)) else (None, [])
-    written, draw_notes = plotting.draw(df, fits, name, out_dir, source=str(path))
+    written, draw_notes = plotting.draw(df, fits, name, out_dir, source=str(path), stamp=_stamp(path))
     return written, notes + draw_notes
 
 
+def _stamp(path):
+    """What a PNG records it was drawn from: the results file's name and hash, as its fits file does."""
+    return " ".join(fitted_source(path))
+
+
+def _stamp_of(png):
+    """The stamp a PNG records (its Source text), or None (drawn before stamps, or not a PNG)."""
+    from PIL import Image
+
+    try:
+        with Image.open(png) as image:
+            return image.info.get("Source")
+    except (OSError, ValueError):
+        return None
+
+
 def ensure_plots(path, plots_dir):
-    """The PNGs of a results CSV, drawn first if missing or older than its fits: (paths, notes)."""
+    """The PNGs of a results CSV, drawn first unless every one there records that it was drawn from
+    this file as it is now and is no older than its fits (another file of one name drew it): (paths, notes)."""
     from bench.plot import KINDS
 
     name = Path(path).stem
     fits_mtime = fits_path(path).stat().st_mtime
-    pngs = [Path(plots_dir) / f"{name}-{kind}.png" for kind in KINDS]
-    if any(p.is_file() for p in pngs) and all(p.stat().st_mtime >= fits_mtime for p in pngs if p.is_file()):
-        return [p for p in pngs if p.is_file()], []
+    drawn = [p for p in (Path(plots_dir) / f"{name}-{kind}.png" for kind in KINDS) if p.is_file()]
+    stamp = _stamp(path)
+    if drawn and all(p.stat().st_mtime >= fits_mtime and _stamp_of(p) == stamp for p in drawn):
+        return drawn, []
     written, notes = plot(path, plots_dir)
     return [p for p in written if p.suffix == ".png"], [f"drew the plots of {path}"] + notes
 

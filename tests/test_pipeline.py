@@ -139,3 +139,18 @@ def test_a_fits_file_records_its_results_file(tmp_path, results_frame, write_csv
     fits = pd.read_csv(tmp_path / "a.fits.csv")
     assert set(fits["results_file"]) == {"a.csv"}
     assert set(fits["results_sha256"]) == {hashlib.sha256(path.read_bytes()).hexdigest()}
+
+
+def test_figures_drawn_from_another_file_of_one_name_are_drawn_again(tmp_path, results_frame, write_csv):
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    df = results_frame([1, 2, 4, 8], [8], methods=("backprop", "forward"))
+    df["work_mem_bytes"] = ""  # fewer figures
+    a = write_csv(tmp_path / "a" / "d.csv", df)
+    b = write_csv(tmp_path / "b" / "d.csv", df.assign(time_min_s=df["time_min_s"] / 2))
+    fit.fit_file(b)  # b's fits, older than the figures a is about to draw
+    os.utime(tmp_path / "b" / "d.fits.csv", (0, 0))
+    pipeline.plot(a, tmp_path / "p")
+    pngs, notes = pipeline.ensure_plots(b, tmp_path / "p")
+    assert notes and notes[0] == f"drew the plots of {b}"
+    assert pipeline.ensure_plots(b, tmp_path / "p")[1] == []  # now b's: read, not drawn
+    assert {pipeline._stamp_of(p) for p in pngs} == {pipeline._stamp(b)}

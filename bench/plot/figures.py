@@ -57,10 +57,11 @@ def check_out_dir(name, out_dir):
         check_writable(Path(out_dir) / f"{name}-{kind}.png", reserve=0)
 
 
-def draw(df, fits, name, out_dir="plots", source=None):
+def draw(df, fits, name, out_dir="plots", source=None, stamp=None):
     """Write <name>-<kind>.png and .svg of a results frame and its fits, for every kind it supports: (paths, notes).
 
-    source names the data in notes (the results file); the name by default.
+    source names the data in notes (the results file); the name by default. stamp, if given, is
+    recorded in each PNG as its Source text (bench.pipeline: what it was drawn from).
     """
     source = source or name
     ok = ok_rows(df)
@@ -92,8 +93,9 @@ def draw(df, fits, name, out_dir="plots", source=None):
         fig = figure(kind, here, fits, title)
         try:
             for ext in ("png", "svg"):
-                written.append(write_atomic(out_dir / f"{name}-{kind}.{ext}",
-                                            lambda tmp, fig=fig, ext=ext: fig.savefig(tmp, format=ext, dpi=150)))
+                meta = {"Source": stamp} if stamp and ext == "png" else None
+                written.append(write_atomic(out_dir / f"{name}-{kind}.{ext}", lambda tmp, fig=fig, ext=ext, meta=meta:
+                                            fig.savefig(tmp, format=ext, dpi=150, metadata=meta)))
         finally:
             plt.close(fig)
     return written, notes
