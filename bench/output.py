@@ -214,8 +214,12 @@ def append_line(fd, data, label, sync=True):
     """Append bytes as one write, all or nothing: a short or failed write is cut back (UserError)."""
     start = os.fstat(fd).st_size
     try:
-        if os.write(fd, data) != len(data):  # a short write: the disk filled up mid-row
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # what the next write would raise
+        written = os.write(fd, data)
+        # a short write (the disk filled up mid-row, or the file size limit): the rest, so that the
+        # kernel names the cause (ENOSPC, EFBIG); a rare success leaves the row whole
+        rest = len(data) - written
+        if rest and (written == 0 or os.write(fd, data[written:]) != rest):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         if sync:
             os.fsync(fd)
     except OSError as e:

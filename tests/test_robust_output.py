@@ -213,3 +213,18 @@ def test_a_results_name_the_sweep_takes_leaves_room_for_every_name_derived_from_
         code, _, err = cli(*args)
         assert code == 0, err
     assert len(list((tmp_path / "p").glob("*-vs-forward.svg"))) == 1
+
+
+def test_a_file_size_limit_is_named_not_taken_for_a_full_disk(tmp_path):
+    import resource
+    import subprocess
+    import sys
+
+    out = tmp_path / "t.csv"
+    limit = lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (8192, 8192))  # noqa: E731  `ulimit -f 8`
+    result = subprocess.run([sys.executable, "-m", "bench.cli", *TRAIN[:2], "200", *TRAIN[3:], "--out", str(out)],
+                            capture_output=True, text=True, preexec_fn=limit, timeout=120,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert one_line_error(result.returncode, result.stderr), result.stderr
+    assert "cannot write (File too large); the rows before are complete" in result.stderr
+    assert out.read_text().endswith("\n") and 0 < out.stat().st_size <= 8192
