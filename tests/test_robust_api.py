@@ -1,7 +1,12 @@
 """The Python API's entry points refuse what is not a batch of real numbers, naming the argument."""
 
+import os
+import warnings
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 import gradients
 
@@ -114,3 +119,66 @@ def test_numpy_scalar_types_name_a_dtype(net):
 def test_to_refuses_what_is_not_a_backend(net, backend):
     with pytest.raises(ValueError, match="^backend must be one of"):
         net.to(backend)
+
+
+# --- the entry points under hostile input (hypothesis) -----------------------------------------
+# A longer run, fresh random examples: GRADBENCH_FUZZ_EXAMPLES=2000 .venv/bin/python -m pytest tests/test_robust_api.py
+
+EXAMPLES = int(os.environ.get("GRADBENCH_FUZZ_EXAMPLES", "0"))
+DTYPES = [np.float64, np.float32, np.int64, np.uint8, np.bool_, np.complex128, np.object_, np.str_]
+VALUES = [0.0, 1.0, -2.5, 0.5, 3.0, 1e-300, 1e300] * 6 + [np.nan, np.inf, -np.inf]
+
+
+@st.composite
+def hostile(draw, rows, cols):
+    """An argument: an array of any dtype, shape and values near the right one, a list, a number or None."""
+    kind = draw(st.sampled_from(["array"] * 4 + ["list", "scalar", "none"]))
+    if kind == "none":
+        return None
+    if kind == "scalar":
+        return draw(st.sampled_from([1.0, 1, True, 1j, "1", b"1"]))
+    right = (rows, cols)  # drawn half the time, so that whole calls run too
+    shape = draw(st.sampled_from([right] * 6 + [(rows,), (cols,), (rows + 1, cols), (0, cols), (rows, cols, 1), ()]))
+    shape = tuple(n for n in shape if n is not None)
+    size = int(np.prod(shape))
+    values = draw(st.lists(st.sampled_from(VALUES), min_size=size, max_size=size))
+    with warnings.catch_warnings(), np.errstate(all="ignore"):  # the cast to ints: the test's, not the code's
+        warnings.simplefilter("ignore")
+        dtype = draw(st.sampled_from(DTYPES[:1] * 6 + DTYPES))
+        array = np.array(values, dtype=np.float64).reshape(shape).astype(dtype)
+    return array.tolist() if kind == "list" else array
+
+
+@settings(max_examples=EXAMPLES or 150, derandomize=not EXAMPLES, deadline=None, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(data=st.data(), call=st.sampled_from(["loss", "predict", *gradients.METHODS]))
+def test_entry_points_return_finite_results_or_a_value_error_naming_the_argument(data, call):
+    """A result is finite and came without a warning; a refusal is a ValueError naming the argument
+    (NumPy may warn first where an input mixes inf and -inf: the check's one sum, kept off the hot path)."""
+    net = gradients.Network.init([2, 3, 1], seed=0)
+    X = data.draw(hostile(3, 2), label="X")
+    y = data.draw(hostile(3, None), label="y")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if call == "loss":
+                result = gradients.loss(net, X, y)
+            elif call == "predict":
+                result = net.predict(X)
+            else:
+                result = gradients.gradient(net, X, y, method=call)
+    except ValueError as e:
+        message = str(e)
+        assert "\n" not in message
+        assert message.startswith(("X ", "y ")) or isinstance(e, gradients.NotFiniteError), message
+        assert all(issubclass(w.category, RuntimeWarning) for w in caught), [str(w.message) for w in caught]
+        event(f"refused: {message.split(' ')[0]}")
+        return
+    event("computed")
+    assert not caught, [str(w.message) for w in caught]
+    if call == "loss":
+        assert isinstance(result, float) and np.isfinite(result)
+    elif call == "predict":
+        assert result.shape == (np.shape(X)[0],) and np.all(np.isfinite(result))
+    else:
+        assert result.is_finite() and [W.shape for W in result.weights] == [W.shape for W in net.weights]
