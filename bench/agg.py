@@ -1,5 +1,6 @@
 """matplotlib on the Agg backend: gradbench only draws files, so MPLBACKEND plays no part, not
-even a value matplotlib cannot load (which would fail its import). Import matplotlib through here."""
+even a value matplotlib cannot load (which would fail its import). Import matplotlib through
+here."""
 
 import os
 

@@ -215,7 +215,7 @@ def _flushed(code):
 
 
 def _say(line):
-    """A line on stderr; nothing where stderr is closed, full or gone (the exit status still tells)."""
+    """A line on stderr; nothing where stderr is closed, full or gone (the exit status tells)."""
     try:
         sys.stderr.write(line + "\n")
         sys.stderr.flush()
@@ -224,7 +224,7 @@ def _say(line):
 
 
 def _silence(stream):
-    """Point a stream that cannot be written at /dev/null, so Python's flush at exit does not fail."""
+    """Point a stream that cannot be written at /dev/null: Python's flush at exit cannot fail."""
     with contextlib.suppress(Exception):
         os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
 

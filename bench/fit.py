@@ -198,7 +198,7 @@ def fit_file(path, out=None, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE,
     if not Path(path).is_file():  # a FIFO would block the hash's open: the reader says what it is
         read_results(path)
     try:
-        source = fitted_source(path)  # before reading: a file growing meanwhile is refitted next time
+        source = fitted_source(path)  # before reading: a file growing meanwhile is refitted later
     except UserError:
         read_results(path)  # its message, where the file cannot be read at all
         raise
@@ -226,7 +226,7 @@ def fitted_source(path):
 
 def is_current(fits_file, results_path):
     """The fits file was fitted from this results file as it is now (its recorded name and hash)."""
-    if not (Path(fits_file).is_file() and Path(results_path).is_file()):  # a FIFO would block the open
+    if not (Path(fits_file).is_file() and Path(results_path).is_file()):  # a FIFO blocks an open
         return False
     try:
         with open(fits_file, newline="", encoding="utf-8") as f:
@@ -239,20 +239,21 @@ def is_current(fits_file, results_path):
 
 
 def _drop_unreadable(fits):
-    """The fits whose values read_fits takes, and a note naming those left out (k_lo = -inf, c = 1e308)."""
+    """The fits whose values read_fits takes, and a note naming those left out (k_lo = -inf,
+    c = 1e308)."""
     bad = pd.Series(False, index=fits.index)
     for name in FIT_RANGES:
         bad |= _out_of_range(fits[name], name)
     if not bad.any():
         return fits, []
     laws = "; ".join(f"{r.method} {r.quantity} vs {r.variable}" for r in fits[bad].itertuples())
-    note = (f"left out {int(bad.sum())} law(s) whose fit is not a finite number in range (the points do not "
-            f"follow a power law closely enough): {laws}")
+    note = (f"left out {int(bad.sum())} law(s) whose fit is not a finite number in range "
+            f"(the points do not follow a power law closely enough): {laws}")
     return fits[~bad].reset_index(drop=True), [note]
 
 
 def _out_of_range(column, name):
-    """Where a column's cells are not numbers in FIT_RANGES[name] (NaN allowed in MAY_BE_NAN's columns)."""
+    """Where a column's cells are not numbers in FIT_RANGES[name] (NaN allowed in MAY_BE_NAN's)."""
     lo, hi = FIT_RANGES[name]
     values = pd.to_numeric(column, errors="coerce")
     return ~values.between(lo, hi) & ~(values.isna() & (name in MAY_BE_NAN) & column.isna())

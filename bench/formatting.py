@@ -47,7 +47,7 @@ def table(header, rows):
 
 
 def cell(value):
-    """A table cell's text: `|` escaped (GitHub's rule, code spans included), line breaks as spaces."""
+    """A table cell's text: `|` escaped (GitHub's rule, code spans too), line breaks as spaces."""
     return " ".join(str(value).splitlines()).replace("|", "\\|")
 
 

@@ -66,8 +66,8 @@ def _name_max(folder):
 
 
 def _check_length(out, label, reserve=RESERVED):
-    """Refuse a name or path the file system will not take (ENAMETOOLONG), with `reserve` bytes of room
-    for the names gradbench derives from it (none for a derived name itself)."""
+    """Refuse a name or path the file system will not take (ENAMETOOLONG), with `reserve` bytes
+    of room for the names gradbench derives from it (none for a derived name itself)."""
     name_max, path_max = _name_max(out.parent)
     *folders, name = out.absolute().parts
     for part in folders:
@@ -76,8 +76,9 @@ def _check_length(out, label, reserve=RESERVED):
                             f"{name_max} bytes)")
     size = len(os.fsencode(name))
     if size > name_max - reserve:
-        room = f", and gradbench needs {reserve} of them for the files it names after it" if reserve else ""
-        raise UserError(f"{label}: cannot write (a name of {size} bytes; this file system takes {name_max}{room})")
+        room = f", and gradbench needs {reserve} of them for the files it names after it"
+        raise UserError(f"{label}: cannot write (a name of {size} bytes; this file system takes "
+                        f"{name_max}{room if reserve else ''})")
     if len(os.fsencode(out.absolute())) > path_max - reserve:
         raise UserError(f"{label}: cannot write (the path is longer than this file system takes, {path_max} bytes)")
 
@@ -89,7 +90,8 @@ def parent_is_a_file(out, label):
 
 
 def target(out, label=None, reserve=RESERVED):
-    """The regular file to write for `out` (a symlink resolved), or UserError: see the module docstring.
+    """The regular file to write for `out` (a symlink resolved), or UserError: see the module
+    docstring.
 
     reserve: the bytes of the name left for the names derived from it (0 for a derived name itself).
     """
@@ -178,7 +180,8 @@ def sync_folder(folder):
 
 
 def write_atomic(out, write):
-    """Call write(tmp), fsync tmp, then move it over out: out is whole or untouched (UserError if not writable).
+    """Call write(tmp), fsync tmp, then move it over out: out is whole or untouched (UserError if
+    not writable).
 
     Its name was checked as a choice (with room for derived names) where it was chosen, if it was.
     """

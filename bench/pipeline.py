@@ -19,13 +19,16 @@ from bench.results import ok_rows, panels, read_results
 
 def ensure_fits(path):
     """The fits of a results CSV, fitted (with fit's defaults) first unless the fits file records
-    that it was fitted from this file as it is now (its name and hash, not a newer mtime): (fits, notes)."""
+    that it was fitted from this file as it is now (its name and hash, not a newer mtime):
+    (fits, notes)."""
     out = fits_path(path)
     if is_current(out, path):
         return read_fits(out), []
     out, fits, notes = fit_file(path)
-    other = [n for n in notes if "another rule" in n or n.startswith("left out")]  # excluded points: the caller's note
-    return fits, ["; ".join([f"wrote {out} (it was missing or not fitted from {path} as it is now)"] + other)]
+    # the excluded points are the caller's own note
+    other = [n for n in notes if "another rule" in n or n.startswith("left out")]
+    wrote = f"wrote {out} (it was missing or not fitted from {path} as it is now)"
+    return fits, ["; ".join([wrote] + other)]
 
 
 def check_names(paths):
@@ -56,12 +59,13 @@ def plot(path, out_dir="plots"):
     name = Path(path).stem
     plotting.check_out_dir(name, out_dir)  # a bad --out-dir fails before any fitting or drawing
     fits, notes = ensure_fits(path) if panels(ok_rows(df)) else (None, [])
-    written, draw_notes = plotting.draw(df, fits, name, out_dir, source=str(path), stamp=_stamp(path))
+    written, draw_notes = plotting.draw(df, fits, name, out_dir, source=str(path),
+                                        stamp=_stamp(path))
     return written, notes + draw_notes
 
 
 def _stamp(path):
-    """What a PNG records it was drawn from: the results file's name and hash, as its fits file does."""
+    """What a PNG records it was drawn from: the results file's name and hash, as fits do."""
     return " ".join(fitted_source(path))
 
 
@@ -77,8 +81,9 @@ def _stamp_of(png):
 
 
 def ensure_plots(path, plots_dir):
-    """The PNGs of a results CSV, drawn first unless every one there records that it was drawn from
-    this file as it is now and is no older than its fits (another file of one name drew it): (paths, notes)."""
+    """The PNGs of a results CSV, drawn first unless every one there records that it was drawn
+    from this file as it is now and is no older than its fits (another file of one name may have
+    drawn it): (paths, notes)."""
     from bench.plot import KINDS
 
     name = Path(path).stem
@@ -106,7 +111,7 @@ def report(paths, out=None, plots_dir="plots", command=None):
     if command is None:
         command = "gradbench report " + " ".join(map(str, paths)) + (f" --out {out}" if out else "")
     out = Path(out) if out else default_report(paths)
-    check_writable(out, reserve=0)  # a bad --out fails before any fitting or drawing; nothing derives from it
+    check_writable(out, reserve=0)  # a bad --out fails before any fitting or drawing
     for p in paths:  # the report must not replace what it reads (or writes first)
         for source in (Path(p), fits_path(p)):
             if os.path.realpath(out) == os.path.realpath(source):

@@ -60,8 +60,8 @@ def read_results(path, *, text=None, allow_empty=False, allow_duplicates=False):
         raise UserError(f"{path}: not a gradbench results file (column {twice[0]!r} appears twice)")
     for fields, line in zip(rows, lines):
         if fields == header:
-            raise UserError(f"{path}: line {line} repeats the header (two files joined?): delete that line, "
-                            "or keep the two files apart")
+            raise UserError(f"{path}: line {line} repeats the header (two files joined?): "
+                            "delete that line, or keep the two files apart")
         if len(fields) != len(header):
             raise UserError(f"{path}: line {line} has {len(fields)} fields, the header has {len(header)}")
     if not rows and not allow_empty:
@@ -80,7 +80,7 @@ def read_results(path, *, text=None, allow_empty=False, allow_duplicates=False):
         df[name] = pd.to_numeric(raw[name].where(~empty), errors="coerce")
         check(~empty & df[name].isna(), name, "not a number")
     for name, least in COUNTS.items():
-        exact = raw[name].map(whole_number)  # an int, exact at any size (a float has 53 bits), or None
+        exact = raw[name].map(whole_number)  # an int, exact at any size (a float: 53 bits)
         bad = exact.map(lambda n, least=least: n is None or not least <= n < 2**63)
         check(bad, name, f"expected a whole number >= {least}")
         df[name] = exact.astype("int64")
@@ -93,8 +93,8 @@ def read_results(path, *, text=None, allow_empty=False, allow_duplicates=False):
     check(ok & ((df["time_min_s"] > df["time_median_s"]) | (df["time_median_s"] > df["time_max_s"])),
           "time_median_s", "an ok row needs time_min_s <= time_median_s <= time_max_s")
     for name in BYTE_COLUMNS:  # drawn and tabled: inf or 1e308 would reach the axes' limits
-        check(df[name].notna() & ~(df[name].abs() < 2**63), name, "expected a finite byte count below 2^63 "
-              "or an empty cell")
+        check(df[name].notna() & ~(df[name].abs() < 2**63), name,
+              "expected a finite byte count below 2^63 or an empty cell")
     paired = df["time_vs_backprop"]
     check(paired.notna() & ~((paired > 0) & (paired < float("inf"))), "time_vs_backprop",
           "expected a positive, finite ratio or an empty cell")
@@ -172,7 +172,7 @@ def _refuse_duplicates(df, path, lines):
 
 
 def whole_number(text):
-    """A cell's whole number as an exact int ('9007199254740993', '8.0', '1e3'), or None if it is not one."""
+    """A cell's whole number as an exact int ('9007199254740993', '8.0', '1e3'), else None."""
     text = str(text).strip()
     if re.fullmatch(r"[+-]?[0-9]+", text):
         return int(text)  # exact, where int(float(text)) rounds past 2**53

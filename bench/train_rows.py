@@ -1,4 +1,5 @@
-"""`gradbench train`'s rows file: each epoch's row appended whole as it comes, to --out from the first row on."""
+"""`gradbench train`'s rows file: each epoch's row appended whole as it comes, to --out from the
+first row on."""
 
 import contextlib
 import csv

@@ -49,7 +49,8 @@ def namespace(backend):
     if isinstance(backend, types.ModuleType):
         return _preferred(backend)
     if not isinstance(backend, str):
-        raise ValueError(f"backend must be one of {', '.join(BACKENDS)} or an array namespace, got {backend!r}")
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)} or an array namespace, "
+                         f"got {backend!r}")
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
     try:

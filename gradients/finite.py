@@ -50,7 +50,8 @@ def _host(x, name):
     try:
         return np.asarray(x)
     except (ValueError, TypeError) as e:
-        raise ValueError(f"{name} must be an array of real numbers ({str(e).splitlines()[0]})") from None
+        why = str(e).splitlines()[0]
+        raise ValueError(f"{name} must be an array of real numbers ({why})") from None
 
 
 def _real(x, name):

@@ -143,7 +143,7 @@ class Network:
         return Network(weights, backends.move(self.alpha, xp, device, dtype), self.b, self.activation)
 
     def check_inputs(self, X):
-        """Validate inputs: X (B, d) of finite real numbers on the network's backend, in its dtype."""
+        """Validate inputs: X (B, d), finite real numbers on the network's backend, in its dtype."""
         X = finite_array(X, "X", self.xp, self.dtype, self.device)
         d = self.widths[0]
         if X.ndim != 2 or X.shape[1] != d or X.shape[0] < 1:
@@ -151,7 +151,7 @@ class Network:
         return X
 
     def check_batch(self, X, y):
-        """Validate a batch: X as check_inputs, y (B,) finite; return both in the network's dtype."""
+        """Validate a batch: X as check_inputs, y (B,) finite; both in the network's dtype."""
         X = self.check_inputs(X)
         y = finite_array(y, "y", self.xp, self.dtype, self.device)
         if tuple(y.shape) != (X.shape[0],):

@@ -190,9 +190,10 @@ def test_fit_output_that_cannot_be_written_is_one_line(tmp_path, gradbench, resu
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "d.fits.csv"]  # no temporary file left
 
 
-def test_fit_leaves_out_a_law_that_read_fits_would_refuse(tmp_path, monkeypatch, gradbench, results_frame,
-                                                          write_csv):
-    path = write_csv(tmp_path / "d.csv", results_frame([1, 2, 4, 8], [8], methods=("naive", "backprop")))
+def test_fit_leaves_out_a_law_that_read_fits_would_refuse(tmp_path, monkeypatch, gradbench,
+                                                          results_frame, write_csv):
+    df = results_frame([1, 2, 4, 8], [8], methods=("naive", "backprop"))
+    path = write_csv(tmp_path / "d.csv", df)
     real = fit.fit_results
 
     def overflowing(*args, **kwargs):  # what a series far from a power law can give

@@ -60,7 +60,9 @@ def test_plot_without_naive_skips_speedup_and_writes_missing_fits(tmp_path, resu
     assert any("no speedup plot" in n for n in notes)
     assert any("no memory plot" in n for n in notes) and any("no tradeoff plot" in n for n in notes)
     # the README says so: plot writes the fits file first when it is missing, and says it did
-    assert f"wrote {tmp_path / 'bp.fits.csv'} (it was missing or not fitted from {path} as it is now)" in notes
+    fits = tmp_path / "bp.fits.csv"
+    wrote = f"wrote {fits} (it was missing or not fitted from {path} as it is now)"
+    assert wrote in notes
     assert fit.read_fits(tmp_path / "bp.fits.csv").shape[0] > 0
     assert pipeline.ensure_fits(path)[1] == []  # now fresh: read, not refitted
 
@@ -91,7 +93,8 @@ def test_report_refuses_two_files_of_one_name(tmp_path, gradbench, results_frame
     assert "share a name" in err
 
 
-def test_plot_refuses_two_files_of_one_name_before_drawing(tmp_path, gradbench, results_frame, write_csv):
+def test_plot_refuses_two_files_of_one_name_before_drawing(tmp_path, gradbench, results_frame,
+                                                           write_csv):
     (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
     df = results_frame([1, 2, 4], [8])
     a, b = write_csv(tmp_path / "a" / "d.csv", df), write_csv(tmp_path / "b" / "d.csv", df)
@@ -111,7 +114,8 @@ def test_a_fits_file_of_another_sweep_is_refitted_however_new(tmp_path, results_
     a = write_csv(tmp_path / "a.csv", results_frame([1, 2, 4, 8], [8], methods=("backprop",)))
     b = write_csv(tmp_path / "b.csv", results_frame([1, 2, 4, 8], [8], methods=("naive",)))
     fit.fit_file(b)
-    (tmp_path / "a.fits.csv").write_bytes((tmp_path / "b.fits.csv").read_bytes())  # newer than a.csv
+    # b's fits as a's, newer than a.csv
+    (tmp_path / "a.fits.csv").write_bytes((tmp_path / "b.fits.csv").read_bytes())
     fits, notes = pipeline.ensure_fits(a)
     assert set(fits["method"]) == {"backprop"}
     assert notes and notes[0].startswith(f"wrote {tmp_path / 'a.fits.csv'}")
@@ -141,7 +145,8 @@ def test_a_fits_file_records_its_results_file(tmp_path, results_frame, write_csv
     assert set(fits["results_sha256"]) == {hashlib.sha256(path.read_bytes()).hexdigest()}
 
 
-def test_figures_drawn_from_another_file_of_one_name_are_drawn_again(tmp_path, results_frame, write_csv):
+def test_figures_drawn_from_another_file_of_one_name_are_drawn_again(tmp_path, results_frame,
+                                                                     write_csv):
     (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
     df = results_frame([1, 2, 4, 8], [8], methods=("backprop", "forward"))
     df["work_mem_bytes"] = ""  # fewer figures

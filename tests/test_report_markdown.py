@@ -31,7 +31,8 @@ def test_a_pipe_in_a_cell_is_escaped():
 
 
 def test_links_to_paths_with_spaces_and_parentheses_stay_whole():
-    assert link("d-time", "my figs (1)/d-time.png", image=True) == "![d-time](my%20figs%20%281%29/d-time.png)"
+    image = link("d-time", "my figs (1)/d-time.png", image=True)
+    assert image == "![d-time](my%20figs%20%281%29/d-time.png)"
     assert link("a [b]", "a [b].csv") == "[a \\[b\\]](a%20%5Bb%5D.csv)"
 
 
@@ -48,7 +49,8 @@ def test_a_report_of_hostile_names_keeps_its_tables_and_links(tmp_path, results_
     df = read_results(path)
     pngs = [tmp_path / "my figs (1)" / "d (1)-time.png"]
     out = tmp_path / "r.md"
-    write_report({"d (1)": df}, {"d (1)": fit.fit_results(df)}, {"d (1)": pngs}, out, "gradbench `x`", [path])
+    fits = {"d (1)": fit.fit_results(df)}
+    write_report({"d (1)": df}, fits, {"d (1)": pngs}, out, "gradbench `x`", [path])
     md = out.read_text()
     assert "| cpu | Intel(R) \\| Xeon(R) |" in md
     assert "![d (1)-time](my%20figs%20%281%29/d%20%281%29-time.png)" in md

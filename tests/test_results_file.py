@@ -74,7 +74,7 @@ def test_resume_of_a_file_not_ending_in_a_newline_keeps_rows_on_their_own_lines(
     with open_results(out, [key("naive", 1)], resume=True) as results:
         results.write(result_row("naive", 1))
     assert out.read_text() == HEADER + format_row(result_row("naive", 1))
-    # a whole last row without its newline (`truncate -s -1`) is kept, as fit reads it, on its own line
+    # a whole last row without its newline (`truncate -s -1`) is kept, as fit reads it
     last = format_row(result_row("naive", 1))
     out.write_text(HEADER + last.rstrip("\n"))
     with open_results(out, [key("naive", 2)], resume=True) as results:
@@ -136,7 +136,8 @@ def test_resume_reads_a_seed_past_2_to_the_53_exactly(tmp_path, result_row):
 
 
 @pytest.mark.parametrize("damage", ["bom", "crlf", "bom+crlf"])
-def test_resume_takes_a_bom_or_crlf_file_as_fit_does_and_rewrites_it_plain(tmp_path, result_row, damage):
+def test_resume_takes_a_bom_or_crlf_file_as_fit_does_and_rewrites_it_plain(tmp_path, result_row,
+                                                                           damage):
     out = tmp_path / "r.csv"
     text = HEADER + format_row(result_row("naive", 1))
     raw = text.replace("\n", "\r\n") if "crlf" in damage else text

@@ -25,8 +25,8 @@ def _rows(path):
 
 def test_sigkill_leaves_every_finished_epoch_in_out(tmp_path):
     out = tmp_path / "t.csv"
-    proc = subprocess.Popen([sys.executable, "-m", "bench.cli", *TRAIN, "--epochs", "1000000", "--out", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
+    args = [sys.executable, "-m", "bench.cli", *TRAIN, "--epochs", "1000000", "--out", str(out)]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
     try:
         deadline = time.monotonic() + 60
         while proc.poll() is None and time.monotonic() < deadline and len(_lines(out)) < 4:
@@ -69,7 +69,8 @@ def test_a_killed_runs_temporary_file_is_removed_by_the_next_run(tmp_path, gradb
 
 
 def test_remove_stale_temporaries_keeps_other_names(tmp_path):
-    other = [tmp_path / ".gradbench-x-0123abcd.tmp", tmp_path / "gradbench-1-0123abcd.tmp", tmp_path / "t.csv"]
+    other = [tmp_path / name for name in (".gradbench-x-0123abcd.tmp", "gradbench-1-0123abcd.tmp",
+                                          "t.csv")]
     for path in other:
         path.write_text("")
     output.remove_stale_temporaries(tmp_path)
@@ -87,7 +88,7 @@ def test_a_csv_of_100000_columns_loads_in_linear_time(tmp_path):
     columns = 100_000
     path = tmp_path / "wide.csv"
     header = [f"x{j}" for j in range(columns)]
-    header.insert(columns // 2, "y")  # the target in the middle: the features keep their order around it
+    header.insert(columns // 2, "y")  # the target in the middle: features keep their order
     row = [str(j) for j in range(columns)]
     row.insert(columns // 2, "-1")
     path.write_text(",".join(header) + "\n" + (",".join(row) + "\n") * 2)
@@ -108,7 +109,8 @@ def _too_slow(*_):
 
 def test_numerical_in_float32_is_refused_before_training(tmp_path, gradbench):
     out = tmp_path / "t.csv"
-    code, _, err = gradbench(*TRAIN, "--method", "numerical", "--dtype", "float32", "--out", str(out))
+    code, _, err = gradbench(*TRAIN, "--method", "numerical", "--dtype", "float32",
+                             "--out", str(out))
     assert (code, err.count("\n")) == (2, 1)
     assert "--method numerical --dtype float32: numerical needs float64" in err
     assert not out.exists()

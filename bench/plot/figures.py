@@ -94,8 +94,9 @@ def draw(df, fits, name, out_dir="plots", source=None, stamp=None):
         try:
             for ext in ("png", "svg"):
                 meta = {"Source": stamp} if stamp and ext == "png" else None
-                written.append(write_atomic(out_dir / f"{name}-{kind}.{ext}", lambda tmp, fig=fig, ext=ext, meta=meta:
-                                            fig.savefig(tmp, format=ext, dpi=150, metadata=meta)))
+                save = lambda tmp, fig=fig, ext=ext, meta=meta: fig.savefig(  # noqa: E731
+                    tmp, format=ext, dpi=150, metadata=meta)
+                written.append(write_atomic(out_dir / f"{name}-{kind}.{ext}", save))
         finally:
             plt.close(fig)
     return written, notes

@@ -82,9 +82,11 @@ def write_report(frames, all_fits, plots, out, command, sources):
     """
     out = Path(out)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    data = ", ".join(link(Path(p).name, Path(os.path.relpath(p, out.parent)).as_posix()) for p in sources)
+    data = ", ".join(link(Path(p).name, Path(os.path.relpath(p, out.parent)).as_posix())
+                     for p in sources)
     lines = [f"# gradbench report: {', '.join(frames)}", "",
-             f"Written {stamp} by {code(command)} from {data} and their fits files.", "", placement_line(frames), ""]
+             f"Written {stamp} by {code(command)} from {data} and their fits files.", "",
+             placement_line(frames), ""]
     for section in (summary_section(frames, all_fits), environment_section(frames), sweep_section(frames),
                     fits_section(all_fits), backends_section(frames, all_fits), speedup_section(frames),
                     memory_section(frames, all_fits),

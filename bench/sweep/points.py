@@ -152,12 +152,12 @@ FLOAT64_ONLY = {"numerical": "central differences: a step of 1e-5 is lost in flo
 
 
 def check_float64_only(methods, dtypes, option):
-    """UserError for a method that needs float64 (numerical) asked for in another dtype, before any work."""
+    """UserError, before any work, for a method that needs float64 (numerical) in another dtype."""
     for m in methods:
         other = [t for t in dtypes if t != "float64"]
         if m in FLOAT64_ONLY and other:
-            raise UserError(f"{option} {m} --dtype {other[0]}: {m} needs float64 ({FLOAT64_ONLY[m]}); "
-                            f"leave {m} out or use --dtype float64")
+            raise UserError(f"{option} {m} --dtype {other[0]}: {m} needs float64 "
+                            f"({FLOAT64_ONLY[m]}); leave {m} out or use --dtype float64")
 
 
 def check_device(backend, device):

@@ -175,7 +175,7 @@ def _replace_locked(real, text, old_fd, label):
 
 
 def _resumable(path, text, planned_keys):
-    """The ok rows to keep (as Python values), every kept line, and whether the file must be rewritten.
+    """The ok rows to keep (as Python values), every kept line, and whether to rewrite the file.
 
     Read as fit reads it (bench.results.read_results): a BOM or CRLF line endings are taken, and
     the file rewritten without them; a last row without its newline is kept when the reader takes
@@ -219,7 +219,7 @@ def _resumable(path, text, planned_keys):
 
 def _split(text):
     """(records, tail, crlf): the CSV records of the text, each without its line ending (a quoted
-    cell's line breaks kept); what follows the last line ending; whether any record ended in CRLF."""
+    cell's line breaks kept); what follows the last line ending; whether a record ended in CRLF."""
     pieces = text.split("\n")
     records, current, quotes, crlf = [], [], 0, False
     for piece in pieces[:-1]:
@@ -236,7 +236,8 @@ def _split(text):
 def _whole(path, lines, tail):
     """The last line, without its newline, is a row the reader takes (else a torn one)."""
     try:
-        read_results(path, text="".join(lines) + tail + "\n", allow_empty=True, allow_duplicates=True)
+        read_results(path, text="".join(lines) + tail + "\n", allow_empty=True,
+                     allow_duplicates=True)
     except UserError:
         return False
     return True
