@@ -49,7 +49,7 @@ bench: $(STAMP)
 		--profile quick --force --out results/memory.csv
 	$(BIN)/gradbench fit $(STUDY)
 	$(BIN)/gradbench plot $(STUDY)
-	$(BIN)/gradbench report $(STUDY) --out results/report.md
+	$(BIN)/gradbench report $(STUDY) --out results/report.md --readme README.md
 
 # Our NumPy backprop next to PyTorch's own reverse mode (autograd) and our backprop on PyTorch, one CPU
 # thread, at five shapes from small (Python's per-call cost) to large (the BLAS's): width:depth:batch.

@@ -27,6 +27,8 @@ except KeyboardInterrupt:
     sys.stderr.write(INTERRUPTED + "\n")
     sys.exit(130)
 
+NO_ARGS = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click 8.1 prints the help itself
+PROGRESS_HELP = "progress bar on stderr  [default: when stderr is a terminal]"
 LR_DEFAULTS = ", ".join(f"{name} {opt.default_lr:.0e}".replace("e-0", "e-") for name, opt in OPTIMIZERS.items())
 
 
@@ -68,8 +70,11 @@ def cli():
 @click.option("--force", is_flag=True, help="replace an existing OUT with a fresh file")
 @click.option("--workers", type=int, default=None, metavar="N",
               help="run the shapes on a local Dask cluster of N worker processes (needs gradbench[cluster])")
+@click.option("--worker-wait", default=SWEEP["worker_wait"], show_default=True, type=float, metavar="SECONDS",
+              help="with --workers or --scheduler: how long to wait while no worker can take a series")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="run the shapes on a running Dask cluster, e.g. tcp://host:8786; see docs/cluster.md")
+@click.option("--progress/--no-progress", default=None, help=PROGRESS_HELP)
 @click.pass_context
 def sweep(ctx, **options):
     """Time every method over depth x width x batch with pyperf and append one CSV row per point.
@@ -106,13 +111,18 @@ def fit(results, time_rule, ops_rule, memory_rule):
 @cli.command()
 @click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--out-dir", default="plots", show_default=True, type=click.Path(file_okay=False),
-              help="folder for <name>-<kind>.png and .svg, one of each per figure kind")
-def plot(results, out_dir):
-    """Draw the log-log figures (time, speedup, ops, vs-forward, rate, memory, tradeoff; backends for a file of
+              help="folder for <name>-<kind>.<format>, one of each per figure kind and format")
+@click.option("--format", "formats", default="png,svg", show_default=True,
+              help="comma list of image formats: png, svg, pdf, eps, ...")
+@click.option("--style", default="report", show_default=True,
+              help="sizes and fonts: report (a Markdown page), paper (a column of a two-column "
+                   "paper; several panels span both) or slides (a 16:9 slide)")
+def plot(results, out_dir, formats, style):
+    """Draw the figures (time, speedup, ops, vs-forward, rate, local, memory, tradeoff; backends for a file of
     several backends, devices or dtypes) of results CSVs; fits them first if need be."""
     from bench import pipeline
 
-    for _, written, notes in pipeline.plot_files(results, out_dir):
+    for _, written, notes in pipeline.plot_files(results, out_dir, formats, style):
         click.echo("\n".join(notes + [f"wrote {p}" for p in written]))
 
 
@@ -122,17 +132,34 @@ def plot(results, out_dir):
               help="Markdown file  [default: results/<name>.md for one CSV, report.md beside the first of several]")
 @click.option("--plots-dir", default="plots", show_default=True, type=click.Path(file_okay=False),
               help="where the figures are (drawn there if missing)")
-def report(results, out, plots_dir):
+@click.option("--readme", default=None, type=click.Path(dir_okay=False),
+              help="also rewrite the results block of this file (the README) from the same numbers")
+def report(results, out, plots_dir, readme):
     """Write a Markdown report: environment, sweeps, fits against theory, speedups, figures."""
     from bench import pipeline
 
-    path, notes = pipeline.report(results, out, plots_dir)
+    path, notes = pipeline.report(results, out, plots_dir, readme=readme)
     click.echo("\n".join(notes + [f"wrote {path}"]))
 
 
 @cli.command()
-@click.option("--method", type=click.Choice(gradients.METHODS), default=TRAIN["method"], show_default=True,
-              help="gradient method (gradients.METHODS)")
+@click.argument("a", type=click.Path(dir_okay=False))
+@click.argument("b", type=click.Path(dir_okay=False))
+@click.option("--out", default=None, type=click.Path(dir_okay=False), help="also write the comparison here (Markdown)")
+def compare(a, b, out):
+    """Compare two results CSVs: time exponents and per-point times side by side, their differences and
+    whether their 95% intervals overlap (does a result reproduce? what did a change do?)."""
+    from bench.compare import compare as run_compare
+
+    lines, written = run_compare(a, b, out)
+    click.echo("\n".join(lines + ([f"wrote {written}"] if written else [])))
+
+
+@cli.command()
+@click.option("--method", default=TRAIN["method"], show_default=True,
+              help=f"gradient method ({', '.join(gradients.METHODS)}), or a comma list of them "
+                   "for a race: each trains from the same seed, and --plot draws loss against "
+                   "seconds and epochs")
 @click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default=TRAIN["optimizer"], show_default=True,
               help="update rule (gradients.train.OPTIMIZERS)")
 @click.option("--lr", type=float, default=None, help=f"learning rate eta  [default: {LR_DEFAULTS}]")
@@ -166,13 +193,20 @@ def report(results, out, plots_dir):
 @click.option("--plot", type=click.Path(dir_okay=False), default=None,
               help="draw the learning curves to this image file (format from the suffix: png, svg, pdf, ...)")
 @click.option("--force", is_flag=True, help="replace an existing --out or --plot file")
-@click.option("--progress/--no-progress", default=True, show_default=True, help="progress bar on stderr")
-def train(out, plot, force, progress, **settings):
+@click.option("--progress/--no-progress", default=None, help=PROGRESS_HELP)
+def train(out, plot, force, progress, method, **settings):
     """Train the network by mini-batch SGD, Adam or AdaGrad with any gradient method; report losses per epoch."""
+    from bench import race
     from bench import train as training
 
-    rows = training.run(out=out, plot=plot, force=force, progress=progress, **settings)
-    click.echo(training.summary(rows))
+    methods = race.parse_methods(method)
+    if len(methods) == 1:
+        rows = training.run(out=out, plot=plot, force=force, progress=progress, method=methods[0],
+                            **settings)
+        click.echo(training.summary(rows))
+    else:
+        runs = race.run(methods, out=out, plot=plot, force=force, progress=progress, **settings)
+        click.echo(race.summary(runs))
 
 
 def main(argv=None):
@@ -188,7 +222,11 @@ def main(argv=None):
 def _open_standard_streams():
     """/dev/null in place of a standard stream closed at start (`2>&-`): else the next file opened
     would take its number, and stderr's lines, a child's included, would land in a results file;
-    and Python leaves sys.stderr None, which progress lines cannot write to."""
+    and Python leaves sys.stderr None, which progress lines cannot write to.
+
+    MPLBACKEND goes too: the commands only write files (Figures, no backend), and a value
+    matplotlib cannot load would fail its import."""
+    os.environ.pop("MPLBACKEND", None)
     for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
         try:
             os.fstat(fd)
@@ -242,6 +280,9 @@ def _run(argv):
         if isinstance(e, Stopped):
             _say(e.line())
         raise
+    except NO_ARGS as e:  # `gradbench` alone: the help, as lines (click >= 8.2 raises it)
+        click.echo(e.format_message(), err=True)
+        return 2
     except click.ClickException as e:  # usage errors too
         return _error(e.format_message(), 2 if isinstance(e, click.UsageError) else e.exit_code)
     except UserError as e:

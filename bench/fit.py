@@ -2,7 +2,9 @@
 
 A swept variable is one of depth, width, batch with more than one value while the
 others are held fixed; E (edges) is fitted over the same points as depth and width.
-The exponent k comes with a 95% confidence interval from the t distribution.
+The exponent k comes with a 95% confidence interval: for time, a bootstrap over the rounds the
+points shared (bench.rounds), so a slow spell that hit every point of a round does not widen it;
+for op counts, memory and files without rounds, the t distribution of the least-squares slope.
 
 Small sizes are dominated by per-call overhead (time) and lower-order terms (time and
 ops: naive's count in depth is ~ (L-1)(L-2) w^4 / 2), so by default times are fitted over
@@ -22,17 +24,22 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+import gradients
 from bench import rules
 from bench.errors import UserError
 from bench.output import write_atomic
 from bench.placement import PLACEMENT, fit_labels, placements
-from bench.results import excluded, ok_rows, read_results, sweeps
+from bench.results import excluded, ok_rows, read_results, read_rounds, sweeps, unfitted_note
+from bench.rounds import law_interval
 from bench.schema import TIME
 
 LEVEL = 0.95
 MIN_POINTS = 3
 FIT_COLUMNS = ["method", "backend", "device", "dtype", "variable", "quantity", "k", "k_lo", "k_hi", "r2", "n_min",
-               "n_max", "n_points", "fit_rule", "theory_k", "covers_theory", "fixed", "c", "a"]
+               "n_max", "n_points", "fit_rule", "theory_k", "covers_theory", "fixed", "c", "a", "interval"]
+# how k_lo..k_hi was found: a bootstrap over the rounds the points shared, or (no rounds: op counts,
+# memory, files before version 4, the offset law) the t distribution of the least-squares slope
+INTERVALS = ("rounds", "t")
 
 # quantity -> the column fitted
 QUANTITIES = {"time": TIME, "ops": "ops", "memory": "work_mem_bytes"}
@@ -40,39 +47,27 @@ QUANTITIES = {"time": TIME, "ops": "ops", "memory": "work_mem_bytes"}
 FIT_RANGES = {"k": (-1e3, 1e3), "k_lo": (-1e3, 1e3), "k_hi": (-1e3, 1e3), "r2": (-1e3, 1), "n_min": (1, 2**63),
               "n_max": (1, 2**63), "n_points": (1, 2**63), "theory_k": (-1e3, 1e3), "c": (0, 1e300), "a": (0, 1e300)}
 MAY_BE_NAN = {"k_lo", "k_hi", "r2", "theory_k"}  # no interval, a constant series, a method without a theory
-TEXT_COLUMNS = ["method", "backend", "device", "dtype", "variable", "quantity", "fit_rule", "fixed"]
+TEXT_COLUMNS = ["method", "backend", "device", "dtype", "variable", "quantity", "fit_rule", "fixed", "interval"]
 # what a fits file was fitted from, on every row: the results file's name and the SHA-256 of its
 # bytes (absent from files written before them: such a file is never taken as current)
 SOURCE_COLUMNS = ["results_file", "results_sha256"]
-
-# Cost exponent in E of one call: naive and numerical redo a path per weight, E*(E+V);
-# backprop, checkpoint (backprop plus one more forward pass), autograd and the forward pass
-# touch each edge a fixed number of times, E+V.
-THEORY_IN_E = {"naive": 2, "numerical": 2, "backprop": 1, "checkpoint": 1, "autograd": 1, "forward": 1}
-
-# Working-memory exponents at a fixed other size, from what each method keeps alive (gradients.memory_count):
-# backprop (and autograd) every u and z, B V numbers: 1 in depth and in width; checkpoint the z of ~sqrt(L)
-# segment boundaries plus one segment's u and z: 1/2 in depth; the forward pass one layer: 0 in depth;
-# naive the forward pass (1 in depth) plus one block of chains, a layer's n^2 chains of n x B numbers while
-# they fit under its cap (max_bytes): 3 in width below the cap. Every method is linear in the batch, but
-# naive at its cap, where the block shrinks as the batch grows.
-THEORY_MEMORY = {"backprop": (1, 1), "autograd": (1, 1), "checkpoint": (0.5, 1), "forward": (0, 1),
-                 "naive": (1, 3)}  # (in depth, in width)
 
 
 def theory_k(method, variable, e_in_width=2, quantity="time", via="depth"):
     """Theoretical exponent of the method's quantity in the variable (NaN if unknown).
 
-    via: for variable E, the variable that swept it (depth or width).
+    via: for variable E, the variable that swept it (depth or width). The exponents are the
+    method's record's (gradients.registry).
     """
+    record = gradients.record(method, strict=False)
     if quantity == "memory":
         if variable == "batch":
             return 1.0
-        k_depth, k_width = THEORY_MEMORY.get(method, (np.nan, np.nan))
+        k_depth, k_width = record.memory_in_depth, record.memory_in_width
         if variable == "E":  # E grows as depth, or as width^e_in_width
             return k_depth if via == "depth" else k_width / e_in_width
         return k_depth if variable == "depth" else k_width
-    k_e = THEORY_IN_E.get(method, np.nan)
+    k_e = record.time_in_e
     return {"depth": k_e, "E": k_e, "width": k_e * e_in_width, "batch": 1.0}[variable]
 
 
@@ -147,11 +142,15 @@ def fit_points(n, t, rule):
     return (power_fit(n, t) if len(n) >= MIN_POINTS else None), n, rule
 
 
-def fit_results(df, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE, memory_rule=rules.MEMORY_RULE):
+def fit_results(df, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE, memory_rule=rules.MEMORY_RULE,
+                rounds=None):
     """The fits table of a results frame (status ok rows only), one row per method/placement/variable/quantity.
 
     A sweep holds one placement (bench.results.sweeps), so a method's fit never mixes backends, devices or dtypes.
+    rounds: each row's round values (bench.results.read_rounds), for the time law's interval.
     """
+    if rounds is not None:
+        df = df.assign(_rounds=rounds)
     rule_of = {"time": time_rule, "ops": ops_rule, "memory": memory_rule}
     rows, via = [], None
     for var, fixed, group, e_in_width in sweeps(ok_rows(df)):
@@ -168,14 +167,29 @@ def fit_results(df, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE, memory_r
                 fit, used, rule_used = fit_points(measured[x], measured[col], rule_of[quantity])
                 if fit is None or not np.isfinite(fit["k"]):
                     continue
+                interval = "t"
+                if quantity == "time" and rule_used != "offset":
+                    interval = _rounds_interval(fit, measured[measured[x].isin(used)], x)
                 theory = theory_k(method, var, e_in_width, quantity, via)
                 rows.append(dict(
                     method=method, **where, variable=var, quantity=quantity,
                     k=fit["k"], k_lo=fit["k_lo"], k_hi=fit["k_hi"], r2=fit["r2"],
                     n_min=used.min(), n_max=used.max(), n_points=len(used), fit_rule=rule_used,
                     theory_k=theory, covers_theory=_covers(fit, theory),
-                    fixed=fixed, c=fit["c"], a=fit["a"]))
+                    fixed=fixed, c=fit["c"], a=fit["a"], interval=interval))
     return pd.DataFrame(rows, columns=FIT_COLUMNS)
+
+
+def _rounds_interval(fit, used, x):
+    """Replace the fit's t interval by a bootstrap over the points' shared rounds, where every
+    point has rounds: 'rounds', else 't' (the interval left as it was)."""
+    if "_rounds" not in used or used["_rounds"].isna().any() or (used["_rounds"].map(len) < 2).any():
+        return "t"
+    lo, hi = law_interval(used[x].to_numpy(float), list(used["_rounds"]), list(used["series"]))
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return "t"
+    fit["k_lo"], fit["k_hi"] = lo, hi
+    return "rounds"
 
 
 def _covers(fit, theory):
@@ -203,15 +217,16 @@ def fit_file(path, out=None, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE,
         read_results(path)  # its message, where the file cannot be read at all
         raise
     df = read_results(path)
-    fits = fit_results(df, time_rule, ops_rule, memory_rule)
+    fits = fit_results(df, time_rule, ops_rule, memory_rule, rounds=read_rounds(path, df))
     fits[["n_min", "n_max"]] = fits[["n_min", "n_max"]].astype("int64")  # exact in the file, not %.6g
     fits, dropped = _drop_unreadable(fits)
     fits = fits.assign(**dict(zip(SOURCE_COLUMNS, source)))
     out = write_atomic(out or fits_path(path), lambda tmp: fits.to_csv(tmp, index=False, float_format="%.6g"))
     asked = fits["quantity"].map({"time": time_rule, "ops": ops_rule, "memory": memory_rule})
     other = int((fits["fit_rule"] != asked).sum())
-    notes = [excluded(df)] + [f"{other} fit(s) used another rule than asked (too few points, or the offset "
-                              "fit failed): see their fit_rule"] * bool(other) + dropped
+    notes = [excluded(df), unfitted_note(df, MIN_POINTS)] + [
+        f"{other} fit(s) used another rule than asked (too few points, or the offset fit "
+        "failed): see their fit_rule"] * bool(other) + dropped
     return out, fits, [n for n in notes if n]
 
 
@@ -273,6 +288,8 @@ def read_fits(path):
     for name in PLACEMENT:  # a fits file written before the placement columns: its sweeps' fixed labels key them
         if name not in fits.columns:
             fits.insert(FIT_COLUMNS.index(name), name, "")
+    if "interval" not in fits.columns:  # written before the rounds: every interval was the t distribution's
+        fits["interval"] = "t"
     missing = [c for c in FIT_COLUMNS if c not in fits.columns]
     if missing:
         raise UserError(f"{path}: not a gradbench fits file (missing columns: {', '.join(missing)})")

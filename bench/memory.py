@@ -16,6 +16,9 @@ import os
 import resource
 from pathlib import Path
 
+import gradients
+from bench.formatting import nbytes
+
 MAX_DEPTH = 10**6  # a network is an array per layer: deeper, even its list of widths and its op count take minutes
 FLOAT = 8
 ARRAY = 128  # bytes a numpy array object and its list slot take beyond its data
@@ -49,13 +52,11 @@ def gradient_bytes(method, widths, batch=1, activation="relu"):
 
     A method without a memory model is given its forward pass and its result.
     """
-    import gradients
-
     try:
         work = gradients.memory_count(method, widths, batch=batch, activation=activation)
     except ValueError:
         work = forward_bytes(widths, batch)
-    if method == "forward":
+    if not gradients.record(method, strict=False).is_gradient:  # the loss alone returns no gradient
         return work
     # plus a ufunc buffer and Python's objects, which the model leaves out where arrays dominate and which
     # are most of what a small call allocates (measured: up to 66 KiB over the model on small networks)
@@ -65,7 +66,7 @@ def gradient_bytes(method, widths, batch=1, activation="relu"):
 def point_bytes(method, widths, batch, activation="relu"):
     """A sweep worker's peak: the network, the batch, the call, and backprop's gradient it is compared with."""
     need = network_bytes(widths) + batch_bytes(widths, batch) + gradient_bytes(method, widths, batch, activation)
-    if method != "forward":
+    if gradients.record(method, strict=False).is_gradient:  # compared with backprop's
         need += gradient_bytes("backprop", widths, batch, activation) + 4 * network_bytes(widths)  # flat copies
     return need
 
@@ -148,8 +149,6 @@ def refusal(needed, what, backend="numpy", device="cpu"):
 
     Available is the host's memory on the CPU, the device's free memory on a CUDA device.
     """
-    from bench.formatting import nbytes
-
     if needed * SPARE <= UNCHECKED:
         return None
     on_cpu = device == "cpu"

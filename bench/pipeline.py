@@ -11,9 +11,15 @@ given and write their own files; this module is the only place that chains them.
 import os
 from pathlib import Path
 
+from PIL import Image
+
+from bench import plot as plotting
 from bench.errors import UserError
 from bench.fit import fit_file, fits_path, fitted_source, is_current, read_fits
 from bench.output import check_writable
+from bench.plot import KINDS
+from bench.report import readme as front_page
+from bench.report import write_report
 from bench.results import ok_rows, panels, read_results
 
 
@@ -26,15 +32,14 @@ def ensure_fits(path):
         return read_fits(out), []
     out, fits, notes = fit_file(path)
     # the excluded points are the caller's own note
-    other = [n for n in notes if "another rule" in n or n.startswith("left out")]
+    other = [n for n in notes
+             if "another rule" in n or n.startswith(("could not fit", "left out"))]
     wrote = f"wrote {out} (it was missing or not fitted from {path} as it is now)"
     return fits, ["; ".join([wrote] + other)]
 
 
 def check_names(paths):
     """Refuse results files whose figures (<stem>-<kind>.png in one folder) would share names."""
-    from bench.plot import KINDS
-
     owner = {}
     for i, p in enumerate(paths):
         for kind in KINDS:
@@ -44,23 +49,26 @@ def check_names(paths):
                                 "their figures would overwrite each other")
 
 
-def plot_files(paths, out_dir="plots"):
+def plot_files(paths, out_dir="plots", formats=None, style=None):
     """plot() of each results CSV, their names checked first: yields (path, written, notes)."""
     check_names(paths)
     for path in paths:
-        yield (path, *plot(path, out_dir))
+        yield (path, *plot(path, out_dir, formats, style))
 
 
-def plot(path, out_dir="plots"):
-    """Draw the figures of a results CSV, fitting it first if need be: (paths, notes)."""
-    from bench import plot as plotting
+def plot(path, out_dir="plots", formats=None, style=None):
+    """Draw the figures of a results CSV, fitting it first if need be: (paths, notes).
 
+    formats: 'png,svg,pdf' or a sequence (default png and svg); style: report, paper or slides.
+    """
+    formats = plotting.check_formats(formats or plotting.FORMATS)  # before reading or fitting
+    style = plotting.check_style(style or plotting.DEFAULT_STYLE)
     df = read_results(path)
     name = Path(path).stem
     plotting.check_out_dir(name, out_dir)  # a bad --out-dir fails before any fitting or drawing
     fits, notes = ensure_fits(path) if panels(ok_rows(df)) else (None, [])
-    written, draw_notes = plotting.draw(df, fits, name, out_dir, source=str(path),
-                                        stamp=_stamp(path))
+    written, draw_notes = plotting.draw(df, fits, name, out_dir, source=str(path), formats=formats,
+                                        style=style, stamp=_stamp(path))
     return written, notes + draw_notes
 
 
@@ -71,8 +79,6 @@ def _stamp(path):
 
 def _stamp_of(png):
     """The stamp a PNG records (its Source text), or None (drawn before stamps, or not a PNG)."""
-    from PIL import Image
-
     try:
         with Image.open(png) as image:
             return image.info.get("Source")
@@ -84,8 +90,6 @@ def ensure_plots(path, plots_dir):
     """The PNGs of a results CSV, drawn first unless every one there records that it was drawn
     from this file as it is now and is no older than its fits (another file of one name may have
     drawn it): (paths, notes)."""
-    from bench.plot import KINDS
-
     name = Path(path).stem
     fits_mtime = fits_path(path).stat().st_mtime
     drawn = [p for p in (Path(plots_dir) / f"{name}-{kind}.png" for kind in KINDS) if p.is_file()]
@@ -102,10 +106,10 @@ def default_report(paths):
     return first.with_suffix(".md") if len(paths) == 1 else first.with_name("report.md")
 
 
-def report(paths, out=None, plots_dir="plots", command=None):
-    """Write the Markdown report of results CSVs, making missing or stale fits and figures first: (out, notes)."""
-    from bench.report import write_report
+def report(paths, out=None, plots_dir="plots", command=None, readme=None):
+    """Write the Markdown report of results CSVs, making missing or stale fits and figures first: (out, notes).
 
+    readme: also rewrite that file's results block (bench.report.readme) from the same numbers."""
     check_names(paths)
     frames = {Path(p).stem: read_results(p) for p in paths}  # every file checked before any work
     if command is None:
@@ -122,4 +126,8 @@ def report(paths, out=None, plots_dir="plots", command=None):
         all_fits[name], fit_notes = ensure_fits(p)
         pngs[name], plot_notes = ensure_plots(p, plots_dir)
         notes += fit_notes + plot_notes
-    return write_report(frames, all_fits, pngs, out, command, paths), notes
+    written = write_report(frames, all_fits, pngs, out, command, paths)
+    if readme is not None:
+        front_page.update(readme, front_page.block(frames, all_fits, plots_dir, Path(readme).parent))
+        notes.append(f"wrote the results block of {readme}")
+    return written, notes

@@ -11,6 +11,7 @@ from bench import placement
 from bench.errors import UserError
 from bench.schema import (
     ADDED_IN_3,
+    ADDED_IN_4,
     COUNTS,
     MEASURES,
     NAMES,
@@ -107,7 +108,8 @@ def _upgraded(path, header, rows):
     """(header, rows) in the current schema: the columns an older version lacks are added, empty.
 
     Version 1 came before the backends and the memory columns: its rows ran on NumPy, on the CPU, in float64.
-    Version 2 came before time_vs_backprop.
+    Version 2 came before time_vs_backprop; versions 1 to 3 before the rounds: their time_s is
+    their time_min_s, the fastest pyperf value, which is what they fitted and drew.
     """
     versions = {f[header.index("schema_version")] for f in rows} - {""}
     readable = {str(v) for v in READABLE_VERSIONS}
@@ -116,10 +118,15 @@ def _upgraded(path, header, rows):
         *first, last = sorted(readable)
         raise UserError(f"{path}: schema version {found}, this gradbench reads versions {', '.join(first)} and {last}")
     added = [n for n in NAMES if n not in header]
-    if versions == {str(SCHEMA_VERSION)} or (not versions and not set(added) <= ADDED_IN_3):
-        return header, rows  # (a header alone lacking more than version 3's column is not ours: refused below)
+    if versions == {str(SCHEMA_VERSION)} or (not versions and not set(added) <= ADDED_IN_3 | ADDED_IN_4):
+        return header, rows  # (a header alone lacking more than the later columns is not ours: refused below)
     defaults = V1_DEFAULTS if versions == {"1"} else {}
-    return header + added, [f + [defaults.get(n, "") for n in added] for f in rows]
+    header, rows = header + added, [f + [defaults.get(n, "") for n in added] for f in rows]
+    if "time_s" in added and "time_min_s" in header:
+        fastest, time_s = header.index("time_min_s"), header.index("time_s")
+        for f in rows:
+            f[time_s] = f[fastest]
+    return header, rows
 
 
 def _records(path, text):
@@ -200,6 +207,32 @@ def parse_row(row):
     return typed
 
 
+def read_rounds(path, df):
+    """Each row's round values from the pyperf suite its pyperf_json names (beside `path`), as a list
+    aligned with df's rows; None where the row has none (not ok, a file before version 4, a suite
+    moved or damaged: its fits fall back to the spread of the times)."""
+    import pyperf
+
+    from bench.sweep.points import Point  # here: bench.sweep.points reads bench.results (a cycle)
+
+    suites, values = {}, []
+    for _, row in df.iterrows():
+        name = row.get("pyperf_json", "")
+        if row["status"] != "ok" or not row.get("series") or not name:
+            values.append(None)
+            continue
+        if name not in suites:
+            try:
+                suites[name] = pyperf.BenchmarkSuite.load(str(Path(path).parent / name))
+            except Exception:  # missing, not JSON, not pyperf's: no rounds from it
+                suites[name] = None
+        try:
+            values.append(list(suites[name].get_benchmark(Point.from_row(row).slug).get_values()))
+        except Exception:  # no such benchmark in it
+            values.append(None)
+    return values
+
+
 def ok_rows(df, ok=True):
     """The rows with status ok, the only ones fitted, drawn and tabled (ok=False: the others)."""
     return df[(df["status"] == "ok") == ok]
@@ -245,3 +278,31 @@ def sweeps(df, by_placement=True):
 def panels(df, by_placement=True):
     """(variable, fixed label, rows) for every swept variable of the frame, E excluded (see sweeps)."""
     return [(var, fixed, rows) for var, fixed, rows, _ in sweeps(df, by_placement) if var != "E"]
+
+
+def too_short(df, min_points):
+    """Why a law could not be fitted: {(variable, fixed): 'N values of VAR (a, b); a law needs M'}.
+
+    A sweep is named where one of its methods has fewer than min_points ok points (E aside:
+    it has the points of its depth or width sweep).
+    """
+    short = {}
+    for var, fixed, rows in panels(ok_rows(df)):
+        counts = rows.groupby("method")[var].nunique()
+        if (counts < min_points).any():
+            few = sorted(counts[counts < min_points].index)
+            values = ", ".join(f"{v:g}" for v in sorted(rows[var].unique()))
+            n = int(counts.min())
+            short[var, fixed] = (f"{n} value{'s' * (n != 1)} of {var} ({values}) for "
+                                 f"{', '.join(few)}; a law needs {min_points}")
+    return short
+
+
+def unfitted_note(df, min_points):
+    """One line naming the sweeps no law could be fitted to and why, or None."""
+    short = too_short(df, min_points)
+    if not short:
+        return None
+    return "could not fit a law: " + "; ".join(f"{var} sweep ({fixed}): {why}"
+                                               for (var, fixed), why in short.items()) + \
+        f"; sweep {min_points} or more values"

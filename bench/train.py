@@ -8,15 +8,19 @@ SIGKILL). Outputs follow bench.output's rules; an existing --out or --plot is re
 --force.
 """
 
-import math
 import os
-import sys
+import time
 from pathlib import Path
 
+import gradients
 from bench import memory, output
 from bench.errors import UserError, whole_number
 from bench.formatting import seconds
+from bench.sweep.points import check_float64_only, parse_placements
 from bench.train_rows import RowWriter
+from gradients import backends
+from gradients.data import csv_task, streams, synthetic_task
+from gradients.train import Diverged, make_optimizer, train
 
 MEASURED = ["epoch", "train_loss", "test_loss", "seconds", "gradient_seconds"]
 SETTINGS = ["method", "optimizer", "lr", "batch_size", "epochs", "depth", "width", "input_dim", "activation",
@@ -32,10 +36,11 @@ SYNTHETIC_INPUT_DIM = 4  # d of the default synthetic task
 WHOLE = ("epochs", "batch_size", "depth", "width", "input_dim", "seed", "samples")  # sizes and counts
 
 
-def run(*, out=None, plot=None, progress=True, force=False, **settings):
+def run(*, out=None, plot=None, progress=None, force=False, **settings):
     """Train once with `settings` (see DEFAULTS); write rows to `out`, curves to `plot`; return the rows.
 
-    An existing `out` or `plot` is refused unless `force`.
+    An existing `out` or `plot` is refused unless `force`. progress: draw the progress bar (True), never
+    (False), or where someone watches (None: stderr a terminal, or Jupyter; bench.progress).
     """
     s = {**DEFAULTS, **settings}
     unknown = set(settings) - set(DEFAULTS)
@@ -45,8 +50,6 @@ def run(*, out=None, plot=None, progress=True, force=False, **settings):
         if s[name] is not None:
             s[name] = whole_number(s[name], "--" + name.replace("_", "-"))
     s.update(zip(PLACEMENT, placement_of(s)))  # before any file or array: a missing library is one line
-    from gradients.train import Diverged
-
     try:
         return _run(s, out, plot, progress, force)
     except Diverged as e:  # the library speaks of the argument lr, the command line of --lr
@@ -58,8 +61,6 @@ def run(*, out=None, plot=None, progress=True, force=False, **settings):
 
 def placement_of(s):
     """(backend, device, dtype) of the run, checked as sweep checks them (installed, present); cuda is cuda:0."""
-    from bench.sweep.points import check_float64_only, parse_placements
-
     for name in PLACEMENT:
         if "," in str(s[name]):
             raise UserError(f"--{name} {s[name]}: train runs on one {name} (a comma list is for sweep)")
@@ -70,8 +71,6 @@ def placement_of(s):
 
 def task_of(s):
     """The task and the network widths for these settings."""
-    from gradients import data
-
     if (s["data"] is None) != (s["target"] is None):
         raise UserError("--data and --target go together: name the CSV file and its target column")
     if s["depth"] > memory.MAX_DEPTH:
@@ -81,9 +80,9 @@ def task_of(s):
         d = SYNTHETIC_INPUT_DIM if s["input_dim"] is None else s["input_dim"]
         widths = [d] + [s["width"]] * s["depth"]
         _guard(widths, s["samples"], s)  # before the teacher and the data set are made
-        task = data.synthetic_task(widths, s["samples"], s["noise"], s["test_fraction"], s["seed"], s["activation"])
+        task = synthetic_task(widths, s["samples"], s["noise"], s["test_fraction"], s["seed"], s["activation"])
     else:
-        task = data.csv_task(s["data"], s["target"], s["test_fraction"], s["seed"])
+        task = csv_task(s["data"], s["target"], s["test_fraction"], s["seed"])
         d = len(task.features)
         if s["input_dim"] not in (None, d):
             raise UserError(f"{s['data']}: has {d} feature columns but --input-dim is {s['input_dim']}")
@@ -108,7 +107,7 @@ def check_outputs(out, plot, force, data=None):
     given = {option: path for option, path in (("--out", out), ("--plot", plot)) if path is not None}
     real = {option: output.target(path, f"{option} {path}") for option, path in given.items()}
     if plot is not None:
-        from bench.train_plot import check_format
+        from bench.train_plot import check_format  # matplotlib: only a run that draws pays for it
 
         check_format(plot)
     for option, path in given.items():
@@ -130,10 +129,6 @@ def _same(a, b):
 
 def _run(s, out, plot, progress, force):
     """Every setting is checked where it is used (task, network, optimizer, fit); outputs before anything."""
-    import gradients
-    from gradients import backends, data
-    from gradients.train import make_optimizer, train
-
     real = check_outputs(out, plot, force, s["data"])
     task, widths = task_of(s)
     net = gradients.Network.init(widths, seed=s["seed"], activation=s["activation"])
@@ -144,7 +139,7 @@ def _run(s, out, plot, progress, force):
         X_train, y_train, X_test, y_test = (backends.move(a, **on) for a in (X_train, y_train, X_test, y_test))
     opt = make_optimizer(s["optimizer"], s["lr"])
     epochs = train(net, X_train, y_train, method=s["method"], optimizer=opt, epochs=s["epochs"],
-                   batch_size=s["batch_size"], rng=data.streams(s["seed"])["shuffle"], X_test=X_test, y_test=y_test)
+                   batch_size=s["batch_size"], rng=streams(s["seed"])["shuffle"], X_test=X_test, y_test=y_test)
     settings = dict(method=s["method"], optimizer=s["optimizer"], lr=opt.lr, batch_size=s["batch_size"],
                     epochs=s["epochs"], depth=s["depth"], width=s["width"], input_dim=widths[0],
                     activation=s["activation"], seed=s["seed"], data=s["data"] or "synthetic",
@@ -161,36 +156,38 @@ def _run(s, out, plot, progress, force):
             rows.append(row)
             bar(e)
     if plot is not None:
-        from bench.train_plot import plot_curves
+        from bench.train_plot import plot_curves  # matplotlib, as above
 
         plot_curves(rows, plot)
     return rows
 
 
 class _progress:
-    """A per-epoch progress bar on stderr (click's: just the label when stderr is not a terminal)."""
+    """A per-epoch progress bar (bench.progress: sweep's style) with the time left and the train loss."""
 
-    def __init__(self, enabled, s):
-        self.enabled, self.s, self.bar, self.loss = enabled, s, None, math.nan
+    def __init__(self, asked, s):
+        self.asked, self.s, self.bar, self.started = asked, s, None, time.perf_counter()
 
     def __enter__(self):
-        if self.enabled and self.s["epochs"] > 0:
-            import click
+        if self.s["epochs"] > 0:
+            from bench.progress import Bar
 
-            label = f"train {self.s['method']}/{self.s['optimizer']}"
-            self.bar = click.progressbar(length=self.s["epochs"], label=label, file=sys.stderr, show_pos=True,
-                                         item_show_func=lambda _: f"train loss {self.loss:.4g}")
-            self.bar.__enter__()
+            self.bar = Bar(self.s["epochs"], f"train {self.s['method']}/{self.s['optimizer']}", "epochs", self.asked,
+                           mininterval=0.1)  # epochs can take a millisecond
         return self
 
     def __call__(self, epoch):
-        self.loss = epoch.train_loss
-        if self.bar is not None and epoch.epoch > 0:
-            self.bar.update(1)
+        if self.bar is None:
+            return
+        if epoch.epoch == 0:  # the untrained network's losses: the epochs' clock starts now
+            self.started = time.perf_counter()
+        spent = time.perf_counter() - self.started
+        left = spent / epoch.epoch * (self.s["epochs"] - epoch.epoch) if epoch.epoch else None
+        self.bar.show(epoch.epoch, f"train loss {epoch.train_loss:.4g}", left)
 
     def __exit__(self, *exc):
         if self.bar is not None:
-            self.bar.__exit__(*exc)
+            self.bar.close()
 
 
 def summary(rows):

@@ -4,6 +4,7 @@
     g = gradients.gradient(net, X, y, method="naive")   # or "backprop", "numerical", "checkpoint"
     gradients.op_count("naive", net.widths, batch=len(X))
     gradients.memory_count("checkpoint", net.widths, batch=len(X))
+    gradients.record("naive").time_in_e   # a method's record (gradients.RECORDS; add one: register)
 """
 
 import sys
@@ -11,11 +12,12 @@ import tracemalloc
 
 import array_api_compat
 
-from gradients import backends
+from gradients import backends, registry
 from gradients.finite import NotFiniteError
+from gradients.method import Method
 from gradients.network import Gradient, Network, loss, make_data
 from gradients.ops import Tally
-from gradients.registry import METHODS, gradient, memory_count, op_count
+from gradients.registry import METHODS, RECORDS, call, gradient, memory_count, op_count, record, register
 from gradients.sizes import ACTIVATIONS, edges, nodes
 
 
@@ -39,10 +41,7 @@ def relative_error(g1, g2):
 def count_ops(method, net, X, y):
     """Instrumented count: the multiplications one call of `method` actually performs."""
     tally = Tally()
-    if method == "forward":
-        loss(net, X, y, tally)
-    else:
-        gradient(net, X, y, method=method, tally=tally)
+    call(method, net, X, y, tally)
     return tally.mults
 
 
@@ -56,19 +55,18 @@ def measure_work_memory(method, net, X, y, **options):
     """
     if backends.backend_name(net.xp) != "numpy":
         raise ValueError(f"net must be on NumPy to measure its memory, got {backends.backend_name(net.xp)}")
-    call = (lambda: loss(net, X, y)) if method == "forward" else (lambda: gradient(net, X, y, method, **options))
     tracing = tracemalloc.is_tracing()
     if not tracing:
         tracemalloc.start()
     tracemalloc.reset_peak()
     before = tracemalloc.get_traced_memory()[0]
     try:
-        result = call()
+        result = call(method, net, X, y, **options)
         peak = tracemalloc.get_traced_memory()[1] - before
     finally:
         if not tracing:
             tracemalloc.stop()
-    out = 0 if method == "forward" else sum(_size(a) for a in [*result.weights, result.alpha])
+    out = sum(_size(a) for a in [*result.weights, result.alpha]) if record(method).is_gradient else 0
     return peak, peak - out
 
 
@@ -80,11 +78,14 @@ def _size(a):
 __all__ = [
     "ACTIVATIONS",
     "METHODS",
+    "RECORDS",
     "Gradient",
+    "Method",
     "Network",
     "NotFiniteError",
     "Tally",
     "backends",
+    "call",
     "count_ops",
     "edges",
     "gradient",
@@ -94,5 +95,9 @@ __all__ = [
     "memory_count",
     "nodes",
     "op_count",
+    "record",
+    "register",
     "relative_error",
 ]
+
+registry.load_plugins()  # last: a plugin imports gradients and registers its methods

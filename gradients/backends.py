@@ -23,6 +23,17 @@ import array_api_compat
 import numpy as np
 
 BACKENDS = ("numpy", "torch", "cupy", "array_api_strict")
+# an optional module: the library's name in words, and the extra of gradbench that installs it
+EXTRAS = {"torch": ("PyTorch", "torch"), "cupy": ("CuPy", "cupy"),
+          "distributed": ("Dask's distributed", "cluster"),
+          "array_api_strict": ("array-api-strict", "test")}
+
+
+def not_installed(module):
+    """The one message for a missing optional module, as the command line gives it:
+    "PyTorch is not installed (pip install 'gradbench[torch]')"."""
+    name, extra = EXTRAS[module]
+    return f"{name} is not installed (pip install 'gradbench[{extra}]')"
 DTYPES = ("float64", "float32")
 _STANDARD = "2023.12"  # a library declaring this version or later is used without array-api-compat
 _NAMESPACES = {}  # array type -> namespace: array_namespace costs microseconds, a dict lookup does not
@@ -56,7 +67,7 @@ def namespace(backend):
     try:
         return _preferred(importlib.import_module(backend))
     except ImportError:
-        raise ValueError(f"backend {backend!r} is not installed (pip install {backend.replace('_', '-')})") from None
+        raise ValueError(f"backend {backend!r}: {not_installed(backend)}") from None
 
 
 def backend_name(xp):

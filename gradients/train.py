@@ -32,10 +32,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gradients import registry
 from gradients.backends import namespace_of, synchronize
 from gradients.finite import NotFiniteError, all_finite
 from gradients.network import loss
-from gradients.registry import METHODS, gradient
+from gradients.registry import gradient
 
 
 def params_of(net):
@@ -170,8 +171,8 @@ def train(net, X, y, *, method="backprop", optimizer="sgd", lr=None, epochs=50, 
         a generator of Epoch (epochs + 1 of them); it raises Diverged (a ValueError) instead of
         yielding an epoch whose parameters or train loss are not finite.
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown gradient method {method!r}; choose from {', '.join(METHODS)}")
+    if method not in registry.METHODS:
+        raise ValueError(f"unknown gradient method {method!r}; choose from {', '.join(registry.METHODS)}")
     if int(epochs) != epochs or epochs < 0:
         raise ValueError(f"epochs must be an integer >= 0, got {epochs}")
     if int(batch_size) != batch_size or batch_size < 1:

@@ -53,8 +53,9 @@ def result_row(method="naive", depth=1, width=2, *, input_dim=None, batch=1, sta
                rng=None, **more):
     """A results row (dict) with every schema column: counts exact, time from the op count; `more` overrides.
 
-    An ok row's five timed values are (overhead + per-op cost * ops) times log-normal noise; a row
-    of another status has no measurements, as the sweep writes it.
+    An ok row's five timed values (its rounds) are (overhead + per-op cost * ops) times log-normal noise;
+    time_s is their fastest, within its interval; a row of another status has no measurements, as the sweep
+    writes it.
     """
     d = width if input_dim is None else input_dim
     w = [d] + [width] * depth  # widths n[1..L+1]
@@ -71,8 +72,9 @@ def result_row(method="naive", depth=1, width=2, *, input_dim=None, batch=1, sta
         noise = np.exp(rng.normal(0, noise, 5))  # (5,)
         t = (OVERHEAD[method] + PER_OP * ops) * noise  # (5,) values
         memory = MEMORY[method](w, batch)  # the model; measured with the first value's noise
-        row.update(time_median_s=np.median(t), time_mean_s=t.mean(), time_stdev_s=t.std(ddof=1), time_min_s=t.min(),
-                   time_max_s=t.max(), n_values=5, max_rel_err=0.0 if method != "forward" else np.nan, agree=True,
+        row.update(time_s=t.min(), time_lo_s=t.min(), time_hi_s=np.median(t), time_median_s=np.median(t),
+                   time_mean_s=t.mean(), time_stdev_s=t.std(ddof=1), time_min_s=t.min(), time_max_s=t.max(),
+                   n_values=5, max_rel_err=0.0 if gradients.record(method).is_gradient else np.nan, agree=True,
                    peak_mem_bytes=1000 + memory, work_mem_bytes=memory * noise[0], mem_model_bytes=memory)
     return {**row, **more}
 
@@ -87,7 +89,18 @@ def results_frame(depths, widths, methods=METHODS, batch=1, seed=0, noise=0.02, 
     rng = np.random.default_rng(seed)
     rows = [result_row(m, depth, width, input_dim=input_dim, batch=batch, seed=seed, noise=noise, rng=rng, **more)
             for depth in depths for width in widths for m in methods]
-    return pd.DataFrame(rows, columns=schema.NAMES)
+    df = pd.DataFrame(rows, columns=schema.NAMES)
+    swept = [v for v, values in (("depth", depths), ("width", widths)) if len(values) > 1]
+    var = swept[0] if len(swept) == 1 else None
+    if var and "local_k" not in more:  # a sweep of one variable: each point's local exponent, as the series gives
+        for column in ("local_k", "local_k_lo", "local_k_hi"):
+            df[column] = np.nan
+        ok = df[df["status"] == "ok"].sort_values(var)
+        for _, s in ok.groupby("method"):
+            k = np.diff(np.log(s["time_s"].to_numpy(float))) / np.diff(np.log(s[var].to_numpy(float)))
+            df.loc[s.index[1:], "local_k"] = k
+            df.loc[s.index[1:], "local_k_lo"], df.loc[s.index[1:], "local_k_hi"] = k - 0.05, k + 0.05
+    return df
 
 
 def write_csv(path, df):
@@ -96,21 +109,61 @@ def write_csv(path, df):
     return path
 
 
-def check_result(max_rel_err=0.0):
-    """What a worker's check hands back for an instant call: `launcher.run_check`'s stand-in."""
-    return lambda *a: {"seconds": 1e-5, "peak_mem_bytes": 1, "work_mem_bytes": 1, "max_rel_err": max_rel_err}
+class FakeChild:
+    """`launcher.Child`'s stand-in for an instant series: for each point of its spec a check (a call of
+    1e-5 s, relative error `max_rel_err`, none for forward), then MIN_ROUNDS rounds of every point, its
+    blocks `block_s` a call (1% more each round), then done.
+
+    monkeypatch.setattr(launcher, "Child", FakeChild) (or FakeChild.of(max_rel_err=0.5)); `specs` keeps
+    every spec it was handed.
+    """
+
+    max_rel_err, block_s = 0.0, 1e-5
+    specs = []
+
+    def __init__(self, spec, env):
+        from bench.sweep.budget import MIN_ROUNDS
+
+        self.proc = None
+        type(self).specs.append(spec)
+        points = range(len(spec["points"]))
+        check = {"event": "check", "seconds": 1e-5, "loops": 1, "rounds": MIN_ROUNDS, "peak_mem_bytes": 1,
+                 "work_mem_bytes": 1, "max_rel_err": self.max_rel_err, "framework": "numpy 0",
+                 "device_name": "Test CPU"}
+        self._events = []
+        for i, point in enumerate(spec["points"]):
+            gradient = gradients.record(point["method"]).is_gradient  # the loss alone has no gradient
+            error = self.max_rel_err if gradient else None
+            self._events += [{"event": "checking", "i": i}, {**check, "i": i, "max_rel_err": error}]
+        for r in range(MIN_ROUNDS):
+            self._events.append({"event": "order", "round": r, "order": list(points)})
+            self._events += [{"event": "block", "i": i, "s": self.block_s * (1 + 0.01 * r)} for i in points]
+        self._events.append({"event": "done"})
+
+    @classmethod
+    def of(cls, **attributes):
+        """A FakeChild class with other `attributes` (max_rel_err=..., block_s=...), and its own `specs`."""
+        return type("FakeChild", (cls,), {**attributes, "specs": []})
+
+    def next(self, timeout):
+        return self._events.pop(0)
+
+    def kill(self):
+        pass
 
 
-CHECK_AGREES, CHECK_DISAGREES = check_result(0.0), check_result(0.5)
+FAKE_AGREES = FakeChild.of(max_rel_err=0.0)
 STATUS, REASON = schema.NAMES.index("status"), schema.NAMES.index("reason")  # fields of a results line
 
 
 def processes_mentioning(text):
-    """Pids of the live processes whose command line contains text (Linux /proc)."""
+    """Pids of the live processes whose command line or environment contains text (Linux /proc; NUL
+    separates their entries)."""
     pids = []
     for proc in Path("/proc").iterdir():
         try:
-            if proc.name.isdigit() and text in (proc / "cmdline").read_bytes().decode(errors="replace"):
+            if proc.name.isdigit() and any(text in (proc / f).read_bytes().decode(errors="replace")
+                                           for f in ("cmdline", "environ")):
                 pids.append(int(proc.name))
         except OSError:  # gone meanwhile
             pass
@@ -118,15 +171,19 @@ def processes_mentioning(text):
 
 
 def signal_a_pyperf_run(out, sig, env=None):
-    """Start `gradbench sweep` of one backprop point into `out` with the default profile (a pyperf run of seconds),
-    send `sig` once that pyperf run is going, and give the kernel 2 s to clean up the killed group.
+    """Start `gradbench sweep` of 16 backprop points into `out` with the default profile (a series of
+    seconds, whose points all finish in its last rounds), send `sig` once its child process
+    (bench.sweep.child) is going, and give the kernel 2 s to clean up the killed group.
 
-    Returns (exit status, stderr, the pyperf run's folder, whose name only its command lines hold).
+    Returns (exit status, stderr, what only the environment of that sweep's children holds: the
+    sweep's pid as bench.sweep.launcher.PARENT_PID).
     """
-    proc = subprocess.Popen([sys.executable, "-m", "bench.cli", "sweep", "--depth", "1", "--width", "2", "--methods",
+    from bench.sweep.launcher import PARENT_PID
+
+    proc = subprocess.Popen([sys.executable, "-m", "bench.cli", "sweep", "--depth", "1:16", "--width", "2", "--methods",
                              "backprop", "--profile", "default", "--out", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    timing = f"{out}.pyperf"
+    timing = f"{PARENT_PID}={proc.pid}\0"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None and not processes_mentioning(timing):
         time.sleep(0.02)
@@ -137,3 +194,10 @@ def signal_a_pyperf_run(out, sig, env=None):
     while processes_mentioning(timing) and time.monotonic() < deadline:
         time.sleep(0.05)
     return proc.returncode, stderr, timing
+
+
+def svg_texts(svg):
+    """The text of every <text> element of an SVG (figures keep text as text: svg.fonttype none)."""
+    import xml.etree.ElementTree as ET
+
+    return ["".join(e.itertext()).strip() for e in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]

@@ -280,8 +280,17 @@ def test_bad_placement_raises_a_clear_value_error(call, message):
         call()
 
 
-def test_a_missing_backend_says_how_to_install_it():
-    if importlib.util.find_spec("cupy") is not None:
-        pytest.skip("CuPy is installed")
-    with pytest.raises(ValueError, match="not installed"):
-        NET.to("cupy")
+@pytest.mark.parametrize("backend, name", [("cupy", "CuPy"), ("torch", "PyTorch")])
+def test_a_missing_backend_says_how_to_install_it_as_the_command_line_does(backend, name):
+    if importlib.util.find_spec(backend) is not None:
+        pytest.skip(f"{name} is installed")
+    says = f"{name} is not installed (pip install 'gradbench[{backend}]')"  # the command line's words
+    with pytest.raises(ValueError) as e:
+        NET.to(backend)
+    assert str(e.value) == f"backend {backend!r}: {says}"
+    from bench.errors import UserError
+    from bench.sweep.points import parse_placements
+
+    with pytest.raises(UserError) as e:
+        parse_placements(backend, "cpu", "float64")
+    assert str(e.value) == f"--backend {backend}: {says}"

@@ -1,10 +1,7 @@
 """The sweep on other backends: --backend/--device/--dtype checked before any file, float32 rows, and timing
 that waits for the device (timed_loops against a fake device that only queues work)."""
 
-import contextlib
 import importlib.util
-import io
-import json
 import time
 import types
 
@@ -13,8 +10,8 @@ import pytest
 
 from bench.errors import UserError
 from bench.results import normal_device, read_results
+from bench.sweep import child
 from bench.sweep import points as points_module
-from bench.sweep import worker
 from bench.sweep.points import Point, plan
 from bench.sweep.results_file import open_results
 from bench.sweep.run import FLOAT32_TOLERANCE, agreement
@@ -125,11 +122,12 @@ def test_float32_agreement_tolerance():
     assert agreement(Point("naive", 2, 4, 4, 1), FLOAT32_TOLERANCE / 2)["agree"] is False  # float64 stays strict
 
 
-def test_the_worker_builds_on_the_points_dtype():
-    net, X, y, call = worker.build(Point("backprop", 2, 4, 3, 5, dtype="float32"))
+def test_the_child_builds_on_the_points_dtype(monkeypatch):
+    net, X, y, call = child.build(Point("backprop", 2, 4, 3, 5, dtype="float32"))
     assert str(net.dtype) == str(X.dtype) == str(y.dtype) == str(call().alpha.dtype) == "float32"
     assert X.shape == (5, 3)
-    assert worker.syncer(Point("backprop", 2, 4, 3, 5), net) is None  # the CPU: pyperf's bench_func as before
+    monkeypatch.setattr(__import__("gradients").backends, "synchronize", pytest.fail)
+    child.syncer(Point("backprop", 2, 4, 3, 5), net)()  # the CPU: a call is over when it returns, no wait
 
 
 def test_a_numpy_float32_sweep_records_its_dtype_and_framework(gradbench, tmp_path):
@@ -169,10 +167,10 @@ class FakeDevice:
 def test_timed_loops_waits_for_the_device():
     device, loops = FakeDevice(per_call=0.005), 20
     queued = device.per_call * loops
-    assert worker.timed_loops(device.call, device.sync, loops) >= queued
+    assert child.timed_loops(device.call, device.sync, loops) >= queued
     assert device.calls == loops and not device.busy()
     # the same loop without the wait stops its clock while the device still works: it measures the queueing
-    unsynced = worker.timed_loops(device.call, lambda: None, loops)
+    unsynced = child.timed_loops(device.call, lambda: None, loops)
     assert device.busy() and unsynced < queued
     device.sync()
 
@@ -180,17 +178,14 @@ def test_timed_loops_waits_for_the_device():
 def test_timed_loops_does_not_count_work_queued_before_it():
     device = FakeDevice(per_call=0.05)
     device.call()  # a warmup's work, still running
-    measured = worker.timed_loops(lambda: None, device.sync, 3)
+    measured = child.timed_loops(lambda: None, device.sync, 3)
     # the wait before the clock starts takes the warmup's 50 ms: a timer counting it would measure >= 0.05
     assert not device.busy() and measured < device.per_call
 
 
 def run_check(point):
-    """The worker's one-call check of a point, in this process: its JSON."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        worker.check(point.args())
-    return json.loads(out.getvalue())
+    """The child's check of a point, in this process: its columns."""
+    return child.Checker().check(point)[0]
 
 
 @pytest.fixture

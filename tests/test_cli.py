@@ -12,3 +12,12 @@ def test_help_names_every_plot_kind_and_the_fit_defaults(gradbench):
     out = " ".join(out.split())  # click wraps the help
     assert f"[default: {rules.TIME_RULE}]" in out
     assert f"[default: {rules.OPS_RULE}]" in out
+
+
+def test_no_arguments_prints_the_usage_as_lines(gradbench):
+    code, out, err = gradbench()
+    assert code == 2
+    assert "\\n" not in err  # not one line with the newlines escaped
+    lines = err.splitlines()
+    assert lines[0] == "Usage: gradbench [OPTIONS] COMMAND [ARGS]..."
+    assert any(line.split()[:1] == ["sweep"] for line in lines)  # the commands, a line each

@@ -1,5 +1,7 @@
 """gradbench sweep on a Dask cluster (--workers, --scheduler): the sequential sweep's rows, one writer, a worker
-killed mid-shape, Ctrl-C and SIGTERM with no process left behind, the budget, and the options' errors."""
+killed mid-series, Ctrl-C and SIGTERM with no process left behind, the budget, and the options' errors.
+
+A series is all the points of one placement: the sweeps here that need two series run two dtypes."""
 
 import csv
 import json
@@ -14,16 +16,18 @@ from pathlib import Path
 
 import distributed
 import psutil
+import pyperf
 import pytest
 
 import bench.sweep.cluster as cluster
-import bench.sweep.launcher as launcher
-import bench.sweep.shape as shape
 from bench.schema import NAMES, POINT_KEY
+from bench.sweep.budget import PROFILES
+from bench.sweep.points import Point
 from bench.sweep.results_file import HEADER, format_row
 
 QUICK = ["--profile", "quick"]
-WORKER = "bench.sweep.worker"  # in the command line of every subprocess of a point
+TWO_SERIES = ["--dtype", "float64,float32"]  # two placements: a series each
+CHILD = "bench.sweep.child"  # in the command line of every process that times a series
 
 
 def sweep_process(*args, **popen):
@@ -46,11 +50,11 @@ def keys(rows):
 
 
 def point_processes(procs):
-    """Those of `procs` that run a point (check or pyperf), and are still alive."""
+    """Those of `procs` that time a series (bench.sweep.child), and are still alive."""
     found = []
     for p in procs:
         with suppress(psutil.Error):
-            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE and WORKER in " ".join(p.cmdline()):
+            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE and CHILD in " ".join(p.cmdline()):
                 found.append(p)
     return found
 
@@ -62,12 +66,6 @@ def wait_until(condition, seconds, what):
         time.sleep(0.02)
 
 
-def fake_timing(point, profile, json_path, env, timeout, call_s):
-    """Stand-in for the pyperf run of the sequential reference: its rows' time columns are not compared."""
-    return {"time_median_s": 1e-6, "time_mean_s": 1e-6, "time_stdev_s": 0.0, "time_min_s": 1e-6,
-            "time_max_s": 1e-6, "n_values": 3}
-
-
 # --- a real scheduler and two workers, separate processes on loopback ---------------------------
 
 
@@ -76,7 +74,7 @@ class DaskProcesses:
 
     def __init__(self, folder, workers=2):
         self.folder, self.procs = folder, []
-        # a shape may kill one worker and be run again; the second kill makes it `error` rows
+        # a series may kill one worker and be run again; the second kill makes it `error` rows
         env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"}
         file = folder / "scheduler.json"
         common = ["--no-dashboard", "--host", "127.0.0.1", "--scheduler-file", str(file)]
@@ -97,15 +95,16 @@ class DaskProcesses:
 
     def ready(self):
         """Wait until every worker is up (a killed one is restarted by its nanny)."""
-        with distributed.Client(self.address, timeout=30) as client:
-            client.wait_for_workers(len(self.nannies), timeout=60)
+        if self.nannies:
+            with distributed.Client(self.address, timeout=30) as client:
+                client.wait_for_workers(len(self.nannies), timeout=60)
 
     def running_points(self):
-        """The point subprocesses running under the workers."""
+        """The series' child processes running under the workers."""
         return point_processes([p for nanny in self.nannies for p in nanny.children(recursive=True)])
 
     def busy_workers(self):
-        """The worker processes running a shape: parents of a point's subprocess that are not one themselves."""
+        """The worker processes running a series: parents of a series' child that are not one themselves."""
         points = self.running_points()
         return list({p.parent() for p in points} - set(points) - {None})
 
@@ -131,24 +130,23 @@ def dask(tmp_path_factory):
         processes.close()
 
 
-# --- a point's subprocesses die with the process that started them ----------------------------------
+# --- a series' child dies with the process that started it ----------------------------------
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
-def test_a_points_processes_die_with_the_process_that_started_them(tmp_path):
-    # a stand-in for a cluster worker killed outright during a pyperf run (the default profile: seconds)
-    code = ("import sys; from bench.sweep import launcher; from bench.sweep.budget import PROFILES; "
-            "from bench.sweep.points import Point; launcher.run_timing(Point('backprop', 1, 2, 2, 1), "
-            "PROFILES['default'], sys.argv[1], launcher.worker_env(1), 60, 1e-4)")
-    parent = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "point.json")])
+def test_a_series_child_dies_with_the_process_that_started_it(tmp_path):
+    # a stand-in for a cluster worker killed outright during a series (the default profile: seconds)
+    code = ("import time; from bench.sweep import launcher; from bench.sweep.budget import PROFILES; "
+            "from bench.sweep.points import Point; "
+            "points = [Point('backprop', d, 2, 2, 1).__dict__ for d in range(1, 9)]; "
+            "launcher.Child({'points': points, 'ops': [1] * 8, 'profile': PROFILES['default'].__dict__, "
+            "'max_seconds': 60.0, 'budget': [], 'seed': 0}, launcher.child_env(1)); time.sleep(60)")
+    parent = subprocess.Popen([sys.executable, "-c", code])
     started = psutil.Process(parent.pid)
-
-    def pyperf_workers():
-        return [p for p in point_processes(started.children(recursive=True)) if "--worker" in p.cmdline()]
-
-    wait_until(lambda: parent.poll() is not None or pyperf_workers(), 60, "pyperf's workers")
-    assert pyperf_workers()
-    doomed = started.children(recursive=True)  # pyperf's manager (the group leader) and its worker
+    wait_until(lambda: parent.poll() is not None or point_processes(started.children(recursive=True)), 60,
+               "the series' child")
+    doomed = point_processes(started.children(recursive=True))  # the group leader of its own session
+    assert doomed
     parent.kill()  # SIGKILL: it kills nothing itself
     parent.wait()
     _, alive = psutil.wait_procs(doomed, timeout=10)
@@ -165,10 +163,14 @@ def closed_port():
 
 
 @pytest.mark.parametrize("args, fragment", [
-    (["--workers", "0"], "--workers 0: must be 1 or more"),
+    (["--workers", "0"], "--workers 0: must be 1 to"),
     (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "--workers and --scheduler contradict"),
-    (["--scheduler", "nonsense"], "--scheduler nonsense: cannot connect"),
+    (["--workers", "100000"], "--workers 100000: must be 1 to"),
+    (["--scheduler", "nonsense"], "--scheduler nonsense: not a scheduler's TCP address"),
     (["--scheduler", "tcp://127.0.0.1:{port}"], "--scheduler tcp://127.0.0.1:{port}: cannot connect"),
+    *[(["--scheduler", odd], f"--scheduler {odd}: not a scheduler's TCP address")
+      for odd in ("ws://127.0.0.1:1", "ucx://127.0.0.1:1", "inproc://x", "tcp://:")],
+    (["--worker-wait", "0", "--workers", "1"], "--worker-wait 0.0: must be a positive number"),
 ])
 def test_bad_cluster_options_exit_2_with_one_line_and_no_file(tmp_path, gradbench, monkeypatch, args, fragment):
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 0.5)
@@ -179,6 +181,33 @@ def test_bad_cluster_options_exit_2_with_one_line_and_no_file(tmp_path, gradbenc
     assert stderr.startswith("gradbench: error: ") and stderr.count("\n") == 1
     assert fragment.format(port=port) in stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_tcp_server_that_is_not_a_scheduler_is_one_line_within_the_deadline(tmp_path, gradbench, monkeypatch):
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 0.5)
+    with socket.socket() as server:  # accepts, and never answers
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+        code, _, stderr = gradbench("sweep", "--scheduler", address, "--out", str(tmp_path / "r.csv"))
+    assert code == 2 and stderr.count("\n") == 1
+    assert f"--scheduler {address}: no Dask scheduler answered within 0.5 s" in stderr
+
+
+def test_a_scheduler_without_workers_stops_after_the_wait_with_one_line(tmp_path, monkeypatch):
+    """A real scheduler that no worker joins: the sweep gives up after --worker-wait, says how to go on."""
+    (tmp_path / "d").mkdir()
+    lonely = DaskProcesses(tmp_path / "d", workers=0)
+    try:
+        proc = sweep_process("--depth", "1", "--width", "2", "--methods", "backprop", "--profile", "quick",
+                             "--scheduler", lonely.address, "--worker-wait", "2", "--out", str(tmp_path / "r.csv"))
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        lonely.close()
+    assert proc.returncode == 2
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith(f"gradbench: error: --scheduler {lonely.address}: no worker that can take a series for 2 s")
+    assert "--resume" in last and "--worker-wait" in last
 
 
 def test_a_cluster_without_the_extra_is_one_line_naming_it(tmp_path, gradbench, monkeypatch):
@@ -192,37 +221,43 @@ def test_a_cluster_without_the_extra_is_one_line_naming_it(tmp_path, gradbench, 
 # --- local workers ------------------------------------------------------------------------------
 
 
-def test_workers_sweep_gives_the_sequential_sweeps_points_and_checks(tmp_path, gradbench, monkeypatch):
-    ranges = ["--depth", "1,2", "--width", "8", "--methods", "naive,backprop", *QUICK]  # a shape per worker
-    code, stdout, stderr = gradbench("sweep", *ranges, "--workers", "2", "--out", str(tmp_path / "c.csv"))
+def test_workers_sweep_gives_the_sequential_sweeps_points_and_checks(tmp_path, gradbench):
+    ranges = ["--depth", "1,2", "--width", "8", "--methods", "naive,backprop", *TWO_SERIES, *QUICK]  # one per worker
+    code, stdout, stderr = gradbench("sweep", *ranges, "--workers", "2", "--out", str(tmp_path / "c.csv"),
+                                     "--progress")
     assert code == 0, stderr
     assert "of 2 workers busy" in stderr
-    monkeypatch.setattr(launcher, "run_timing", fake_timing)  # the reference's checks are real; its times unused
     assert gradbench("sweep", *ranges, "--out", str(tmp_path / "s.csv"))[0] == 0
     on_cluster, sequential = data_lines(tmp_path / "c.csv"), data_lines(tmp_path / "s.csv")
-    assert sorted(keys(on_cluster)) == sorted(keys(sequential)) and len(set(keys(on_cluster))) == 4
-    checked = ["ops", "params", "nodes", "agree", "max_rel_err", "status"]
+    assert sorted(keys(on_cluster)) == sorted(keys(sequential)) and len(set(keys(on_cluster))) == 8
+    checked = ["ops", "params", "nodes", "agree", "max_rel_err", "status", "n_values"]
     by_key = {k: r for k, r in zip(keys(sequential), sequential)}
     for k, row in zip(keys(on_cluster), on_cluster):
         assert [row[c] for c in checked] == [by_key[k][c] for c in checked], k
         assert row["hostname"] == socket.gethostname() and row["cpu"] == by_key[k]["cpu"]
-        assert float(row["time_min_s"]) <= float(row["time_median_s"]) <= float(row["time_max_s"])
-        written = json.loads((tmp_path / row["pyperf_json"]).read_text())  # the JSON the worker sent back
-        assert written["metadata"]["gradbench_depth"] == row["depth"]
+        assert float(row["time_min_s"]) <= float(row["time_s"]) <= float(row["time_median_s"]) \
+            <= float(row["time_max_s"])
+        # the suite the worker sent back, written here: the point's rounds
+        suite = pyperf.BenchmarkSuite.load(str(tmp_path / row["pyperf_json"]))
+        assert suite.get_benchmark(Point.from_row(row).slug).get_nvalue() == PROFILES["quick"].rounds
+    for dtype in ("float64", "float32"):  # a series per placement, its points timed in the same rounds
+        assert len({r["series"] for r in on_cluster if r["dtype"] == dtype}) == 1
+    assert len({r["series"] for r in on_cluster}) == 2
 
 
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")
 def test_ctrl_c_of_a_workers_sweep_leaves_complete_rows_and_no_process_and_resumes(tmp_path, gradbench, dask):
     out = tmp_path / "r.csv"
-    # three one-point shapes on two workers: Ctrl-C when the first is back and another running
-    ranges = ["--depth", "1:3", "--width", "3", "--methods", "backprop", "--out", str(out), *QUICK]
+    # two series of seconds on one worker, one after the other: Ctrl-C when the first is back and the other runs
+    ranges = ["--depth", "1:8", "--width", "3", "--methods", "backprop", *TWO_SERIES, "--out", str(out),
+              "--profile", "default"]
     # a session of its own: Ctrl-C at a terminal signals the whole group, the local workers too
-    proc = sweep_process(*ranges, "--workers", "2", start_new_session=True)
+    proc = sweep_process(*ranges, "--workers", "1", start_new_session=True)
     sweep = psutil.Process(proc.pid)
     wait_until(lambda: proc.poll() is not None or (out.exists() and out.read_text().count("\n") >= 2
                                                   and point_processes(sweep.children(recursive=True))),
-               120, "a shape back and another running")
-    left_behind = sweep.children(recursive=True)  # local workers, pyperf runs, multiprocessing's tracker
+               120, "a series back and another running")
+    left_behind = sweep.children(recursive=True)  # local workers, series' children, multiprocessing's tracker
     os.killpg(proc.pid, signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
@@ -230,12 +265,12 @@ def test_ctrl_c_of_a_workers_sweep_leaves_complete_rows_and_no_process_and_resum
     _, alive = psutil.wait_procs(left_behind, timeout=10)
     assert alive == []
     partial = data_lines(out)
-    assert 1 <= len(partial) < 3 and all(r["status"] == "ok" for r in partial)
+    assert len(partial) == 8 and all(r["status"] == "ok" for r in partial)  # the first series, whole
     dask.ready()
-    code, _, stderr = gradbench("sweep", *ranges, "--scheduler", dask.address, "--resume")
+    code, _, stderr = gradbench("sweep", *ranges, "--scheduler", dask.address, "--resume", *QUICK)
     assert code == 0, stderr
     rows = data_lines(out)
-    assert len(rows) == 3 and len(set(keys(rows))) == 3 and all(r["status"] == "ok" for r in rows)
+    assert len(rows) == 16 and len(set(keys(rows))) == 16 and all(r["status"] == "ok" for r in rows)
     assert keys(rows[: len(partial)]) == keys(partial)
 
 
@@ -243,13 +278,13 @@ def test_ctrl_c_of_a_workers_sweep_leaves_complete_rows_and_no_process_and_resum
 
 
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")
-def test_a_worker_killed_mid_shape_has_its_shape_run_again_elsewhere(tmp_path, dask):
+def test_a_worker_killed_mid_series_has_its_series_run_again_elsewhere(tmp_path, dask):
     dask.ready()
     out = tmp_path / "r.csv"
-    # one-point shapes: the worker is killed in its shape's first (and only) point, which is run again in full
-    proc = sweep_process("--depth", "1,2", "--width", "4", "--methods", "backprop", "--scheduler", dask.address,
-                         "--out", str(out), *QUICK)
-    wait_until(lambda: proc.poll() is not None or dask.busy_workers(), 120, "a shape running on a worker")
+    # one series of seconds: the worker is killed during it, and it is run again in full
+    proc = sweep_process("--depth", "1:4", "--width", "4", "--methods", "backprop", "--scheduler", dask.address,
+                         "--out", str(out), "--profile", "default")
+    wait_until(lambda: proc.poll() is not None or dask.busy_workers(), 120, "a series running on a worker")
     worker = dask.busy_workers()[0]
     orphans = worker.children(recursive=True)
     assert point_processes(orphans)
@@ -259,29 +294,31 @@ def test_a_worker_killed_mid_shape_has_its_shape_run_again_elsewhere(tmp_path, d
     _, alive = psutil.wait_procs(orphans, timeout=10)  # the subprocesses died with their worker
     assert alive == []
     rows = data_lines(out)
-    assert sorted(keys(rows)) == sorted(set(keys(rows))) and len(rows) == 2
-    assert [r["status"] for r in rows] == ["ok"] * 2
+    assert sorted(keys(rows)) == sorted(set(keys(rows))) and len(rows) == 4
+    assert [r["status"] for r in rows] == ["ok"] * 4
+    assert len({r["series"] for r in rows}) == 1  # the second attempt's rounds, none of the lost one's
     assert dask.running_points() == []
 
 
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")
-def test_sigterm_kills_the_running_shapes_on_workers_that_stay(tmp_path, dask):
+def test_sigterm_kills_the_running_series_on_workers_that_stay(tmp_path, dask):
     dask.ready()
     out = tmp_path / "r.csv"
-    # the default profile: pyperf runs of seconds, which the stop must cut short on the workers
-    proc = sweep_process("--depth", "1,2", "--width", "2", "--methods", "backprop", "--scheduler", dask.address,
-                         "--out", str(out), "--profile", "default")
-    wait_until(lambda: proc.poll() is not None or len(dask.running_points()) >= 2, 120, "two shapes running")
+    # the default profile: two series of seconds, which the stop must cut short on the workers
+    proc = sweep_process("--depth", "1:8", "--width", "2", "--methods", "backprop", *TWO_SERIES, "--scheduler",
+                         dask.address, "--out", str(out), "--profile", "default")
+    wait_until(lambda: proc.poll() is not None or len(dask.running_points()) >= 2, 120, "two series running")
     running = dask.running_points()
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 143, stderr
     _, alive = psutil.wait_procs(running, timeout=10)
     assert alive == [] and dask.running_points() == []
-    assert out.read_text() == HEADER  # no shape came back: no row
+    assert out.read_text() == HEADER  # no series came back: no row
 
 
-def test_a_shape_predicted_over_budget_is_not_sent(tmp_path, gradbench, monkeypatch, dask, result_row):
+def test_a_point_predicted_over_budget_by_a_resumed_row_is_skipped_on_the_cluster(tmp_path, gradbench, dask,
+                                                                                   result_row):
     dask.ready()
     out = tmp_path / "r.csv"
     args = ["--depth", "1,2", "--width", "8", "--methods", "naive", "--scheduler", dask.address, "--out", str(out)]
@@ -289,11 +326,7 @@ def test_a_shape_predicted_over_budget_is_not_sent(tmp_path, gradbench, monkeypa
     one_second = dict(time_median_s=1.0, time_mean_s=1.0, time_stdev_s=0.0, time_min_s=1.0, time_max_s=1.0)
     resumed = result_row("naive", 1, 8, **one_second)
     out.write_text(HEADER + format_row(resumed))
-
-    def sent(*args):
-        raise AssertionError("a shape was sent")
-
-    monkeypatch.setattr(shape, "run_shape", sent)  # were it sent, its rows would be `error`
+    # the series' budget goes with it to the worker
     code, stdout, stderr = gradbench("sweep", *args, "--max-seconds", "20", "--resume", *QUICK)
     assert code == 0, stderr
     skipped = data_lines(out)[1]
@@ -301,19 +334,39 @@ def test_a_shape_predicted_over_budget_is_not_sent(tmp_path, gradbench, monkeypa
     assert "> --max-seconds 20 (" in skipped["reason"] and "of naive depth=1" in skipped["reason"]
 
 
-def test_a_shape_that_kills_its_workers_becomes_error_rows(tmp_path, gradbench, monkeypatch, dask):
+def test_a_series_that_kills_its_workers_becomes_error_rows(tmp_path, gradbench, monkeypatch, dask):
     dask.ready()
 
     def die(*args):  # nested: Dask sends it by value, so the workers need not import this file
         os.kill(os.getpid(), signal.SIGKILL)
 
-    monkeypatch.setattr(shape, "run_shape", die)
+    monkeypatch.setattr(cluster, "run_series", die)
     out = tmp_path / "r.csv"
     code, stdout, stderr = gradbench("sweep", "--depth", "1", "--width", "2", "--methods", "naive,backprop",
                                      "--scheduler", dask.address, "--out", str(out), *QUICK)
     assert code == 0, stderr
     rows = data_lines(out)
     assert [r["status"] for r in rows] == ["error", "error"]
-    assert all("the shape killed 2 workers" in r["reason"] for r in rows)
+    assert all("the series killed 2 workers" in r["reason"] for r in rows)
     assert "allowed-failures 1" in rows[0]["reason"]
     dask.ready()  # their nannies start them again
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")
+def test_a_scheduler_killed_mid_sweep_is_one_line_and_the_rows_so_far(tmp_path):
+    (tmp_path / "d").mkdir()
+    doomed = DaskProcesses(tmp_path / "d", workers=1)
+    out = tmp_path / "r.csv"
+    try:
+        proc = sweep_process("--depth", "1:4", "--width", "4", "--methods", "backprop", "--profile", "default",
+                             "--scheduler", doomed.address, "--worker-wait", "2", "--out", str(out))
+        wait_until(lambda: proc.poll() is not None or doomed.busy_workers(), 120, "a series running")
+        scheduler, _ = doomed.procs[0]
+        os.killpg(scheduler.pid, signal.SIGKILL)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        doomed.close()
+    assert proc.returncode == 2 and "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1].startswith(f"gradbench: error: --scheduler {doomed.address}: ")
+    assert "--resume" in stderr
+    assert data_lines(out) == []  # the series never came back: nothing partial

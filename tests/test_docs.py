@@ -4,11 +4,14 @@ import contextlib
 import importlib.util
 import io
 import re
+import sys
+import types
 from pathlib import Path
 
 import click
 import pytest
 
+import gradients
 from bench.cli import cli
 from bench.fit import FIT_COLUMNS, SOURCE_COLUMNS
 from bench.schema import SCHEMA_VERSION, markdown_table
@@ -20,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 PAGES = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
 COMMAND_PAGES = {"sweep": "sweep.md", "fit": "analysis.md", "plot": "analysis.md", "report": "analysis.md",
+                 "compare": "analysis.md",
                  "train": "train.md"}  # where each command's options are documented
 README_MAX_LINES = 150
 
@@ -92,8 +96,7 @@ def test_training_output_table_lists_the_columns_in_order():
 
 def test_profile_table_holds_the_profiles():
     text = section((DOCS / "sweep.md").read_text(), "## Profiles")
-    rows = [f"| `{name}` | {p.processes} | {p.values} | {p.warmups} | {p.min_time * 1000:g} ms |"
-            for name, p in PROFILES.items()]
+    rows = [f"| `{name}` | {p.rounds} | {p.block_s * 1000:g} ms |" for name, p in PROFILES.items()]
     assert [row for row in rows if row not in text] == []
     assert len(re.findall(r"^\| `\w+` \|", text, flags=re.M)) == len(PROFILES)
 
@@ -223,3 +226,30 @@ def test_option_check_catches_an_undocumented_option():
     command = click.Command("demo", params=[click.Option(["--seen"]), click.Option(["--flag/--no-flag"]),
                                             click.Argument(["files"], nargs=-1)])
     assert params_missing(command, "--seen and --flag for FILES") == ["--no-flag"]
+
+
+# --- every Python example of docs/ runs as written ---------------------------------------
+
+BLOCK = re.compile(r"(?:<!-- (needs|not run): ([^>]*) -->\n)?^```python\n(.*?)^```", flags=re.S | re.M)
+EXAMPLES = [(page, i, *m.groups()) for page in sorted(DOCS.glob("*.md"))
+            for i, m in enumerate(BLOCK.finditer(page.read_text()))]
+
+
+@pytest.mark.parametrize("page, index, mark, what, code", EXAMPLES,
+                         ids=[f"{p.name}:{i}" for p, i, *_ in EXAMPLES])
+def test_every_python_block_of_the_docs_runs_as_written(tmp_path, monkeypatch, page, index, mark, what, code):
+    """A block runs unless the line before it says `<!-- needs: MODULE -->` (absent here) or
+    `<!-- not run: why -->`; each in a fresh folder, with its own names only."""
+    if mark == "not run":
+        pytest.skip(f"{page.name}: {what}")
+    if mark == "needs":
+        pytest.importorskip(what.strip())
+    monkeypatch.chdir(tmp_path)
+    module = types.ModuleType("__docs__")  # a module, as a block that registers a method is one
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    registered = set(gradients.RECORDS)
+    try:
+        exec(compile(code, f"{page.name} block {index}", "exec"), module.__dict__)
+    finally:
+        for name in set(gradients.RECORDS) - registered:  # the block's own methods go with it
+            gradients.registry.unregister(name)

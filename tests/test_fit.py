@@ -190,6 +190,27 @@ def test_fit_output_that_cannot_be_written_is_one_line(tmp_path, gradbench, resu
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "d.fits.csv"]  # no temporary file left
 
 
+def test_a_two_value_sweep_says_in_one_line_why_no_law_was_fitted(tmp_path, gradbench, results_frame, write_csv):
+    path = write_csv(tmp_path / "two.csv", results_frame([1, 2], [8], methods=("naive", "backprop")))
+    code, out, _ = gradbench("fit", path)
+    assert code == 0
+    [line] = [x for x in out.splitlines() if "law" in x]
+    assert line == ("could not fit a law: depth sweep (width=8 batch=1 activation=relu seed=0 input_dim=8): "
+                    "2 values of depth (1, 2) for backprop, naive; a law needs 3; sweep 3 or more values")
+
+
+def test_the_report_of_a_two_value_sweep_names_the_laws_it_could_not_fit(tmp_path, gradbench, results_frame,
+                                                                        write_csv):
+    path = write_csv(tmp_path / "two.csv", results_frame([1, 2], [8], methods=("naive", "backprop")))
+    code, _, _ = gradbench("report", path, "--plots-dir", tmp_path / "plots")
+    assert code == 0
+    md = (tmp_path / "two.md").read_text()
+    assert "exponents ." not in md
+    assert ("- two, time vs depth (width=8 batch=1 activation=relu seed=0 input_dim=8): no law fitted "
+            "(2 values of depth (1, 2) for backprop, naive; a law needs 3).") in md
+    assert "Laws not fitted (too few points):" in md
+
+
 def test_fit_leaves_out_a_law_that_read_fits_would_refuse(tmp_path, monkeypatch, gradbench,
                                                           results_frame, write_csv):
     df = results_frame([1, 2, 4, 8], [8], methods=("naive", "backprop"))

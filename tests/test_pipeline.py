@@ -15,7 +15,7 @@ from bench.errors import UserError
 def test_report_makes_fits_and_every_plot_when_missing(study):
     # depth.csv supports every kind; width.csv (backprop alone, no working memory) time, ops and rate
     one_placement = tuple(k for k in plot.KINDS if k not in plot.SEVERAL_ONLY)  # the study ran on NumPy alone
-    for name, kinds in (("depth", one_placement), ("width", ("time", "ops", "rate"))):
+    for name, kinds in (("depth", one_placement), ("width", ("time", "ops", "rate", "local"))):
         assert fit.read_fits(study / "results" / f"{name}.fits.csv").shape[0] > 0
         assert sorted(p.name for p in (study / "plots").glob(f"{name}-*")) == sorted(
             f"{name}-{kind}.{ext}" for kind in kinds for ext in ("png", "svg"))

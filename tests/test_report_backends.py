@@ -5,7 +5,7 @@ import itertools
 
 import pandas as pd
 import pytest
-from helpers import run_cli
+from helpers import run_cli, svg_texts
 
 from bench import fit, placement, plot
 from bench.formatting import ratio, seconds
@@ -15,7 +15,7 @@ from bench.results import ok_rows, panels
 from bench.schema import TIME
 
 DEPTHS = [1, 2, 4, 8, 16, 32]
-TIMES = ["time_median_s", "time_mean_s", "time_stdev_s", "time_min_s", "time_max_s"]
+TIMES = ["time_s", "time_lo_s", "time_hi_s", "time_median_s", "time_mean_s", "time_stdev_s", "time_min_s", "time_max_s"]
 GPU = ("torch", "cuda:0", "float32")
 
 
@@ -100,8 +100,9 @@ def test_backends_figure_has_a_curve_per_method_and_placement(reported):
             r = f[(f["method"] == method) & (f["variable"] == "depth") & (f["quantity"] == "time")].iloc[0]
             assert f"{placement.method_label(method, where)}: k = {r['k']:.2f} [{r['k_lo']:.2f}" in svg
     time_svg = (root / "plots" / "multi-time.svg").read_text()
-    assert "backend=torch device=cuda:0 dtype=float32" in time_svg  # a panel per placement
-    assert "numpy cpu float64 on Test CPU; torch cpu float32 on Test CPU; torch cuda:0 float32 on Test GPU" in svg
+    assert "input dim 8, torch cuda:0 float32." in time_svg  # a panel per placement, in its caption
+    where = "numpy cpu float64 on Test CPU; torch cpu float32 on Test CPU; torch cuda:0 float32 on Test GPU"
+    assert where in " ".join(svg_texts(svg))  # the caption, wrapped into lines
 
 
 def test_backends_table_compares_each_method_and_placement_with_numpy_backprop(reported):
@@ -142,7 +143,7 @@ def test_a_file_of_one_placement_reports_and_plots_as_before(study, reported):
     md = (study / "results" / "report.md").read_text()
     headings = [line for line in md.splitlines() if line.startswith("## ")]
     assert headings == ["## Summary", "## Environment", "## Sweeps", "## Growth exponents against theory",
-                        "## Speedup of backprop over naive", "## Working memory", "## Figures"]
+                        "## Local exponents", "## Speedup of backprop over naive", "## Working memory", "## Figures"]
     assert "backend=" not in md and "(numpy cpu float64)" not in md
     assert "\n\n\n\n" not in md  # no trace of the Backends section it lacks (an empty one was one more blank line)
     assert not list((study / "plots").glob("*-backends.*"))

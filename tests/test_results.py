@@ -4,10 +4,11 @@ import pytest
 
 from bench.errors import UserError
 from bench.results import read_results
-from bench.schema import NAMES, SCHEMA_VERSION
+from bench.schema import ADDED_IN_4, NAMES, SCHEMA_VERSION
 from bench.sweep.results_file import HEADER, format_row
 
-TIMES = dict(time_median_s=2e-6, time_mean_s=2e-6, time_stdev_s=0.0, time_min_s=1e-6, time_max_s=3e-6)  # round: quoted
+TIMES = dict(time_s=1e-6, time_lo_s=1e-6, time_hi_s=2e-6,
+             time_median_s=2e-6, time_mean_s=2e-6, time_stdev_s=0.0, time_min_s=1e-6, time_max_s=3e-6)  # round: quoted
 
 
 @pytest.fixture
@@ -111,10 +112,12 @@ def test_readers_refuse_other_files(tmp_path, gradbench, command, content, messa
     assert not (tmp_path / "x.md").exists()
 
 
+# the columns of schema version 3, before the rounds: each point timed by its own pyperf run
+V3_NAMES = [n for n in NAMES if n not in ADDED_IN_4]
 # the columns of schema version 1, the layout results/*.csv were first written in
-V1_NAMES = [n for n in NAMES if n not in ("backend", "device", "dtype", "work_mem_bytes", "mem_model_bytes",
-                                          "framework", "device_name", "l2_bytes", "llc_bytes", "time_vs_backprop")]
-V2_NAMES = [n for n in NAMES if n != "time_vs_backprop"]  # the layout of the first backends and memory study
+V1_NAMES = [n for n in V3_NAMES if n not in ("backend", "device", "dtype", "work_mem_bytes", "mem_model_bytes",
+                                             "framework", "device_name", "l2_bytes", "llc_bytes", "time_vs_backprop")]
+V2_NAMES = [n for n in V3_NAMES if n != "time_vs_backprop"]  # the layout of the first backends and memory study
 
 
 def older(path, names, version, rows):
@@ -138,7 +141,7 @@ def test_a_version_1_file_reads_as_numpy_on_the_cpu_without_memory(tmp_path, row
     assert df.loc[0, "device"] == "cpu"
     assert df.loc[0, "dtype"] == "float64"
     assert df["work_mem_bytes"].isna().all()
-    assert df.loc[0, "time_min_s"] == 1e-6
+    assert df.loc[0, "time_min_s"] == df.loc[0, "time_s"] == 1e-6
 
 
 def test_a_version_2_file_reads_with_its_placements_and_no_interleaved_ratio(tmp_path, row):
@@ -152,8 +155,20 @@ def test_a_version_2_file_reads_with_its_placements_and_no_interleaved_ratio(tmp
     assert (df["schema_version"] == SCHEMA_VERSION).all()
 
 
+def test_a_version_3_file_reads_with_time_s_its_fastest_value_and_no_rounds(tmp_path, row):
+    rows = [row(time_min_s=1e-6, time_s=""),
+            row(depth=2, time_min_s=4e-6, time_median_s=5e-6, time_max_s=6e-6, time_s="")]
+    df = read_results(older(tmp_path / "v3.csv", V3_NAMES, 3, rows))
+    assert list(df.columns[: len(V3_NAMES)]) == V3_NAMES
+    assert set(NAMES) <= set(df.columns)
+    assert list(df["time_s"]) == [1e-6, 4e-6]  # what version 3 fitted and drew
+    for column in ADDED_IN_4 - {"time_s"}:
+        assert df[column].isna().all() or (df[column] == "").all(), column
+    assert (df["schema_version"] == SCHEMA_VERSION).all()
+
+
 def test_a_file_of_mixed_or_unknown_versions_is_refused(tmp_path, row):
-    with pytest.raises(UserError, match=r"schema version 1, 3, this gradbench reads versions 1, 2 and 3"):
+    with pytest.raises(UserError, match=r"schema version 1, 4, this gradbench reads versions 1, 2, 3 and 4"):
         read_results(write(tmp_path, row(), row(depth=2, schema_version=1)))
 
 

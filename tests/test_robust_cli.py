@@ -3,7 +3,7 @@ and from hostile values (empty, huge, negative, non-numeric, unicode, every kind
 
 Whatever the arguments: exit status 0, 1 or 2; no traceback and no warning; a failure is one line;
 a refusal (2) changes no file that existed before; no temporary file is left; and nothing
-outside the test's folder is touched. Sweep workers and figures are stand-ins (the property is
+outside the test's folder is touched. The sweep's child process and figures are stand-ins (the property is
 the command line's; the sweep's and plot's own tests run the real ones).
 
 The default suite runs a fixed seed and few examples. A longer run, with fresh random examples:
@@ -21,6 +21,7 @@ from unittest import mock
 
 import matplotlib.figure
 import pytest
+from helpers import FAKE_AGREES
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from test_robust_support import ROOT, cli, device_node, fill, snapshot, study_rows, tmpfs, write_results
@@ -153,25 +154,16 @@ def _alarm(signum, frame):
     raise Hung("the command hung (a FIFO opened, or a loop that never ends)")
 
 
-def fake_check(point, env, timeout):
-    return {"seconds": 1e-5, "peak_mem_bytes": 1, "work_mem_bytes": 1, "max_rel_err": 0.0}
-
-
-def fake_figure(kind, found, fits, title):
+def fake_figure(*args, **kwargs):
     """An empty figure: drawing the panels is plot's own tests' (and takes a second per call)."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
-    return plt.figure()
+    return Figure()
 
 
 def fake_savefig(figure, fname, **kwargs):
     """Figures are written, not rendered."""
     Path(fname).write_bytes(b"figure\n")
-
-
-def fake_timing(point, profile, json_path, env, timeout, call_s):
-    return {"time_median_s": 1e-5, "time_mean_s": 1e-5, "time_stdev_s": 0.0, "time_min_s": 1e-5,
-            "time_max_s": 1e-5, "n_values": 3}
 
 
 def check_contract(root, argv):
@@ -183,8 +175,7 @@ def check_contract(root, argv):
     previous = signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(60)
     try:
-        with mock.patch.object(launcher, "run_check", fake_check), \
-                mock.patch.object(launcher, "run_timing", fake_timing), \
+        with mock.patch.object(launcher, "Child", FAKE_AGREES), \
                 mock.patch.object(plot, "figure", fake_figure), \
                 mock.patch.object(matplotlib.figure.Figure, "savefig", fake_savefig):
             code, out, err = cli(*argv)

@@ -79,7 +79,7 @@ def test_train_refuses_what_cannot_fit_before_allocating_it(args):
 
 def test_a_sweep_point_that_cannot_fit_is_skipped_with_the_reason(tmp_path, monkeypatch):
     monkeypatch.setattr(memory, "available_bytes", lambda: 3 * 2**20)
-    monkeypatch.setattr(launcher, "run_check", pytest.fail)  # nothing is started for it
+    monkeypatch.setattr(launcher, "Child", pytest.fail)  # nothing is started for it
     out = tmp_path / "r.csv"
     code, stdout, err = cli("sweep", "--depth", "2", "--width", "512", "--methods", "naive", "--out", out)
     assert code == 0, err
@@ -163,7 +163,7 @@ def test_a_gpu_sweep_point_over_the_devices_free_memory_is_skipped(tmp_path, mon
     monkeypatch.setattr(importlib.util, "find_spec", installed("torch"))
     monkeypatch.setitem(sys.modules, "torch", fake_gpu_torch(3 * 2**20, asked))
     monkeypatch.setattr(memory, "available_bytes", lambda: 2**40)  # plenty of host RAM: not what counts
-    monkeypatch.setattr(launcher, "run_check", pytest.fail)  # nothing is started for it
+    monkeypatch.setattr(launcher, "Child", pytest.fail)  # nothing is started for it
     out = tmp_path / "r.csv"
     code, _, err = cli("sweep", "--backend", "torch", "--device", "cuda", "--depth", "2", "--width", "512",
                        "--methods", "naive", "--out", out)

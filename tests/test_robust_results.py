@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import CHECK_AGREES, REASON, STATUS
+from helpers import REASON, STATUS, FakeChild
 from test_robust_support import cli, lines_of, one_line_error, results_text, row, study_rows, write_results
 
 import bench.sweep.launcher as launcher
@@ -63,7 +63,7 @@ def test_a_sweep_while_another_process_writes_the_file_is_refused_and_the_rows_a
     first = subprocess.Popen([sys.executable, "-c", HOLDER, str(out)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     assert first.stdout.readline() == "locked\n"
-    monkeypatch.setattr(launcher, "run_check", pytest.fail)  # the second must not run anything
+    monkeypatch.setattr(launcher, "Child", pytest.fail)  # the second must not run anything
     for flag in ("--resume", "--force"):
         code, _, err = cli("sweep", "--depth", "1", "--width", "2", "--methods", "backprop", "--out", out, flag)
         assert one_line_error(code, err) and f"--out {out}: another gradbench sweep is writing it" in err
@@ -100,7 +100,7 @@ def test_readers_refuse_a_row_of_the_wrong_shape(tmp_path, line, fragment):
 @pytest.mark.parametrize("seconds", [TIME_RANGE[0] / 10, TIME_RANGE[1] * 10, 1e-300, 1e300])
 def test_readers_refuse_times_no_sweep_can_measure(tmp_path, seconds):
     path = write_results(tmp_path / "r.csv", [row("backprop", 1), row("backprop", 2, seconds=seconds)])
-    with pytest.raises(UserError, match="line 3, column time_min_s: .*: an ok row's time must lie between"):
+    with pytest.raises(UserError, match="line 3, column time_s: .*: an ok row's time must lie between"):
         read_results(path)
 
 
@@ -132,19 +132,12 @@ def test_a_damaged_fits_file_is_one_line_for_plot_and_report(tmp_path, column, v
     assert not list(tmp_path.glob("p/*"))  # no figure drawn
 
 
-def test_a_pyperf_time_no_reader_would_take_is_an_error_row_not_an_ok_one(tmp_path, monkeypatch):
-    import pyperf
-
-    def worker(args, env, timeout):  # a pyperf run whose clock said 0.1 femtoseconds
-        run = pyperf.Run([1e-16, 2e-16], metadata={"name": "x", "loops": 1}, collect_metadata=False)
-        pyperf.Benchmark([run]).dump(args[args.index("-o") + 1])
-
-    monkeypatch.setattr(launcher, "run_check", CHECK_AGREES)
-    monkeypatch.setattr(launcher, "run_worker", worker)
+def test_a_block_time_no_reader_would_take_is_an_error_row_not_an_ok_one(tmp_path, monkeypatch):
+    monkeypatch.setattr(launcher, "Child", FakeChild.of(block_s=1e-16))  # a clock that said 0.1 femtoseconds
     out = tmp_path / "r.csv"
     code, _, err = cli("sweep", "--depth", "1", "--width", "2", "--methods", "backprop", "--out", out)
     assert code == 0, err
     [r] = lines_of(out)
     assert r[STATUS] == "error"
-    assert "outside 1e-15 .. 1e+09 s" in r[REASON]
+    assert "a block timed 1e-16 s a call" in r[REASON]
     assert len(read_results(out)) == 1  # the file stays readable

@@ -1,5 +1,5 @@
-"""Signals, with real processes: SIGHUP (the terminal closed) ends a sweep as SIGTERM does, killing its pyperf
-workers; a Ctrl-C at any moment once gradbench's code runs (its imports included) is one line, never a traceback.
+"""Signals, with real processes: SIGHUP (the terminal closed) ends a sweep as SIGTERM does, killing its timing
+child; a Ctrl-C at any moment once gradbench's code runs (its imports included) is one line, never a traceback.
 
 Not covered, because no program can cover it: a Ctrl-C in Python's own start-up (its site
 module and import system, before the first line of bench.cli runs), some tens of milliseconds.
@@ -23,14 +23,14 @@ linux = pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="need
 
 
 @linux
-def test_sighup_kills_the_running_pyperf_workers_and_leaves_only_whole_rows(tmp_path):
+def test_sighup_kills_the_running_timing_child_and_leaves_only_whole_rows(tmp_path):
     out = tmp_path / "r.csv"
-    # the default profile: a pyperf run of several seconds, which the hang-up must cut short
+    # the default profile: a series of several seconds, which the hang-up must cut short
     code, stderr, timing = signal_a_pyperf_run(out, signal.SIGHUP, ENV)
     assert code == 128 + signal.SIGHUP and "Traceback" not in stderr, stderr
     assert not processes_mentioning(timing)  # no orphan keeps timing
-    assert out.read_text() == HEADER  # hung up during its first point: a header, no torn row
-    assert not list(Path(timing).glob("*"))  # no half-written JSON either
+    assert out.read_text() == HEADER  # hung up before its points had their rounds: a header, no torn row
+    assert not list(Path(f"{out}.pyperf").glob("*"))  # no half-written JSON either
 
 
 def numpy_loaded(pid):

@@ -1,37 +1,44 @@
-"""The sweep's budget: how long a point's pyperf run will take, predicted from the points measured before it."""
+"""The sweep's budget: how long a point's rounds will take, predicted from the points measured before it."""
 
 import pytest
 
-from bench.sweep.budget import PROFILES, Budget, predict_run_seconds
+from bench.sweep.budget import MIN_ROUNDS, PROFILES, Budget, predict_run_seconds
+from bench.sweep.child import affordable_rounds, loops_for
 from bench.sweep.points import Point
 
 
-def test_predicted_run_grows_with_the_call_and_counts_every_value():
+def test_predicted_run_grows_with_the_call_and_counts_every_round():
     quick = PROFILES["quick"]
-    assert predict_run_seconds(1.0, quick) >= quick.processes * (quick.warmups + quick.values) * 1.0
-    # below min_time pyperf loops the call until a value lasts min_time: the run no longer shrinks
-    assert predict_run_seconds(1e-6, quick) == predict_run_seconds(1e-3, quick) < predict_run_seconds(0.1, quick)
+    assert predict_run_seconds(1.0, quick) >= quick.rounds * 1.0
+    # below block_s a block loops the call until it lasts block_s: the rounds no longer shrink
+    assert quick.rounds * quick.block_s <= predict_run_seconds(1e-6, quick) < predict_run_seconds(0.1, quick)
     assert predict_run_seconds(0.1, quick) < predict_run_seconds(1.0, quick)
+    assert predict_run_seconds(1.0, quick, MIN_ROUNDS) < predict_run_seconds(1.0, quick)
     assert predict_run_seconds(1.0, PROFILES["rigorous"]) > predict_run_seconds(1.0, PROFILES["default"])
 
 
 @pytest.mark.parametrize("name", sorted(PROFILES))
 @pytest.mark.parametrize("call_s", [1e-9, 3.7e-7, 1e-6, 2.5e-5, 1e-4, 9.9e-4, 1e-3, 0.0049])
-def test_loops_make_a_value_last_min_time_as_pyperf_calibrates(name, call_s):
-    profile = PROFILES[name]
-    loops = profile.loops(call_s)
-    assert loops & (loops - 1) == 0  # a power of two, as pyperf's calibration picks
-    if call_s >= profile.min_time:
+def test_loops_make_a_block_last_block_s(name, call_s):
+    block_s = PROFILES[name].block_s
+    loops = loops_for(call_s, block_s)
+    if call_s >= block_s:
         assert loops == 1
-    elif loops < 2**20:
-        assert profile.min_time <= loops * call_s < 2 * profile.min_time  # the fewest loops that last min_time
-    args = profile.args(call_s)
-    assert args[args.index("-l") + 1] == str(loops)
+    else:
+        # the fewest calls that last block_s, up to the rounding of block_s / call_s
+        assert block_s <= loops * call_s * (1 + 1e-12) and (loops - 1) * call_s < block_s * (1 + 1e-12)
 
 
-@pytest.mark.parametrize("call_s", [0.1, 1.0, 100.0, 0.0, float("nan")])
-def test_a_call_as_long_as_min_time_or_unknown_is_one_loop(call_s):
-    assert PROFILES["quick"].loops(call_s) == 1
+@pytest.mark.parametrize("call_s", [0.01, 0.1, 1.0, 100.0])
+def test_a_call_as_long_as_a_block_is_one_loop(call_s):
+    assert loops_for(call_s, PROFILES["rigorous"].block_s) == 1
+
+
+def test_max_seconds_cuts_the_rounds_never_above_the_profile_s():
+    quick = PROFILES["quick"]
+    assert affordable_rounds(1e-5, loops_for(1e-5, quick.block_s), quick, 60) == quick.rounds
+    assert affordable_rounds(1.0, 1, quick, 7.5) == 7
+    assert affordable_rounds(10.0, 1, quick, 5) == 0
 
 
 def test_budget_predicts_from_the_largest_measured_point():
@@ -41,7 +48,7 @@ def test_budget_predicts_from_the_largest_measured_point():
     budget.record(large, 1000, 1e-3, "pyperf")
     budget.record(small, 100, 1.0, "pyperf")  # smaller: ignored
     seconds, why = budget.predict(small, 10**6)
-    assert seconds == pytest.approx(predict_run_seconds(1.0, PROFILES["quick"]))
+    assert seconds == pytest.approx(predict_run_seconds(1.0, PROFILES["quick"], MIN_ROUNDS))  # the fewest rounds
     assert "depth=4" in why
     assert budget.over(seconds, why) is None
     reason = budget.over(1e3, why)
@@ -60,8 +67,8 @@ def test_a_gpu_measurement_never_predicts_a_cpu_point():
     budget.record(on_cpu, 10**6, 1.0, "pyperf")  # 1e-6 s/op on one core
     gpu_s, gpu_why = budget.predict(on_gpu, 10**8)
     cpu_s, cpu_why = budget.predict(on_cpu, 10**8)
-    assert gpu_s == pytest.approx(predict_run_seconds(1e-2, PROFILES["quick"]))
-    assert cpu_s == pytest.approx(predict_run_seconds(100.0, PROFILES["quick"]))
+    assert gpu_s == pytest.approx(predict_run_seconds(1e-2, PROFILES["quick"], MIN_ROUNDS))
+    assert cpu_s == pytest.approx(predict_run_seconds(100.0, PROFILES["quick"], MIN_ROUNDS))
     assert "on torch cuda:0 float64" in gpu_why and "on torch" not in cpu_why
 
 
@@ -81,5 +88,5 @@ def test_a_cluster_workers_budget_merges_by_placement():
     here.record(cpu, 10**6, 1.0, "pyperf")
     there.record(gpu, 10**7, 1e-3, "pyperf")  # larger, but of another placement: must not replace the CPU's
     here.merge(there.measured)
-    assert here.predict(cpu, 10**6)[0] == pytest.approx(predict_run_seconds(1.0, PROFILES["quick"]))
-    assert here.predict(gpu, 10**7)[0] == pytest.approx(predict_run_seconds(1e-3, PROFILES["quick"]))
+    assert here.predict(cpu, 10**6)[0] == pytest.approx(predict_run_seconds(1.0, PROFILES["quick"], MIN_ROUNDS))
+    assert here.predict(gpu, 10**7)[0] == pytest.approx(predict_run_seconds(1e-3, PROFILES["quick"], MIN_ROUNDS))

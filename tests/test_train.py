@@ -141,8 +141,9 @@ def test_cli_choices_are_the_registries():
     from bench.cli import cli
 
     choices = {p.name: list(p.type.choices) for p in cli.commands["train"].params if hasattr(p.type, "choices")}
-    assert choices == {"method": list(gradients.METHODS), "optimizer": list(OPTIMIZERS),
-                       "activation": list(gradients.ACTIVATIONS)}
+    assert choices == {"optimizer": list(OPTIMIZERS), "activation": list(gradients.ACTIVATIONS)}
+    [method] = [p for p in cli.commands["train"].params if p.name == "method"]  # a comma list: a race
+    assert all(m in method.help for m in gradients.METHODS)
 
 
 @pytest.mark.parametrize("settings, library", [
@@ -263,7 +264,7 @@ BAD_CSV = {
         (["--noise", "-1"], "noise must be a finite number >= 0, got -1.0"),
         (["--noise", "inf"], "noise must be a finite number >= 0, got inf"),
         (["--input-dim", "0"], "every width must be >= 1, got [0, 8, 8, 8]"),
-        (["--method", "magic"], "'magic' is not one of 'backprop', 'naive', 'numerical'"),
+        (["--method", "magic"], "unknown method 'magic' (choose from backprop, naive, numerical"),
         (["--optimizer", "rmsprop"], "'rmsprop' is not one of 'sgd', 'adam', 'adagrad'"),
         (["--activation", "tanh"], "'tanh' is not one of 'relu', 'identity'"),
         (["--epochs", "two"], "'two' is not a valid integer"),

@@ -1,11 +1,35 @@
 """Figures of a results frame and its fits: bench.plot.draw writes every kind the data supports.
 
-style: what every figure shares; time: time and op-count figures; memory: working memory and the
-time-memory trade-off; backends: the placements of one file side by side; figures: one figure per kind,
-a panel per swept variable, written as PNG and SVG.
+style: what every figure shares, and a style per destination (report, paper, slides); time: time
+and op-count figures; memory: working memory and the time-memory trade-off; backends: the
+placements of one file side by side; figures: one figure per kind, a panel per swept variable,
+written in each format asked.
 """
 
-import bench.agg  # noqa: F401  first: matplotlib on Agg, whatever MPLBACKEND says
-from bench.plot.figures import KINDS, SEVERAL_ONLY, check_out_dir, draw
+from bench.plot.figures import (
+    FORMATS,
+    KINDS,
+    SEVERAL_ONLY,
+    check_formats,
+    check_out_dir,
+    check_style,
+    draw,
+    drawable,
+    figure,
+)
+from bench.plot.style import DEFAULT_STYLE, STYLES, styled
 
-__all__ = ["KINDS", "SEVERAL_ONLY", "check_out_dir", "draw"]
+__all__ = [
+    "DEFAULT_STYLE",
+    "FORMATS",
+    "KINDS",
+    "SEVERAL_ONLY",
+    "STYLES",
+    "check_formats",
+    "check_out_dir",
+    "check_style",
+    "draw",
+    "drawable",
+    "figure",
+    "styled",
+]

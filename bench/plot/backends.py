@@ -6,25 +6,34 @@ legend entry; the fits are the placement's own (bench.results.sweeps keys them b
 """
 
 from bench.placement import fixed_suffix, method_label, placements, rows_of
-from bench.plot.style import COLORS, MARKERS, data_ylim, fit_row, methods
+from bench.plot.style import data_ylim, exponent, fit_row, method_color, method_marker, methods
 from bench.schema import TIME
 
 LINES = ("-", "--", ":", "-.")  # a line style per placement, in placements() order
 
 
 def draw_backends(ax, rows, var, fixed, fits):
-    """The fastest time per (method, placement) joined by lines, k of each in the legend: (legend entries, title)."""
+    """The time per (method, placement) joined by lines, k of each in the legend."""
     entries = []
     for i, where in enumerate(placements(rows)):
         here = rows_of(rows, where)
         for m in methods(here):
             s = here[here["method"] == m].sort_values(var)
-            (line,) = ax.plot(s[var], s[TIME], MARKERS.get(m, "o"), ls=LINES[i % len(LINES)], ms=4.5,
-                              color=COLORS.get(m), lw=1.1)
+            (line,) = ax.plot(
+                s[var],
+                s[TIME],
+                method_marker(m),
+                ls=LINES[i % len(LINES)],
+                color=method_color(m),
+                lw=1.1,
+            )
             fit = fit_row(fits, m, var, fixed + fixed_suffix(where), "time")
-            law = "" if fit is None else f": k = {fit['k']:.2f} [{fit['k_lo']:.2f}, {fit['k_hi']:.2f}]"
+            law = "" if fit is None else f": {exponent(fit)}"
             entries.append((line, method_label(m, where) + law))
     data_ylim(ax, rows[[TIME]])
     ax.set_ylabel("time per call (s)")
-    ax.set_title(f"Time of one call vs {var}, per backend, device and dtype")
-    return entries, "method (backend device dtype): fastest time; k: the placement's fitted time exponent"
+    ax.set_title(f"Time of one gradient vs {var}, per backend")
+    return entries, (
+        "Method (backend device dtype): the time; k: the fitted exponent of "
+        "the placement's time."
+    )

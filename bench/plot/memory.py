@@ -8,9 +8,20 @@ widths is as large as everything a method stores and hides the difference betwee
 
 import matplotlib
 import numpy as np
+from matplotlib.lines import Line2D
 
 from bench.formatting import nbytes
-from bench.plot.style import COLORS, MARKERS, data_ylim, fit_line, fit_note, fit_row, methods, series
+from bench.plot.style import (
+    SYMBOLS,
+    data_ylim,
+    fit_note,
+    fit_row,
+    method_color,
+    method_marker,
+    methods,
+    series,
+    with_fit,
+)
 from bench.schema import TIME
 
 MEMORY = "work_mem_bytes"
@@ -22,48 +33,63 @@ def _measured(rows):
     return rows[rows[MEMORY] > 0] if MEMORY in rows else rows.iloc[:0]
 
 
+def _bytes_axis(ax, which):
+    getattr(ax, f"set_{which}scale")("log", base=4)  # ticks at whole KiB and MiB
+    getattr(ax, f"{which}axis").set_major_formatter(
+        matplotlib.ticker.FuncFormatter(lambda v, _: nbytes(v))
+    )
+
+
 def draw_memory(ax, rows, var, fixed, fits):
-    """Measured working memory, the model (gradients.memory_count) as a dashed line, the fitted law."""
+    """Measured working memory, the model (memory_count) dashed, the fitted law."""
     rows = _measured(rows)
-    entries = []
+    entries, modelled = [], False
     for m in methods(rows):
         s = series(rows, m, var)
-        color = COLORS.get(m)
-        (points,) = ax.plot(s[var], s[MEMORY], MARKERS.get(m, "o"), ms=5, color=color)
-        entries.append((points, f"{m}: measured"))
+        color = method_color(m)
+        (points,) = ax.plot(s[var], s[MEMORY], method_marker(m), color=color)
         if MODEL in s and s[MODEL].notna().all():
-            (model,) = ax.plot(s[var], s[MODEL], "--", color=color, lw=0.9, alpha=0.7)
-            entries.append((model, f"{m}: model (memory_count)"))
+            ax.plot(s[var], s[MODEL], "--", color=color, lw=0.9, alpha=0.7)
+            modelled = True
         fit = fit_row(fits, m, var, fixed, "memory")
-        if fit is not None:
-            entries.append(fit_line(ax, fit, color, s[var]))
+        entries.append(with_fit(ax, points, m, fit, color, s[var]))
+    if modelled:
+        entries.append((Line2D([], [], ls="--", color="0.4", lw=0.9), "model (memory_count)"))
     if len(rows):
         data_ylim(ax, rows[[MEMORY]])
-    ax.set_yscale("log", base=4)  # ticks at whole KiB and MiB
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: nbytes(v)))
+    _bytes_axis(ax, "y")
     ax.set_ylabel("working memory of one call")
-    ax.set_title(f"Working memory (peak minus the gradient returned) vs {var}")
-    return entries, fit_note(fits, var, fixed, "memory")
+    ax.set_title(f"Working memory vs {var}")
+    note = "Working memory: the peak during a call minus the gradient it returns."
+    return entries, " ".join(filter(None, [note, fit_note(fits, var, fixed, "memory")]))
 
 
 def draw_tradeoff(ax, rows, var, fixed, fits):
-    """Time against working memory, a curve per method across the sweep, its ends labelled with the variable."""
+    """Time against working memory, a curve per method across the sweep, its ends labelled."""
     rows = _measured(rows)
     entries = []
+    n = SYMBOLS.get(var, var)
     for m in methods(rows):
         s = series(rows, m, var)
-        (line,) = ax.plot(s[MEMORY], s[TIME], MARKERS.get(m, "o") + "-", ms=4, color=COLORS.get(m))
-        entries.append((line, f"{m}: fastest time vs working memory"))
-        for _, r in s.iloc[[0, -1]].iterrows() if len(s) > 1 else s.iterrows():
-            ax.annotate(f"{var} {r[var]:g}", (r[MEMORY], r[TIME]), fontsize=6.5, color=COLORS.get(m),
-                        xytext=(3, 3), textcoords="offset points")
+        color = method_color(m)
+        (line,) = ax.plot(s[MEMORY], s[TIME], method_marker(m) + "-", color=color)
+        entries.append((line, m))
+        ends = s.iloc[[0, -1]] if len(s) > 1 else s
+        for _, r in ends.iterrows():
+            ax.annotate(
+                f"{n} = {r[var]:g}",
+                (r[MEMORY], r[TIME]),
+                fontsize="small",
+                color=color,
+                xytext=(4, 4),
+                textcoords="offset points",
+            )
     if len(rows):
         data_ylim(ax, rows[[TIME]])
         lo, hi = np.nanmin(rows[MEMORY]), np.nanmax(rows[MEMORY])
         ax.set_xlim(lo / 1.6, hi * 2.5)  # room for the labels at the right end
-    ax.set_xlabel(f"working memory of one call (across the {var} sweep; {fixed})", fontsize=8.5)
-    ax.set_xscale("log", base=4)  # ticks at whole KiB and MiB
-    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: nbytes(v)))
+    ax.set_xlabel("working memory of one call")
+    _bytes_axis(ax, "x")
     ax.set_ylabel("time per call (s)")
-    ax.set_title("Time against working memory: the price of storing less")
-    return entries, None
+    ax.set_title("Time against working memory")
+    return entries, f"Each curve runs over the {var} sweep; its ends are labelled with {n}."

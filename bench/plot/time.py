@@ -1,80 +1,120 @@
-"""Figures of time and operation counts: time, naive/backprop speedup, op counts, time over forward, rate."""
+"""Figures of time and operation counts: time, naive/backprop speedup, op counts, time over
+forward, rate.
+
+Each draw_* fills one panel and returns (legend entries, a note for the caption or None).
+"""
 
 import numpy as np
 
-from bench.plot.style import COLORS, MARKERS, data_ylim, fit_line, fit_note, fit_row, methods, ratio, series
+from bench.plot.style import (
+    data_ylim,
+    fit_note,
+    fit_row,
+    guide_slopes,
+    method_color,
+    method_marker,
+    methods,
+    ratio,
+    series,
+    theory_exponents,
+    with_fit,
+)
 from bench.schema import TIME
+from gradients.registry import baseline
+
+
+def _guides(ax, rows, var, fixed, fits, quantity, values):
+    """Guide slopes of the theory's exponents over the sweep, and the y range to hold them."""
+    x_from, x_to = rows[var].min(), rows[var].max()
+    v = values.to_numpy(float)  # (points, columns)
+    last = v[(rows[var] == rows[var].max()).to_numpy()]  # the guides end under the last points
+    y_end = np.nanmin(last) / 2
+    floor = min(np.nanmin(v) / 2, y_end / 30)  # room for the guides under flat (overhead-bound) data
+    guide_slopes(ax, var, x_from, x_to, y_end, floor, theory_exponents(fits, var, fixed, quantity))
+    data_ylim(ax, values, low=floor)
 
 
 def draw_time(ax, rows, var, fixed, fits):
-    """The fastest time (fit's TIME) with a bar up to the slowest, and the fitted law: (legend entries, title)."""
+    """Each point's time with its 95% interval as a bar (files before the rounds: the fastest value,
+    a bar up to the slowest), the fitted law, guide slopes."""
     entries = []
     for m in methods(rows):
         s = series(rows, m, var)
         t = s[TIME].to_numpy()  # (points,)
-        err = np.vstack([t - s["time_min_s"], s["time_max_s"] - t])  # (2, points)
-        color = COLORS.get(m)
-        bars = ax.errorbar(s[var], t, yerr=err, fmt=MARKERS.get(m, "o"), ms=5, color=color, capsize=2, ls="none")
-        entries.append((bars, f"{m}: fastest value, bar to slowest"))
-        fit = fit_row(fits, m, var, fixed, "time")
-        if fit is not None:
-            entries.append(fit_line(ax, fit, color, s[var]))
-    data_ylim(ax, rows[["time_min_s", "time_max_s"]])
+        rounds = s["time_lo_s"].notna().all()
+        lo, hi = (s["time_lo_s"], s["time_hi_s"]) if rounds else (s["time_min_s"], s["time_max_s"])
+        err = np.vstack([t - lo, hi - t])  # (2, points)
+        color = method_color(m)
+        bars = ax.errorbar(
+            s[var], t, yerr=err, fmt=method_marker(m), color=color, capsize=2, ls="none"
+        )
+        entries.append(with_fit(ax, bars, m, fit_row(fits, m, var, fixed, "time"), color, s[var]))
+    spans = ["time_lo_s", "time_hi_s"] if rows["time_lo_s"].notna().all() else ["time_min_s", "time_max_s"]
+    _guides(ax, rows, var, fixed, fits, "time", rows[spans])
     ax.set_ylabel("time per call (s)")
-    ax.set_title(f"Time of one call vs {var}")
-    return entries, fit_note(fits, var, fixed, "time")
+    ax.set_title(f"Time of one gradient vs {var}")
+    note = ("Markers: 10th percentile of the rounds, bar: its 95% interval." if rounds
+            else "Markers: fastest value, bar to slowest.")
+    return entries, " ".join(filter(None, [note, fit_note(fits, var, fixed, "time")]))
 
 
 def draw_ops(ax, rows, var, fixed, fits):
-    """Exact multiplication counts and their fitted law: (legend entries, title)."""
+    """Exact multiplication counts, their fitted law, guide slopes."""
     entries = []
     for m in methods(rows):
         s = series(rows, m, var)
-        (points,) = ax.plot(s[var], s["ops"], MARKERS.get(m, "o"), ms=5, color=COLORS.get(m))
-        entries.append((points, f"{m}: exact count"))
-        fit = fit_row(fits, m, var, fixed, "ops")
-        if fit is not None:
-            entries.append(fit_line(ax, fit, COLORS.get(m), s[var]))
-    data_ylim(ax, rows[["ops"]])
+        (points,) = ax.plot(s[var], s["ops"], method_marker(m), color=method_color(m))
+        entries.append(
+            with_fit(ax, points, m, fit_row(fits, m, var, fixed, "ops"), method_color(m), s[var])
+        )
+    _guides(ax, rows, var, fixed, fits, "ops", rows[["ops"]])
     ax.set_ylabel("multiplications per call")
-    ax.set_title(f"Operation count vs {var}")
-    return entries, fit_note(fits, var, fixed, "ops")
+    ax.set_title(f"Multiplications of one gradient vs {var}")
+    note = "Markers: exact counts."
+    return entries, " ".join(filter(None, [note, fit_note(fits, var, fixed, "ops")]))
 
 
 def draw_speedup(ax, rows, var, fixed, fits):
-    """naive time / backprop time, and the same ratio of op counts: (legend entries, title)."""
+    """naive time / backprop time, and the same ratio of op counts."""
     x, r = ratio(rows, var, "naive", "backprop", TIME)
+    paired = series(rows, "naive", var).set_index(var)["time_vs_backprop"].reindex(x).to_numpy(float)
+    r = np.where(np.isfinite(paired), paired, r)  # the same-round ratio where the rounds were shared
     (time,) = ax.plot(x, r, "o-", color="black")
     x, r = ratio(rows, var, "naive", "backprop", "ops")
     (ops,) = ax.plot(x, r, "--", color="tab:purple")
     ax.axhline(1, color="gray", lw=0.8)
-    ax.set_ylabel("naive / backprop (times faster)")
-    ax.set_title(f"Speedup of backprop over naive vs {var}")
-    return [(time, "measured: ratio of fastest times"), (ops, "ratio of operation counts")], None
+    ax.set_ylabel("naive time / backprop time")
+    ax.set_title(f"How many times faster backprop is vs {var}")
+    return [(time, "measured (same-round ratio of times)"), (ops, "predicted by operation counts")], None
 
 
 def draw_vs_forward(ax, rows, var, fixed, fits):
-    """Gradient time as a multiple of one forward pass (the loss) on the same point: (legend entries, title)."""
-    entries = []
+    """Gradient time as a multiple of one forward pass (the loss) on the same point."""
+    entries, base = [], baseline()
     for m in methods(rows):
-        if m != "forward":
-            x, r = ratio(rows, var, m, "forward", TIME)
-            (line,) = ax.plot(x, r, MARKERS.get(m, "o") + "-", color=COLORS.get(m))
-            entries.append((line, f"{m} gradient / forward pass (fastest times)"))
+        if m != base:
+            x, r = ratio(rows, var, m, base, TIME)
+            (line,) = ax.plot(x, r, method_marker(m) + "-", color=method_color(m))
+            entries.append((line, m))
     ax.axhline(1, color="gray", lw=0.8)
     ax.set_ylabel("gradient time / forward time")
-    ax.set_title(f"Gradient cost in forward passes vs {var}")
-    return entries, None
+    ax.set_title(f"Cost of a gradient in forward passes vs {var}")
+    return entries, "Ratios of times at each point."
 
 
 def draw_rate(ax, rows, var, fixed, fits):
-    """Counted multiplications per second, per method: the engineering each method gets, side by side."""
+    """Counted multiplications per second, per method: the engineering each method gets."""
     entries = []
     for m in methods(rows):
         s = series(rows, m, var)
-        (line,) = ax.plot(s[var], s["ops"] / s[TIME], MARKERS.get(m, "o") + "-", color=COLORS.get(m))
-        entries.append((line, f"{m}: op_count / fastest time"))
+        (line,) = ax.plot(
+            s[var], s["ops"] / s[TIME], method_marker(m) + "-", color=method_color(m)
+        )
+        entries.append((line, m))
     ax.set_ylabel("multiplications per second")
     ax.set_title(f"Arithmetic rate vs {var}")
-    note = "gradient methods' counts leave out their forward pass (see op_count)"
+    note = (
+        "Rate: op_count / time; gradient methods' counts leave out their forward pass "
+        "(see op_count)."
+    )
     return entries, note

@@ -9,7 +9,7 @@ from bench import placement
 from bench.formatting import ratio as fmt_ratio
 from bench.formatting import seconds as fmt_time
 from bench.formatting import table, values
-from bench.report.growth import ORDER, cell
+from bench.report.growth import cell, method_order
 from bench.results import ok_rows, panels
 from bench.schema import TIME
 
@@ -42,7 +42,7 @@ def curves(rows):
     out = {}
     for where in placement.placements(rows):
         here = placement.rows_of(rows, where)
-        for method in sorted(here["method"].unique(), key=lambda m: (ORDER["method"] + [m]).index(m)):
+        for method in sorted(here["method"].unique(), key=method_order):
             out[method, where] = here[here["method"] == method]
     return out
 

@@ -4,11 +4,13 @@ import datetime
 import os
 from pathlib import Path
 
+import gradients
 from bench.formatting import code, link, nbytes, table, values
 from bench.output import write_text
 from bench.placement import describe
 from bench.report.backends import backends_section
 from bench.report.growth import fits_section, speedup_section, summary_section
+from bench.report.local import local_section
 from bench.report.memory import memory_section
 from bench.results import excluded, ok_rows
 
@@ -37,7 +39,8 @@ def sweep_section(frames):
     rows, notes = [], []
     for name, df in frames.items():
         ok = ok_rows(df)
-        grads = ok[~ok["method"].isin(["forward", "backprop"])]  # backprop is the reference itself
+        gradient = ok["method"].map(lambda m: gradients.record(m, strict=False).is_gradient).astype(bool)
+        grads = ok[gradient & (ok["method"] != "backprop")]  # backprop is the reference itself
         if grads.empty:
             agree = "n/a (no gradient method but backprop)"
         else:
@@ -88,8 +91,8 @@ def write_report(frames, all_fits, plots, out, command, sources):
              f"Written {stamp} by {code(command)} from {data} and their fits files.", "",
              placement_line(frames), ""]
     for section in (summary_section(frames, all_fits), environment_section(frames), sweep_section(frames),
-                    fits_section(all_fits), backends_section(frames, all_fits), speedup_section(frames),
-                    memory_section(frames, all_fits),
+                    fits_section(all_fits, frames), backends_section(frames, all_fits),
+                    local_section(frames, all_fits), speedup_section(frames), memory_section(frames, all_fits),
                     figures_section(plots, out.parent)):
         lines += section + [""] if section else []  # the Backends section is there only for several placements
     return write_text(out, "\n".join(lines).rstrip() + "\n")

@@ -1,12 +1,15 @@
 """The report's sections on growth: headline exponents, every fit against theory, speedups per swept value."""
 
+import gradients
 from bench import rules
+from bench.fit import MIN_POINTS
 from bench.formatting import ratio as fmt_ratio
 from bench.formatting import seconds as fmt_time
 from bench.formatting import table
 from bench.placement import fit_labels
-from bench.results import ok_rows, panels
+from bench.results import ok_rows, panels, too_short
 from bench.schema import TIME
+from gradients.registry import baseline
 
 
 def cell(x, fmt):
@@ -14,29 +17,39 @@ def cell(x, fmt):
     return fmt(x) if x == x else "-"
 
 
-ORDER = {"variable": ["depth", "width", "batch", "E"],
-         "method": ["naive", "numerical", "backprop", "checkpoint", "autograd", "forward"]}
-TIMED = ("naive", "backprop", "checkpoint", "autograd", "forward")  # the columns of the speedup tables
+VARIABLES = ["depth", "width", "batch", "E"]  # in reading order
+
+
+def method_order(method):
+    """A method's place in tables: its record's order (the expensive first), unknown ones last."""
+    return gradients.record(method, strict=False).order
 
 
 def sort_fits(fits):
     """Rows in reading order: variable, then method (the expensive first)."""
-    key = {c: fits[c].map(lambda v, c=c: ORDER[c].index(v) if v in ORDER[c] else 99) for c in ORDER}
-    return fits.assign(_v=key["variable"], _m=key["method"]).sort_values(["_v", "_m"], kind="stable")
+    v = fits["variable"].map(lambda v: VARIABLES.index(v) if v in VARIABLES else 99)
+    return fits.assign(_v=v, _m=fits["method"].map(method_order)).sort_values(["_v", "_m"], kind="stable")
 
 
-def fits_section(all_fits):
-    """Every exponent with its 95% CI next to the theory: a time table, then an op-count table."""
+def fits_section(all_fits, frames=None):
+    """Every exponent with its 95% CI next to the theory: a time table, then an op-count table.
+
+    The sweeps of frames no law could be fitted to are named first, with why.
+    """
     fit_rules = sorted({rule for fits in all_fits.values() for rule in fits["fit_rule"]})
     lines = ["## Growth exponents against theory", "",
-             "Fitted y = c n^k per method and swept variable (time: the fastest of pyperf's values, seconds of "
-             "one call; "
-             "ops: exact multiplications); E is the number of edges (weights plus alpha), swept through "
-             "the depth or the width. 95% confidence intervals from the t distribution. Theory: naive "
+             "Fitted y = c n^k per method and swept variable (time: seconds of one call, the 10th "
+             "percentile of the point's rounds; ops: exact multiplications); E is the number of edges "
+             "(weights plus alpha), swept through the depth or the width. 95% confidence intervals: for "
+             "time, by resampling the rounds the points shared (column `interval`: rounds); for op "
+             "counts and memory, from the t distribution of the slope. Theory: naive "
              "costs E (E + V), so 2 in E and in depth and 4 in width (E grows as width^2 when the input "
              "dimension follows the width); backprop and the forward pass cost E + V: 1 in E and depth, "
              "2 in width; every method is linear in the batch.", "", "Fit rules used:", ""]
     lines += [f"- `{rule}`: {rules.describe(rule)}" for rule in fit_rules]
+    short = [f"- {name}, {var} ({fixed}): {why}" for name, df in (frames or {}).items()
+             for (var, fixed), why in too_short(df, MIN_POINTS).items()]
+    lines += ["", "Laws not fitted (too few points):", ""] + short if short else []
     lines += ["", "Small sizes are left out of the time fits on purpose: there a call's fixed Python and "
               "numpy overhead, not the algorithm, sets the time. Operation counts are exact: their "
               "interval only reflects how lower-order terms bend the curve over the points used.", ""]
@@ -63,7 +76,9 @@ def summary_section(frames, all_fits):
             f = fits[(fits["variable"] == var) & (fits["fixed"] == fixed) & (fits["quantity"] == "time")]
             ks = [f"{r.method} {r.k:.2f} [{r.k_lo:.2f}, {r.k_hi:.2f}] (theory {r.theory_k:g})"
                   for r in sort_fits(f).itertuples()]
-            line = f"- {name}, time vs {var} ({fixed}): exponents " + ", ".join(ks) + "."
+            why = too_short(frames[name], MIN_POINTS).get((var, fixed))
+            line = f"- {name}, time vs {var} ({fixed}): " + (
+                "exponents " + ", ".join(ks) + "." if ks else f"no law fitted ({why or 'no fit'}).")
             t = rows.pivot_table(index=var, columns="method", values=[TIME, "ops"], aggfunc="first")
             if {"naive", "backprop"} <= set(t[TIME].columns):
                 both = t[TIME][["naive", "backprop"]].dropna()
@@ -71,11 +86,21 @@ def summary_section(frames, all_fits):
                     n = both.index.max()
                     naive, backprop = both.loc[n, "naive"], both.loc[n, "backprop"]
                     ops = t["ops"].loc[n]
-                    line += (f" At {var} {n}, backprop is {fmt_ratio(naive / backprop)}x faster than naive "
+                    line += (f" At {var} {n}, backprop is {fmt_ratio(speedup(rows, var, n))}x faster than naive "
                              f"({fmt_time(naive)} vs {fmt_time(backprop)}; op-count ratio "
                              f"{fmt_ratio(ops['naive'] / ops['backprop'])}).")
             lines.append(line)
     return lines
+
+
+def speedup(rows, var, n):
+    """naive / backprop at var = n: the same-round ratio where they shared rounds, else their times'."""
+    naive = rows[(rows["method"] == "naive") & (rows[var] == n)]
+    backprop = rows[(rows["method"] == "backprop") & (rows[var] == n)]
+    if naive.empty or backprop.empty:
+        return float("nan")
+    paired = naive["time_vs_backprop"].iloc[0]
+    return paired if paired == paired else naive[TIME].iloc[0] / backprop[TIME].iloc[0]
 
 
 def speedup_section(frames):
@@ -86,19 +111,21 @@ def speedup_section(frames):
             piv = rows.pivot_table(index=var, columns="method", values=[TIME, "ops", "edges"],
                                    aggfunc="first")
             t, ops = piv[TIME], piv["ops"]
-            methods = [m for m in TIMED if m in t.columns]
+            methods = sorted((m for m in t.columns if gradients.record(m, strict=False).contender),
+                             key=method_order)
             pair = {"naive", "backprop"} <= set(methods)
-            per_forward = [m for m in methods if m != "forward" and "forward" in methods]
+            base = baseline()
+            per_base = [m for m in methods if m != base and base in methods]
             header = ([var, "E"] + [f"{m} time" for m in methods]
                       + ["naive / backprop time", "naive / backprop ops"] * pair
-                      + [f"{m} / forward time" for m in per_forward])
+                      + [f"{m} / {base} time" for m in per_base])
             out = []
             for n in piv.index:
                 row = [n, f"{piv['edges'].loc[n].max():g}"] + [cell(t.loc[n, m], fmt_time) for m in methods]
                 if pair:
-                    row += [cell(t.loc[n, "naive"] / t.loc[n, "backprop"], fmt_ratio),
+                    row += [cell(speedup(rows, var, n), fmt_ratio),
                             cell(ops.loc[n, "naive"] / ops.loc[n, "backprop"], fmt_ratio)]
-                row += [cell(t.loc[n, m] / t.loc[n, "forward"], fmt_ratio) for m in per_forward]
+                row += [cell(t.loc[n, m] / t.loc[n, base], fmt_ratio) for m in per_base]
                 out.append(row)
             lines += [f"### {name}: {var} ({fixed})", ""] + table(header, out) + [""]
     return lines

@@ -9,10 +9,10 @@ from bench.results import ok_rows, panels
 from bench.schema import TIME
 
 MEMORY, MODEL, PAIRED = "work_mem_bytes", "mem_model_bytes", "time_vs_backprop"
-CHECKPOINT = ("Checkpointed backprop against backprop, per point. Time: the ratio of their fastest pyperf values, "
-              "two runs timed apart, and (interleaved) the median ratio of rounds that time checkpoint and backprop "
-              "back to back in one process (time_vs_backprop), which a slow spell of a shared machine cannot "
-              "put on one side only.")
+CHECKPOINT = ("Checkpointed backprop against backprop, per point. Time: the ratio of their times (each the 10th "
+              "percentile of its rounds), and the median over the rounds they shared of the ratio of their "
+              "blocks (time_vs_backprop, same rounds), which a slow spell of a shared machine cannot put on "
+              "one side only.")
 THEORY = ("Working memory is what a call keeps alive besides the gradient it returns (tracemalloc's peak "
           "during the call minus that gradient's bytes; every method must return the same E + 1 numbers). "
           "Theory, from what each method stores (gradients.memory_count is the model): backprop every u and z, "
@@ -73,7 +73,7 @@ def _checkpoint(rows, var):
                     cell(paired.get(n, nan), fmt_ratio), cell(ops.get(n, nan), fmt_ratio),
                     cell(piv[MEMORY].loc[n, "checkpoint"] / bp, fmt_ratio)])
     header = [var, "backprop's working memory", "where it sits", "checkpoint / backprop time",
-              "interleaved", "checkpoint / backprop ops", "checkpoint / backprop memory"]
+              "same rounds", "checkpoint / backprop ops", "checkpoint / backprop memory"]
     common = paired[paired.index.isin(times.index)]  # the summary's ranges span the same points
     return ["", CHECKPOINT, ""] + table(header, out) + ["", _summary(times, common, ops)]
 
@@ -83,9 +83,9 @@ def _summary(times, paired, ops):
     span = lambda r: f"{fmt_ratio(r.min())} to {fmt_ratio(r.max())}"  # noqa: E731
     if not len(times):
         return ""
-    both = f", and {span(paired)} timed interleaved with it" if len(paired) else ""
-    return (f"Across these {len(times)} points checkpoint took {span(times)} times backprop's time (fastest value "
-            f"of each){both}, for {span(ops)} times its multiplications.")
+    both = f", and {span(paired)} round by round" if len(paired) else ""
+    return (f"Across these {len(times)} points checkpoint took {span(times)} times backprop's time{both}, "
+            f"for {span(ops)} times its multiplications.")
 
 
 def memory_section(frames, all_fits):

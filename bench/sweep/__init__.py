@@ -1,3 +1,5 @@
-"""gradbench sweep, by role: points (the plan), ranges, budget, results_file (the CSV), launcher (the parent
-that spawns a point's processes), worker (what runs inside them), progress (what the user sees), run (the loop).
+"""gradbench sweep, by role: ranges and points (the plan), budget (profiles and predictions), run (the
+one loop), series (the unit of work, the parent side), child (the process that times a series in
+interleaved rounds), launcher (starting and killing it), cluster (the Dask executor), results_file
+(the CSV), progress (what the user sees).
 """

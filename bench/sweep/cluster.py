@@ -1,34 +1,40 @@
-"""gradbench sweep on a Dask cluster: each shape (every method of one network and batch) is one task, timed alone
-on one worker, so the methods of a shape are always compared on the same host; this process writes every row.
+"""gradbench sweep on a Dask cluster: each series (bench.sweep.series) is one task, timed on one
+worker in one child process, so the points of a fit are always compared in the same rounds on the
+same host; this process writes every row.
 
 --workers N starts a local cluster of N single-threaded worker processes for the sweep and closes it at the end;
---scheduler ADDRESS uses a running one, whose workers hold the resource RESOURCE=1 (one shape at a time each):
+--scheduler ADDRESS uses a running one, whose workers hold the resource RESOURCE=1 (one series at a time each):
     dask worker ADDRESS --nthreads 1 --resources bench=1
-A shape is sent only when a worker is free, so its budget prediction uses every result back by then. A worker
-that dies mid-shape has its shape run again elsewhere (distributed.scheduler.allowed-failures times, then the
-shape's points are `error` rows); the lost attempt's rows never reach the CSV, since only results are written.
+A series is sent only when a worker is free, so its budget uses every result back by then. A worker
+that dies mid-series has its series run again elsewhere (distributed.scheduler.allowed-failures
+times, then its points are `error` rows); a lost attempt's rows never reach the CSV.
 Ctrl-C or SIGTERM: the running subprocesses on the workers are killed and the outstanding shapes cancelled.
 """
 
 import contextlib
 import copy
 import logging
+import os
+import platform
+import re
 import signal
+import tempfile
 import threading
+import time
 import uuid
 from collections import deque
-from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.errors import UserError
 from bench.output import write_text
-from bench.sweep import shape
-from bench.sweep.budget import STARTUP_S
+from bench.sweep import launcher, series
 
-RESOURCE = "bench"  # the abstract resource a shape holds: one per worker
-CONNECT_TIMEOUT_S = 10.0  # an unreachable --scheduler is an error after this long
+RESOURCE = "bench"  # the abstract resource a series holds: one per worker
+CONNECT_TIMEOUT_S = 10.0  # a --scheduler that has not answered as Dask's after this long is an error
+WORKER_WAIT_S = 60.0  # --worker-wait's default: how long a sweep waits while no worker can take a series
+POLL_S = 1.0  # how often the sweep looks at the cluster while it waits for a series
 EXTRA = "pip install 'gradbench[cluster]'"
+ADDRESS = re.compile(r"(tcp|tls)://[^\s:/]+:\d{1,5}|[^\s:/]+:\d{1,5}")  # what Dask's TCP comm can reach
 
 
 @contextlib.contextmanager
@@ -41,21 +47,20 @@ def connect(workers=None, scheduler=None):
     if workers is not None and scheduler is not None:
         raise UserError("--workers and --scheduler contradict each other: choose one")
     option = f"--workers {workers}" if scheduler is None else f"--scheduler {scheduler}"
-    if workers is not None and int(workers) < 1:
-        raise UserError(f"{option}: must be 1 or more")
+    cores = os.cpu_count() or 1
+    if workers is not None and not 1 <= int(workers) <= cores:
+        raise UserError(f"{option}: must be 1 to {cores}, this machine's cores (a worker times on a core "
+                        "of its own; more would time each other's waits)")
+    if scheduler is not None and not ADDRESS.fullmatch(str(scheduler)):
+        raise UserError(f"--scheduler {scheduler}: not a scheduler's TCP address (tcp://host:port, "
+                        "tls://host:port or host:port)")
     try:
         import distributed
     except ImportError:
         raise UserError(f"{option} needs Dask's distributed, the cluster extra: {EXTRA}") from None
     with _quiet():
         if scheduler is None:
-            # the scheduler lives in this process, the workers are its children; loopback only
-            cluster = distributed.LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
-                                               resources={RESOURCE: 1}, host="127.0.0.1",
-                                               dashboard_address="127.0.0.1:0",  # HTTP endpoints only, no 8787
-                                               silence_logs=logging.ERROR)
-            client = distributed.Client(cluster)
-            client.register_plugin(_local_worker_plugin(distributed))
+            cluster, client = _local(distributed, int(workers), option)
         else:
             cluster, client = None, _client(distributed, scheduler)
         try:
@@ -66,152 +71,162 @@ def connect(workers=None, scheduler=None):
                 cluster.close()
 
 
-def run_shapes(client, points, ops, results, budget, progress, *, profile, env_columns, blas_threads, json_dir,
-               out_name):
-    """Measure the points not already ok in `results` (--resume), a shape per task, sent as workers free up, and
-    write each row as its shape comes back. Returns every point's row, in the order of `points`."""
-    from bench.sweep.run import base_row
+class Executor:
+    """Series on a Dask cluster, one task each, sent as workers free up; rows written as tasks end.
 
-    rows = {}
-    for point in points:  # --resume: the ok rows already in the file
-        if point.key() in results.done:
-            rows[point] = results.done[point.key()]
-            budget.record(point, rows[point]["ops"], rows[point]["time_median_s"], "pyperf")
-    shapes = {}  # (point, row) of each method, by network and batch, in plan order
-    for point, n in zip(points, ops):
-        if point not in rows:
-            shapes.setdefault(_shape(point), []).append((point, base_row(point, n, profile, env_columns)))
-    run = _Run(client, results, budget, progress, rows, len(points), (blas_threads, out_name), json_dir)
-    run.queue.extend(shapes.values())
-    try:
-        while run.queue:
-            run.wait_for_a_worker()
-            run.send(run.queue.popleft())
-        while run.pending:
-            run.receive()
-    finally:
-        run.stop()  # Ctrl-C, SIGTERM or a failure here: nothing of this sweep goes on running
-    return [rows[point] for point in points]
+    While no worker can take a series (none joined, or the last one died) it waits `worker_wait`
+    seconds, then stops with the rows so far; a scheduler that goes away stops it too. Either way
+    one line says what happened, and `--resume` finishes the sweep."""
 
+    def __init__(self, client, blas_threads, worker_wait=WORKER_WAIT_S, option="--workers"):
+        self.client, self.blas_threads, self.worker_wait, self.option = client, blas_threads, worker_wait, option
+        self.sweep = uuid.uuid4().hex  # names this sweep's tasks, and its children on the workers
 
-def _shape(point):
-    """A point's network and batch: the point with its method left out."""
-    return replace(point, method="shape")
+    def run(self, series_list, setting, write, show):
+        import distributed
 
+        queue, pending, done = deque(series_list), {}, 0
+        try:
+            idle_since = None
+            while queue or pending:
+                connected = self.client.status == "running"  # reconnecting to a scheduler that went away
+                capacity = self._capacity() if connected else 0
+                idle_since = None if capacity else idle_since or time.monotonic()
+                if idle_since is not None and time.monotonic() - idle_since > self.worker_wait:
+                    raise UserError(self._gave_up(connected))
+                while queue and len(pending) < capacity:
+                    points, ops = queue.popleft()
+                    pending[self._submit(points, ops, setting)] = (points, ops)
+                    show(done, f"sent {len(points)} points on {_where(points)}; {len(pending)} of {capacity} "
+                               "workers busy", None)
+                for future in self._ended(distributed, pending):
+                    points, ops = pending.pop(future)
+                    for i, columns in _rows_back(future, points, setting):
+                        write(points[i], ops[i], columns)
+                    done += len(points)
+                    show(done, f"back: {len(points)} points on {_where(points)}", None)
+        except (OSError, distributed.comm.CommClosedError) as e:  # TimeoutError is an OSError
+            raise UserError(f"{self.option}: lost the Dask scheduler ({type(e).__name__}: {_first_line(e)}); "
+                            "the rows so far are written: rerun with --resume") from None
+        finally:
+            if pending:  # Ctrl-C, SIGTERM or a failure here: nothing of this sweep goes on running
+                with contextlib.suppress(Exception):  # a scheduler that is gone has nothing left to stop
+                    self.client.run(stop, self.sweep, on_error="ignore")
+                    self.client.cancel(list(pending), force=True)
 
-class _Run:
-    """The sweep's side of the cluster: shapes out as workers free up, rows in as shapes come back."""
+    def _capacity(self):
+        return _capacity(self.client)
 
-    def __init__(self, client, results, budget, progress, rows, total, task_args, json_dir):
-        from distributed import as_completed
+    def _ended(self, distributed, pending):
+        """The tasks that ended within POLL_S (none: after POLL_S)."""
+        if not pending:
+            time.sleep(POLL_S)
+            return []
+        try:
+            return distributed.wait(list(pending), timeout=POLL_S, return_when="FIRST_COMPLETED").done
+        except TimeoutError:  # none ended meanwhile
+            return []
+        except Exception as e:  # FuturesCancelledError: the client lost the scheduler, and its tasks with it
+            raise UserError(f"{self.option}: lost the Dask scheduler mid-sweep ({type(e).__name__}); the rows so "
+                            "far are written: start it again and rerun with --resume") from None
 
-        self.client, self.results, self.budget, self.progress = client, results, budget, progress
-        self.rows, self.total, self.task_args, self.json_dir = rows, total, task_args, json_dir
-        self.sweep = uuid.uuid4().hex  # names this sweep's tasks, and its subprocesses on the workers
-        self.queue = deque()  # the shapes not sent yet: lists of (point, row)
-        self.pending = {}  # future -> the (point, row) it measures
-        self.back = as_completed()
+    def _gave_up(self, connected):
+        why = ("no worker that can take a series" if connected
+               else f"no answer from the Dask scheduler (its client is {self.client.status})")
+        return (f"{self.option}: {why} for {self.worker_wait:g} s; the rows so far are written: start workers "
+                f"(dask worker ADDRESS --nthreads 1 --resources {RESOURCE}=1) or the scheduler again and rerun "
+                "with --resume, or wait longer with --worker-wait")
 
-    def wait_for_a_worker(self):
-        while len(self.pending) >= max(1, _capacity(self.client)):
-            self.receive()
-
-    def send(self, sent):
-        """Skip the shape's points predicted over budget; send the others as one task."""
-        sent = _skip_over_budget(sent, self.budget, self.write)
-        if not sent:
-            return
-        points, ops = [p for p, _ in sent], [r["ops"] for _, r in sent]
-        budget = copy.deepcopy(self.budget)  # as it is now: Dask may serialize it later, in its own thread
-        key = f"gradbench-{_shape(points[0]).slug}-{self.sweep}"
-        future = self.client.submit(shape.run_shape, self.sweep, points, ops, budget, *self.task_args,
-                                    resources={RESOURCE: 1}, pure=False, key=key)
-        self.pending[future] = sent
-        self.back.add(future)
-        self.show("sent", sent)
-
-    def receive(self):
-        """Wait for the next shape to come back and write its rows."""
-        future = next(self.back)
-        sent = self.pending.pop(future)
-        for point, row in _rows_back(future, sent, self.budget, self.json_dir):
-            self.write(point, row)
-        self.show("back", sent)
-
-    def write(self, point, row):
-        self.rows[point] = {**row, "timestamp": datetime.now(UTC).isoformat(timespec="seconds")}
-        self.results.write(self.rows[point])
-
-    def show(self, verb, sent):
-        if len(self.rows) == self.total:  # the summary comes next
-            return
-        capacity = _capacity(self.client)
-        left = [(p, r["ops"]) for points in [*self.pending.values(), *self.queue] for p, r in points]
-        eta = _eta(left, self.budget, capacity)
-        busy = f"{min(len(self.pending), capacity)} of {capacity} workers busy"
-        label = f"{verb} {','.join(p.method for p, _ in sent)} {sent[0][0].shape}; {busy}"
-        self.progress.show(len(self.rows), label, eta)
-
-    def stop(self):
-        """Kill what still runs of this sweep on the workers, and cancel its shapes."""
-        if self.pending:
-            self.client.run(shape.stop, self.sweep, on_error="ignore")
-            self.client.cancel(list(self.pending), force=True)
+    def _submit(self, points, ops, setting):
+        budget = copy.deepcopy(setting.budget)  # as it is now: Dask may serialize it later
+        key = f"gradbench-series-{points[0].slug}-{self.sweep}"
+        return self.client.submit(run_series, self.sweep, points, ops, budget, self.blas_threads,
+                                  setting.out_name, setting.seed, resources={RESOURCE: 1}, pure=False, key=key)
 
 
-def _skip_over_budget(sent, budget, write):
-    """Write `skipped` rows for the shape's points predicted over budget; the others, to send."""
-    kept = []
-    for point, row in sent:
-        predicted = budget.predict(point, row["ops"])
-        reason = predicted and budget.over(*predicted)
-        if reason:
-            write(point, {**row, "status": "skipped", "reason": reason})
-        else:
-            kept.append((point, row))
-    return kept
+def _where(points):
+    return f"{points[0].backend} {points[0].device} {points[0].dtype}"
 
 
-def _rows_back(future, sent, budget, json_dir):
-    """The rows of a shape whose task is over: measured (pyperf's JSON written first), or `error` with why not."""
+def run_series(sweep, points, ops, budget, blas_threads, out_name, seed):
+    """On a cluster worker: time one series as the sequential sweep does (bench.sweep.series), and
+    hand back its rows, its pyperf suites as text and the budget's measurements. This worker
+    writes nothing of the sweep's: the `gradbench sweep` process is the one writer."""
+    env = launcher.child_env(blas_threads)  # this process starts the child: it dies with it
+    env_columns = {**launcher.environment(blas_threads), "hostname": platform.node()}
+    rows = []
+    with launcher.RUNNING.of(sweep), tempfile.TemporaryDirectory(prefix="gradbench-series-") as tmp:
+        setting = series.Setting(budget, env, Path(tmp), out_name, seed)
+        series.run(points, ops, setting, lambda i, columns: rows.append((i, {**env_columns, **columns})))
+        files = {p.name: p.read_text() for p in Path(tmp).glob("*.json")}
+    return {"rows": rows, "files": files, "budget": budget.measured}
+
+
+def stop(sweep):
+    """Run on every worker (Client.run) when a sweep stops: kill its running children, start no more."""
+    return launcher.RUNNING.stop(sweep)
+
+
+def _rows_back(future, points, setting):
+    """(index, columns) of a series whose task is over: measured (its JSON written first), or
+    `error` with why not."""
     from distributed import KilledWorker
 
     try:
         result = future.result()
     except KilledWorker as e:
-        reason = (f"the shape killed {e.allowed_failures + 1} workers, the last {getattr(e.last_worker, 'address', '')}"
-                  f" (distributed.scheduler.allowed-failures {e.allowed_failures})")
-        return [(point, {**row, "status": "error", "reason": reason}) for point, row in sent]
+        reason = (f"the series killed {e.allowed_failures + 1} workers, the last "
+                  f"{getattr(e.last_worker, 'address', '')} (distributed.scheduler.allowed-failures "
+                  f"{e.allowed_failures})")
+        return [(i, {"status": "error", "reason": reason}) for i in range(len(points))]
     except Exception as e:  # the task raised: the worker's installation, most likely
-        reason = f"the shape's task failed on its worker: {type(e).__name__}: {_first_line(e)}"
-        return [(point, {**row, "status": "error", "reason": reason}) for point, row in sent]
-    budget.merge(result["budget"])
-    measured = []
-    for (point, row), (columns, json_text) in zip(sent, result["points"]):
-        if json_text is not None:
-            write_text(json_dir / Path(columns["pyperf_json"]).name, json_text)
-        measured.append((point, {**row, **result["env"], **columns}))
-    return measured
+        reason = f"the series' task failed on its worker: {type(e).__name__}: {_first_line(e)}"
+        return [(i, {"status": "error", "reason": reason}) for i in range(len(points))]
+    setting.budget.merge(result["budget"])
+    for name, text in result["files"].items():
+        write_text(setting.json_dir / name, text)
+    return result["rows"]
 
 
-def _eta(pending, budget, workers):
-    """Seconds left: the predicted runs of the points not back yet, shared by the workers; None if unknown."""
-    total = 0.0
-    for point, ops in pending:
-        predicted = budget.predict(point, ops)
-        if predicted is None:
-            return None
-        if predicted[0] <= budget.max_seconds:
-            total += predicted[0] + 2 * STARTUP_S  # plus the check
-    return total / max(workers, 1)
+def _local(distributed, workers, option):
+    """A local cluster of `workers` single-threaded processes and its Client; UserError if it cannot start."""
+    try:  # the scheduler lives in this process, the workers are its children; loopback only
+        cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                           resources={RESOURCE: 1}, host="127.0.0.1",
+                                           dashboard_address="127.0.0.1:0",  # HTTP endpoints only, no 8787
+                                           silence_logs=logging.ERROR)
+        client = distributed.Client(cluster)
+        client.register_plugin(_local_worker_plugin(distributed))
+    except Exception as e:  # a bad Dask configuration, too few file descriptors, no loopback
+        raise UserError(f"{option}: the local Dask cluster could not start ({type(e).__name__}: "
+                        f"{_first_line(e)})") from None
+    return cluster, client
 
 
 def _client(distributed, scheduler):
-    """A Client of a running scheduler whose workers (if any have joined) can take a shape."""
-    try:
-        client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT_S)
-    except (OSError, ValueError, TypeError) as e:  # unreachable, refused, or not an address
-        raise UserError(f"--scheduler {scheduler}: cannot connect ({_first_line(e)})") from None
+    """A Client of a running scheduler whose workers (if any have joined) can take a series.
+
+    Made in a thread with a deadline: a TCP server that is not a Dask scheduler can keep the
+    handshake waiting for ever, whatever Client's own timeout says."""
+    made = {}
+
+    def make():
+        try:
+            made["client"] = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT_S)
+        except BaseException as e:  # reported below, in the sweep's thread
+            made["error"] = e
+
+    thread = threading.Thread(target=make, daemon=True)
+    thread.start()
+    thread.join(CONNECT_TIMEOUT_S + 2)
+    if thread.is_alive():
+        raise UserError(f"--scheduler {scheduler}: no Dask scheduler answered within {CONNECT_TIMEOUT_S:g} s "
+                        "(something listens there, but not a Dask scheduler, or it is stuck)")
+    if "error" in made:
+        e = made["error"]
+        why = "it answered, but not as a Dask scheduler" if isinstance(e, MemoryError) else _first_line(e)
+        raise UserError(f"--scheduler {scheduler}: cannot connect ({why})") from None
+    client = made["client"]
     workers = client.scheduler_info()["workers"]
     if workers and not _capacity(client):
         client.close()
@@ -238,18 +253,23 @@ def _local_worker_plugin(distributed):
 
 @contextlib.contextmanager
 def _quiet():
-    """Dask's warnings off the terminal (the progress line is ours); its errors stay."""
-    logger = logging.getLogger("distributed")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
+    """Dask's log off the terminal while a sweep uses it: the progress line and the one-line errors are
+    ours, and say what happened (a lost scheduler, a killed worker) in the sweep's words. Every
+    distributed.* logger: Dask's configuration gives several a level of their own."""
+    loggers = [logging.getLogger("distributed")] + [
+        logging.getLogger(name) for name in list(logging.root.manager.loggerDict) if name.startswith("distributed.")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
     try:
         yield
     finally:
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def _capacity(client):
-    """How many shapes the cluster runs at once: its workers holding the resource."""
+    """How many series the cluster runs at once: its workers holding the resource."""
     return sum(RESOURCE in w.get("resources", {}) for w in client.scheduler_info()["workers"].values())
 
 

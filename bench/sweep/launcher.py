@@ -1,45 +1,34 @@
-"""The parent side of the sweep's subprocesses: starts `python -m bench.sweep.worker check|time` for one point,
-kills it when over budget, and reads back what it measured (bench.sweep.worker is the child side)."""
+"""The parent side of the sweep's child process (bench.sweep.child): its environment, starting it,
+reading its events, killing its process group."""
 
 import contextlib
 import json
 import os
 import platform
+import queue
 import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
-from bench.output import write_atomic
-from bench.schema import TIME_RANGE
+from gradients.backends import cpu_name
 
 BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # glibc hands arrays of 128 KiB and more back to the kernel when they are freed, so without a pad
 # every call pays page faults for its fresh arrays (backprop at width 256, batch 1: 1.1 ms instead
 # of 0.35 ms); the pad keeps freed memory for the next call, for every method alike.
 MALLOC_ENV = {"MALLOC_TOP_PAD_": str(64 * 2**20)}
-WORKER_ENV = BLAS_ENV + tuple(MALLOC_ENV)  # what pyperf's workers must inherit
-PARENT_PID = "GRADBENCH_PARENT_PID"  # the process that starts a worker: it dies with it (bench.sweep.worker)
-
-
-class WorkerFailed(Exception):
-    """A worker subprocess failed (status error) or ran over the budget (status timeout)."""
-
-    def __init__(self, status, reason):
-        super().__init__(reason)
-        self.status, self.reason = status, reason
-
-
-STEP = {"check": "the one-call check", "time": "the pyperf run"}
+PARENT_PID = "GRADBENCH_PARENT_PID"  # the process that starts the child: it dies with it (bench.sweep.child)
 
 
 class Running:
-    """The process groups of the worker subprocesses running now, by the sweep they belong to.
+    """The process groups of the child processes running now, by the sweep they belong to.
 
-    A cluster worker runs a shape in a thread that Dask cannot interrupt (bench.sweep.shape); when
-    its sweep stops, `stop(sweep)` kills that sweep's groups and, at once, any it starts later.
+    A cluster worker runs a series in a thread that Dask cannot interrupt (bench.sweep.cluster);
+    when its sweep stops, `stop(sweep)` kills that sweep's groups and, at once, any it starts later.
     """
 
     def __init__(self):
@@ -82,28 +71,58 @@ class Running:
 RUNNING = Running()
 
 
-def run_worker(args, env, timeout):
-    """Run `python -m bench.sweep.worker ARGS` in its own process group; kill the whole group on timeout or Ctrl-C."""
-    cmd = [sys.executable, "-m", "bench.sweep.worker", *args]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)  # pyperf's own workers share the group
-    RUNNING.add(proc)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        raise WorkerFailed("timeout", f"{STEP[args[0]]} ran over --max-seconds {timeout:g} and was killed") from None
-    except BaseException:  # Ctrl-C: no orphan keeps timing after the sweep stops
-        _kill_group(proc)
-        raise
-    if proc.returncode != 0:
-        raise WorkerFailed("error", f"{STEP[args[0]]} failed: {_first_line(err)}")
-    return out
+class ChildDied(Exception):
+    """The child process ended before its series did; the message is its stderr's telling line."""
 
 
-def _kill_group(proc):
-    _signal_group(proc)
-    proc.communicate()
+class Child:
+    """A running `python -m bench.sweep.child`, its spec on stdin, its events read line by line.
+
+    It runs in its own process group, killed whole on a timeout, a stop or Ctrl-C, and registered
+    with RUNNING so that a cluster worker's stop reaches it too.
+    """
+
+    def __init__(self, spec, env):
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115  closed by kill(); a file, not a pipe: a chatty child cannot block
+        self.proc = subprocess.Popen([sys.executable, "-m", "bench.sweep.child"], env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._err,
+                                     text=True, start_new_session=True)
+        RUNNING.add(self.proc)
+        self._events = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        try:
+            self.proc.stdin.write(json.dumps(spec))
+            self.proc.stdin.close()
+        except OSError:  # it died at once: its stderr says why
+            pass
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self._events.put(line)
+        self._events.put(None)
+
+    def next(self, timeout):
+        """The next event; None when none came within `timeout` seconds. ChildDied at its end."""
+        try:
+            line = self._events.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        if line is None:
+            self.proc.wait()
+            raise ChildDied(self.why())
+        try:
+            return json.loads(line)
+        except ValueError:
+            raise ChildDied(f"it printed {line[:80]!r}") from None
+
+    def why(self):
+        self._err.seek(0)
+        return _first_line(self._err.read().decode(errors="replace"))
+
+    def kill(self):
+        _signal_group(self.proc)
+        self.proc.wait()
+        self._err.close()
 
 
 def _signal_group(proc):
@@ -118,46 +137,9 @@ def _first_line(stderr):
     return (exceptions or lines or ["no message"])[0]
 
 
-def run_check(point, env, timeout):
-    """One call of the method in a worker: {seconds, peak_mem_bytes, max_rel_err}."""
-    out = run_worker(["check", *point.args()], env, timeout)
-    try:
-        return json.loads(out.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        raise WorkerFailed("error", f"the one-call check printed no result: {out[:80]!r}") from None
-
-
-def run_timing(point, profile, json_path, env, timeout, call_s):
-    """The point's pyperf run, calls of about call_s seconds; returns the timing columns read back from its JSON."""
-    import pyperf
-
-    # pyperf writes to a name of this process's own, renamed once complete: a worker orphaned by a
-    # killed sweep cannot clobber the file of a --resume'd run (it leaves a stray .tmp at worst)
-    write_atomic(json_path, lambda tmp: run_worker(["time", *point.args(), *profile.args(call_s), "-q", "-o", str(tmp),
-                                                    "--inherit-environ", ",".join(WORKER_ENV)], env, timeout))
-    bench = pyperf.Benchmark.load(str(json_path))
-    values = bench.get_values()
-    lo, hi = TIME_RANGE
-    if not values or not all(lo <= v <= hi for v in values):  # an ok row of them would make readers refuse the file
-        raise WorkerFailed("error", f"the pyperf run reported {len(values)} values from {min(values, default=0):.3g} "
-                                    f"to {max(values, default=0):.3g} s, outside {lo:g} .. {hi:g} s")
-    meta = bench.get_metadata()
-    return {
-        "time_median_s": bench.median(), "time_mean_s": bench.mean(),
-        "time_stdev_s": bench.stdev() if len(values) > 1 else 0.0,
-        "time_min_s": min(values), "time_max_s": max(values), "n_values": len(values),
-        "loops": meta.get("loops", ""), "pyperf": meta.get("perf_version", ""),
-        "hostname": meta.get("hostname", ""), "platform": meta.get("platform", ""),
-        "cpu_count": meta.get("cpu_count", ""),
-        "blas_threads": meta.get("gradbench_openblas_num_threads", ""),  # as the timing workers saw it
-    }
-
-
 def environment(blas_threads):
     """Columns describing the machine and the libraries, the same for every row."""
     import numpy as np
-
-    from gradients.backends import cpu_name
 
     try:
         blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
@@ -184,7 +166,7 @@ def _caches():
     return {"l2_bytes": sizes.get(2), "llc_bytes": sizes[max(sizes)] if sizes else None}
 
 
-def worker_env(blas_threads):
+def child_env(blas_threads):
     """The sweep's environment with BLAS threads pinned and this project importable."""
     env = dict(os.environ)
     for name in BLAS_ENV:

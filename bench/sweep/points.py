@@ -6,6 +6,7 @@ import re
 from dataclasses import MISSING, dataclass, fields
 from itertools import product
 
+import gradients
 from bench.errors import UserError, whole_number
 from bench.memory import MAX_DEPTH
 from bench.results import normal_device
@@ -93,17 +94,17 @@ class Point:
 
 
 def parse_methods(text):
-    """--methods: comma-separated registered gradient methods and `forward`, in the given order."""
-    import gradients
-
-    known = list(gradients.METHODS) + ["forward"]
+    """--methods: comma-separated registered gradient methods and baselines (forward), in the given order."""
+    baselines = [n for n, r in gradients.RECORDS.items() if not r.is_gradient]
+    known = list(gradients.METHODS) + baselines
     methods = [m.strip() for m in str(text).split(",") if m.strip()]
     if not methods:
         raise UserError(f"--methods: empty list (choose from {', '.join(known)})")
     for m in methods:
-        if m == "autograd" and m not in known:  # registered only where PyTorch is installed
-            raise UserError(f"--methods {text}: autograd is PyTorch's own reverse mode, and PyTorch is not "
-                            "installed (pip install 'gradbench[torch]')")
+        record = gradients.RECORDS.get(m)
+        if m not in known and record is not None and record.requires:  # registered where it can run
+            raise UserError(f"--methods {text}: {m} is {record.about}, and "
+                            f"{gradients.backends.not_installed(record.requires)}")
         if m not in known:
             raise UserError(f"--methods {text}: unknown method {m!r} (choose from {', '.join(known)})")
     return list(dict.fromkeys(methods))
@@ -194,8 +195,6 @@ def plan(depth, width, batch, methods, input_dim=None, activation="relu", seed=0
          dtype="float64"):
     """Every point of the sweep, smallest network first (fewest edges, then smallest batch), each for every
     backend, device, dtype and method."""
-    import gradients
-
     depths = parse_range(depth, "--depth")
     widths = parse_range(width, "--width")
     batches = parse_range(batch, "--batch")

@@ -1,51 +1,26 @@
-"""What the user sees of a sweep: a progress line on stderr while it runs, one screen of summary after."""
+"""What the user sees of a sweep: a progress bar while it runs (bench.progress), one screen of summary after."""
 
-import sys
-import time
-
-from bench.formatting import clock, seconds
+from bench.formatting import seconds
+from bench.progress import Bar
 from bench.schema import TIME
 from bench.sweep.points import Point
 
 MAX_PROBLEM_LINES = 15
-BAR = 20  # characters of the progress bar
 
 
 class Progress:
-    """`####.... [ 3/10] naive depth=4 ...  elapsed 5 s, about 12 s left` on stderr; redrawn in place on a terminal."""
+    """`sweep  30%|###       | 3/10 points [00:05, about 12 s left, round 4 of 21: 10 points]`: the points
+    with rows, the time left once the series knows it (bench.sweep.series), what runs now."""
 
-    def __init__(self, total, stream=None):
-        self.total, self.stream = total, stream or sys.stderr
-        self.started = time.perf_counter()
-        self._tty = getattr(self.stream, "isatty", lambda: False)()
-        self._point_started = None
-        self._durations = []
+    def __init__(self, total, asked=None, stream=None):
+        self.bar = Bar(total, "sweep", "points", asked, stream)
 
-    @property
-    def mean_point_s(self):
-        """Mean wall time of the points measured so far (None before the first)."""
-        return sum(self._durations) / len(self._durations) if self._durations else None
-
-    def _close_point(self):
-        if self._point_started is not None:
-            self._durations.append(time.perf_counter() - self._point_started)
-            self._point_started = None
-
-    def show(self, index, label, eta_s):
-        self._close_point()
-        self._point_started = time.perf_counter()
-        elapsed = time.perf_counter() - self.started
-        filled = round(BAR * index / max(self.total, 1))
-        line = (f"{'#' * filled}{'.' * (BAR - filled)} [{index + 1:>{len(str(self.total))}}/{self.total}] {label}  "
-                f"elapsed {clock(elapsed)}, about {clock(eta_s)} left")
-        self.stream.write(f"\r{line:<120}" if self._tty else line + "\n")
-        self.stream.flush()
+    def show(self, done, label, eta_s):
+        """Redraw: `done` points of the total have their rows; `label` says what runs now."""
+        self.bar.show(done, label, eta_s)
 
     def finish(self):
-        self._close_point()
-        if self._tty:
-            self.stream.write("\n")
-            self.stream.flush()
+        self.bar.close()
 
 
 def summary(result):
@@ -58,7 +33,7 @@ def summary(result):
     counts = ", ".join(f"{statuses.count(s)} {s}" for s in ("ok", "skipped", "timeout", "error"))
     lines = [f"gradbench sweep: {len(rows)} points ({counts}; {result.resumed} from --resume) "
              f"in {seconds(result.seconds)} -> {result.out}"]
-    lines.append(f"  {'method':<10} {'ok':>4}  fastest time of one call, smallest .. largest point")
+    lines.append(f"  {'method':<10} {'ok':>4}  time of one call, smallest .. largest point")
     ok = [r for r in rows if r["status"] == "ok"]
     for method in dict.fromkeys(r["method"] for r in rows):
         mine = sorted((r for r in ok if r["method"] == method), key=lambda r: r["ops"])
@@ -92,7 +67,8 @@ def _shape(r):
 
 
 def _ratio(ok):
-    """naive/backprop median time at the largest point both measured."""
+    """naive/backprop at the largest point both measured: the same-round ratio where the two shared
+    rounds, else the ratio of their times."""
     by = {}
     for r in ok:
         by.setdefault(r["method"], {})[_shape(r)] = r
@@ -100,5 +76,5 @@ def _ratio(ok):
     if not common:
         return "naive/backprop: no point where both were timed"
     shape = max(common, key=lambda s: by["backprop"][s]["ops"])
-    ratio = by["naive"][shape][TIME] / by["backprop"][shape][TIME]
+    ratio = by["naive"][shape].get("time_vs_backprop") or by["naive"][shape][TIME] / by["backprop"][shape][TIME]
     return f"naive/backprop at the largest common point ({shape}): {ratio:.3g}x"

@@ -1,0 +1,256 @@
+"""One series, the sweep's unit of work: its points timed in interleaved rounds by one child process
+(bench.sweep.child), each point's row made as soon as it has its rounds.
+
+A series is every point of a sweep at one placement (backend, device, dtype): in a sweep of one
+variable, what one fit is drawn from. Its rounds stream in block by block, so the parent knows
+which point runs: one that runs a block or a check over --max-seconds is killed (`timeout`), one
+whose child dies is `error`, and a new child takes up the points left (they share no round with
+those before it, so each child writes its own pyperf suite and `series` name).
+
+A point's row holds its time and interval (bench.rounds), its time over backprop's on the same
+network from the same rounds, and its local exponent from the point before it along the sweep's
+variable, same method, same rounds.
+"""
+
+import secrets
+import time
+
+import numpy as np
+
+import gradients
+from bench import rounds
+from bench.output import write_atomic
+from bench.schema import TIME_RANGE
+from bench.sweep import launcher
+from bench.sweep.budget import STARTUP_S
+
+VARIABLES = ("depth", "width", "batch")
+
+
+class Setting:
+    """What every series of a sweep shares: profile, budget, the child's environment, where JSON goes."""
+
+    def __init__(self, budget, env, json_dir, out_name, seed=0):
+        self.budget, self.env, self.json_dir, self.out_name, self.seed = budget, env, json_dir, out_name, seed
+
+    @property
+    def profile(self):
+        return self.budget.profile
+
+
+def variable(points):
+    """The one of depth, width, batch the points vary along; None for one point or several variables."""
+    varying = [v for v in VARIABLES if len({getattr(p, v) for p in points}) > 1]
+    return varying[0] if len(varying) == 1 else None
+
+
+class _Run:
+    """One child's part of a series: the points it times and what has come back of each."""
+
+    def __init__(self, points, ops, setting, var):
+        self.points, self.ops, self.setting, self.var = points, ops, setting, var
+        self.name = f"{_placement_slug(points[0])}-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+        self.check = {}  # index -> the check's event
+        self.values = {i: [] for i in range(len(points))}  # index -> seconds per call, one per round
+        self.finished = {}  # index -> pyperf Benchmark of a point with its rounds
+        self.done = set()  # indices with a row
+        self.running = None  # the index whose check or block runs now
+        self.order = []
+        self.metadata = None
+        self.progress = lambda label: None
+
+    def neighbours(self, i):
+        """The indices whose rounds point i is compared with: (backprop on its network, the point
+        before it along the variable), each None where the run has none."""
+        p = self.points[i]
+        same_shape = [j for j, q in enumerate(self.points) if q.method == "backprop" and q.key()[1:] == p.key()[1:]]
+        before = None
+        if self.var:
+            smaller = [j for j, q in enumerate(self.points)
+                       if q.method == p.method and getattr(q, self.var) < getattr(p, self.var)]
+            before = max(smaller, key=lambda j: getattr(self.points[j], self.var), default=None)
+        return (same_shape or [None])[0], before
+
+    def columns(self, i):
+        """The timing columns of a point with its rounds."""
+        v = self.values[i]
+        t, lo, hi = rounds.point_time(v)
+        row = {"time_s": t, "time_lo_s": lo, "time_hi_s": hi, "time_median_s": float(np.median(v)),
+               "time_mean_s": sum(v) / len(v), "time_stdev_s": _stdev(v), "time_min_s": min(v),
+               "time_max_s": max(v), "n_values": len(v), "loops": self.check[i]["loops"]}
+        backprop, before = self.neighbours(i)
+        p = self.points[i]
+        compared = p.method != "backprop" and gradients.record(p.method, strict=False).is_gradient
+        if backprop is not None and compared and len(self.values[backprop]) >= 2:
+            row["time_vs_backprop"] = rounds.ratio(v, self.values[backprop])[0]
+        if before is not None and len(self.values[before]) >= 2:
+            q = self.points[before]
+            k, k_lo, k_hi = rounds.local_exponent(getattr(q, self.var), self.values[before],
+                                                  getattr(p, self.var), v)
+            row.update(local_k=k, local_k_lo=k_lo, local_k_hi=k_hi)
+        return row
+
+    def benchmark(self, i):
+        """The point's pyperf benchmark: one run whose values are its rounds, in order."""
+        import pyperf  # here: the command line imports this module for its defaults, and needs no pyperf
+
+        if self.metadata is None:  # pyperf's view of this machine, once
+            self.metadata = pyperf.Run([1.0], metadata={"name": "x"}).get_metadata()
+        meta = {**self.metadata, "name": self.points[i].slug, "loops": self.check[i]["loops"],
+                "description": f"{self.points[i].label}; values in round order"}
+        return pyperf.Benchmark([pyperf.Run(self.values[i], metadata=meta, collect_metadata=False)])
+
+    def write_suite(self):
+        """The run's pyperf suite with every finished point, replaced whole each time."""
+        import pyperf
+
+        suite = pyperf.BenchmarkSuite(list(self.finished.values()))
+        path = self.setting.json_dir / f"{self.name}.json"
+        write_atomic(path, lambda tmp: suite.dump(str(tmp), replace=True))
+        return f"{self.setting.out_name}.pyperf/{path.name}"
+
+
+def _stdev(v):
+    if len(v) < 2:
+        return 0.0
+    mean = sum(v) / len(v)
+    return (sum((x - mean) ** 2 for x in v) / (len(v) - 1)) ** 0.5
+
+
+def _placement_slug(point):
+    return f"{point.backend}-{point.device.replace(':', '')}-{point.dtype}"
+
+
+def run(points, ops, setting, on_row, on_progress=lambda done, label, eta: None):
+    """Time the points (one placement, smallest first) until each has a row; on_row(index,
+    columns) as each finishes: ok with its timing, or skipped, timeout or error with the reason."""
+    left = list(range(len(points)))
+    var = variable(points)
+    done = 0
+    while left:
+        sub = [points[i] for i in left]
+        run_ = _Run(sub, [ops[i] for i in left], setting, var)
+        finished = _one_child(run_, setting, lambda j, cols, left=left: on_row(left[j], cols),
+                              lambda d, label, eta, base=done: on_progress(base + d, label, eta))
+        done += len(finished)
+        left = [i for j, i in enumerate(left) if j not in finished]
+
+
+def _spec(run_, setting):
+    return {"points": [p.__dict__ for p in run_.points], "ops": run_.ops,
+            "profile": setting.profile.__dict__, "max_seconds": setting.budget.max_seconds,
+            "budget": [[list(k), list(v)] for k, v in setting.budget.measured.items()], "seed": setting.seed}
+
+
+def _one_child(run_, setting, on_row, on_progress):
+    """Run one child over run_.points; returns the indices that got a row (all, unless it died).
+
+    Rows go out in plan order: a point that finishes before one planned ahead of it (the last
+    round's order is random) waits for it, or for the end of the child."""
+    finished, waiting = run_.done, {}
+
+    def flush(everything=False):
+        while waiting:
+            first = min(waiting)
+            if not everything and any(j < first and j not in finished for j in range(len(run_.points))):
+                return
+            on_row(first, waiting.pop(first))
+
+    def finish(i, columns):
+        finished.add(i)
+        waiting[i] = columns
+        flush()
+        on_progress(len(finished), run_.points[i].label, _eta(run_, setting, finished))
+
+    run_.progress = lambda label: on_progress(len(finished), label, _eta(run_, setting, finished))
+    child = launcher.Child(_spec(run_, setting), setting.env)
+    limit = setting.budget.max_seconds
+    try:
+        first = True
+        while True:
+            try:
+                event = child.next(limit + (STARTUP_S * 10 if first else STARTUP_S))
+            except launcher.ChildDied as e:
+                _failed(run_, finished, finish, "error", f"the series' child process died: {e}")
+                return finished
+            first = False
+            if event is None:  # a check or a block ran over its time
+                _failed(run_, finished, finish, "timeout",
+                        f"ran over --max-seconds {limit:g} and was killed")
+                return finished
+            if _handle(run_, setting, event, finish):
+                return finished
+    finally:
+        child.kill()
+        flush(everything=True)  # also on Ctrl-C: every point with its rounds keeps its row
+
+
+def _failed(run_, finished, finish, status, reason):
+    """The running point gets the failure; with none known, every point without a row does."""
+    culprits = [run_.running] if run_.running is not None else [
+        i for i in range(len(run_.points)) if i not in finished]
+    for i in culprits:
+        if i not in finished:
+            finish(i, {"status": status, "reason": reason, **_check_columns(run_.check.get(i))})
+
+
+def _check_columns(check):
+    if not check:
+        return {}
+    keys = ("peak_mem_bytes", "work_mem_bytes", "max_rel_err", "framework", "device_name")
+    return {k: check[k] for k in keys}
+
+
+def _handle(run_, setting, event, finish):
+    """Take one event of the child; True at the end of the series."""
+    kind = event["event"]
+    if kind == "checking":
+        run_.running = event["i"]
+        run_.progress(f"checking {run_.points[event['i']].label}")
+    elif kind in ("skip", "error"):
+        run_.running = None
+        status = "skipped" if kind == "skip" else "error"
+        finish(event["i"], {"status": status, "reason": event["reason"], **_check_columns(run_.check.get(event["i"]))})
+    elif kind == "check":
+        i = event["i"]
+        run_.running, run_.check[i] = None, event
+        setting.budget.record(run_.points[i], run_.ops[i], event["seconds"], "one call")
+    elif kind == "order":
+        run_.order = list(event["order"])
+        run_.running = run_.order[0] if run_.order else None
+        most = max((c["rounds"] for i, c in run_.check.items() if i not in run_.done), default=0)
+        run_.progress(f"round {event['round'] + 1} of {most}: {len(run_.order)} points")
+    elif kind == "block":
+        i = event["i"]
+        lo, hi = TIME_RANGE
+        if not lo <= event["s"] <= hi:  # a clock that ran backwards, or damage: not a time
+            run_.running = i
+            _failed(run_, run_.done, finish, "error", f"a block timed {event['s']!r} s a call")
+            return True
+        run_.values[i].append(event["s"])
+        run_.order.pop(0)
+        run_.running = run_.order[0] if run_.order else None
+        if len(run_.values[i]) == run_.check[i]["rounds"]:
+            run_.finished[i] = run_.benchmark(i)
+            meta = run_.metadata
+            columns = {**_check_columns(run_.check[i]), **run_.columns(i), "status": "ok", "reason": "",
+                       "series": run_.name, "pyperf_json": run_.write_suite(),
+                       "pyperf": meta.get("perf_version", ""), "hostname": meta.get("hostname", ""),
+                       "platform": meta.get("platform", ""), "cpu_count": meta.get("cpu_count", "")}
+            finish(i, columns)
+    elif kind == "done":
+        return True
+    return False
+
+
+def _eta(run_, setting, finished):
+    """Seconds left of this child's rounds once every point is checked; None before."""
+    checked = set(run_.check) | finished
+    if len(checked) < len(run_.points):
+        return None
+    total = 0.0
+    for i, check in run_.check.items():
+        if i not in finished:
+            total += (check["rounds"] - len(run_.values[i])) * check["seconds"] * check["loops"]
+    return total
+
