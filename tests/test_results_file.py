@@ -1,6 +1,9 @@
 """The sweep's results file: complete rows only, refused unless --resume or --force, resumed without duplicates."""
 
 import csv
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -166,3 +169,13 @@ def test_two_joined_files_are_named_as_such(tmp_path, result_row):
         read_results(out)
     with pytest.raises(UserError, match="line 3 repeats the header"):
         open_results(out, [], resume=True)
+
+
+def test_a_killed_processs_temporary_file_beside_the_results_goes_with_the_next_sweep(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", ""])
+    proc.wait()  # its pid is free: the process that made the file is gone
+    stale = tmp_path / f".gradbench-{proc.pid}-0123abcd.tmp"
+    live = tmp_path / f".gradbench-{os.getpid()}-0123abcd.tmp"
+    stale.write_text(HEADER), live.write_text(HEADER)
+    open_results(tmp_path / "r.csv", []).close()
+    assert not stale.exists() and live.exists()

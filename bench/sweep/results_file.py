@@ -76,6 +76,7 @@ def open_results(path, planned_keys, resume=False, force=False):
     if real.is_file() and real.stat().st_size > 0 and not (resume or force):  # refused before any lock
         raise UserError(f"--out {path} already exists: add --resume to continue it or --force to start afresh")
     _make_folder(real, path)
+    output.remove_stale_temporaries(real.parent)  # a killed sweep's rewrite, a killed fit's file
     existed = real.exists()
     fd = _open_locked(real, label)
     try:
