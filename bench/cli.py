@@ -5,6 +5,8 @@ profiles), which need only numpy; the heavy library modules (matplotlib, pyperf,
 imported inside each command, so no command pays for another's imports.
 """
 
+import contextlib
+import os
 import signal
 import sys
 
@@ -15,7 +17,7 @@ try:  # Ctrl-C while the command line is still loading (a tenth of a second): no
     import gradients  # the registries behind the choices (numpy only; no matplotlib, pyperf, scipy)
     from bench import rules
     from bench.errors import UserError
-    from bench.signals import stop_signals_exit
+    from bench.signals import Stopped, stop_signals_exit
     from bench.sweep.budget import PROFILES  # sweep's pyperf profiles (a plain dict, no imports)
     from bench.sweep.run import DEFAULTS as SWEEP  # the sweep's defaults, written once
     from bench.train import DEFAULTS as TRAIN  # the train command's defaults, written once
@@ -120,8 +122,7 @@ def plot(results, out_dir, formats, style):
     several backends, devices or dtypes) of results CSVs; fits them first if need be."""
     from bench import pipeline
 
-    for path in results:
-        written, notes = pipeline.plot(path, out_dir, formats, style)
+    for _, written, notes in pipeline.plot_files(results, out_dir, formats, style):
         click.echo("\n".join(notes + [f"wrote {p}" for p in written]))
 
 
@@ -211,10 +212,59 @@ def train(out, plot, force, progress, method, **settings):
 def main(argv=None):
     """Entry point: every failure is one line on stderr; exit 2 for bad input, 130 for Ctrl-C, 128 + n for signal n."""
     try:
+        _open_standard_streams()
         code = _run(argv)
     except KeyboardInterrupt:  # also one that comes while an error below is being printed
         code = _interrupted(argv)
-    sys.exit(code)
+    sys.exit(_flushed(code))
+
+
+def _open_standard_streams():
+    """/dev/null in place of a standard stream closed at start (`2>&-`): else the next file opened
+    would take its number, and stderr's lines, a child's included, would land in a results file;
+    and Python leaves sys.stderr None, which progress lines cannot write to.
+
+    MPLBACKEND goes too: the commands only write files (Figures, no backend), and a value
+    matplotlib cannot load would fail its import."""
+    os.environ.pop("MPLBACKEND", None)
+    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(fd, mode, closefd=False))  # noqa: SIM115  for the whole process
+
+
+def _flushed(code):
+    """Flush stdout before exiting: a reader gone or a full disk is one line and exit 2, not
+    Python's complaint at shutdown."""
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except (OSError, ValueError) as e:
+        _silence(sys.stdout)
+        if code == 0:
+            code = _error(f"cannot write to stdout ({getattr(e, 'strerror', None) or e})")
+    return code
+
+
+def _say(line):
+    """A line on stderr; nothing where stderr is closed, full or gone (the exit status tells)."""
+    try:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):  # None when closed at start, EIO after a hang-up
+        _silence(sys.stderr)
+
+
+def _silence(stream):
+    """Point a stream that cannot be written at /dev/null: Python's flush at exit cannot fail."""
+    with contextlib.suppress(Exception):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
 
 
 def _run(argv):
@@ -226,6 +276,10 @@ def _run(argv):
             code = cli.main(args=argv, prog_name="gradbench", standalone_mode=False)
     except click.exceptions.Abort:
         return _interrupted(argv)
+    except SystemExit as e:  # SIGTERM, SIGHUP (bench.signals.Stopped): one line, as for Ctrl-C
+        if isinstance(e, Stopped):
+            _say(e.line())
+        raise
     except NO_ARGS as e:  # `gradbench` alone: the help, as lines (click >= 8.2 raises it)
         click.echo(e.format_message(), err=True)
         return 2
@@ -242,7 +296,7 @@ def _run(argv):
 
 
 def _error(message, code=2):
-    click.echo(f"gradbench: error: {_one_line(message)}", err=True)
+    _say(f"gradbench: error: {_one_line(message)}")
     return code
 
 
@@ -254,7 +308,7 @@ def _one_line(text):
 def _interrupted(argv):
     if argv is None:  # the command line's own process, about to exit: a second Ctrl-C must not interrupt that
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-    sys.stderr.write(INTERRUPTED + "\n")
+    _say(INTERRUPTED)
     return 130
 
 

@@ -16,6 +16,8 @@ like time, over the upper part of the range, where the arrays, not fixed allocat
 The fit rules, which points a law is fitted on, are in bench.rules.
 """
 
+import csv
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +48,9 @@ FIT_RANGES = {"k": (-1e3, 1e3), "k_lo": (-1e3, 1e3), "k_hi": (-1e3, 1e3), "r2": 
               "n_max": (1, 2**63), "n_points": (1, 2**63), "theory_k": (-1e3, 1e3), "c": (0, 1e300), "a": (0, 1e300)}
 MAY_BE_NAN = {"k_lo", "k_hi", "r2", "theory_k"}  # no interval, a constant series, a method without a theory
 TEXT_COLUMNS = ["method", "backend", "device", "dtype", "variable", "quantity", "fit_rule", "fixed", "interval"]
+# what a fits file was fitted from, on every row: the results file's name and the SHA-256 of its
+# bytes (absent from files written before them: such a file is never taken as current)
+SOURCE_COLUMNS = ["results_file", "results_sha256"]
 
 
 def theory_k(method, variable, e_in_width=2, quantity="time", via="depth"):
@@ -204,16 +209,69 @@ def fit_file(path, out=None, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE,
     rules.parse(time_rule, "time rule")  # refuse a bad rule before any work
     rules.parse(ops_rule, "ops rule")
     rules.parse(memory_rule, "memory rule")
+    if not Path(path).is_file():  # a FIFO would block the hash's open: the reader says what it is
+        read_results(path)
+    try:
+        source = fitted_source(path)  # before reading: a file growing meanwhile is refitted later
+    except UserError:
+        read_results(path)  # its message, where the file cannot be read at all
+        raise
     df = read_results(path)
     fits = fit_results(df, time_rule, ops_rule, memory_rule, rounds=read_rounds(path, df))
     fits[["n_min", "n_max"]] = fits[["n_min", "n_max"]].astype("int64")  # exact in the file, not %.6g
+    fits, dropped = _drop_unreadable(fits)
+    fits = fits.assign(**dict(zip(SOURCE_COLUMNS, source)))
     out = write_atomic(out or fits_path(path), lambda tmp: fits.to_csv(tmp, index=False, float_format="%.6g"))
     asked = fits["quantity"].map({"time": time_rule, "ops": ops_rule, "memory": memory_rule})
     other = int((fits["fit_rule"] != asked).sum())
     notes = [excluded(df), unfitted_note(df, MIN_POINTS)] + [
         f"{other} fit(s) used another rule than asked (too few points, or the offset fit "
-        "failed): see their fit_rule"] * bool(other)
+        "failed): see their fit_rule"] * bool(other) + dropped
     return out, fits, [n for n in notes if n]
+
+
+def fitted_source(path):
+    """(name, SHA-256) of a results file: what its fits file records and is checked against."""
+    try:
+        with open(path, "rb") as f:
+            return Path(path).name, hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError as e:
+        raise UserError(f"{path}: cannot read ({e.strerror or e})") from None
+
+
+def is_current(fits_file, results_path):
+    """The fits file was fitted from this results file as it is now (its recorded name and hash)."""
+    if not (Path(fits_file).is_file() and Path(results_path).is_file()):  # a FIFO blocks an open
+        return False
+    try:
+        with open(fits_file, newline="", encoding="utf-8") as f:
+            first = next(csv.DictReader(f), None)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False
+    if first is None:
+        return False  # an empty fits file records nothing: refitting it is cheap
+    return (first.get("results_file"), first.get("results_sha256")) == fitted_source(results_path)
+
+
+def _drop_unreadable(fits):
+    """The fits whose values read_fits takes, and a note naming those left out (k_lo = -inf,
+    c = 1e308)."""
+    bad = pd.Series(False, index=fits.index)
+    for name in FIT_RANGES:
+        bad |= _out_of_range(fits[name], name)
+    if not bad.any():
+        return fits, []
+    laws = "; ".join(f"{r.method} {r.quantity} vs {r.variable}" for r in fits[bad].itertuples())
+    note = (f"left out {int(bad.sum())} law(s) whose fit is not a finite number in range "
+            f"(the points do not follow a power law closely enough): {laws}")
+    return fits[~bad].reset_index(drop=True), [note]
+
+
+def _out_of_range(column, name):
+    """Where a column's cells are not numbers in FIT_RANGES[name] (NaN allowed in MAY_BE_NAN's)."""
+    lo, hi = FIT_RANGES[name]
+    values = pd.to_numeric(column, errors="coerce")
+    return ~values.between(lo, hi) & ~(values.isna() & (name in MAY_BE_NAN) & column.isna())
 
 
 def read_fits(path):
@@ -223,7 +281,8 @@ def read_fits(path):
         why = "not a regular file" if path.exists() else "no such file"
         raise UserError(f"{path}: cannot read fits file ({why})")
     try:
-        fits = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={c: str for c in TEXT_COLUMNS})
+        text = {c: str for c in TEXT_COLUMNS + SOURCE_COLUMNS}
+        fits = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=text)
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as e:
         raise UserError(f"{path}: cannot read fits file ({str(e).splitlines()[0]})") from None
     for name in PLACEMENT:  # a fits file written before the placement columns: its sweeps' fixed labels key them
@@ -236,7 +295,7 @@ def read_fits(path):
         raise UserError(f"{path}: not a gradbench fits file (missing columns: {', '.join(missing)})")
     for name, (lo, hi) in FIT_RANGES.items():
         values = pd.to_numeric(fits[name], errors="coerce")
-        bad = ~values.between(lo, hi) & ~(values.isna() & (name in MAY_BE_NAN) & fits[name].isna())
+        bad = _out_of_range(fits[name], name)
         if bad.any():
             i = bad[bad].index[0]
             raise UserError(f"{path}: line {i + 2}, column {name}: {str(fits.loc[i, name])!r}: expected a number "

@@ -1,5 +1,8 @@
 """Numbers as text, one place for every command: durations, ratios, value lists, Markdown tables."""
 
+import re
+import urllib.parse
+
 
 def seconds(s):
     """A duration for people: 83.0 us, 3.23 ms, 1.50 s, 2m05s; ? when unknown."""
@@ -37,7 +40,29 @@ def values(series):
 
 
 def table(header, rows):
-    """A Markdown table, as a list of lines."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    """A Markdown table, as a list of lines; a `|` or a line break in a cell stays in its cell."""
+    lines = ["| " + " | ".join(map(cell, header)) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(map(cell, row)) + " |" for row in rows]
     return lines
+
+
+def cell(value):
+    """A table cell's text: `|` escaped (GitHub's rule, code spans too), line breaks as spaces."""
+    return " ".join(str(value).splitlines()).replace("|", "\\|")
+
+
+def link(text, target, image=False):
+    """A Markdown link (or image) to a relative path: the text's brackets escaped, the path
+    percent-encoded, so spaces, parentheses and brackets in names keep the link whole."""
+    text = " ".join(str(text).splitlines())
+    for c in "\\[]":
+        text = text.replace(c, "\\" + c)
+    return f"{'!' * image}[{text}]({urllib.parse.quote(str(target), safe='/')})"
+
+
+def code(text):
+    """Inline code that holds any text: a fence of more backticks than the text's longest run."""
+    text = " ".join(str(text).splitlines())
+    fence = "`" * (1 + max((len(run) for run in re.findall("`+", text)), default=0))
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"

@@ -20,6 +20,7 @@ Every OSError while writing becomes a UserError: one line, exit status 2.
 import contextlib
 import errno
 import os
+import re
 import secrets
 import stat
 from pathlib import Path
@@ -64,8 +65,9 @@ def _name_max(folder):
         return 255, 4096
 
 
-def _check_length(out, label):
-    """Refuse a name or path the file system will not take (ENAMETOOLONG), with room for derived names."""
+def _check_length(out, label, reserve=RESERVED):
+    """Refuse a name or path the file system will not take (ENAMETOOLONG), with `reserve` bytes
+    of room for the names gradbench derives from it (none for a derived name itself)."""
     name_max, path_max = _name_max(out.parent)
     *folders, name = out.absolute().parts
     for part in folders:
@@ -73,10 +75,11 @@ def _check_length(out, label):
             raise UserError(f"{label}: cannot write (a folder name longer than this file system takes, "
                             f"{name_max} bytes)")
     size = len(os.fsencode(name))
-    if size > name_max - RESERVED:
-        raise UserError(f"{label}: cannot write (a name of {size} bytes; this file system takes {name_max}, "
-                        f"and gradbench needs {RESERVED} of them for the files it names after it)")
-    if len(os.fsencode(out.absolute())) > path_max - RESERVED:
+    if size > name_max - reserve:
+        room = f", and gradbench needs {reserve} of them for the files it names after it"
+        raise UserError(f"{label}: cannot write (a name of {size} bytes; this file system takes "
+                        f"{name_max}{room if reserve else ''})")
+    if len(os.fsencode(out.absolute())) > path_max - reserve:
         raise UserError(f"{label}: cannot write (the path is longer than this file system takes, {path_max} bytes)")
 
 
@@ -86,12 +89,16 @@ def parent_is_a_file(out, label):
     return f"{label}: cannot write (a parent of it is a file: {parent} is not a folder)"
 
 
-def target(out, label=None):
-    """The regular file to write for `out` (a symlink resolved), or UserError: see the module docstring."""
+def target(out, label=None, reserve=RESERVED):
+    """The regular file to write for `out` (a symlink resolved), or UserError: see the module
+    docstring.
+
+    reserve: the bytes of the name left for the names derived from it (0 for a derived name itself).
+    """
     check_name(out, label)
     out = Path(out)
     label = label or str(out)
-    _check_length(out, label)
+    _check_length(out, label, reserve)
     try:
         st = os.lstat(out)
     except FileNotFoundError:
@@ -104,7 +111,7 @@ def target(out, label=None):
         real = Path(os.path.realpath(out))
         if not real.exists():
             raise UserError(f"{label}: cannot write (it is a symlink to a missing file, {real})")
-        _check_length(real, label)
+        _check_length(real, label, reserve)
         st = os.stat(real)
         out = real
     if stat.S_ISDIR(st.st_mode):
@@ -120,10 +127,34 @@ def temporary(out):
     return out.with_name(f".gradbench-{os.getpid()}-{secrets.token_hex(4)}.tmp")
 
 
-def check_writable(out, label=None):
+TEMPORARY = re.compile(r"\.gradbench-(\d+)-[0-9a-f]{8}\.tmp")
+
+
+def remove_stale_temporaries(folder):
+    """Delete the temporary files in `folder` whose process is gone (killed by SIGKILL or a power
+    cut before it could rename or remove them); a live process's are left alone."""
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            match = TEMPORARY.fullmatch(entry.name)
+            if match and not _alive(int(match[1])) and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):  # another user's process, or no pid at all: leave it
+        return True
+    return True
+
+
+def check_writable(out, label=None, reserve=RESERVED):
     """Check out and its folder before any work, making the folder: the file to write (a symlink resolved)."""
     label = label or str(out)
-    real = target(out, label)
+    real = target(out, label, reserve)
     tmp = temporary(real)
     try:
         real.parent.mkdir(parents=True, exist_ok=True)
@@ -149,8 +180,12 @@ def sync_folder(folder):
 
 
 def write_atomic(out, write):
-    """Call write(tmp), fsync tmp, then move it over out: out is whole or untouched (UserError if not writable)."""
-    real = target(out, str(out))
+    """Call write(tmp), fsync tmp, then move it over out: out is whole or untouched (UserError if
+    not writable).
+
+    Its name was checked as a choice (with room for derived names) where it was chosen, if it was.
+    """
+    real = target(out, str(out), reserve=0)
     tmp = temporary(real)
     try:
         write(tmp)
@@ -182,8 +217,12 @@ def append_line(fd, data, label, sync=True):
     """Append bytes as one write, all or nothing: a short or failed write is cut back (UserError)."""
     start = os.fstat(fd).st_size
     try:
-        if os.write(fd, data) != len(data):  # a short write: the disk filled up mid-row
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # what the next write would raise
+        written = os.write(fd, data)
+        # a short write (the disk filled up mid-row, or the file size limit): the rest, so that the
+        # kernel names the cause (ENOSPC, EFBIG); a rare success leaves the row whole
+        rest = len(data) - written
+        if rest and (written == 0 or os.write(fd, data[written:]) != rest):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         if sync:
             os.fsync(fd)
     except OSError as e:

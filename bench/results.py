@@ -4,6 +4,7 @@ ok rows, the excluded ones, and the sweeps a file holds.
 """
 
 import numbers
+import re
 from pathlib import Path
 
 from bench import placement
@@ -24,6 +25,7 @@ from bench.schema import (
 )
 
 VARIABLES = ("depth", "width", "batch")
+BYTE_COLUMNS = ("peak_mem_bytes", "work_mem_bytes", "mem_model_bytes", "l2_bytes", "llc_bytes")
 
 
 def normal_device(device):
@@ -58,6 +60,9 @@ def read_results(path, *, text=None, allow_empty=False, allow_duplicates=False):
     if twice:
         raise UserError(f"{path}: not a gradbench results file (column {twice[0]!r} appears twice)")
     for fields, line in zip(rows, lines):
+        if fields == header:
+            raise UserError(f"{path}: line {line} repeats the header (two files joined?): "
+                            "delete that line, or keep the two files apart")
         if len(fields) != len(header):
             raise UserError(f"{path}: line {line} has {len(fields)} fields, the header has {len(header)}")
     if not rows and not allow_empty:
@@ -76,9 +81,10 @@ def read_results(path, *, text=None, allow_empty=False, allow_duplicates=False):
         df[name] = pd.to_numeric(raw[name].where(~empty), errors="coerce")
         check(~empty & df[name].isna(), name, "not a number")
     for name, least in COUNTS.items():
-        check(df[name].isna() | (df[name] < least) | (df[name] % 1 != 0) | (df[name] >= 2**63), name,
-              f"expected a whole number >= {least}")
-        df[name] = df[name].astype("int64")
+        exact = raw[name].map(whole_number)  # an int, exact at any size (a float: 53 bits)
+        bad = exact.map(lambda n, least=least: n is None or not least <= n < 2**63)
+        check(bad, name, f"expected a whole number >= {least}")
+        df[name] = exact.astype("int64")
     check(~df["status"].isin(STATUSES), "status", f"expected one of {', '.join(STATUSES)}")
     ok = df["status"] == "ok"
     for name in OK_TIMES:
@@ -87,6 +93,9 @@ def read_results(path, *, text=None, allow_empty=False, allow_duplicates=False):
               f"an ok row's time must lie between {TIME_RANGE[0]:g} and {TIME_RANGE[1]:g} s")
     check(ok & ((df["time_min_s"] > df["time_median_s"]) | (df["time_median_s"] > df["time_max_s"])),
           "time_median_s", "an ok row needs time_min_s <= time_median_s <= time_max_s")
+    for name in BYTE_COLUMNS:  # drawn and tabled: inf or 1e308 would reach the axes' limits
+        check(df[name].notna() & ~(df[name].abs() < 2**63), name,
+              "expected a finite byte count below 2^63 or an empty cell")
     paired = df["time_vs_backprop"]
     check(paired.notna() & ~((paired > 0) & (paired < float("inf"))), "time_vs_backprop",
           "expected a positive, finite ratio or an empty cell")
@@ -134,6 +143,7 @@ def _records(path, text):
             raise UserError(f"{path}: not a CSV file ({e})") from None
         except OSError as e:
             raise UserError(f"{path}: cannot read ({e.strerror or e})") from None
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as spreadsheets save UTF-8
     records, lines = [], []
     try:
         reader = csv.reader(io.StringIO(text, newline=""))
@@ -168,6 +178,18 @@ def _refuse_duplicates(df, path, lines):
                         "a sweep writes one row per point: delete one of them (--resume keeps the ok one)")
 
 
+def whole_number(text):
+    """A cell's whole number as an exact int ('9007199254740993', '8.0', '1e3'), else None."""
+    text = str(text).strip()
+    if re.fullmatch(r"[+-]?[0-9]+", text):
+        return int(text)  # exact, where int(float(text)) rounds past 2**53
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return int(value) if value.is_integer() else None  # is_integer: False for inf and NaN
+
+
 def parse_row(row):
     """A row of CSV strings (as csv.reader gives) as Python values: numbers, True/False, None for empty."""
     typed = {}
@@ -175,7 +197,7 @@ def parse_row(row):
         if text == "":
             typed[name] = None
         elif name in COUNTS:
-            typed[name] = int(float(text))
+            typed[name] = whole_number(text)
         elif name in MEASURES:
             typed[name] = float(text)
         elif name == "agree" and text in ("True", "False"):

@@ -1,7 +1,7 @@
 """Stop signals: SIGTERM (`kill`, a batch system) and SIGHUP (the terminal closed) end a command as Ctrl-C does.
 
-Each raises SystemExit(128 + signal) in the main thread, so every `finally` on the way out
-runs: the sweep kills its running worker's process group (no orphaned pyperf workers) and
+Each raises Stopped, a SystemExit(128 + signal), in the main thread, so every `finally` on the
+way out runs: the sweep kills its running worker's process group (no orphaned pyperf workers) and
 keeps only complete rows; train moves the epochs it finished into place.
 """
 
@@ -10,10 +10,24 @@ import threading
 from contextlib import contextmanager
 
 STOP = (signal.SIGTERM, signal.SIGHUP)
+WHY = {signal.SIGTERM: "terminated (SIGTERM)",
+       signal.SIGHUP: "hung up (SIGHUP: the terminal closed)"}
+
+
+class Stopped(SystemExit):
+    """A stop signal arrived: exit status 128 + its number; the command line prints one line."""
+
+    def __init__(self, signum):
+        super().__init__(128 + signum)
+        self.signum = signum
+
+    def line(self):
+        why = WHY.get(self.signum, f"signal {self.signum}")
+        return f"gradbench: {why}; results already written are kept"
 
 
 def _exit(signum, frame):
-    raise SystemExit(128 + signum)
+    raise Stopped(signum)
 
 
 @contextmanager

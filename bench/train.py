@@ -1,11 +1,11 @@
 """`gradbench train`: build the task, run gradients.train.train, stream per-epoch rows to CSV.
 
-Every setting that produced a row is a column of that row, where it ran too (backend, device, device_name,
-dtype: --backend, --device and --dtype are checked as sweep checks them, with its messages). Rows are written
-as each epoch
-finishes, to a temporary file that takes the --out name when the run ends, however it ends
-(finished, diverged, interrupted, the disk full): --out then holds every epoch finished, each row
-whole. Outputs follow bench.output's rules; an existing --out or --plot is replaced only with --force.
+Every setting that produced a row is a column of that row, where it ran too (backend, device,
+device_name, dtype: --backend, --device and --dtype are checked as sweep checks them, with its
+messages). Rows are written as each epoch finishes (bench.train_rows): --out holds every epoch
+finished, each row whole, however the run ends (finished, diverged, interrupted, the disk full,
+SIGKILL). Outputs follow bench.output's rules; an existing --out or --plot is replaced only with
+--force.
 """
 
 import os
@@ -16,7 +16,7 @@ import gradients
 from bench import memory, output
 from bench.errors import UserError, whole_number
 from bench.formatting import seconds
-from bench.sweep.points import parse_placements
+from bench.sweep.points import check_float64_only, parse_placements
 from bench.train_rows import RowWriter
 from gradients import backends
 from gradients.data import csv_task, streams, synthetic_task
@@ -65,6 +65,7 @@ def placement_of(s):
         if "," in str(s[name]):
             raise UserError(f"--{name} {s[name]}: train runs on one {name} (a comma list is for sweep)")
     [placement] = parse_placements(s["backend"], s["device"], s["dtype"])
+    check_float64_only([s["method"]], [placement[2]], "--method")
     return placement
 
 

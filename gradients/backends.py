@@ -57,8 +57,11 @@ def namespace_of(x):
 
 def namespace(backend):
     """The namespace for a backend name in BACKENDS, or a namespace passed as is."""
-    if not isinstance(backend, str):
+    if isinstance(backend, types.ModuleType):
         return _preferred(backend)
+    if not isinstance(backend, str):
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)} or an array namespace, "
+                         f"got {backend!r}")
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
     try:
@@ -77,6 +80,8 @@ def backend_name(xp):
 
 def dtype_name(dtype):
     """'float64' for np.float64, torch.float64, array_api_strict.float64 or 'float64'."""
+    if isinstance(dtype, type):  # NumPy's scalar types: str() gives "<class 'numpy.float64'>"
+        return dtype.__name__
     return str(dtype).rsplit(".", 1)[-1]
 
 

@@ -27,18 +27,39 @@ def all_finite(x):
 
 
 def finite_array(x, name, xp=np, dtype=np.float64, device=None):
-    """x as a finite array of this namespace, dtype and device; an array of another library or device is refused."""
+    """x as a finite array of this namespace, dtype and device; an array of another library or
+    device is refused, and so is anything but real numbers (complex, bool, text, None)."""
     if not array_api_compat.is_array_api_obj(x):
-        x = xp.asarray(x, dtype=dtype, device=device)  # lists and Python numbers
+        x = xp.asarray(_real(_host(x, name), name), dtype=dtype, device=device)  # lists, numbers
     elif backends.namespace_of(x) is not xp:
         raise ValueError(f"{name} is on backend {backends.backend_name(backends.namespace_of(x))} but the network "
                          f"is on {backends.backend_name(xp)}: move one of them (Network.to, make_data(backend=...))")
     elif device is not None and array_api_compat.device(x) != device:
         raise ValueError(f"{name} is on device {array_api_compat.device(x)} but the network is on {device}")
     elif x.dtype != dtype:
-        x = xp.astype(x, dtype)
+        x = xp.astype(_real(x, name), dtype)
     if not all_finite(x):
         raise ValueError(f"{name} has non-finite values (NaN or inf)")
+    return x
+
+
+def _host(x, name):
+    """A list or number as a NumPy array, or ValueError naming it (None, ragged lists)."""
+    if x is None:
+        raise ValueError(f"{name} must be an array of real numbers, got None")
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError) as e:
+        why = str(e).splitlines()[0]
+        raise ValueError(f"{name} must be an array of real numbers ({why})") from None
+
+
+def _real(x, name):
+    """x itself if its dtype holds real numbers (floating or integer): a cast must lose nothing
+    silently (complex to its real part, text, objects) nor take a mask for numbers (bool)."""
+    xp = backends.namespace_of(x)
+    if not xp.isdtype(x.dtype, ("real floating", "integral")):
+        raise ValueError(f"{name} must hold real numbers, got dtype {backends.dtype_name(x.dtype)}")
     return x
 
 

@@ -11,6 +11,7 @@ library does the arithmetic, but every column is still one weight's own chain. T
 from gradients import memory
 from gradients.network import Gradient, gradient_arrays, loss_link, sigma_prime
 from gradients.ops import NO_TALLY
+from gradients.sizes import check_size
 
 MAX_BYTES = 256 * 2**20  # peak extra memory of the chain blocks, whatever the network size
 
@@ -41,7 +42,7 @@ def gradient(net, X, y, tally=NO_TALLY, max_bytes=MAX_BYTES):
 
 def chains_per_block(widths, batch, max_bytes, itemsize=memory.FLOAT):
     """Chains carried at once: about two (widest, batch, block) float arrays live during a product."""
-    widest = max(widths)
+    max_bytes, widest = check_size(max_bytes, "max_bytes"), max(widths)
     return max(1, max_bytes // (itemsize * (2 * widest * batch + widest + 4 * batch)))
 
 

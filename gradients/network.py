@@ -17,7 +17,7 @@ import numpy as np
 from gradients import backends
 from gradients.finite import all_finite, finite_array, not_finite
 from gradients.ops import NO_TALLY
-from gradients.sizes import check_activation, check_size, check_widths
+from gradients.sizes import check_activation, check_size, check_widths, is_integer
 
 
 def sigma(u, activation):
@@ -142,16 +142,18 @@ class Network:
         weights = [backends.move(W, xp, device, dtype) for W in self.weights]
         return Network(weights, backends.move(self.alpha, xp, device, dtype), self.b, self.activation)
 
-    def check_batch(self, X, y=None):
-        """Validate a batch: X (B, d) finite, y (B,) finite, on the network's backend; return them in its dtype."""
-        place = self.xp, self.dtype, self.device
-        X = finite_array(X, "X", *place)
+    def check_inputs(self, X):
+        """Validate inputs: X (B, d), finite real numbers on the network's backend, in its dtype."""
+        X = finite_array(X, "X", self.xp, self.dtype, self.device)
         d = self.widths[0]
         if X.ndim != 2 or X.shape[1] != d or X.shape[0] < 1:
             raise ValueError(f"X must have shape (batch >= 1, {d}), got {tuple(X.shape)}")
-        if y is None:
-            return X
-        y = finite_array(y, "y", *place)
+        return X
+
+    def check_batch(self, X, y):
+        """Validate a batch: X as check_inputs, y (B,) finite; both in the network's dtype."""
+        X = self.check_inputs(X)
+        y = finite_array(y, "y", self.xp, self.dtype, self.device)
         if tuple(y.shape) != (X.shape[0],):
             raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {tuple(y.shape)}")
         return X, y
@@ -168,7 +170,7 @@ class Network:
 
     def predict(self, X):
         """yhat for every row of X: (B, d) -> (B,)."""
-        yhat = self.output(self.check_batch(X))  # (batch,)
+        yhat = self.output(self.check_inputs(X))  # (batch,)
         if not all_finite(yhat):
             raise not_finite(self, "the prediction", "forward pass")
         return yhat
@@ -226,6 +228,8 @@ def make_data(widths, batch, seed=0, backend="numpy", device=None, dtype=None):
     Drawn by NumPy, then moved to backend/device/dtype (as Network.to), so every backend gets the same values.
     """
     widths, batch = check_widths(widths), check_size(batch, "batch")
+    if not is_integer(seed) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
     rng = np.random.default_rng([seed, 1])  # a stream apart from Network.init(seed)'s
     X, y = rng.standard_normal((batch, widths[0])), rng.standard_normal(batch)
     if backend == "numpy" and device is None and dtype is None:

@@ -11,6 +11,8 @@ patterns and the exact flags are NumPy's (host memory). float64 only in practice
 a step of 1e-5 is lost in rounding.
 """
 
+import math
+
 import numpy as np
 
 from gradients import backends, memory
@@ -28,6 +30,7 @@ def gradient(net, X, y, tally=NO_TALLY, h=H):
 
 def central_differences(net, X, y, h=H, tally=NO_TALLY):
     """(gradient, exact): exact[p] is True where neither step changed any unit's ReLU pattern."""
+    h = check_step(h)
     X, y = net.check_batch(X, y)
     net = net.copy()  # perturbed in place below
     g_alpha = net.xp.empty(net.alpha.shape, dtype=net.dtype, device=net.device)
@@ -50,6 +53,15 @@ def central_differences(net, X, y, h=H, tally=NO_TALLY):
     down = loss(net, X, y, tally)
     g.b = (up - down) / (2 * h)  # b moves no unit: always exact
     return g, exact
+
+
+def check_step(h):
+    """h as a float, finite and > 0, or a ValueError naming it (h = 0 would divide by zero)."""
+    if not isinstance(h, (int, float, np.integer, np.floating)) or isinstance(h, (bool, np.bool_)):
+        raise ValueError(f"h must be a finite number > 0, got {h!r}")
+    if not (math.isfinite(h) and h > 0):
+        raise ValueError(f"h must be a finite number > 0, got {h}")
+    return float(h)
 
 
 def _pattern(net, X):

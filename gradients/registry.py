@@ -8,6 +8,7 @@ sweep's child processes register the same methods as the command that starts the
 """
 
 import importlib
+import inspect
 import os
 import sys
 
@@ -122,11 +123,22 @@ def gradient(net, X, y, method="backprop", **options):
     that is not finite raises NotFiniteError (a ValueError) naming a non-finite parameter or the overflow.
     """
     module = _module(method)
+    if options:
+        _check_options(method, module.gradient, options)
     X, y = net.check_batch(X, y)
     g = module.gradient(net, X, y, **options)
     if not g.is_finite():  # one pass over the output, O(E): the methods themselves run unchecked
         raise not_finite(net, f"the {method} gradient", "forward or backward pass")
     return g
+
+
+def _check_options(method, function, options):
+    """A ValueError naming an option the method does not take (not a TypeError from deep inside)."""
+    known = [p for p in inspect.signature(function).parameters if p not in ("net", "X", "y")]
+    for name in options:
+        if name not in known:
+            takes = ", ".join(known[1:]) or "none"  # known[0] is tally, every method's
+            raise ValueError(f"method {method!r} has no option {name!r} (its options: {takes})")
 
 
 def _sizes(widths, batch, activation):

@@ -5,14 +5,14 @@ import numpy as np
 ACTIVATIONS = ("relu", "identity")
 
 
-def _is_integer(n):
+def is_integer(n):
     """ints and numpy integers are sizes; floats (2.5, even 2.0), bools and strings are not."""
     return isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
 
 
 def check_size(n, name):
     """n as an int >= 1, or a ValueError naming it."""
-    if not _is_integer(n):
+    if not is_integer(n):
         raise ValueError(f"{name} must be an integer >= 1, got {n!r}")
     if n < 1:
         raise ValueError(f"{name} must be >= 1, got {n}")
@@ -23,7 +23,7 @@ def check_widths(widths):
     """Validate widths n[1..L+1] and return them as a list of ints."""
     if np.iterable(widths) and not isinstance(widths, (str, bytes)):
         widths = list(widths)
-    if not isinstance(widths, list) or not all(_is_integer(n) for n in widths):
+    if not isinstance(widths, list) or not all(is_integer(n) for n in widths):
         raise ValueError(f"widths must be a list of positive integers, got {widths!r}")
     widths = [int(n) for n in widths]
     if len(widths) < 2:

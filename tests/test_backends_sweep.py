@@ -54,6 +54,9 @@ def assert_refused(gradbench, tmp_path, *options, says):
     (["--backend", ","], "--backend: empty list"),
     (["--device", "cuda"], "NumPy computes on the CPU only"),
     (["--backend", "numpy", "--device", "cpu,cuda:0"], "NumPy computes on the CPU only"),
+    (["--dtype", "float32", "--methods", "numerical"],
+     "--methods numerical --dtype float32: numerical needs float64"),
+    (["--dtype", "float64,float32", "--methods", "backprop,numerical"], "numerical needs float64"),
 ])
 def test_bad_options_exit_2_with_one_line_and_no_file(gradbench, tmp_path, options, says):
     assert_refused(gradbench, tmp_path, *options, says=says)

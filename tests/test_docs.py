@@ -13,7 +13,7 @@ import pytest
 
 import gradients
 from bench.cli import cli
-from bench.fit import FIT_COLUMNS
+from bench.fit import FIT_COLUMNS, SOURCE_COLUMNS
 from bench.schema import SCHEMA_VERSION, markdown_table
 from bench.sweep.budget import PROFILES
 from bench.train import COLUMNS as TRAIN_COLUMNS
@@ -86,7 +86,7 @@ def test_results_csv_page_names_the_schema_version():
 
 def test_fits_table_lists_the_fits_columns_in_order():
     text = section((DOCS / "results-csv.md").read_text(), "## The fits CSV")
-    assert table_names(text) == FIT_COLUMNS
+    assert table_names(text) == FIT_COLUMNS + SOURCE_COLUMNS
 
 
 def test_training_output_table_lists_the_columns_in_order():

@@ -209,3 +209,23 @@ def test_the_report_of_a_two_value_sweep_names_the_laws_it_could_not_fit(tmp_pat
     assert ("- two, time vs depth (width=8 batch=1 activation=relu seed=0 input_dim=8): no law fitted "
             "(2 values of depth (1, 2) for backprop, naive; a law needs 3).") in md
     assert "Laws not fitted (too few points):" in md
+
+
+def test_fit_leaves_out_a_law_that_read_fits_would_refuse(tmp_path, monkeypatch, gradbench,
+                                                          results_frame, write_csv):
+    df = results_frame([1, 2, 4, 8], [8], methods=("naive", "backprop"))
+    path = write_csv(tmp_path / "d.csv", df)
+    real = fit.fit_results
+
+    def overflowing(*args, **kwargs):  # what a series far from a power law can give
+        fits = real(*args, **kwargs)
+        fits.loc[0, "k_lo"] = -np.inf
+        fits.loc[1, "c"] = 1e308
+        return fits
+
+    monkeypatch.setattr(fit, "fit_results", overflowing)
+    code, out, err = gradbench("fit", str(path))
+    assert code == 0, err
+    assert "left out 2 law(s) whose fit is not a finite number in range" in out
+    fits = fit.read_fits(tmp_path / "d.fits.csv")  # readable: plot and report take it
+    assert len(fits) == len(real(pd.read_csv(path))) - 2

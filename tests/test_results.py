@@ -60,6 +60,10 @@ def test_header_only_file_has_no_rows(tmp_path):
     ({"time_vs_backprop": -3}, "line 3, column time_vs_backprop: '-3.0': expected a positive, finite ratio"),
     ({"time_vs_backprop": 0}, "line 3, column time_vs_backprop: '0.0': expected a positive, finite ratio"),
     ({"time_vs_backprop": float("inf")}, "line 3, column time_vs_backprop: 'inf': expected a positive, finite ratio"),
+    ({"work_mem_bytes": float("inf")}, "column work_mem_bytes: 'inf': expected a finite byte"),
+    ({"work_mem_bytes": 1e308}, "column work_mem_bytes: '1e+308': expected a finite byte count"),
+    ({"mem_model_bytes": -float("inf")}, "column mem_model_bytes: '-inf': expected a finite byte"),
+    ({"llc_bytes": 2.0**63}, "column llc_bytes: '9.223372036854776e+18': expected a finite byte"),
 ])
 def test_bad_cell_is_refused_naming_its_line_and_column(tmp_path, row, cells, fragment):
     path = write(tmp_path, row(), row(**{"depth": 2, **cells}))
@@ -177,3 +181,13 @@ def test_a_version_2_header_alone_reads_as_an_empty_file_and_resume_says_start_a
                        "--resume", "--out", path)
     assert result.code == 2
     assert "its columns differ from this gradbench's; start a new file" in result.err
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_memory_model_of_zero_is_no_ratio_and_no_warning(tmp_path, gradbench, results_frame,
+                                                           write_csv):
+    df = results_frame([1, 2, 4, 8], [8], methods=("backprop", "checkpoint"))
+    df["mem_model_bytes"] = 0
+    path = write_csv(tmp_path / "d.csv", df)
+    code, _, err = gradbench("report", str(path), "--plots-dir", str(tmp_path / "p"))
+    assert (code, err) == (0, "")

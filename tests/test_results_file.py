@@ -1,6 +1,9 @@
 """The sweep's results file: complete rows only, refused unless --resume or --force, resumed without duplicates."""
 
 import csv
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -74,10 +77,18 @@ def test_resume_of_a_file_not_ending_in_a_newline_keeps_rows_on_their_own_lines(
     with open_results(out, [key("naive", 1)], resume=True) as results:
         results.write(result_row("naive", 1))
     assert out.read_text() == HEADER + format_row(result_row("naive", 1))
-    # a last row without its newline may be a half-written one: it is dropped and run again
-    out.write_text(HEADER + format_row(result_row("naive", 1)).rstrip("\n"))
+    # a whole last row without its newline (`truncate -s -1`) is kept, as fit reads it
+    last = format_row(result_row("naive", 1))
+    out.write_text(HEADER + last.rstrip("\n"))
+    with open_results(out, [key("naive", 2)], resume=True) as results:
+        assert set(results.done) == {key("naive", 1)}
+        results.write(result_row("naive", 2))
+    assert out.read_text() == HEADER + last + format_row(result_row("naive", 2))
+    # a half-written one (a power cut mid-row: too few fields) is dropped and run again
+    out.write_text(HEADER + last + last[:40])
     with open_results(out, [key("naive", 1)], resume=True) as results:
-        assert results.done == {}
+        assert set(results.done) == {key("naive", 1)}
+    assert out.read_text() == HEADER + last
 
 
 def test_resumed_rows_hold_python_values(tmp_path, result_row):
@@ -114,3 +125,57 @@ def test_resume_refuses_another_schema_or_column_order(tmp_path, result_row):
     with pytest.raises(UserError, match="columns differ"):
         open_results(out, [], resume=True)
     assert out.read_bytes() == before
+
+
+def test_resume_reads_a_seed_past_2_to_the_53_exactly(tmp_path, result_row):
+    seed = 2**53 + 1  # 9007199254740993: a float would read it as 2**53
+    out = tmp_path / "r.csv"
+    out.write_text(HEADER + format_row(result_row("naive", 1, seed=seed)))
+    planned = Point("naive", 1, 2, 2, 1, "relu", seed).key()
+    with open_results(out, [planned], resume=True) as results:
+        assert set(results.done) == {planned}  # measured already: not run again
+        assert results.done[planned]["seed"] == seed
+    assert read_results(out).loc[0, "seed"] == seed
+
+
+@pytest.mark.parametrize("damage", ["bom", "crlf", "bom+crlf"])
+def test_resume_takes_a_bom_or_crlf_file_as_fit_does_and_rewrites_it_plain(tmp_path, result_row,
+                                                                           damage):
+    out = tmp_path / "r.csv"
+    text = HEADER + format_row(result_row("naive", 1))
+    raw = text.replace("\n", "\r\n") if "crlf" in damage else text
+    out.write_bytes(("\ufeff" if "bom" in damage else "").encode() + raw.encode())
+    assert read_results(out).loc[0, "depth"] == 1  # what fit reads
+    with open_results(out, [key("naive", 1), key("naive", 2)], resume=True) as results:
+        assert set(results.done) == {key("naive", 1)}
+        results.write(result_row("naive", 2))
+    assert out.read_text() == text + format_row(result_row("naive", 2))
+
+
+def test_resume_keeps_a_row_whose_quoted_cell_spans_lines(tmp_path, result_row):
+    out = tmp_path / "r.csv"
+    row = format_row(result_row("naive", 1, status="skipped", reason="two\nlines"))
+    out.write_text(HEADER + row)
+    assert row.count("\n") == 2
+    with open_results(out, [key("naive", 2)], resume=True) as results:
+        results.write(result_row("naive", 2))
+    assert out.read_text() == HEADER + row + format_row(result_row("naive", 2))
+
+
+def test_two_joined_files_are_named_as_such(tmp_path, result_row):
+    out = tmp_path / "r.csv"
+    out.write_text((HEADER + format_row(result_row("naive", 1))) * 2)
+    with pytest.raises(UserError, match="line 3 repeats the header"):
+        read_results(out)
+    with pytest.raises(UserError, match="line 3 repeats the header"):
+        open_results(out, [], resume=True)
+
+
+def test_a_killed_processs_temporary_file_beside_the_results_goes_with_the_next_sweep(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", ""])
+    proc.wait()  # its pid is free: the process that made the file is gone
+    stale = tmp_path / f".gradbench-{proc.pid}-0123abcd.tmp"
+    live = tmp_path / f".gradbench-{os.getpid()}-0123abcd.tmp"
+    stale.write_text(HEADER), live.write_text(HEADER)
+    open_results(tmp_path / "r.csv", []).close()
+    assert not stale.exists() and live.exists()

@@ -198,3 +198,37 @@ def test_a_short_write_is_cut_back_and_the_file_keeps_its_whole_rows(tmp_path, m
         output.append_line(fd, b"a,whole,row\n", "--out r.csv")
     os.close(fd)
     assert path.read_text() == HEADER
+
+
+def test_a_results_name_the_sweep_takes_leaves_room_for_every_name_derived_from_it(tmp_path,
+                                                                                    monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    name_max = os.pathconf(tmp_path, "PC_NAME_MAX")
+    # the longest --out a sweep takes
+    name = "x" * (name_max - output.RESERVED - len(".csv")) + ".csv"
+    assert output.target(name, "--out") == Path(name)
+    with pytest.raises(UserError, match="gradbench needs 16 of them"):
+        output.target("x" + name, "--out")
+    write_results(tmp_path / name, study_rows(methods=("naive", "backprop", "forward")))
+    for args in (["fit", name], ["plot", name, "--out-dir", "p"],
+                 ["report", name, "--plots-dir", "p"]):
+        code, _, err = cli(*args)
+        assert code == 0, err
+    assert len(list((tmp_path / "p").glob("*-vs-forward.svg"))) == 1
+
+
+def test_a_file_size_limit_is_named_not_taken_for_a_full_disk(tmp_path):
+    import resource
+    import subprocess
+    import sys
+
+    def limit():  # ulimit -f 8
+        resource.setrlimit(resource.RLIMIT_FSIZE, (8192, 8192))
+
+    out = tmp_path / "t.csv"
+    args = [sys.executable, "-m", "bench.cli", *TRAIN[:2], "200", *TRAIN[3:], "--out", str(out)]
+    result = subprocess.run(args, capture_output=True, text=True, preexec_fn=limit, timeout=120,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert one_line_error(result.returncode, result.stderr), result.stderr
+    assert "cannot write (File too large); the rows before are complete" in result.stderr
+    assert out.read_text().endswith("\n") and 0 < out.stat().st_size <= 8192

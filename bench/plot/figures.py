@@ -150,7 +150,8 @@ def check_style(style):
 
 def check_out_dir(name, out_dir):
     """Refuse a folder the figures cannot be written to, before any work (UserError)."""
-    check_writable(Path(out_dir) / f"{name}-{KINDS[0]}.png")  # the first file written
+    for kind in (KINDS[0], max(KINDS, key=len)):  # the folder, then the longest name it writes
+        check_writable(Path(out_dir) / f"{name}-{kind}.png", reserve=0)
 
 
 def drawable(df, source):
@@ -189,10 +190,13 @@ def drawable(df, source):
     return kinds, notes, where
 
 
-def draw(df, fits, name, out_dir="plots", source=None, formats=FORMATS, style=DEFAULT_STYLE):
+def draw(df, fits, name, out_dir="plots", source=None, formats=FORMATS, style=DEFAULT_STYLE,
+         stamp=None):
     """Write <name>-<kind>.<format> of a results frame and its fits, for every kind it supports.
 
-    source names the data in notes (the results file); the name by default. Returns (paths, notes).
+    source names the data in notes (the results file); the name by default. stamp, if given, is
+    recorded in each PNG as its Source text (bench.pipeline: what it was drawn from).
+    Returns (paths, notes).
     """
     formats, style = check_formats(formats), check_style(style)
     kinds, notes, where = drawable(df, source or name)
@@ -205,10 +209,8 @@ def draw(df, fits, name, out_dir="plots", source=None, formats=FORMATS, style=DE
         with styled(style):
             fig = figure(kind, found, fits, where, style)
             for ext in formats:
-                written.append(
-                    write_atomic(
-                        out_dir / f"{name}-{kind}.{ext}",
-                        lambda tmp, fig=fig, ext=ext: fig.savefig(tmp, format=ext),
-                    )
-                )
+                meta = {"Source": stamp} if stamp and ext == "png" else None
+                save = lambda tmp, fig=fig, ext=ext, meta=meta: fig.savefig(  # noqa: E731
+                    tmp, format=ext, metadata=meta)
+                written.append(write_atomic(out_dir / f"{name}-{kind}.{ext}", save))
     return written, notes

@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 import gradients
-from bench.formatting import nbytes, table, values
+from bench.formatting import code, link, nbytes, table, values
 from bench.output import write_text
 from bench.placement import describe
 from bench.report.backends import backends_section
@@ -66,7 +66,7 @@ def figures_section(plots, out_dir):
         lines += [f"### {name}", ""]
         for png in pngs:
             rel = Path(os.path.relpath(png, out_dir)).as_posix()
-            lines += [f"![{png.stem}]({rel})", ""]
+            lines += [link(png.stem, rel, image=True), ""]
     return lines
 
 
@@ -85,9 +85,11 @@ def write_report(frames, all_fits, plots, out, command, sources):
     """
     out = Path(out)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    data = ", ".join(f"[{Path(p).name}]({Path(os.path.relpath(p, out.parent)).as_posix()})" for p in sources)
+    data = ", ".join(link(Path(p).name, Path(os.path.relpath(p, out.parent)).as_posix())
+                     for p in sources)
     lines = [f"# gradbench report: {', '.join(frames)}", "",
-             f"Written {stamp} by `{command}` from {data} and their fits files.", "", placement_line(frames), ""]
+             f"Written {stamp} by {code(command)} from {data} and their fits files.", "",
+             placement_line(frames), ""]
     for section in (summary_section(frames, all_fits), environment_section(frames), sweep_section(frames),
                     fits_section(all_fits, frames), backends_section(frames, all_fits),
                     local_section(frames, all_fits), speedup_section(frames), memory_section(frames, all_fits),

@@ -50,7 +50,8 @@ def _largest(rows, var):
         r = s.sort_values(var).iloc[-1]
         model = r.get(MODEL, float("nan"))
         out.append([method, r[var], nbytes(r[MEMORY]), cell(model, nbytes),
-                    cell(r[MEMORY] / model, lambda x: f"{x:.2f}"), cell(r["peak_mem_bytes"], nbytes)])
+                    cell(r[MEMORY] / model if model > 0 else float("nan"), lambda x: f"{x:.2f}"),
+                    cell(r["peak_mem_bytes"], nbytes)])
     return table(["method", var, "working memory", "model", "measured / model", "whole peak"], out)
 
 

@@ -149,6 +149,18 @@ def parse_placements(backend, device, dtype):
     return list(product(backends, devices, dtypes))
 
 
+FLOAT64_ONLY = {"numerical": "central differences: a step of 1e-5 is lost in float32 rounding"}
+
+
+def check_float64_only(methods, dtypes, option):
+    """UserError, before any work, for a method that needs float64 (numerical) in another dtype."""
+    for m in methods:
+        other = [t for t in dtypes if t != "float64"]
+        if m in FLOAT64_ONLY and other:
+            raise UserError(f"{option} {m} --dtype {other[0]}: {m} needs float64 "
+                            f"({FLOAT64_ONLY[m]}); leave {m} out or use --dtype float64")
+
+
 def check_device(backend, device):
     """UserError unless `backend` can compute on `device` on this machine, saying what was found."""
     if backend == "numpy" and device != "cpu":
@@ -189,6 +201,7 @@ def plan(depth, width, batch, methods, input_dim=None, activation="relu", seed=0
     input_dims = None if input_dim in (None, "") else parse_range(input_dim, "--input-dim")
     placements = parse_placements(backend, device, dtype)  # first: a missing library says what to install
     methods = parse_methods(methods)
+    check_float64_only(methods, [on[2] for on in placements], "--methods")
     if activation not in gradients.ACTIVATIONS:
         raise UserError(f"--activation {activation}: choose from {', '.join(gradients.ACTIVATIONS)}")
     if whole_number(seed, "--seed") < 0:

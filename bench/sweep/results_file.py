@@ -76,6 +76,7 @@ def open_results(path, planned_keys, resume=False, force=False):
     if real.is_file() and real.stat().st_size > 0 and not (resume or force):  # refused before any lock
         raise UserError(f"--out {path} already exists: add --resume to continue it or --force to start afresh")
     _make_folder(real, path)
+    output.remove_stale_temporaries(real.parent)  # a killed sweep's rewrite, a killed fit's file
     existed = real.exists()
     fd = _open_locked(real, label)
     try:
@@ -175,20 +176,32 @@ def _replace_locked(real, text, old_fd, label):
 
 
 def _resumable(path, text, planned_keys):
-    """The ok rows to keep (as Python values), every kept line, and whether any line was dropped."""
-    header, _, body = text.partition("\n")
-    *complete, torn = body.split("\n")  # torn: text after the last newline, a half row (power loss)
+    """The ok rows to keep (as Python values), every kept line, and whether to rewrite the file.
+
+    Read as fit reads it (bench.results.read_results): a BOM or CRLF line endings are taken, and
+    the file rewritten without them; a last row without its newline is kept when the reader takes
+    it, and dropped as torn (a power cut mid-write) only when it is not a whole row.
+    """
+    body = text.removeprefix("\ufeff")
+    records, tail, crlf = _split(body)
+    if not records and tail:  # a header alone, without its newline
+        records, tail = [tail], ""
+    lines = [record + "\n" for record in records]
     # the schema and values check of the complete rows: a UserError, and no change, for a foreign file;
     # a header alone is a sweep killed during its first point, resumed like any other;
     # duplicate points are allowed here (and only here): --resume is how a file joined by hand is repaired
-    read_results(path, text=text[: len(text) - len(torn)], allow_empty=True, allow_duplicates=True)
-    if header + "\n" != HEADER:
+    read_results(path, text="".join(lines), allow_empty=True, allow_duplicates=True)
+    if lines[0] != HEADER:
         raise UserError(f"--resume {path}: its columns differ from this gradbench's; start a new file")
-    lines = [line + "\n" for line in complete if line]
-    # a torn last row, a blank line, or a file not ending in a newline (the next row would join
-    # its last line): rewrite the kept lines
-    dropped = bool(torn) or not text.endswith("\n") or len(lines) < len(complete)
-    rows = [parse_row(dict(zip(NAMES, next(csv.reader([line]))))) for line in lines]
+    if tail.strip() and _whole(path, lines, tail):
+        lines.append(tail + "\n")
+    # a BOM, CRLF, a last line without its newline (the next row would join it), a torn or blank
+    # line: rewrite the kept lines
+    dropped = body != text or crlf or not body.endswith("\n")
+    fields = [next(csv.reader(io.StringIO(line, newline=""))) for line in lines[1:]]
+    lines = [line for line, cells in zip(lines[1:], fields) if any(c.strip() for c in cells)]
+    dropped |= len(lines) < len(fields)
+    rows = [parse_row(dict(zip(NAMES, cells))) for cells in fields if any(c.strip() for c in cells)]
     done = {}
     for row in rows:
         if row["status"] == "ok":
@@ -203,3 +216,29 @@ def _resumable(path, text, planned_keys):
         else:
             dropped = True  # to be run again, or a duplicate: its new row replaces it
     return done, kept, dropped
+
+
+def _split(text):
+    """(records, tail, crlf): the CSV records of the text, each without its line ending (a quoted
+    cell's line breaks kept); what follows the last line ending; whether a record ended in CRLF."""
+    pieces = text.split("\n")
+    records, current, quotes, crlf = [], [], 0, False
+    for piece in pieces[:-1]:
+        current.append(piece)
+        quotes += piece.count('"')
+        if quotes % 2 == 0:  # outside quotes: the record ends here
+            record = "\n".join(current)
+            crlf |= record.endswith("\r")
+            records.append(record.removesuffix("\r"))
+            current, quotes = [], 0
+    return records, "\n".join([*current, pieces[-1]]), crlf
+
+
+def _whole(path, lines, tail):
+    """The last line, without its newline, is a row the reader takes (else a torn one)."""
+    try:
+        read_results(path, text="".join(lines) + tail + "\n", allow_empty=True,
+                     allow_duplicates=True)
+    except UserError:
+        return False
+    return True
