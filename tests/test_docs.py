@@ -96,7 +96,7 @@ def test_training_output_table_lists_the_columns_in_order():
 
 def test_profile_table_holds_the_profiles():
     text = section((DOCS / "sweep.md").read_text(), "## Profiles")
-    rows = [f"| `{name}` | {p.rounds} | {p.block_s * 1000:g} ms |" for name, p in PROFILES.items()]
+    rows = [f"| `{name}` | {p.processes} | {p.rounds} | {p.block_s * 1000:g} ms |" for name, p in PROFILES.items()]
     assert [row for row in rows if row not in text] == []
     assert len(re.findall(r"^\| `\w+` \|", text, flags=re.M)) == len(PROFILES)
 

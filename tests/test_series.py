@@ -84,3 +84,17 @@ def test_a_version_3_file_reads_with_its_fastest_value_as_the_time(tmp_path, res
     back = read_results(write_csv(tmp_path / "v3.csv", df))
     assert (back["time_s"] == back["time_min_s"]).all()
     assert back["local_k"].isna().all() and (back["series"] == "").all()
+
+
+def test_each_later_process_times_every_point_again_and_is_a_pyperf_run(tmp_path, monkeypatch):
+    from bench.sweep import budget, run
+
+    monkeypatch.setitem(run.PROFILES, "quick", budget.Profile(rounds=5, block_s=0.001, processes=3))
+    out = tmp_path / "r.csv"
+    sweep(out=out, depth="1,2,4", width="3", methods="naive,backprop", profile="quick", progress=False)
+    df = read_results(out)
+    assert (df["n_values"] == 15).all() and df["series"].nunique() == 1
+    [name] = df["pyperf_json"].unique()
+    for bench_ in pyperf.BenchmarkSuite.load(str(tmp_path / name)).get_benchmarks():
+        assert [len(r.values) for r in bench_.get_runs()] == [5, 5, 5]
+    assert df.loc[df["method"] == "naive", "time_vs_backprop"].notna().all()  # rounds of all processes

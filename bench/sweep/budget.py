@@ -5,17 +5,27 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Profile:
-    """How long a series is timed: rounds per point, and the seconds of one block of calls."""
+    """How long a series is timed: child processes one after another, rounds per point in each, and
+    the seconds of one block of calls."""
 
     rounds: int
     block_s: float
+    processes: int = 1
+
+    @property
+    def total_rounds(self):
+        return self.rounds * self.processes
 
 
+# Several processes: a point's speed depends a little on its process (where its arrays landed in
+# memory, the hash seed): backprop at depth 256 ran 14% slower in one process of three. Rounds
+# cancel what changes within a process; processes average what changes between them (pyperf's
+# reason for its worker processes).
 PROFILES = {
     "quick": Profile(rounds=15, block_s=0.002),  # tests, smoke runs, a student's first sweep
-    "study": Profile(rounds=21, block_s=0.002),  # make bench
-    "default": Profile(rounds=31, block_s=0.005),
-    "rigorous": Profile(rounds=61, block_s=0.01),  # numbers to publish
+    "study": Profile(rounds=9, block_s=0.002, processes=3),  # make bench
+    "default": Profile(rounds=11, block_s=0.005, processes=3),
+    "rigorous": Profile(rounds=13, block_s=0.01, processes=5),  # numbers to publish
 }
 MIN_ROUNDS = 5  # a point with fewer has no interval worth the name: skipped
 STARTUP_S = 0.3  # the child process importing numpy and gradients, with margin
@@ -23,8 +33,9 @@ STARTUP_S = 0.3  # the child process importing numpy and gradients, with margin
 
 def predict_run_seconds(call_s, profile, rounds=None):
     """Seconds of a point's rounds (the profile's, or `rounds`) when its calls take call_s: a block
-    each round, and the check's three calls before (a warm call twice, one under tracemalloc)."""
-    return (rounds or profile.rounds) * max(call_s, profile.block_s) + 3 * call_s
+    each round, the check's three calls (a warm call twice, one under tracemalloc) and a warm call in
+    each later process."""
+    return (rounds or profile.total_rounds) * max(call_s, profile.block_s) + (2 + profile.processes) * call_s
 
 
 def budget_key(point):

@@ -8,11 +8,13 @@ block, --max-seconds and the budget's measurements so far. For each point, in or
   2. the check: a warm call (its time sets the block's loops), one call under tracemalloc (peak
      memory; torch.cuda's counter on a CUDA device), the relative error from backprop on the same
      seeded network and batch (agreement);
-  3. its rounds cut to what --max-seconds affords (fewer than MIN_ROUNDS: skipped).
+  3. its rounds cut to what --max-seconds affords (fewer than MIN_ROUNDS in all: skipped).
 Then the rounds: each runs one block of every live point, in a fresh random order; a block is
 `loops` calls, about the profile's block seconds, or one call where a call is longer. A point
 leaves once it has its rounds. Every step is one JSON line on stdout, flushed, so the parent sees
 each block as it ends: {"event": "check"|"skip"|"error"|"order"|"block"|"done", ...}.
+A later process of the series (the profile's processes, one after another) gets a `plan` instead:
+the points still timed, with their loops and rounds; it builds and warms each and times them alike.
 
 Every point builds the same seeded network and batch: gradients.Network.init(widths, seed) and
 gradients.make_data(widths, batch, seed), moved to the point's backend, device and dtype. Off the
@@ -158,8 +160,8 @@ def loops_for(call_s, block_s):
 
 
 def affordable_rounds(call_s, loops, profile, max_seconds):
-    """The rounds of a point that --max-seconds affords, at most the profile's."""
-    return min(profile.rounds, int(max_seconds / max(call_s * loops, 1e-12)))
+    """A point's rounds in each process that --max-seconds affords over all of them, at most the profile's."""
+    return min(profile.rounds, int(max_seconds / max(call_s * loops * profile.processes, 1e-12)))
 
 
 def run_rounds(live, rng, emit, clock=time.perf_counter):
@@ -182,9 +184,35 @@ def run_rounds(live, rng, emit, clock=time.perf_counter):
         r += 1
 
 
+def more_rounds(points, plan, emit):
+    """A later process of a series: the points of `plan` ({index: [loops, rounds]}), each built and
+    called once (warm), then timed in rounds as the first process timed them."""
+    arrays, live = {}, {}
+    for key, (loops, rounds) in plan.items():
+        i, point = int(key), points[int(key)]
+        emit({"event": "checking", "i": i})
+        try:
+            shape = point.key()[1:]
+            arrays[shape] = arrays.get(shape) or network(point)
+            _, _, _, call = build(point, arrays[shape])
+            sync = syncer(point, arrays[shape][0])
+            warm_call(call, sync)
+        except Exception as e:  # it ran in the first process: a failure here is this process's own
+            emit({"event": "error", "i": i, "reason": f"a later process failed: {type(e).__name__}: {e}"})
+            continue
+        live[i] = (call, sync, loops, rounds)
+    return live
+
+
 def series(spec, emit):
     """The whole series of a spec (see the module docstring)."""
     points = [Point(**p) for p in spec["points"]]
+    if spec.get("plan") is not None:
+        live = more_rounds(points, spec["plan"], emit)
+        gc.disable()
+        run_rounds(live, np.random.default_rng(spec["seed"]), emit)
+        emit({"event": "done"})
+        return
     profile, max_seconds = Profile(**spec["profile"]), spec["max_seconds"]
     budget = Budget(profile, max_seconds)
     budget.merge({tuple(k): tuple(v) for k, v in spec["budget"]})
@@ -205,7 +233,7 @@ def series(spec, emit):
         loops = loops_for(call_s, profile.block_s)
         rounds = affordable_rounds(call_s, loops, profile, max_seconds)
         emit({"event": "check", "i": i, "loops": loops, "rounds": rounds, **columns})
-        if rounds < MIN_ROUNDS:
+        if rounds * profile.processes < MIN_ROUNDS:
             emit({"event": "skip", "i": i, "reason": (
                 f"one call took {call_s:.3g} s: {MIN_ROUNDS} rounds > --max-seconds {max_seconds:g}")})
             continue

@@ -52,6 +52,8 @@ class _Run:
         self.name = f"{_placement_slug(points[0])}-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
         self.check = {}  # index -> the check's event
         self.values = {i: [] for i in range(len(points))}  # index -> seconds per call, one per round
+        self.processes = {i: [] for i in range(len(points))}  # index -> the process of each value
+        self.process = 0  # the child process timing now: 0, then the profile's later ones
         self.finished = {}  # index -> pyperf Benchmark of a point with its rounds
         self.done = set()  # indices with a row
         self.running = None  # the index whose check or block runs now
@@ -90,15 +92,25 @@ class _Run:
             row.update(local_k=k, local_k_lo=k_lo, local_k_hi=k_hi)
         return row
 
+    def wanted(self, i):
+        """The values point i needs: its rounds in every process."""
+        return self.check[i]["rounds"] * self.setting.profile.processes
+
+    def live(self):
+        """{index: [loops, rounds]} of the points checked and still being timed."""
+        return {str(i): [c["loops"], c["rounds"]] for i, c in self.check.items() if i not in self.done}
+
     def benchmark(self, i):
-        """The point's pyperf benchmark: one run whose values are its rounds, in order."""
+        """The point's pyperf benchmark: a run per process, its values the rounds, in order."""
         import pyperf  # here: the command line imports this module for its defaults, and needs no pyperf
 
         if self.metadata is None:  # pyperf's view of this machine, once
             self.metadata = pyperf.Run([1.0], metadata={"name": "x"}).get_metadata()
         meta = {**self.metadata, "name": self.points[i].slug, "loops": self.check[i]["loops"],
                 "description": f"{self.points[i].label}; values in round order"}
-        return pyperf.Benchmark([pyperf.Run(self.values[i], metadata=meta, collect_metadata=False)])
+        runs = [[v for v, p in zip(self.values[i], self.processes[i]) if p == k]
+                for k in dict.fromkeys(self.processes[i])]
+        return pyperf.Benchmark([pyperf.Run(values, metadata=meta, collect_metadata=False) for values in runs])
 
     def write_suite(self):
         """The run's pyperf suite with every finished point, replaced whole each time."""
@@ -137,13 +149,18 @@ def run(points, ops, setting, on_row, on_progress=lambda done, label, eta: None)
 
 
 def _spec(run_, setting):
-    return {"points": [p.__dict__ for p in run_.points], "ops": run_.ops,
+    spec = {"points": [p.__dict__ for p in run_.points], "ops": run_.ops,
             "profile": setting.profile.__dict__, "max_seconds": setting.budget.max_seconds,
-            "budget": [[list(k), list(v)] for k, v in setting.budget.measured.items()], "seed": setting.seed}
+            "budget": [[list(k), list(v)] for k, v in setting.budget.measured.items()],
+            "seed": setting.seed + run_.process}
+    if run_.process:  # a later process: the points still timed, with their loops and rounds
+        spec["plan"] = run_.live()
+    return spec
 
 
 def _one_child(run_, setting, on_row, on_progress):
-    """Run one child over run_.points; returns the indices that got a row (all, unless it died).
+    """Run the series' child processes over run_.points, one after another; returns the indices
+    that got a row (all, unless a child died or was killed).
 
     Rows go out in plan order: a point that finishes before one planned ahead of it (the last
     round's order is random) waits for it, or for the end of the child."""
@@ -163,7 +180,20 @@ def _one_child(run_, setting, on_row, on_progress):
         on_progress(len(finished), run_.points[i].label, _eta(run_, setting, finished))
 
     run_.progress = lambda label: on_progress(len(finished), label, _eta(run_, setting, finished))
-    child = launcher.Child(_spec(run_, setting), setting.env)
+    try:
+        for run_.process in range(setting.profile.processes):
+            if run_.process and not run_.live():
+                break
+            if not _drive(launcher.Child(_spec(run_, setting), setting.env), run_, setting, finish):
+                break
+        return finished
+    finally:
+        flush(everything=True)  # also on Ctrl-C: every point with its rounds keeps its row
+
+
+def _drive(child, run_, setting, finish):
+    """Take the child's events to its end: True when it ended as planned, False when it died or
+    was killed (its running point has its row)."""
     limit = setting.budget.max_seconds
     try:
         first = True
@@ -171,18 +201,17 @@ def _one_child(run_, setting, on_row, on_progress):
             try:
                 event = child.next(limit + (STARTUP_S * 10 if first else STARTUP_S))
             except launcher.ChildDied as e:
-                _failed(run_, finished, finish, "error", f"the series' child process died: {e}")
-                return finished
+                _failed(run_, run_.done, finish, "error", f"the series' child process died: {e}")
+                return False
             first = False
             if event is None:  # a check or a block ran over its time
-                _failed(run_, finished, finish, "timeout",
-                        f"ran over --max-seconds {limit:g} and was killed")
-                return finished
-            if _handle(run_, setting, event, finish):
-                return finished
+                _failed(run_, run_.done, finish, "timeout", f"ran over --max-seconds {limit:g} and was killed")
+                return False
+            ended = _handle(run_, setting, event, finish)
+            if ended:
+                return ended == "done"
     finally:
         child.kill()
-        flush(everything=True)  # also on Ctrl-C: every point with its rounds keeps its row
 
 
 def _failed(run_, finished, finish, status, reason):
@@ -202,7 +231,7 @@ def _check_columns(check):
 
 
 def _handle(run_, setting, event, finish):
-    """Take one event of the child; True at the end of the series."""
+    """Take one event of the child: "done" at its end, "failed" where it must stop, else None."""
     kind = event["event"]
     if kind == "checking":
         run_.running = event["i"]
@@ -219,18 +248,21 @@ def _handle(run_, setting, event, finish):
         run_.order = list(event["order"])
         run_.running = run_.order[0] if run_.order else None
         most = max((c["rounds"] for i, c in run_.check.items() if i not in run_.done), default=0)
-        run_.progress(f"round {event['round'] + 1} of {most}: {len(run_.order)} points")
+        processes = setting.profile.processes
+        within = f" in process {run_.process + 1} of {processes}" if processes > 1 else ""
+        run_.progress(f"round {event['round'] + 1} of {most}{within}: {len(run_.order)} points")
     elif kind == "block":
         i = event["i"]
         lo, hi = TIME_RANGE
         if not lo <= event["s"] <= hi:  # a clock that ran backwards, or damage: not a time
             run_.running = i
             _failed(run_, run_.done, finish, "error", f"a block timed {event['s']!r} s a call")
-            return True
+            return "failed"
         run_.values[i].append(event["s"])
+        run_.processes[i].append(run_.process)
         run_.order.pop(0)
         run_.running = run_.order[0] if run_.order else None
-        if len(run_.values[i]) == run_.check[i]["rounds"]:
+        if len(run_.values[i]) == run_.wanted(i):
             run_.finished[i] = run_.benchmark(i)
             meta = run_.metadata
             columns = {**_check_columns(run_.check[i]), **run_.columns(i), "status": "ok", "reason": "",
@@ -239,18 +271,18 @@ def _handle(run_, setting, event, finish):
                        "platform": meta.get("platform", ""), "cpu_count": meta.get("cpu_count", "")}
             finish(i, columns)
     elif kind == "done":
-        return True
-    return False
+        return "done"
+    return None
 
 
 def _eta(run_, setting, finished):
-    """Seconds left of this child's rounds once every point is checked; None before."""
+    """Seconds left of this run's rounds, in every process, once every point is checked; None before."""
     checked = set(run_.check) | finished
     if len(checked) < len(run_.points):
         return None
-    total = 0.0
+    total = STARTUP_S * (setting.profile.processes - 1 - run_.process)
     for i, check in run_.check.items():
         if i not in finished:
-            total += (check["rounds"] - len(run_.values[i])) * check["seconds"] * check["loops"]
+            total += (run_.wanted(i) - len(run_.values[i])) * check["seconds"] * check["loops"]
     return total
 
