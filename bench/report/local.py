@@ -43,9 +43,16 @@ def explain(r, rows, var):
     if not np.isfinite(k).any():
         return None
     i = np.flatnonzero(np.isfinite(k))[-1]
-    at = meeting(mid, k, k_ops[-1])
-    where = ("the two agree already" if at == "now" else "the trend of the last local exponents does not "
-             "approach it" if at is None else f"their trend would reach it near {var} {at:,.0f}")
+    target = k_ops[-1]
+    at = "now" if lo[i] <= target <= hi[i] else meeting(mid, k, target)
+    if at == "now":
+        where = "the two agree already"
+    elif k[i] > target:
+        where = f"the local exponent has passed it (by {k[i] - target:.2f})"
+    elif at is None:
+        where = "the trend of the last local exponents does not approach it"
+    else:
+        where = f"their trend would reach it near {var} {at:,.0f}"
     return (f"{r.method} vs {var}: k = {r.k:.2f} [{r.k_lo:.2f}, {r.k_hi:.2f}] misses theory {r.theory_k:g}; "
             f"its top local exponent is {k[i]:.2f} [{lo[i]:.2f}, {hi[i]:.2f}] ({var} {mid[i]:.3g}), "
             f"the op count's there {k_ops[-1]:.2f}: {where}.")
