@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 from helpers import result_row, results_frame, run_cli, write_csv
 
+from bench import plot
+from bench.plot import figures
+
 
 def pytest_collection_finish(session):
     """Move what collection imported out of the collector's reach: the sweep's child collects
@@ -68,6 +71,16 @@ def study(tmp_path_factory):
     finally:
         os.chdir(cwd)
     return root
+
+
+@pytest.fixture
+def only_kinds(monkeypatch):
+    """`only_kinds(*kinds)`: plot and report draw these kinds alone, for a test that reads tables or
+    one figure (a figure is a second; the session's `study` draws every kind)."""
+    def only(*kinds):
+        for module in (figures, plot):
+            monkeypatch.setattr(module, "KINDS", kinds)
+    return only
 
 
 @pytest.fixture

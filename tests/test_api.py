@@ -40,7 +40,8 @@ def test_a_figure_the_data_cannot_draw_says_why(results, kind, says):
         results.plot(kind)
 
 
-def test_save_writes_the_file_byte_for_byte_and_report_writes_markdown(results, tmp_path):
+def test_save_writes_the_file_byte_for_byte_and_report_writes_markdown(results, tmp_path, only_kinds):
+    only_kinds("time")
     saved = results.save(tmp_path / "copy" / "d.csv")
     assert saved.read_bytes() == results.path.read_bytes()
     md = results.report(tmp_path / "r" / "d.md")

@@ -200,7 +200,8 @@ def test_a_two_value_sweep_says_in_one_line_why_no_law_was_fitted(tmp_path, grad
 
 
 def test_the_report_of_a_two_value_sweep_names_the_laws_it_could_not_fit(tmp_path, gradbench, results_frame,
-                                                                        write_csv):
+                                                                        write_csv, only_kinds):
+    only_kinds("time")  # the text is what this test reads
     path = write_csv(tmp_path / "two.csv", results_frame([1, 2], [8], methods=("naive", "backprop")))
     code, _, _ = gradbench("report", path, "--plots-dir", tmp_path / "plots")
     assert code == 0

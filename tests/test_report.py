@@ -1,10 +1,8 @@
 """report: the Markdown holds every section, the environment, the exclusions, the fits and resolvable figures."""
 
 import pandas as pd
-import pytest
 
 from bench import fit, plot
-from bench.plot import figures
 
 
 def test_report_content(study):
@@ -60,15 +58,14 @@ def test_memory_section_says_so_when_nothing_was_measured(study, tmp_path, gradb
 
 
 def test_checkpoint_against_backprop_round_by_round_is_reported_beside_the_ratio_of_times(tmp_path, results_frame,
-                                                                                         write_csv, gradbench):
+                                                                                         write_csv, gradbench,
+                                                                                         only_kinds):
     df = results_frame([4, 8, 16], [8], methods=("backprop", "checkpoint"))
     paired = {4: 1.31, 8: 1.47, 16: 1.38}
     df["time_vs_backprop"] = df["depth"].map(paired).where(df["method"] == "checkpoint")  # empty for backprop
     path = write_csv(tmp_path / "ck.csv", df)
-    with pytest.MonkeyPatch.context() as mp:  # one kind of figure: the tables are what this test reads
-        for module in (figures, plot):
-            mp.setattr(module, "KINDS", ("time",))
-        assert gradbench("report", path, "--plots-dir", tmp_path / "p").code == 0
+    only_kinds("time")  # the tables are what this test reads
+    assert gradbench("report", path, "--plots-dir", tmp_path / "p").code == 0
     md = (tmp_path / "ck.md").read_text()
     table = md[md.index("Checkpointed backprop against backprop, per point"):].splitlines()
     for depth, r in paired.items():

@@ -185,7 +185,8 @@ def test_a_version_2_header_alone_reads_as_an_empty_file_and_resume_says_start_a
 
 @pytest.mark.filterwarnings("error")
 def test_a_memory_model_of_zero_is_no_ratio_and_no_warning(tmp_path, gradbench, results_frame,
-                                                           write_csv):
+                                                           write_csv, only_kinds):
+    only_kinds("memory", "tradeoff")  # the figures that read the model
     df = results_frame([1, 2, 4, 8], [8], methods=("backprop", "checkpoint"))
     df["mem_model_bytes"] = 0
     path = write_csv(tmp_path / "d.csv", df)
