@@ -123,8 +123,9 @@ def test_to_refuses_what_is_not_a_backend(net, backend):
 
 
 # --- the entry points under hostile input (hypothesis) -----------------------------------------
-# A longer run, fresh random examples:
-#     GRADBENCH_FUZZ_EXAMPLES=2000 .venv/bin/python -m pytest tests/test_robust_api.py
+# A longer run, fresh random examples, by hand (make test leaves `slow` out):
+#     .venv/bin/python -m pytest -m slow tests/test_robust_api.py
+# or any count: GRADBENCH_FUZZ_EXAMPLES=2000 .venv/bin/python -m pytest tests/test_robust_api.py
 
 EXAMPLES = int(os.environ.get("GRADBENCH_FUZZ_EXAMPLES", "0"))
 DTYPES = [np.float64, np.float32, np.int64, np.uint8, np.bool_, np.complex128, np.object_, np.str_]
@@ -153,9 +154,17 @@ def hostile(draw, rows, cols):
     return array.tolist() if kind == "list" else array
 
 
-@settings(max_examples=EXAMPLES or 150, derandomize=not EXAMPLES, deadline=None, database=None,
-          suppress_health_check=list(HealthCheck))
-@given(data=st.data(), call=st.sampled_from(["loss", "predict", *gradients.METHODS]))
+def fuzz(examples):
+    """The entry-point test with `examples` examples: derandomized at the default, fresh otherwise."""
+    return settings(max_examples=examples, derandomize=examples == 150, deadline=None, database=None,
+                    suppress_health_check=list(HealthCheck))
+
+
+CALLS = st.sampled_from(["loss", "predict", *gradients.METHODS])
+
+
+@fuzz(EXAMPLES or 150)
+@given(data=st.data(), call=CALLS)
 def test_entry_points_return_finite_results_or_a_value_error_naming_the_argument(data, call):
     """A result is finite and came without a warning; a refusal is a ValueError naming the argument
     (NumPy may warn first where an input mixes inf and -inf: the check's one sum, kept cheap)."""
@@ -187,3 +196,11 @@ def test_entry_points_return_finite_results_or_a_value_error_naming_the_argument
     else:
         assert result.is_finite()
         assert [W.shape for W in result.weights] == [W.shape for W in net.weights]
+
+
+@pytest.mark.slow
+@fuzz(2000)
+@given(data=st.data(), call=CALLS)
+def test_entry_points_under_the_long_fuzz_profile(data, call):
+    """The test above with 2000 fresh examples: run by hand, `pytest -m slow`."""
+    test_entry_points_return_finite_results_or_a_value_error_naming_the_argument.hypothesis.inner_test(data, call)
