@@ -352,8 +352,8 @@ def test_interrupted_sweep_leaves_complete_rows_and_resumes_without_duplicates(t
     assert 1 <= len(partial) < 8
     # the resume is about the file, not the timing: its series are stand-ins
     monkeypatch.setattr(launcher, "Child", FAKE_AGREES)
-    code, _, _ = gradbench("sweep", *args, "--resume")
-    assert code == 0
+    code, _, err = gradbench("sweep", *args, "--resume")
+    assert code == 0, err
     rows = data_lines(out)
     assert len(rows) == 8
     assert len(set(keys(rows))) == 8
