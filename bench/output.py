@@ -53,8 +53,8 @@ def check_size_limit(path, need, label):
     limit = size_limit()
     have = path.stat().st_size if path.is_file() else 0
     if limit is not None and have + need > limit:
-        raise UserError(f"{label}: the file size limit, ulimit -f, is {limit} bytes, and this needs "
-                        f"{have + need} or more: raise it (ulimit -f unlimited)")
+        raise UserError(f"{label}: the file size limit, ulimit -f, is {limit} bytes, and this "
+                        f"needs {have + need} or more: raise it (ulimit -f unlimited)")
 
 
 def kind(path):

@@ -230,8 +230,8 @@ def test_a_file_size_limit_is_named_not_taken_for_a_full_disk(tmp_path):
     result = subprocess.run(args, capture_output=True, text=True, preexec_fn=limit, timeout=120,
                             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     assert one_line_error(result.returncode, result.stderr), result.stderr
-    assert ("cannot write (File too large: the file size limit, ulimit -f, is 8192 bytes); the rows "
-            "before are complete") in result.stderr
+    assert ("cannot write (File too large: the file size limit, ulimit -f, is 8192 bytes); "
+            "the rows before are complete") in result.stderr
     assert out.read_text().endswith("\n") and 0 < out.stat().st_size <= 8192
 
 
