@@ -271,6 +271,8 @@ def _cut(data, at):
 
 def _quoted_newline(data, at):
     lines = data.split(b"\n")
+    if len(lines) < 3:  # no row to quote in
+        return data
     i = 1 + at % (len(lines) - 2)
     lines[i] = lines[i].replace(b",relu,", b',"re\nlu",', 1)
     return b"\n".join(lines)
@@ -284,7 +286,7 @@ def _big_seed(data, at):
 DAMAGE = {
     "bom": lambda d, at: b"\xef\xbb\xbf" + d, "crlf": lambda d, at: d.replace(b"\n", b"\r\n"),
     "twice": lambda d, at: d + d, "no last newline": lambda d, at: d[:-1], "cut": _cut,
-    "a duplicated line": lambda d, at: d + d.split(b"\n")[1 + at % 3] + b"\n",
+    "a duplicated line": lambda d, at: d + d.split(b"\n")[at % len(d.split(b"\n"))] + b"\n",
     "a NUL": lambda d, at: d[:at % len(d)] + b"\x00" + d[at % len(d):],
     "latin-1": lambda d, at: d[:at % len(d)] + b"\xff" + d[at % len(d):],
     "a quoted newline": _quoted_newline, "a big seed": _big_seed, "empty": lambda d, at: b"",
