@@ -35,7 +35,43 @@ KINDS = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device"
 
 
 def _why(e):
+    if e.errno == errno.EFBIG and size_limit() is not None:  # not the disk: the process's limit
+        return f"File too large: the file size limit, ulimit -f, is {size_limit()} bytes"
     return e.strerror or str(e)
+
+
+def size_limit():
+    """The largest file this process may write (RLIMIT_FSIZE, `ulimit -f`), or None: no limit."""
+    import resource
+
+    soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    return None if soft == resource.RLIM_INFINITY else soft
+
+
+def check_size_limit(path, need, label):
+    """Refuse, before writing, `need` bytes more than `path` holds where the size limit is lower."""
+    limit = size_limit()
+    have = path.stat().st_size if path.is_file() else 0
+    if limit is not None and have + need > limit:
+        raise UserError(f"{label}: the file size limit, ulimit -f, is {limit} bytes, and this "
+                        f"needs {have + need} or more: raise it (ulimit -f unlimited)")
+
+
+def kind(path):
+    """What `path` is, in words, for a message: None where it does not exist."""
+    try:
+        st = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        if not os.path.exists(path):  # dangling, or a loop
+            return f"a symlink to a missing file, {os.path.realpath(path)}"
+        st = os.stat(path)
+    if stat.S_ISDIR(st.st_mode):
+        return "a folder"
+    if stat.S_ISREG(st.st_mode):
+        return "a file"
+    return KINDS.get(stat.S_IFMT(st.st_mode), "of another kind")
 
 
 def check_name(text, label=None):

@@ -5,7 +5,8 @@ Jupyter (tqdm.auto; a text line where ipywidgets is missing).
     train naive/sgd  25%|##        | 50/200 epochs [00:01, about 3 s left, train loss 0.0123]
 
 Shown when asked (True), never when told not to (False), and by default (None) only where someone
-watches: stderr a terminal, or a Jupyter kernel.
+watches: stderr a terminal, or a Jupyter kernel. A stream that fails (a full disk, a closed pipe)
+ends the drawing, never the work the bar shows.
 """
 
 import math
@@ -53,8 +54,8 @@ class Bar:
                     warnings.simplefilter("ignore")
                     from tqdm.auto import tqdm
             stream = stream or sys.stderr
-            self.tqdm = tqdm(total=total, desc=desc, unit=unit, bar_format=FORMAT, file=stream,
-                             leave=True, **_size(stream))
+            self.tqdm = tqdm(total=total, desc=desc, unit=unit, bar_format=FORMAT,
+                             file=Guarded(stream), leave=True, **_size(stream))
 
     def show(self, done, note="", left_s=None):
         """`done` of the total; `note` says what runs now; `left_s` the seconds left (None: not known yet)."""
@@ -72,6 +73,30 @@ class Bar:
         if self.tqdm is not None:
             self.tqdm.close()
             self.tqdm = None
+
+
+class Guarded:
+    """A stream whose first failed write or flush silences it: a bar is not worth a lost row."""
+
+    def __init__(self, stream):
+        self.stream, self.failed = stream, False
+
+    def write(self, text):
+        self._call("write", text)
+
+    def flush(self):
+        self._call("flush")
+
+    def _call(self, name, *args):
+        if self.failed:
+            return
+        try:
+            getattr(self.stream, name)(*args)
+        except (OSError, ValueError):  # ENOSPC, EIO, EPIPE; a closed file
+            self.failed = True
+
+    def __getattr__(self, name):  # isatty, fileno, encoding: tqdm's questions, the stream's answers
+        return getattr(self.stream, name)
 
 
 def _size(stream):

@@ -20,6 +20,7 @@ import pyperf
 import pytest
 
 import bench.sweep.cluster as cluster
+from bench.errors import UserError
 from bench.schema import NAMES, POINT_KEY
 from bench.sweep.budget import PROFILES
 from bench.sweep.points import Point
@@ -370,3 +371,20 @@ def test_a_scheduler_killed_mid_sweep_is_one_line_and_the_rows_so_far(tmp_path):
     assert stderr.strip().splitlines()[-1].startswith(f"gradbench: error: --scheduler {doomed.address}: ")
     assert "--resume" in stderr
     assert data_lines(out) == []  # the series never came back: nothing partial
+
+
+def test_a_failed_connection_leaves_no_client_for_the_garbage_collector(monkeypatch):
+    """A half-made Client freed by the collector inside the next Client's start deadlocks it
+    (its close waits on the lock that start holds): every later --scheduler in the process hung."""
+    import gc
+
+    import distributed
+
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 0.2)
+    gc.disable()  # only what the connection itself frees
+    try:
+        with pytest.raises(UserError, match="cannot connect"):
+            cluster._client(distributed, f"tcp://127.0.0.1:{closed_port()}")
+        assert not [o for o in gc.get_objects() if isinstance(o, distributed.Client)]
+    finally:
+        gc.enable()

@@ -1,6 +1,8 @@
 """The progress bars of sweep and train (bench.progress, tqdm): drawn when asked or watched, silent
 otherwise; the sweep's shows the series' time left."""
 
+import contextlib
+import errno
 import io
 import os
 import sys
@@ -9,6 +11,7 @@ import pytest
 from helpers import FakeChild
 
 from bench import progress
+from bench.cli import main
 from bench.sweep import launcher
 from bench.sweep.progress import Progress
 
@@ -71,6 +74,30 @@ def test_a_terminal_that_says_it_has_no_size_still_gets_a_bar(monkeypatch):
         assert b"1/4 points" in os.read(master, 65536)
     finally:
         os.close(master)
+
+
+class Full(io.StringIO):
+    """stderr on a full disk (2>/dev/full): every write fails."""
+
+    def write(self, text):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_bar_on_a_full_stream_draws_nothing_and_raises_nothing():
+    bar = progress.Bar(2, "sweep", "points", asked=True, stream=Full())
+    bar.show(1, "round 1 of 5", 3.0)
+    bar.close()
+
+
+def test_a_sweep_drawing_on_a_full_stderr_writes_every_row(tmp_path, monkeypatch):
+    monkeypatch.setattr(launcher, "Child", FakeChild)
+    out = tmp_path / "r.csv"
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(Full()), \
+            pytest.raises(SystemExit) as end:
+        main(["sweep", "--depth", "1:3", "--width", "2", "--methods", "backprop", "--out", str(out),
+              "--progress"])
+    assert end.value.code == 0
+    assert len(out.read_text().splitlines()) == 1 + 3
 
 
 def test_outside_jupyter_is_not_a_notebook():

@@ -6,6 +6,10 @@ a refusal (2) changes no file that existed before; no temporary file is left; an
 outside the test's folder is touched. The sweep's child process and figures are stand-ins (the property is
 the command line's; the sweep's and plot's own tests run the real ones).
 
+The families of issue 19 too: whole results and fits files damaged (a BOM, CRLF, two files in
+one, a cut, a quoted newline, a NUL, a big seed; --resume keeps every row the reader takes), and
+--scheduler at any address or at a loopback server that is not a Dask scheduler (one line, exit 2).
+
 The default suite runs a fixed seed and few examples. A longer run, with fresh random examples:
 
     GRADBENCH_FUZZ_EXAMPLES=2000 .venv/bin/python -m pytest tests/test_robust_cli.py
@@ -15,7 +19,9 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import tempfile
+import threading
 from pathlib import Path
 from unittest import mock
 
@@ -28,6 +34,7 @@ from test_robust_support import ROOT, cli, device_node, fill, snapshot, study_ro
 
 import bench.sweep.launcher as launcher
 from bench.plot import figures as plot
+from bench.sweep import cluster
 
 EXAMPLES = int(os.environ.get("GRADBENCH_FUZZ_EXAMPLES", "0"))
 REPO = Path(__file__).resolve().parents[1]
@@ -253,3 +260,202 @@ def test_a_damaged_results_cell_keeps_the_contract(mounts, line, column, cell, c
         lines[line] = ",".join(fields) + "\n"
         (root / "work" / "results.csv").write_text("".join(lines))
         check_contract(root, [command, "results.csv"])
+
+
+# --- whole results and fits files damaged: every command that reads them ----------------------
+
+
+def _cut(data, at):
+    return data[:max(1, at % len(data))]
+
+
+def _quoted_newline(data, at):
+    lines = data.split(b"\n")
+    if len(lines) < 3:  # no row to quote in
+        return data
+    i = 1 + at % (len(lines) - 2)
+    lines[i] = lines[i].replace(b",relu,", b',"re\nlu",', 1)
+    return b"\n".join(lines)
+
+
+def _big_seed(data, at):
+    return data.replace(b",ok,,0,", b",ok,,9007199254740993,", 1 + at % 3)
+
+
+# each turns a whole file (bytes) into a hostile one; `at` picks a place where one is needed
+DAMAGE = {
+    "bom": lambda d, at: b"\xef\xbb\xbf" + d, "crlf": lambda d, at: d.replace(b"\n", b"\r\n"),
+    "twice": lambda d, at: d + d, "no last newline": lambda d, at: d[:-1], "cut": _cut,
+    "a duplicated line": lambda d, at: d + d.split(b"\n")[at % len(d.split(b"\n"))] + b"\n",
+    "a NUL": lambda d, at: d[:at % len(d)] + b"\x00" + d[at % len(d):],
+    "latin-1": lambda d, at: d[:at % len(d)] + b"\xff" + d[at % len(d):],
+    "a quoted newline": _quoted_newline, "a big seed": _big_seed, "empty": lambda d, at: b"",
+    "header only": lambda d, at: d.split(b"\n")[0] + b"\n",
+    "a blank line": lambda d, at: d.replace(b"\n", b"\n\n", 1 + at % 2),
+    "a short header": lambda d, at: d.replace(b"schema_version,", b"", 1),
+}
+damage = st.lists(st.tuples(st.sampled_from(sorted(DAMAGE)), st.integers(0, 10**6)), min_size=1,
+                  max_size=2)
+
+
+def damaged(data, steps):
+    for name, at in steps:
+        data = DAMAGE[name](data, at) if data else data
+    event(f"damage: {' + '.join(name for name, _ in steps)}")
+    return data
+
+
+def ok_points(path):
+    """The ok rows' point keys that fit's reader takes from `path` (None: it refuses the file)."""
+    from bench.errors import UserError
+    from bench.results import read_results
+    from bench.schema import POINT_KEY
+
+    try:
+        df = read_results(path, allow_empty=True)
+    except UserError:
+        return None
+    ok = df[df["status"] == "ok"]
+    return set(map(tuple, ok[POINT_KEY].astype(str).values))
+
+
+RESUME = ["sweep", "--resume", "--out", "results.csv", "--depth", "1:4", "--width", "3",
+          "--methods", "naive,backprop", "--profile", "quick"]
+
+
+@fuzz(30)
+@given(steps=damage, command=st.sampled_from(["fit", "plot", "report", "resume"]))
+def test_a_damaged_results_file_keeps_the_contract(mounts, steps, command):
+    with playground(mounts) as root:
+        results = root / "work" / "results.csv"
+        results.write_bytes(damaged(results.read_bytes(), steps))
+        before = ok_points(results)
+        check_contract(root, RESUME if command == "resume" else [command, "results.csv"])
+        if command == "resume" and before is not None and ok_points(results) is not None:
+            assert before <= ok_points(results), "--resume lost a row the reader takes"
+
+
+@pytest.fixture(scope="module")
+def fits_bytes():
+    """The fits file of the playground's results.csv, as `fit` writes it."""
+    with tempfile.TemporaryDirectory() as folder:
+        results = write_results(Path(folder) / "results.csv", study_rows())
+        code, _, err = cli("fit", results)
+        assert code == 0, err
+        return (Path(folder) / "results.fits.csv").read_bytes()
+
+
+FITS_CELLS = [*CELLS, "-1e308", "1e-308", "t", "f", "upper:8", "top:x", "results.csv", "0" * 64]
+
+
+@fuzz(25)
+@given(line=st.integers(0, 40), column=st.integers(0, 30), cell=st.sampled_from(FITS_CELLS),
+       steps=st.one_of(st.just([]), damage), command=st.sampled_from(["plot", "report"]))
+def test_a_damaged_fits_file_keeps_the_contract(mounts, fits_bytes, line, column, cell, steps,
+                                                command):
+    with playground(mounts) as root:
+        lines = fits_bytes.decode().splitlines(keepends=True)
+        fields = lines[line % len(lines)].rstrip("\n").split(",")
+        fields[column % len(fields)] = cell
+        lines[line % len(lines)] = ",".join(fields) + "\n"
+        fits = root / "work" / "results.fits.csv"
+        text = "".join(lines).encode()
+        fits.write_bytes(damaged(text, steps) if steps else text)
+        check_contract(root, [command, "results.csv"])
+
+
+# --- scheduler addresses and servers on loopback that are not Dask schedulers -------------------
+
+SCHEMES = ["tcp://", "tls://", "", "ws://", "ucx://", "inproc://", "http://", "tcp:/", "TCP://",
+           "tcp://tcp://"]
+HOSTS = ["127.0.0.1", "localhost", "[::1]", "::1", "", "0.0.0.0", "256.0.0.1", "127.1", "x" * 300,
+         " ", "ünï", "a b", "-1", "\n"]
+PORTS = ["{closed}", "{silent}", "0", "65535", "65536", "99999", "", "x", "-1", "1e3", "00080"]
+SUFFIXES = ["", "/", "/x", ":1", "?", " "]
+address = mostly(st.builds(lambda *parts: "".join(parts), st.sampled_from(SCHEMES),
+                           st.sampled_from(HOSTS), st.sampled_from([":", ""]),
+                           st.sampled_from(PORTS), st.sampled_from(SUFFIXES)),
+                 st.text(max_size=30))
+
+
+class Server:
+    """A loopback TCP server that is not a Dask scheduler: each connection gets `reply` (None:
+    nothing, held open) and is then closed or, where `hold`, held open."""
+
+    def __init__(self):
+        self.reply, self.hold, self.socket = None, True, socket.create_server(("127.0.0.1", 0))
+        self.port, self.open = self.socket.getsockname()[1], []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = self.socket.accept()
+                threading.Thread(target=self._answer, args=(conn, self.reply, self.hold),
+                                 daemon=True).start()
+
+    def _answer(self, conn, reply, hold):
+        with contextlib.suppress(OSError):
+            if reply is not None:
+                conn.sendall(reply)
+            if hold:
+                self.open.append(conn)
+                return
+            conn.close()
+
+    def close(self):
+        self.socket.close()
+        for conn in self.open:
+            conn.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = Server()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def quick_connect(monkeypatch):
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(cluster, "CONNECT_GRACE_S", 0.2)
+
+
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def check_scheduler_refused(root, scheduler):
+    """A --scheduler that is no Dask scheduler: one line, exit 2, no file."""
+    code, out, err = cli("sweep", "--depth", "1", "--width", "2", "--out", "new.csv",
+                         "--scheduler", scheduler)
+    event(f"exit {code}: {err.strip().splitlines()[-1][:50] if err.strip() else ''}")
+    assert code == 2 and out == "", (code, err)
+    assert err.count("\n") == 1 and err.startswith("gradbench: error: "), err
+    assert not (root / "work" / "new.csv").exists()
+
+
+@fuzz(20)
+@given(scheduler=address)
+def test_a_scheduler_address_is_refused_in_one_line(mounts, server, quick_connect, scheduler):
+    server.reply, server.hold = None, True
+    with playground(mounts) as root:
+        check_scheduler_refused(root, scheduler.replace("{closed}", str(closed_port())).replace(
+            "{silent}", str(server.port)))
+
+
+replies = st.one_of(st.none(), st.binary(max_size=64), st.sampled_from([
+    b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", b"\xff" * 8 + b"\x00" * 8,
+    b"\x01\x00\x00\x00\x00\x00\x00\x00" + b"\xff" * 8, b"SSH-2.0-OpenSSH_9.6\r\n"]))
+
+
+@fuzz(8)
+@given(reply=replies, hold=st.booleans())
+def test_a_tcp_server_that_is_not_a_scheduler_is_refused_in_one_line(mounts, server, quick_connect,
+                                                                     reply, hold):
+    server.reply, server.hold = reply, hold
+    with playground(mounts) as root:
+        check_scheduler_refused(root, f"tcp://127.0.0.1:{server.port}")

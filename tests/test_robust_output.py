@@ -233,5 +233,31 @@ def test_a_file_size_limit_is_named_not_taken_for_a_full_disk(tmp_path):
     result = subprocess.run(args, capture_output=True, text=True, preexec_fn=limit, timeout=120,
                             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     assert one_line_error(result.returncode, result.stderr), result.stderr
-    assert "cannot write (File too large); the rows before are complete" in result.stderr
+    assert ("cannot write (File too large: the file size limit, ulimit -f, is 8192 bytes); "
+            "the rows before are complete") in result.stderr
     assert out.read_text().endswith("\n") and 0 < out.stat().st_size <= 8192
+
+
+def test_a_file_size_limit_below_a_sweeps_first_writes_is_refused_before_any_file(
+        tmp_path, monkeypatch, fake_workers):
+    monkeypatch.setattr(output, "size_limit", lambda: 2048)
+    code, _, err = cli(*SWEEP, "--out", tmp_path / "r.csv")
+    assert one_line_error(code, err), err
+    assert "the file size limit, ulimit -f, is 2048 bytes" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_dangling_link_at_the_pyperf_folder_is_named_before_any_file(tmp_path, fake_workers):
+    (tmp_path / "r.csv.pyperf").symlink_to("missing")
+    code, _, err = cli(*SWEEP, "--out", tmp_path / "r.csv")
+    assert one_line_error(code, err), err
+    assert "r.csv.pyperf: is not a folder (it is a symlink to a missing file" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["r.csv.pyperf"]
+
+
+def test_a_link_to_a_folder_takes_the_pyperf_json(tmp_path, fake_workers):
+    (tmp_path / "json").mkdir()
+    (tmp_path / "r.csv.pyperf").symlink_to("json")
+    code, _, err = cli(*SWEEP, "--out", tmp_path / "r.csv")
+    assert code == 0, err
+    assert len(list((tmp_path / "json").glob("*.json"))) == 1

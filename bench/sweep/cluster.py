@@ -13,6 +13,7 @@ Ctrl-C or SIGTERM: the running subprocesses on the workers are killed and the ou
 
 import contextlib
 import copy
+import gc
 import logging
 import os
 import platform
@@ -31,6 +32,7 @@ from bench.sweep import launcher, series
 
 RESOURCE = "bench"  # the abstract resource a series holds: one per worker
 CONNECT_TIMEOUT_S = 10.0  # a --scheduler that has not answered as Dask's after this long is an error
+CONNECT_GRACE_S = 2.0  # and then this long for Dask's own verdict, which says more than ours
 WORKER_WAIT_S = 60.0  # --worker-wait's default: how long a sweep waits while no worker can take a series
 POLL_S = 1.0  # how often the sweep looks at the cluster while it waits for a series
 EXTRA = "pip install 'gradbench[cluster]'"
@@ -214,17 +216,20 @@ def _client(distributed, scheduler):
         try:
             made["client"] = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT_S)
         except BaseException as e:  # reported below, in the sweep's thread
-            made["error"] = e
+            made["error"] = (isinstance(e, MemoryError), _first_line(e))
+        # the half-made Client, held by the error's frames, is freed here: freed by the garbage
+        # collector inside the next Client's start, its close waits on a lock that start holds
+        gc.collect()
 
     thread = threading.Thread(target=make, daemon=True)
     thread.start()
-    thread.join(CONNECT_TIMEOUT_S + 2)
+    thread.join(CONNECT_TIMEOUT_S + CONNECT_GRACE_S)
     if thread.is_alive():
         raise UserError(f"--scheduler {scheduler}: no Dask scheduler answered within {CONNECT_TIMEOUT_S:g} s "
                         "(something listens there, but not a Dask scheduler, or it is stuck)")
     if "error" in made:
-        e = made["error"]
-        why = "it answered, but not as a Dask scheduler" if isinstance(e, MemoryError) else _first_line(e)
+        memory, first_line = made["error"]
+        why = "it answered, but not as a Dask scheduler" if memory else first_line
         raise UserError(f"--scheduler {scheduler}: cannot connect ({why})") from None
     client = made["client"]
     workers = client.scheduler_info()["workers"]

@@ -34,6 +34,8 @@ DEFAULT_TOLERANCE = 1e-8
 # float32 (24-bit mantissa, about 6e-8 a rounding) ends some 1e-6 from backprop on the sweep's small
 # networks; 1e-4 leaves room for deep and wide ones (gradients.backends' tests use the same)
 FLOAT32_TOLERANCE = 1e-4
+# the least a sweep writes: the header and a row of --out (1 KB), a point's pyperf suite (2 KB)
+FIRST_BYTES = 4096
 MAX_SECONDS = 365 * 24 * 3600.0  # a point's budget; the waits for a child's events hold it with room
 # the sweep's defaults, read by the command line's options and help too
 DEFAULTS = dict(depth="4", width="16", batch="1", methods="naive,backprop,forward", input_dim=None,
@@ -120,8 +122,11 @@ def sweep(*, out, resume=False, force=False, progress=None, workers=None, schedu
     budget = Budget(PROFILES[profile], float(max_seconds))
     env_columns = launcher.environment(blas_threads)
     json_dir = real.with_name(real.name + ".pyperf")
-    if json_dir.exists() and not json_dir.is_dir():  # refused before open_results touches --out
-        raise UserError(f"{json_dir}: is not a folder (pyperf's JSON of --out {out} goes there)")
+    kind = output.kind(json_dir)  # refused before open_results touches --out
+    if kind not in (None, "a folder"):
+        raise UserError(f"{json_dir}: is not a folder (it is {kind}; pyperf's JSON of --out {out} "
+                        "goes there)")
+    output.check_size_limit(real, FIRST_BYTES, f"--out {out}")
     with cluster.connect(workers, scheduler) as client, stop_signals_exit(), \
             open_results(out, [p.key() for p in points], resume=resume, force=force) as results:
         _json_folder(json_dir, force)
