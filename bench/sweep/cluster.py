@@ -92,7 +92,7 @@ class Executor:
             idle_since = None
             while queue or pending:
                 connected = self.client.status == "running"  # reconnecting to a scheduler that went away
-                capacity = self._capacity() if connected else 0
+                capacity = _capacity(self.client) if connected else 0
                 idle_since = None if capacity else idle_since or time.monotonic()
                 if idle_since is not None and time.monotonic() - idle_since > self.worker_wait:
                     raise UserError(self._gave_up(connected))
@@ -115,9 +115,6 @@ class Executor:
                 with contextlib.suppress(Exception):  # a scheduler that is gone has nothing left to stop
                     self.client.run(stop, self.sweep, on_error="ignore")
                     self.client.cancel(list(pending), force=True)
-
-    def _capacity(self):
-        return _capacity(self.client)
 
     def _ended(self, distributed, pending):
         """The tasks that ended within POLL_S (none: after POLL_S)."""

@@ -1,11 +1,12 @@
-"""One series, the sweep's unit of work: its points timed in interleaved rounds by one child process
-(bench.sweep.child), each point's row made as soon as it has its rounds.
+"""One series, the sweep's unit of work: its points timed in interleaved rounds by child processes
+(bench.sweep.child, the profile's processes one after another), each point's row made as soon as
+it has its rounds.
 
 A series is every point of a sweep at one placement (backend, device, dtype): in a sweep of one
 variable, what one fit is drawn from. Its rounds stream in block by block, so the parent knows
 which point runs: one that runs a block or a check over --max-seconds is killed (`timeout`), one
-whose child dies is `error`, and a new child takes up the points left (they share no round with
-those before it, so each child writes its own pyperf suite and `series` name).
+whose child dies is `error`, and a new run takes up the points left (they share no round with
+those before it, so each run writes its own pyperf suite and `series` name).
 
 A point's row holds its time and interval (bench.rounds), its time over backprop's on the same
 network from the same rounds, and its local exponent from the point before it along the sweep's
@@ -13,6 +14,7 @@ variable, same method, same rounds.
 """
 
 import secrets
+import statistics
 import time
 
 import numpy as np
@@ -20,11 +22,10 @@ import numpy as np
 import gradients
 from bench import rounds
 from bench.output import write_atomic
+from bench.results import VARIABLES
 from bench.schema import TIME_RANGE
 from bench.sweep import launcher
 from bench.sweep.budget import STARTUP_S
-
-VARIABLES = ("depth", "width", "batch")
 
 
 class Setting:
@@ -45,7 +46,7 @@ def variable(points):
 
 
 class _Run:
-    """One child's part of a series: the points it times and what has come back of each."""
+    """One run of a series: the points its child processes time and what has come back of each."""
 
     def __init__(self, points, ops, setting, var):
         self.points, self.ops, self.setting, self.var = points, ops, setting, var
@@ -55,6 +56,7 @@ class _Run:
         self.processes = {i: [] for i in range(len(points))}  # index -> the process of each value
         self.process = 0  # the child process timing now: 0, then the profile's later ones
         self.finished = {}  # index -> pyperf Benchmark of a point with its rounds
+        self.unwritten = False  # a benchmark not yet in the suite on disk
         self.done = set()  # indices with a row
         self.running = None  # the index whose check or block runs now
         self.order = []
@@ -78,7 +80,8 @@ class _Run:
         v = self.values[i]
         t, lo, hi = rounds.point_time(v)
         row = {"time_s": t, "time_lo_s": lo, "time_hi_s": hi, "time_median_s": float(np.median(v)),
-               "time_mean_s": sum(v) / len(v), "time_stdev_s": _stdev(v), "time_min_s": min(v),
+               "time_mean_s": statistics.fmean(v), "time_stdev_s": statistics.stdev(v) if len(v) > 1 else 0.0,
+               "time_min_s": min(v),
                "time_max_s": max(v), "n_values": len(v), "loops": self.check[i]["loops"]}
         backprop, before = self.neighbours(i)
         p = self.points[i]
@@ -112,21 +115,21 @@ class _Run:
                 for k in dict.fromkeys(self.processes[i])]
         return pyperf.Benchmark([pyperf.Run(values, metadata=meta, collect_metadata=False) for values in runs])
 
+    @property
+    def suite_name(self):
+        """The suite's path as the rows give it, relative to the CSV's folder."""
+        return f"{self.setting.out_name}.pyperf/{self.name}.json"
+
     def write_suite(self):
-        """The run's pyperf suite with every finished point, replaced whole each time."""
+        """The run's pyperf suite with every finished point, replaced whole, before their rows go out
+        (once for the points that finish together in the last round, not once each)."""
         import pyperf
 
+        if not self.unwritten:
+            return
         suite = pyperf.BenchmarkSuite(list(self.finished.values()))
-        path = self.setting.json_dir / f"{self.name}.json"
-        write_atomic(path, lambda tmp: suite.dump(str(tmp), replace=True))
-        return f"{self.setting.out_name}.pyperf/{path.name}"
-
-
-def _stdev(v):
-    if len(v) < 2:
-        return 0.0
-    mean = sum(v) / len(v)
-    return (sum((x - mean) ** 2 for x in v) / (len(v) - 1)) ** 0.5
+        write_atomic(self.setting.json_dir / f"{self.name}.json", lambda tmp: suite.dump(str(tmp), replace=True))
+        self.unwritten = False
 
 
 def _placement_slug(point):
@@ -142,8 +145,8 @@ def run(points, ops, setting, on_row, on_progress=lambda done, label, eta: None)
     while left:
         sub = [points[i] for i in left]
         run_ = _Run(sub, [ops[i] for i in left], setting, var)
-        finished = _one_child(run_, setting, lambda j, cols, left=left: on_row(left[j], cols),
-                              lambda d, label, eta, base=done: on_progress(base + d, label, eta))
+        finished = _time_run(run_, setting, lambda j, cols, left=left: on_row(left[j], cols),
+                             lambda d, label, eta, base=done: on_progress(base + d, label, eta))
         done += len(finished)
         left = [i for j, i in enumerate(left) if j not in finished]
 
@@ -158,7 +161,7 @@ def _spec(run_, setting):
     return spec
 
 
-def _one_child(run_, setting, on_row, on_progress):
+def _time_run(run_, setting, on_row, on_progress):
     """Run the series' child processes over run_.points, one after another; returns the indices
     that got a row (all, unless a child died or was killed).
 
@@ -171,6 +174,7 @@ def _one_child(run_, setting, on_row, on_progress):
             first = min(waiting)
             if not everything and any(j < first and j not in finished for j in range(len(run_.points))):
                 return
+            run_.write_suite()  # a row names its suite: the suite is on disk first
             on_row(first, waiting.pop(first))
 
     def finish(i, columns):
@@ -201,11 +205,11 @@ def _drive(child, run_, setting, finish):
             try:
                 event = child.next(limit + (STARTUP_S * 10 if first else STARTUP_S))
             except launcher.ChildDied as e:
-                _failed(run_, run_.done, finish, "error", f"the series' child process died: {e}")
+                _failed(run_, finish, "error", f"the series' child process died: {e}")
                 return False
             first = False
             if event is None:  # a check or a block ran over its time
-                _failed(run_, run_.done, finish, "timeout", f"ran over --max-seconds {limit:g} and was killed")
+                _failed(run_, finish, "timeout", f"ran over --max-seconds {limit:g} and was killed")
                 return False
             ended = _handle(run_, setting, event, finish)
             if ended:
@@ -214,12 +218,11 @@ def _drive(child, run_, setting, finish):
         child.kill()
 
 
-def _failed(run_, finished, finish, status, reason):
+def _failed(run_, finish, status, reason):
     """The running point gets the failure; with none known, every point without a row does."""
-    culprits = [run_.running] if run_.running is not None else [
-        i for i in range(len(run_.points)) if i not in finished]
+    culprits = [run_.running] if run_.running is not None else range(len(run_.points))
     for i in culprits:
-        if i not in finished:
+        if i not in run_.done:
             finish(i, {"status": status, "reason": reason, **_check_columns(run_.check.get(i))})
 
 
@@ -256,17 +259,17 @@ def _handle(run_, setting, event, finish):
         lo, hi = TIME_RANGE
         if not lo <= event["s"] <= hi:  # a clock that ran backwards, or damage: not a time
             run_.running = i
-            _failed(run_, run_.done, finish, "error", f"a block timed {event['s']!r} s a call")
+            _failed(run_, finish, "error", f"a block timed {event['s']!r} s a call")
             return "failed"
         run_.values[i].append(event["s"])
         run_.processes[i].append(run_.process)
         run_.order.pop(0)
         run_.running = run_.order[0] if run_.order else None
         if len(run_.values[i]) == run_.wanted(i):
-            run_.finished[i] = run_.benchmark(i)
+            run_.finished[i], run_.unwritten = run_.benchmark(i), True
             meta = run_.metadata
             columns = {**_check_columns(run_.check[i]), **run_.columns(i), "status": "ok", "reason": "",
-                       "series": run_.name, "pyperf_json": run_.write_suite(),
+                       "series": run_.name, "pyperf_json": run_.suite_name,
                        "pyperf": meta.get("perf_version", ""), "hostname": meta.get("hostname", ""),
                        "platform": meta.get("platform", ""), "cpu_count": meta.get("cpu_count", "")}
             finish(i, columns)
