@@ -11,7 +11,7 @@ import math
 import gradients
 from bench import train as training
 from bench.errors import UserError
-from bench.train_rows import RowWriter
+from bench.train.rows import RowWriter
 
 AGREE = (
     1e-9  # the relative difference of losses at the same epoch that counts as the same trajectory
@@ -44,7 +44,7 @@ def run(methods, *, out=None, plot=None, progress=None, force=False, **settings)
                 for row in rows:
                     write(row)
     if plot is not None:
-        from bench.train_plot import plot_race  # matplotlib: only a race that draws pays for it
+        from bench.train.plot import plot_race  # matplotlib: only a race that draws pays for it
 
         plot_race(runs, real["--plot"])
     return runs

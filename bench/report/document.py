@@ -11,7 +11,7 @@ from bench.placement import describe
 from bench.report.backends import backends_section
 from bench.report.growth import fits_section, speedup_section, summary_section
 from bench.report.local import local_section
-from bench.report.memory import memory_section
+from bench.report.space import space_section
 from bench.results import excluded, ok_rows
 
 ENVIRONMENT = ("python", "numpy", "framework", "blas", "blas_threads", "cpu", "device_name", "profile")
@@ -90,9 +90,10 @@ def write_report(frames, all_fits, plots, out, command, sources):
     lines = [f"# gradbench report: {', '.join(frames)}", "",
              f"Written {stamp} by {code(command)} from {data} and their fits files.", "",
              placement_line(frames), ""]
-    for section in (summary_section(frames, all_fits), environment_section(frames), sweep_section(frames),
-                    fits_section(all_fits, frames), backends_section(frames, all_fits),
-                    local_section(frames, all_fits), speedup_section(frames), memory_section(frames, all_fits),
+    for section in (summary_section(frames, all_fits), environment_section(frames),
+                    sweep_section(frames), fits_section(all_fits, frames),
+                    backends_section(frames, all_fits), local_section(frames, all_fits),
+                    speedup_section(frames), space_section(frames, all_fits),
                     figures_section(plots, out.parent)):
         lines += section + [""] if section else []  # the Backends section is there only for several placements
     return write_text(out, "\n".join(lines).rstrip() + "\n")

@@ -8,7 +8,7 @@ from itertools import product
 
 import gradients
 from bench.errors import UserError, whole_number
-from bench.memory import MAX_DEPTH
+from bench.guard import MAX_DEPTH
 from bench.results import normal_device
 from bench.schema import POINT_KEY
 from bench.sweep.ranges import MAX_VALUES, parse_range
