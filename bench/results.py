@@ -32,7 +32,7 @@ def normal_device(device):
     """The one spelling of a device in files and comparisons: 'cpu' or 'cuda:N'; 'cuda' is 'cuda:0'.
 
     A bare 'cuda' means the framework's current device, which in a process that never changed it
-    (every sweep worker, every `gradbench train`) is device 0 of those visible: the same device as
+    (every sweep child, every `gradbench train`) is device 0 of those visible: the same device as
     'cuda:0', so the two must be one point, not two. Leading zeros go too ('cuda:01' is 'cuda:1').
     Anything else comes back as it is, for the caller's check to refuse.
     """
@@ -233,14 +233,19 @@ def read_rounds(path, df):
     return values
 
 
-def ok_rows(df, ok=True):
-    """The rows with status ok, the only ones fitted, drawn and tabled (ok=False: the others)."""
-    return df[(df["status"] == "ok") == ok]
+def ok_rows(df):
+    """The rows with status ok, the only ones fitted, drawn and tabled."""
+    return df[df["status"] == "ok"]
+
+
+def excluded_rows(df):
+    """The rows whose status is not ok (skipped, timeout, error): left out of fits and figures."""
+    return df[df["status"] != "ok"]
 
 
 def excluded(df):
     """One line counting the rows left out of fits and plots, or '' when none."""
-    bad = ok_rows(df, ok=False)
+    bad = excluded_rows(df)
     if bad.empty:
         return ""
     counts = ", ".join(f"{n} {s}" for s, n in bad["status"].value_counts().sort_index().items())

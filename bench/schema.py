@@ -68,7 +68,7 @@ COLUMNS = [
     ("framework", "the backend's library and version, e.g. numpy 2.4.0 or torch 2.13.0"),
     ("device_name", "the device that ran the call: the CPU model, or the GPU's name"),
     ("blas", "BLAS library NumPy uses"),
-    ("blas_threads", "BLAS threads in the timing workers"),
+    ("blas_threads", "BLAS threads in the timing processes"),
     ("cpu", "CPU model"),
     ("l2_bytes", "the CPU's level 2 cache of one core, bytes (Linux /sys; empty where unknown)"),
     ("llc_bytes", "the CPU's last-level cache, bytes (Linux /sys; empty where unknown)"),

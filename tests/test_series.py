@@ -8,7 +8,7 @@ import pytest
 
 from bench import fit, schema
 from bench.results import read_results, read_rounds
-from bench.sweep.run import sweep
+from bench.sweep.loop import sweep
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from bench.report.backends import backends_section
 from bench.report.growth import fits_section, speedup_section, summary_section
 from bench.report.local import local_section
 from bench.report.space import space_section
-from bench.results import excluded, ok_rows
+from bench.results import excluded, excluded_rows, ok_rows
 
 ENVIRONMENT = ("python", "numpy", "framework", "blas", "blas_threads", "cpu", "device_name", "profile")
 CACHES = ("l2_bytes", "llc_bytes")
@@ -51,7 +51,7 @@ def sweep_section(frames):
                      values(df["seed"]), f"{len(ok)} of {len(df)}", agree])
         if excluded(df):
             notes.append(f"- {name}: {excluded(df)}; they are left out of the fits, tables and figures:")
-            for r in ok_rows(df, ok=False).itertuples():
+            for r in excluded_rows(df).itertuples():
                 notes.append(f"  - {r.method} depth={r.depth} width={r.width} batch={r.batch}: "
                              f"{r.status} ({r.reason})")
     header = ["file", "methods", "depth", "width", "input_dim", "batch", "activation", "seed",

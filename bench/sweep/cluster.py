@@ -8,7 +8,8 @@ same host; this process writes every row.
 A series is sent only when a worker is free, so its budget uses every result back by then. A worker
 that dies mid-series has its series run again elsewhere (distributed.scheduler.allowed-failures
 times, then its points are `error` rows); a lost attempt's rows never reach the CSV.
-Ctrl-C or SIGTERM: the running subprocesses on the workers are killed and the outstanding shapes cancelled.
+Ctrl-C or SIGTERM: the running subprocesses on the workers are killed and the outstanding series
+cancelled.
 """
 
 import contextlib

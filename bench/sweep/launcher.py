@@ -172,7 +172,7 @@ def child_env(blas_threads):
     for name in BLAS_ENV:
         env[name] = str(blas_threads)
     env.update(MALLOC_ENV)
-    env[PARENT_PID] = str(os.getpid())  # the process that will start the workers: this one
+    env[PARENT_PID] = str(os.getpid())  # the process that will start the children: this one
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     return env

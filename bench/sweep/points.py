@@ -1,9 +1,10 @@
-"""A sweep's points: the one Point type (from options, a CSV row or worker arguments) and the plan of a sweep."""
+"""A sweep's points: the one Point type (from options, a CSV row or a series' spec) and the plan
+of a sweep."""
 
 import importlib
 import importlib.util
 import re
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import dataclass, fields
 from itertools import product
 
 import gradients
@@ -35,22 +36,6 @@ class Point:
         kinds = {f.name: f.type for f in fields(cls)}
         point = {k: int(row[k]) if kinds[k] is int else str(row[k]) for k in POINT_KEY}
         return cls(**{**point, "device": normal_device(point["device"])})
-
-    @classmethod
-    def add_arguments(cls, parser):
-        """The argparse options naming a point (`args()` writes them; `from_args` reads them)."""
-        for f in fields(cls):
-            required = f.default is MISSING
-            parser.add_argument(f"--{f.name.replace('_', '-')}", type=f.type, required=required,
-                                **({} if required else {"default": f.default}))
-
-    @classmethod
-    def from_args(cls, namespace):
-        return cls(**{k: getattr(namespace, k) for k in POINT_KEY})
-
-    def args(self):
-        """The worker options naming this point: ['--method', 'naive', '--depth', '4', ...]."""
-        return [arg for key in POINT_KEY for arg in (f"--{key.replace('_', '-')}", str(getattr(self, key)))]
 
     @property
     def widths(self):
@@ -110,7 +95,7 @@ def parse_methods(text):
     return list(dict.fromkeys(methods))
 
 
-# the backends a sweep runs on, with the library the worker imports and the extra that installs it
+# the backends a sweep runs on, with the library the child imports and the extra that installs it
 SWEEP_BACKENDS = {"numpy": "numpy", "torch": "PyTorch", "cupy": "CuPy"}
 SWEEP_DTYPES = ("float64", "float32")
 DEVICE = re.compile(r"cpu|cuda(:\d+)?")

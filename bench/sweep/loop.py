@@ -65,7 +65,7 @@ def mem_model(point):
 
 
 def agreement(point, max_rel_err):
-    """The agreement columns from the worker's relative error (a baseline has no gradient: agrees)."""
+    """The agreement columns from the child's relative error (a baseline's: agrees)."""
     if max_rel_err is None:
         return {"max_rel_err": None, "agree": True}
     tolerance = TOLERANCE.get(point.method, DEFAULT_TOLERANCE)
