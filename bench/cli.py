@@ -198,8 +198,8 @@ def compare(a, b, out):
 @click.option("--progress/--no-progress", default=None, help=PROGRESS_HELP)
 def train(out, plot, force, progress, method, **settings):
     """Train the network by mini-batch SGD, Adam or AdaGrad with any gradient method; report losses per epoch."""
-    from bench import race
     from bench import train as training
+    from bench.train import race
 
     methods = race.parse_methods(method)
     if len(methods) == 1:

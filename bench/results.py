@@ -23,23 +23,10 @@ from bench.schema import (
     TIME_RANGE,
     V1_DEFAULTS,
 )
+from bench.sweep.points import Point, normal_device
 
 VARIABLES = ("depth", "width", "batch")
 BYTE_COLUMNS = ("peak_mem_bytes", "work_mem_bytes", "mem_model_bytes", "l2_bytes", "llc_bytes")
-
-
-def normal_device(device):
-    """The one spelling of a device in files and comparisons: 'cpu' or 'cuda:N'; 'cuda' is 'cuda:0'.
-
-    A bare 'cuda' means the framework's current device, which in a process that never changed it
-    (every sweep child, every `gradbench train`) is device 0 of those visible: the same device as
-    'cuda:0', so the two must be one point, not two. Leading zeros go too ('cuda:01' is 'cuda:1').
-    Anything else comes back as it is, for the caller's check to refuse.
-    """
-    kind, colon, index = str(device).strip().partition(":")
-    if kind == "cuda" and (not colon or index.isdigit()):
-        return f"cuda:{int(index or 0)}"
-    return str(device).strip()
 
 
 def read_results(path, *, text=None, allow_empty=False, allow_duplicates=False):
@@ -211,9 +198,7 @@ def read_rounds(path, df):
     """Each row's round values from the pyperf suite its pyperf_json names (beside `path`), as a list
     aligned with df's rows; None where the row has none (not ok, a file before version 4, a suite
     moved or damaged: its fits fall back to the spread of the times)."""
-    import pyperf
-
-    from bench.sweep.points import Point  # here: bench.sweep.points reads bench.results (a cycle)
+    import pyperf  # only a fit of rounds pays for it
 
     suites, values = {}, []
     for _, row in df.iterrows():

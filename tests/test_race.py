@@ -5,7 +5,7 @@ import csv
 import pytest
 from helpers import svg_texts
 
-from bench import race
+from bench.train import race
 
 SMALL = [
     "--depth",

@@ -10,7 +10,6 @@ from itertools import product
 import gradients
 from bench.errors import UserError, whole_number
 from bench.guard import MAX_DEPTH
-from bench.results import normal_device
 from bench.schema import POINT_KEY
 from bench.sweep.ranges import MAX_VALUES, parse_range
 
@@ -101,6 +100,20 @@ SWEEP_DTYPES = ("float64", "float32")
 DEVICE = re.compile(r"cpu|cuda(:\d+)?")
 
 
+def normal_device(device):
+    """The one spelling of a device in files and comparisons: 'cpu' or 'cuda:N'; 'cuda' is 'cuda:0'.
+
+    A bare 'cuda' means the framework's current device, which in a process that never changed it
+    (every sweep child, every `gradbench train`) is device 0 of those visible: the same device as
+    'cuda:0', so the two must be one point, not two. Leading zeros go too ('cuda:01' is 'cuda:1').
+    Anything else comes back as it is, for the caller's check to refuse.
+    """
+    kind, colon, index = str(device).strip().partition(":")
+    if kind == "cuda" and (not colon or index.isdigit()):
+        return f"cuda:{int(index or 0)}"
+    return str(device).strip()
+
+
 def _list(text, option):
     """A comma list's distinct, stripped items in order; empty: UserError."""
     items = list(dict.fromkeys(part.strip() for part in str(text).split(",") if part.strip()))
@@ -113,7 +126,7 @@ def parse_placements(backend, device, dtype):
     """--backend x --device x --dtype: every (backend, device, dtype) to run, each checked to be installed and present.
 
     Nothing is imported but what a named backend needs (find_spec first): a missing library or device is refused
-    here, before the sweep touches a file. Devices come back in their normal form (bench.results.normal_device:
+    here, before the sweep touches a file. Devices come back in their normal form (normal_device:
     cuda is cuda:0), so every point, row and comparison spells a device one way.
     """
     backends, devices, dtypes = _list(backend, "--backend"), _list(device, "--device"), _list(dtype, "--dtype")

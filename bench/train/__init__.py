@@ -6,8 +6,9 @@ messages). Rows are written as each epoch finishes (rows): --out holds every epo
 row whole, however the run ends (finished, diverged, interrupted, the disk full, SIGKILL).
 Outputs follow bench.output's rules; an existing --out or --plot is replaced only with --force.
 
-This module is the command; rows: the rows file written as epochs end; plot: the learning
-curves of a run and the race's figure (matplotlib, imported only by a run that draws).
+This module is the command; rows: the rows file written as epochs end; race: several methods
+trained from one seed (`--method naive,backprop`); times: a race's time ratios; plot: the
+learning curves and the race's figure (matplotlib, imported only by a run that draws).
 """
 
 import os

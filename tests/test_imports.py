@@ -1,0 +1,94 @@
+"""Our modules import each other without a cycle, top-level and function-level imports alike."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("gradients", "bench")
+
+
+def module_names():
+    """{dotted name: path} of every module of our packages (a package is its __init__.py)."""
+    found = {}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def imported(name, path, modules):
+    """The modules of ours that `name` imports anywhere in its file, each with its first line.
+
+    Only imports written out count: importing bench.sweep.points also runs bench/sweep/__init__.py,
+    but a package importing its own modules is no cycle for that.
+    """
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    out = {}
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: from the package, up level - 1
+                up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(up + ([base] if base else []))
+            # `from bench import guard` imports the module bench.guard; `from bench.x import f`, bench.x
+            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names]
+        else:
+            continue
+        for target in targets:
+            if target in modules and target != name:
+                out.setdefault(target, node.lineno)
+    return out
+
+
+def graph():
+    modules = module_names()
+    return {name: imported(name, path, modules) for name, path in modules.items()}
+
+
+def find_cycle(edges):
+    """One cycle of the graph as a list of its modules (the first repeated at the end), or None."""
+    state = {}  # name -> "open" while on the path, "done" once every module under it is checked
+    path = []
+
+    def visit(name):
+        state[name] = "open"
+        path.append(name)
+        for target in sorted(edges.get(name, ())):
+            if state.get(target) == "open":
+                return path[path.index(target):] + [target]
+            if target not in state and (cycle := visit(target)):
+                return cycle
+        state[name] = "done"
+        path.pop()
+        return None
+
+    for name in sorted(edges):
+        if name not in state and (cycle := visit(name)):
+            return cycle
+    return None
+
+
+def test_our_modules_import_each_other_without_a_cycle():
+    edges = graph()
+    cycle = find_cycle(edges)
+    if cycle:
+        steps = [f"{a} (line {edges[a][b]}) -> {b}" for a, b in zip(cycle, cycle[1:])]
+        pytest.fail("import cycle: " + "; ".join(steps))
+
+
+def test_the_graph_sees_top_level_function_level_and_from_package_imports():
+    edges = graph()
+    assert "gradients.registry" in edges["gradients"]  # top level, `from gradients import registry`
+    assert "bench.train.plot" in edges["bench.train"]  # inside a function (matplotlib on demand)
+    assert "bench.guard" in edges["bench.sweep.loop"]  # `from bench import guard, output`
+    assert "bench.plot" in edges["bench.pipeline"]  # `from bench import plot as plotting`: the package
+
+
+def test_find_cycle_reports_a_cycle_and_passes_a_graph_without_one():
+    assert find_cycle({"a": {"b": 1}, "b": {"c": 1}, "c": {"a": 1}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b": 1, "c": 1}, "b": {"c": 1}, "c": {}}) is None
