@@ -18,7 +18,7 @@ try:  # Ctrl-C while the command line is still loading (a tenth of a second): no
     from bench import rules
     from bench.errors import UserError
     from bench.signals import Stopped, stop_signals_exit
-    from bench.sweep.budget import PROFILES  # sweep's pyperf profiles (a plain dict, no imports)
+    from bench.sweep.budget import PROFILES  # the sweep's timing profiles (a plain dict)
     from bench.sweep.loop import DEFAULTS as SWEEP  # the sweep's defaults, written once
     from bench.train import DEFAULTS as TRAIN  # the train command's defaults, written once
     from bench.train import SYNTHETIC_INPUT_DIM

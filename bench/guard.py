@@ -132,11 +132,11 @@ def device_free_bytes(backend, device):
     index = int(device.partition(":")[2] or 0)
     try:
         if backend == "torch":
-            import torch
+            import torch  # optional, and seconds to import: only a CUDA point asks
 
             return int(torch.cuda.mem_get_info(index)[0])  # (free, total) bytes of the device
         if backend == "cupy":
-            import cupy
+            import cupy  # optional, as torch
 
             with cupy.cuda.Device(index):
                 return int(cupy.cuda.runtime.memGetInfo()[0])  # (free, total) of the current device

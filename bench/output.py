@@ -21,6 +21,7 @@ import contextlib
 import errno
 import os
 import re
+import resource
 import secrets
 import stat
 from pathlib import Path
@@ -42,8 +43,6 @@ def _why(e):
 
 def size_limit():
     """The largest file this process may write (RLIMIT_FSIZE, `ulimit -f`), or None: no limit."""
-    import resource
-
     soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
     return None if soft == resource.RLIM_INFINITY else soft
 

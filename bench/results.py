@@ -3,6 +3,8 @@
 ok rows, the excluded ones, and the sweeps a file holds.
 """
 
+import csv
+import io
 import numbers
 import re
 from pathlib import Path
@@ -37,7 +39,7 @@ def read_results(path, *, text=None, allow_empty=False, allow_duplicates=False):
     allow_empty (sweep --resume continues it); two rows of one point unless allow_duplicates
     (sweep --resume keeps one of them).
     """
-    import pandas as pd
+    import pandas as pd  # a quarter second: the command line loads this module at start
 
     path = Path(path)
     header, rows, lines = _records(path, text)
@@ -118,9 +120,6 @@ def _upgraded(path, header, rows):
 
 def _records(path, text):
     """(header, rows, line of each row) of a CSV file, blank lines and rows of empty cells left out."""
-    import csv
-    import io
-
     if text is None:
         if not path.is_file():
             raise UserError(f"{path}: " + ("not a regular file" if path.exists() else "no such file"))

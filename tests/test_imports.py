@@ -20,28 +20,27 @@ def module_names():
 
 
 def imported(name, path, modules):
-    """The modules of ours that `name` imports anywhere in its file, each with its first line.
+    """The modules of ours that `name` imports anywhere in its file, each with its first line there.
 
     Only imports written out count: importing bench.sweep.points also runs bench/sweep/__init__.py,
     but a package importing its own modules is no cycle for that.
     """
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     out = {}
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:  # relative: from the package, up level - 1
-                up = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join(up + ([base] if base else []))
-            # `from bench import guard` imports the module bench.guard; `from bench.x import f`, bench.x
-            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names]
+            assert not node.level, f"{path}:{node.lineno}: a relative import (ours are absolute)"
+            # `from bench import guard` imports the module bench.guard; `from bench.x import f`,
+            # the module bench.x
+            base = node.module
+            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base
+                       for a in node.names]
         else:
             continue
         for target in targets:
             if target in modules and target != name:
-                out.setdefault(target, node.lineno)
+                out[target] = min(out.get(target, node.lineno), node.lineno)
     return out
 
 
@@ -86,7 +85,7 @@ def test_the_graph_sees_top_level_function_level_and_from_package_imports():
     assert "gradients.registry" in edges["gradients"]  # top level, `from gradients import registry`
     assert "bench.train.plot" in edges["bench.train"]  # inside a function (matplotlib on demand)
     assert "bench.guard" in edges["bench.sweep.loop"]  # `from bench import guard, output`
-    assert "bench.plot" in edges["bench.pipeline"]  # `from bench import plot as plotting`: the package
+    assert "bench.plot" in edges["bench.pipeline"]  # `from bench import plot as plotting`
 
 
 def test_find_cycle_reports_a_cycle_and_passes_a_graph_without_one():

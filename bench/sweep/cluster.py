@@ -86,7 +86,7 @@ class Executor:
         self.sweep = uuid.uuid4().hex  # names this sweep's tasks, and its children on the workers
 
     def run(self, series_list, setting, write, show):
-        import distributed
+        import distributed  # optional (the cluster extra): imported only where a cluster runs
 
         queue, pending, done = deque(series_list), {}, 0
         try:
@@ -170,7 +170,7 @@ def stop(sweep):
 def _rows_back(future, points, setting):
     """(index, columns) of a series whose task is over: measured (its JSON written first), or
     `error` with why not."""
-    from distributed import KilledWorker
+    from distributed import KilledWorker  # optional, as in Executor.run
 
     try:
         result = future.result()

@@ -14,6 +14,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+import numpy as np
+
 from gradients.backends import cpu_name
 
 BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -139,8 +141,6 @@ def _first_line(stderr):
 
 def environment(blas_threads):
     """Columns describing the machine and the libraries, the same for every row."""
-    import numpy as np
-
     try:
         blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
         blas = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()

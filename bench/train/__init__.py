@@ -20,6 +20,7 @@ from bench import guard, output
 from bench.errors import UserError, whole_number
 from bench.formatting import seconds
 from bench.placement import PLACEMENT
+from bench.progress import Bar
 from bench.sweep.points import check_float64_only, parse_placements
 from bench.train.rows import RowWriter
 from gradients import backends
@@ -175,8 +176,6 @@ class _progress:
 
     def __enter__(self):
         if self.s["epochs"] > 0:
-            from bench.progress import Bar
-
             self.bar = Bar(self.s["epochs"], f"train {self.s['method']}/{self.s['optimizer']}", "epochs", self.asked,
                            mininterval=0.1)  # epochs can take a millisecond
         return self

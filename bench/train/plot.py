@@ -57,8 +57,8 @@ def plot_race(runs, path):
 
 
 def race_figure(runs):
-    """The race's Figure (shown inline in Jupyter): runs is {method: rows} of bench.train.race.run; the
-    slowest is drawn first, thickest."""
+    """The race's Figure (shown inline in Jupyter): runs is {method: rows} of
+    bench.train.race.run; the slowest is drawn first, thickest."""
 
     with styled("report"):
         fig = Drawn(figsize=(10, 4.4), layout="constrained")
