@@ -79,7 +79,7 @@ def cli():
 @click.option("--progress/--no-progress", default=None, help=PROGRESS_HELP)
 @click.pass_context
 def sweep(ctx, **options):
-    """Time every method over depth x width x batch with pyperf and append one CSV row per point.
+    """Time every method over depth x width x batch in interleaved rounds; append a CSV row a point.
 
     Each point's gradient is first checked against backprop; a disagreement makes the exit status 1.
     """

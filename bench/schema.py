@@ -1,8 +1,8 @@
 """The results CSV's layout: its columns, their meaning and its version (data only; bench.results reads it).
 
-One row per (method, depth, width, batch, input_dim, activation) point. The CSV is the
-interface between `sweep` and `fit`/`plot`/`report`; bump SCHEMA_VERSION when a column
-changes meaning, and readers refuse files of another version.
+One row per point (POINT_KEY: method, depth, width, input_dim, batch, activation, seed, backend,
+device, dtype). The CSV is the interface between `sweep` and `fit`/`plot`/`report`; bump
+SCHEMA_VERSION when a column changes meaning, and readers refuse files of another version.
 """
 
 SCHEMA_VERSION = 4

@@ -1,6 +1,8 @@
-"""Our modules import each other without a cycle, top-level and function-level imports alike."""
+"""Our modules: they import each other without a cycle (top-level and function-level imports
+alike), and each package's docstring names every module it holds."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -91,3 +93,16 @@ def test_the_graph_sees_top_level_function_level_and_from_package_imports():
 def test_find_cycle_reports_a_cycle_and_passes_a_graph_without_one():
     assert find_cycle({"a": {"b": 1}, "b": {"c": 1}, "c": {"a": 1}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b": 1, "c": 1}, "b": {"c": 1}, "c": {}}) is None
+
+
+def packages():
+    return [p.parent for package in PACKAGES for p in sorted((ROOT / package).rglob("__init__.py"))]
+
+
+@pytest.mark.parametrize("folder", packages(), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_a_package_docstring_names_each_of_its_modules(folder):
+    doc = ast.get_docstring(ast.parse((folder / "__init__.py").read_text())) or ""
+    names = [p.stem for p in sorted(folder.glob("*.py")) if p.stem != "__init__"]
+    names += [p.name for p in sorted(folder.iterdir()) if (p / "__init__.py").is_file()]
+    missing = [n for n in names if not re.search(rf"\b{n}\b", doc)]
+    assert not missing, f"{folder.name}/__init__.py's docstring does not name {missing}"
