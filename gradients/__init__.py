@@ -8,9 +8,10 @@
 
 The network: network (forward pass, loss, the Gradient), sizes (widths checked, E and V), finite
 (NaN and inf refused), backends (NumPy, PyTorch, CuPy, array_api_strict). The methods: backprop,
-naive, numerical, checkpoint, autograd (PyTorch's, where installed), each with its op count and
-memory model; method (a method's record), registry (the records), ops (operation counts), memory
-(the working-memory model). Training: data (tasks and splits), train (mini-batch optimizers).
+naive, numerical, checkpoint, autograd (PyTorch's, where installed), each with its op count and,
+autograd's aside, its memory model; method (a method's record), registry (the records), ops
+(operation counts), memory (the working-memory model). Training: data (tasks and splits), train
+(mini-batch optimizers).
 """
 
 import sys
