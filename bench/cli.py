@@ -79,7 +79,7 @@ def cli():
 @click.option("--progress/--no-progress", default=None, help=PROGRESS_HELP)
 @click.pass_context
 def sweep(ctx, **options):
-    """Time every method over depth x width x batch in interleaved rounds; append a CSV row a point.
+    """Time every method over depth x width x batch in interleaved rounds: a CSV row per point.
 
     Each point's gradient is first checked against backprop; a disagreement makes the exit status 1.
     """
