@@ -2,6 +2,14 @@
 
 From Python: `out = bench.run_sweep(depth=[1, 2, 4, 8])` or `out = bench.load("results/depth.csv")`,
 then `out.df`, `out.fit()`, `out.plot("time")`, `out.save(path)`, `out.report(path)` (bench.api).
+
+The stages: sweep/ (timing, the results CSV), fit (growth exponents), plot/ (figures), report/
+(Markdown), train/ (`gradbench train` and its race); compare (two files side by side), pipeline
+(what the command line makes first), api (all of it from Python), cli (the command line).
+What they share: schema (the CSV's columns), results (its reader), rounds (statistics over
+rounds), rules (which points a fit takes), placement (backend, device, dtype), guard (the memory
+a run needs against what there is), output (files written whole), errors (one-line errors),
+formatting (numbers as text), progress (bars), signals (stop signals end a command as Ctrl-C).
 """
 
 __all__ = ["Results", "load", "run_sweep"]

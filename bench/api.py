@@ -7,7 +7,7 @@
     out.save("results/depth.csv")      # the results CSV, as `gradbench sweep --out` writes it
     out.report("results/depth.md")     # the Markdown report, as `gradbench report` writes it
 
-The command line calls the same stages (bench.sweep.run.sweep, bench.fit, bench.plot,
+The command line calls the same stages (bench.sweep.loop.sweep, bench.fit, bench.plot,
 bench.pipeline); nothing here draws or fits in another way.
 """
 
@@ -19,7 +19,7 @@ from bench import rules
 from bench.errors import UserError
 from bench.output import check_writable, write_text
 from bench.results import read_results, read_rounds
-from bench.sweep.run import DEFAULTS, sweep
+from bench.sweep.loop import DEFAULTS, sweep
 
 
 def _range(value):

@@ -18,8 +18,8 @@ try:  # Ctrl-C while the command line is still loading (a tenth of a second): no
     from bench import rules
     from bench.errors import UserError
     from bench.signals import Stopped, stop_signals_exit
-    from bench.sweep.budget import PROFILES  # sweep's pyperf profiles (a plain dict, no imports)
-    from bench.sweep.run import DEFAULTS as SWEEP  # the sweep's defaults, written once
+    from bench.sweep.budget import PROFILES  # the sweep's timing profiles (a plain dict)
+    from bench.sweep.loop import DEFAULTS as SWEEP  # the sweep's defaults, written once
     from bench.train import DEFAULTS as TRAIN  # the train command's defaults, written once
     from bench.train import SYNTHETIC_INPUT_DIM
     from gradients.train import OPTIMIZERS
@@ -60,29 +60,31 @@ def cli():
               help="where they compute: cpu, cuda or cuda:N (torch, cupy), or a comma list")
 @click.option("--dtype", default=SWEEP["dtype"], show_default=True, help="float64, float32, or a comma list")
 @click.option("--profile", type=click.Choice(list(PROFILES)), default=SWEEP["profile"], show_default=True,
-              help="pyperf effort (processes, values, warmups, min time)")
+              help="timing effort: processes, rounds per point, seconds of a block (docs/sweep.md)")
 @click.option("--max-seconds", default=SWEEP["max_seconds"], show_default=True, type=float,
               help="budget of one point's timing: predicted over it is skipped, running over it is killed")
 @click.option("--blas-threads", default=SWEEP["blas_threads"], show_default=True, type=int,
-              help="OMP/OpenBLAS/MKL threads of the timing workers")
+              help="OMP/OpenBLAS/MKL threads of the timing processes")
 @click.option("--out", required=True, type=click.Path(), help="results CSV (pyperf JSON goes to OUT.pyperf/)")
 @click.option("--resume", is_flag=True, help="continue OUT: points already ok are not run again")
 @click.option("--force", is_flag=True, help="replace an existing OUT with a fresh file")
 @click.option("--workers", type=int, default=None, metavar="N",
-              help="run the shapes on a local Dask cluster of N worker processes (needs gradbench[cluster])")
+              help="run the series on a local Dask cluster of N worker processes "
+                   "(needs gradbench[cluster])")
 @click.option("--worker-wait", default=SWEEP["worker_wait"], show_default=True, type=float, metavar="SECONDS",
               help="with --workers or --scheduler: how long to wait while no worker can take a series")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="run the shapes on a running Dask cluster, e.g. tcp://host:8786; see docs/cluster.md")
+              help="run the series on a running Dask cluster, e.g. tcp://host:8786; "
+                   "see docs/cluster.md")
 @click.option("--progress/--no-progress", default=None, help=PROGRESS_HELP)
 @click.pass_context
 def sweep(ctx, **options):
-    """Time every method over depth x width x batch with pyperf and append one CSV row per point.
+    """Time every method over depth x width x batch in interleaved rounds: a CSV row per point.
 
     Each point's gradient is first checked against backprop; a disagreement makes the exit status 1.
     """
+    from bench.sweep.loop import sweep as run_sweep
     from bench.sweep.progress import summary
-    from bench.sweep.run import sweep as run_sweep
 
     result = run_sweep(**options)
     click.echo(summary(result))
@@ -196,8 +198,8 @@ def compare(a, b, out):
 @click.option("--progress/--no-progress", default=None, help=PROGRESS_HELP)
 def train(out, plot, force, progress, method, **settings):
     """Train the network by mini-batch SGD, Adam or AdaGrad with any gradient method; report losses per epoch."""
-    from bench import race
     from bench import train as training
+    from bench.train import race
 
     methods = race.parse_methods(method)
     if len(methods) == 1:

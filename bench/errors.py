@@ -1,5 +1,7 @@
 """The one error a user sees: a one-line message and exit status 2."""
 
+import numbers
+
 
 class UserError(Exception):
     """Bad input from the user (options, files); the CLI prints it on one line and exits 2."""
@@ -7,8 +9,6 @@ class UserError(Exception):
 
 def whole_number(value, option):
     """value as an int, or UserError naming the option when it is not a whole number (2.5, "3", True)."""
-    import numbers
-
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value or value % 1 != 0:
         raise UserError(f"{option} {value!r}: must be a whole number")
     return int(value)

@@ -9,9 +9,9 @@ Symlinks are followed on purpose: a link to a regular file is written through (i
 the new content, the link stays a link); a link to a missing file is refused, so that nothing is
 created somewhere the user did not name.
 
-Files a command writes whole (fits, figures, reports, a rewritten results file, a point's pyperf
-JSON) go through write_atomic: written to a temporary name beside the target, flushed to disk,
-then renamed over it, so the target is always either the old file or the complete new one.
+Files a command writes whole (fits, figures, reports, a rewritten results file, a series'
+pyperf JSON) go through write_atomic: written to a temporary name beside the target, flushed to
+disk, then renamed over it, so the target is always either the old file or the complete new one.
 Files that grow a row at a time (the sweep's results, train's epochs) use append_line: one
 system call per row, and a short write (a full disk) is cut back, so every row there is whole.
 Every OSError while writing becomes a UserError: one line, exit status 2.
@@ -21,6 +21,7 @@ import contextlib
 import errno
 import os
 import re
+import resource
 import secrets
 import stat
 from pathlib import Path
@@ -42,8 +43,6 @@ def _why(e):
 
 def size_limit():
     """The largest file this process may write (RLIMIT_FSIZE, `ulimit -f`), or None: no limit."""
-    import resource
-
     soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
     return None if soft == resource.RLIM_INFINITY else soft
 

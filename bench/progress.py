@@ -47,6 +47,7 @@ class Bar:
     def __init__(self, total, desc, unit, asked=None, stream=None, mininterval=0.0):
         self.tqdm, self.mininterval, self.drawn = None, mininterval, -math.inf
         if wanted(asked, stream):
+            # tqdm only where a bar is drawn: tqdm.auto looks for Jupyter and its widgets
             from tqdm.std import tqdm  # a text line on `stream`
 
             if stream is None:

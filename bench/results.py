@@ -3,6 +3,8 @@
 ok rows, the excluded ones, and the sweeps a file holds.
 """
 
+import csv
+import io
 import numbers
 import re
 from pathlib import Path
@@ -23,23 +25,10 @@ from bench.schema import (
     TIME_RANGE,
     V1_DEFAULTS,
 )
+from bench.sweep.points import Point, normal_device
 
 VARIABLES = ("depth", "width", "batch")
 BYTE_COLUMNS = ("peak_mem_bytes", "work_mem_bytes", "mem_model_bytes", "l2_bytes", "llc_bytes")
-
-
-def normal_device(device):
-    """The one spelling of a device in files and comparisons: 'cpu' or 'cuda:N'; 'cuda' is 'cuda:0'.
-
-    A bare 'cuda' means the framework's current device, which in a process that never changed it
-    (every sweep worker, every `gradbench train`) is device 0 of those visible: the same device as
-    'cuda:0', so the two must be one point, not two. Leading zeros go too ('cuda:01' is 'cuda:1').
-    Anything else comes back as it is, for the caller's check to refuse.
-    """
-    kind, colon, index = str(device).strip().partition(":")
-    if kind == "cuda" and (not colon or index.isdigit()):
-        return f"cuda:{int(index or 0)}"
-    return str(device).strip()
 
 
 def read_results(path, *, text=None, allow_empty=False, allow_duplicates=False):
@@ -50,7 +39,7 @@ def read_results(path, *, text=None, allow_empty=False, allow_duplicates=False):
     allow_empty (sweep --resume continues it); two rows of one point unless allow_duplicates
     (sweep --resume keeps one of them).
     """
-    import pandas as pd
+    import pandas as pd  # a quarter second: the command line loads this module at start
 
     path = Path(path)
     header, rows, lines = _records(path, text)
@@ -131,9 +120,6 @@ def _upgraded(path, header, rows):
 
 def _records(path, text):
     """(header, rows, line of each row) of a CSV file, blank lines and rows of empty cells left out."""
-    import csv
-    import io
-
     if text is None:
         if not path.is_file():
             raise UserError(f"{path}: " + ("not a regular file" if path.exists() else "no such file"))
@@ -211,9 +197,7 @@ def read_rounds(path, df):
     """Each row's round values from the pyperf suite its pyperf_json names (beside `path`), as a list
     aligned with df's rows; None where the row has none (not ok, a file before version 4, a suite
     moved or damaged: its fits fall back to the spread of the times)."""
-    import pyperf
-
-    from bench.sweep.points import Point  # here: bench.sweep.points reads bench.results (a cycle)
+    import pyperf  # only a fit of rounds pays for it
 
     suites, values = {}, []
     for _, row in df.iterrows():
@@ -233,14 +217,19 @@ def read_rounds(path, df):
     return values
 
 
-def ok_rows(df, ok=True):
-    """The rows with status ok, the only ones fitted, drawn and tabled (ok=False: the others)."""
-    return df[(df["status"] == "ok") == ok]
+def ok_rows(df):
+    """The rows with status ok, the only ones fitted, drawn and tabled."""
+    return df[df["status"] == "ok"]
+
+
+def excluded_rows(df):
+    """The rows whose status is not ok (skipped, timeout, error): left out of fits and figures."""
+    return df[df["status"] != "ok"]
 
 
 def excluded(df):
     """One line counting the rows left out of fits and plots, or '' when none."""
-    bad = ok_rows(df, ok=False)
+    bad = excluded_rows(df)
     if bad.empty:
         return ""
     counts = ", ".join(f"{n} {s}" for s, n in bad["status"].value_counts().sort_index().items())

@@ -1,8 +1,8 @@
 """The results CSV's layout: its columns, their meaning and its version (data only; bench.results reads it).
 
-One row per (method, depth, width, batch, input_dim, activation) point. The CSV is the
-interface between `sweep` and `fit`/`plot`/`report`; bump SCHEMA_VERSION when a column
-changes meaning, and readers refuse files of another version.
+One row per point (POINT_KEY: method, depth, width, input_dim, batch, activation, seed, backend,
+device, dtype). The CSV is the interface between `sweep` and `fit`/`plot`/`report`; bump
+SCHEMA_VERSION when a column changes meaning, and readers refuse files of another version.
 """
 
 SCHEMA_VERSION = 4
@@ -68,7 +68,7 @@ COLUMNS = [
     ("framework", "the backend's library and version, e.g. numpy 2.4.0 or torch 2.13.0"),
     ("device_name", "the device that ran the call: the CPU model, or the GPU's name"),
     ("blas", "BLAS library NumPy uses"),
-    ("blas_threads", "BLAS threads in the timing workers"),
+    ("blas_threads", "BLAS threads in the timing processes"),
     ("cpu", "CPU model"),
     ("l2_bytes", "the CPU's level 2 cache of one core, bytes (Linux /sys; empty where unknown)"),
     ("llc_bytes", "the CPU's last-level cache, bytes (Linux /sys; empty where unknown)"),

@@ -1,8 +1,8 @@
 """Stop signals: SIGTERM (`kill`, a batch system) and SIGHUP (the terminal closed) end a command as Ctrl-C does.
 
 Each raises Stopped, a SystemExit(128 + signal), in the main thread, so every `finally` on the
-way out runs: the sweep kills its running worker's process group (no orphaned pyperf workers) and
-keeps only complete rows; train moves the epochs it finished into place.
+way out runs: the sweep kills its running child's process group (no orphaned timing processes)
+and keeps only complete rows; train moves the epochs it finished into place.
 """
 
 import signal

@@ -5,6 +5,13 @@
     gradients.op_count("naive", net.widths, batch=len(X))
     gradients.memory_count("checkpoint", net.widths, batch=len(X))
     gradients.record("naive").time_in_e   # a method's record (gradients.RECORDS; add one: register)
+
+The network: network (forward pass, loss, the Gradient), sizes (widths checked, E and V), finite
+(NaN and inf refused), backends (NumPy, PyTorch, CuPy, array_api_strict). The methods: backprop,
+naive, numerical, checkpoint, autograd (PyTorch's, where installed), each with its op count and,
+autograd's aside, its memory model; method (a method's record), registry (the records), ops
+(operation counts), memory (the working-memory model). Training: data (tasks and splits), train
+(mini-batch optimizers).
 """
 
 import sys

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gradients.network import Network
+
 
 def teacher_task(teacher, n, noise, rng):
     """n examples of y = teacher(x) + noise * N(0, 1), with x standard normal."""
@@ -170,8 +172,6 @@ class Task:
 
 def synthetic_task(widths, samples, noise, test_fraction, seed, activation="relu"):
     """The default task: a random teacher network of these widths (its own seed), y = teacher(x) + noise."""
-    from gradients import Network
-
     s = streams(seed)
     teacher = Network.init(widths, seed=s["teacher"], activation=activation)
     X, y = teacher_task(teacher, samples, noise, s["data"])

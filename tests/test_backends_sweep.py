@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 
 from bench.errors import UserError
-from bench.results import normal_device, read_results
+from bench.results import read_results
 from bench.sweep import child
 from bench.sweep import points as points_module
-from bench.sweep.points import Point, plan
+from bench.sweep.loop import FLOAT32_TOLERANCE, agreement
+from bench.sweep.points import Point, normal_device, plan
 from bench.sweep.results_file import open_results
-from bench.sweep.run import FLOAT32_TOLERANCE, agreement
 
 NO_TORCH = "PyTorch is optional (pip install 'gradbench[torch]'); make test does not install it"
 REAL_FIND_SPEC = importlib.util.find_spec

@@ -12,6 +12,7 @@ import click
 import pytest
 
 import gradients
+from bench import schema
 from bench.cli import cli
 from bench.fit import FIT_COLUMNS, SOURCE_COLUMNS
 from bench.schema import SCHEMA_VERSION, markdown_table
@@ -82,6 +83,11 @@ def test_column_table_lists_every_column_in_file_order():
 
 def test_results_csv_page_names_the_schema_version():
     assert f"(schema version {SCHEMA_VERSION})" in (DOCS / "results-csv.md").read_text().splitlines()[0]
+
+
+def test_the_schema_module_names_the_key_of_a_row_as_it_is():
+    doc = " ".join(schema.__doc__.split())
+    assert f"(POINT_KEY: {', '.join(schema.POINT_KEY)})" in doc
 
 
 def test_fits_table_lists_the_fits_columns_in_order():

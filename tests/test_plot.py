@@ -93,7 +93,7 @@ import matplotlib
 def settings():  # as stored: reading 'backend' through rcParams would pick one
     return {k: dict.__getitem__(matplotlib.rcParams, k) for k in matplotlib.rcParams}
 before = settings()
-import bench, gradients, bench.plot, bench.train_plot, bench.pipeline, bench.cli
+import bench, gradients, bench.plot, bench.train.plot, bench.pipeline, bench.cli
 after = settings()
 changed = [k for k in before if not (after[k] is before[k] or after[k] == before[k])]
 assert not changed, f"an import changed matplotlib.rcParams: {changed}"

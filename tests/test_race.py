@@ -5,7 +5,7 @@ import csv
 import pytest
 from helpers import svg_texts
 
-from bench import race
+from bench.train import race
 
 SMALL = [
     "--depth",
@@ -89,7 +89,7 @@ def test_max_disagreement_and_ratios():
 
 
 def test_the_race_figure_is_a_figure_a_notebook_shows():
-    from bench.train_plot import race_figure
+    from bench.train.plot import race_figure
 
     runs = race.run(["naive", "backprop"], depth=2, width=3, epochs=2, samples=20, progress=False)
     fig = race_figure(runs)

@@ -10,7 +10,7 @@ import pytest
 import gradients
 from bench import pipeline
 from bench.api import load
-from bench.sweep.run import sweep
+from bench.sweep.loop import sweep
 from gradients.method import BASELINE, GRADIENT, Method
 from gradients.registry import unregister
 

@@ -24,7 +24,7 @@ def test_report_content(study):
     assert {(study / "results" / link).resolve() for link in links} == {p.resolve() for p in drawn}
 
 
-def test_memory_section_trades_checkpoint_against_backprop_per_point(study):
+def test_space_section_trades_checkpoint_against_backprop_per_point(study):
     df = pd.read_csv(study / "results" / "depth.csv")  # backprop, checkpoint and others at depths 1 to 32
     md = (study / "results" / "report.md").read_text()
     section = md[md.index("\n## Working memory"):md.index("\n## Figures")]
@@ -49,7 +49,7 @@ def test_memory_section_trades_checkpoint_against_backprop_per_point(study):
             "multiplications.") in section
 
 
-def test_memory_section_says_so_when_nothing_was_measured(study, tmp_path, gradbench):
+def test_space_section_says_so_when_nothing_was_measured(study, tmp_path, gradbench):
     # the study's width.csv has no working memory; its fits and figures are made already: read, not redrawn
     width = study / "results" / "width.csv"
     assert pd.read_csv(width)["work_mem_bytes"].isna().all()

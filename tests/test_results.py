@@ -3,7 +3,7 @@
 import pytest
 
 from bench.errors import UserError
-from bench.results import read_results
+from bench.results import excluded_rows, ok_rows, read_results
 from bench.schema import ADDED_IN_4, NAMES, SCHEMA_VERSION
 from bench.sweep.results_file import HEADER, format_row
 
@@ -35,6 +35,13 @@ def test_numbers_come_back_as_numbers_and_not_ok_rows_may_lack_times(tmp_path, r
     assert str(df["ops"].dtype) == "int64"
     assert df.loc[0, "time_median_s"] == 2e-6
     assert df.loc[1:, "time_median_s"].isna().all()
+
+
+def test_ok_rows_and_excluded_rows_split_a_frame_by_status(tmp_path, row):
+    statuses = ["ok", "skipped", "ok", "timeout", "error"]
+    df = read_results(write(tmp_path, *(row(s, depth=i + 1) for i, s in enumerate(statuses))))
+    assert ok_rows(df)["depth"].tolist() == [1, 3]
+    assert excluded_rows(df)["status"].tolist() == ["skipped", "timeout", "error"]
 
 
 def test_header_only_file_has_no_rows(tmp_path):

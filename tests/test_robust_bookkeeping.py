@@ -9,8 +9,8 @@ from test_robust_support import cli, one_line_error
 import bench.sweep.launcher as launcher
 import gradients
 from bench.errors import UserError
+from bench.sweep.loop import sweep
 from bench.sweep.points import Point
-from bench.sweep.run import sweep
 
 
 def test_a_sweep_counts_each_points_operations_once(tmp_path, monkeypatch):

@@ -15,7 +15,7 @@ from test_robust_support import cli, lines_of, one_line_error
 
 import bench.sweep.launcher as launcher
 import gradients
-from bench import memory
+from bench import guard
 from bench import train as training
 
 SLACK = 16 * 2**10  # Python's own objects (lists, tuples, scalars) beside the arrays the estimates count
@@ -45,10 +45,10 @@ def test_the_gradient_estimate_covers_the_measured_peak_over_random_shapes(metho
             peak = traced_peak(lambda: gradients.loss(net, X, y))  # noqa: B023
         else:
             peak = traced_peak(lambda: gradients.gradient(net, X, y, method=method))  # noqa: B023
-        estimate = memory.gradient_bytes(method, widths, batch, activation)
+        estimate = guard.gradient_bytes(method, widths, batch, activation)
         assert peak <= estimate + SLACK, (widths, batch, activation)
         if method != "naive":  # naive's chain blocks are estimated at the widest layer: generous by design
-            assert estimate <= 4 * peak + memory.UFUNC_BUFFERS + SLACK, (widths, batch, activation)
+            assert estimate <= 4 * peak + guard.UFUNC_BUFFERS + SLACK, (widths, batch, activation)
 
 
 @pytest.mark.parametrize("settings", [
@@ -60,15 +60,15 @@ def test_the_training_estimate_covers_the_measured_peak(settings):
     training.run(epochs=1, samples=8, progress=False)  # imports are not the run's memory
     peak = traced_peak(lambda: training.run(epochs=2, progress=False, **settings))
     widths = [settings.get("input_dim", training.SYNTHETIC_INPUT_DIM)] + [settings["width"]] * settings["depth"]
-    estimate = memory.train_bytes(widths, settings["samples"], settings["batch_size"], settings["method"],
-                                  settings["optimizer"])
+    estimate = guard.train_bytes(widths, settings["samples"], settings["batch_size"],
+                                 settings["method"], settings["optimizer"])
     assert peak <= estimate <= 4 * peak
 
 
 @pytest.mark.parametrize("args", [["--width", "10000000"], ["--samples", "10000000000000"],
                                   ["--input-dim", "100000000"], ["--depth", "100000", "--width", "100000"]])
 def test_train_refuses_what_cannot_fit_before_allocating_it(args):
-    assert memory.available_bytes() is not None
+    assert guard.available_bytes() is not None
     tracemalloc.start()
     code, _, err = cli("train", *args, "--no-progress")
     peak = tracemalloc.get_traced_memory()[1]
@@ -78,7 +78,7 @@ def test_train_refuses_what_cannot_fit_before_allocating_it(args):
 
 
 def test_a_sweep_point_that_cannot_fit_is_skipped_with_the_reason(tmp_path, monkeypatch):
-    monkeypatch.setattr(memory, "available_bytes", lambda: 3 * 2**20)
+    monkeypatch.setattr(guard, "available_bytes", lambda: 3 * 2**20)
     monkeypatch.setattr(launcher, "Child", pytest.fail)  # nothing is started for it
     out = tmp_path / "r.csv"
     code, stdout, err = cli("sweep", "--depth", "2", "--width", "512", "--methods", "naive", "--out", out)
@@ -91,7 +91,7 @@ def test_a_sweep_point_that_cannot_fit_is_skipped_with_the_reason(tmp_path, monk
 
 
 def test_available_memory_honours_the_address_space_limit():
-    script = ("import resource; from bench.memory import available_bytes, _rlimit\n"
+    script = ("import resource; from bench.guard import available_bytes, _rlimit\n"
               "size = int(open('/proc/self/status').read().split('VmSize:')[1].split()[0]) * 1024\n"
               "resource.setrlimit(resource.RLIMIT_AS, (size + 2**30, resource.RLIM_INFINITY))\n"
               "print(available_bytes() <= 2**30, _rlimit() <= 2**30)")
@@ -133,11 +133,11 @@ def fake_cupy(free, asked):
 @pytest.mark.parametrize("backend, fake", [("torch", fake_gpu_torch), ("cupy", fake_cupy)])
 def test_on_a_gpu_the_guard_asks_the_device_not_the_host(monkeypatch, backend, fake):
     asked = []
-    monkeypatch.setattr(memory, "available_bytes", pytest.fail)  # the host's RAM is not the device's
+    monkeypatch.setattr(guard, "available_bytes", pytest.fail)  # the host's RAM is not the device's
     monkeypatch.setitem(sys.modules, backend, fake(3 * 2**30, asked))
-    reason = memory.refusal(2 * 2**30, "this point", backend, "cuda:1")
+    reason = guard.refusal(2 * 2**30, "this point", backend, "cuda:1")
     assert reason is None  # 2 GiB (with the guard's margin) fits in 3 GiB
-    reason = memory.refusal(4 * 2**30, "this point", backend, "cuda:1")
+    reason = guard.refusal(4 * 2**30, "this point", backend, "cuda:1")
     assert reason == "this point needs about 4 GiB of cuda:1 memory, and 3 GiB of it is free"
     assert asked == [1, 1]  # the device named, each time
 
@@ -149,12 +149,13 @@ def test_a_gpu_that_cannot_say_is_not_refused_here(monkeypatch):
     torch = fake_torch(1)
     torch.cuda.mem_get_info = no_driver
     monkeypatch.setitem(sys.modules, "torch", torch)
-    assert memory.refusal(2**40, "this point", "torch", "cuda:0") is None  # the worker's own error will say why
+    # the child's own error will say why
+    assert guard.refusal(2**40, "this point", "torch", "cuda:0") is None
 
 
 def test_small_needs_do_not_ask_the_device(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", fake_gpu_torch(0, asked := []))
-    assert memory.refusal(memory.UNCHECKED / memory.SPARE, "x", "torch", "cuda:0") is None
+    assert guard.refusal(guard.UNCHECKED / guard.SPARE, "x", "torch", "cuda:0") is None
     assert asked == []  # no CUDA context made for a point that surely fits
 
 
@@ -162,7 +163,8 @@ def test_a_gpu_sweep_point_over_the_devices_free_memory_is_skipped(tmp_path, mon
     asked = []
     monkeypatch.setattr(importlib.util, "find_spec", installed("torch"))
     monkeypatch.setitem(sys.modules, "torch", fake_gpu_torch(3 * 2**20, asked))
-    monkeypatch.setattr(memory, "available_bytes", lambda: 2**40)  # plenty of host RAM: not what counts
+    # plenty of host RAM: not what counts
+    monkeypatch.setattr(guard, "available_bytes", lambda: 2**40)
     monkeypatch.setattr(launcher, "Child", pytest.fail)  # nothing is started for it
     out = tmp_path / "r.csv"
     code, _, err = cli("sweep", "--backend", "torch", "--device", "cuda", "--depth", "2", "--width", "512",
@@ -177,7 +179,7 @@ def test_a_gpu_sweep_point_over_the_devices_free_memory_is_skipped(tmp_path, mon
 def test_gpu_training_that_cannot_fit_is_one_line_naming_the_device(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", installed("torch"))
     monkeypatch.setitem(sys.modules, "torch", fake_gpu_torch(2**30, []))
-    monkeypatch.setattr(memory, "available_bytes", lambda: 2**50)
+    monkeypatch.setattr(guard, "available_bytes", lambda: 2**50)
     code, _, err = cli("train", "--backend", "torch", "--device", "cuda:1", "--width", "100000", "--no-progress")
     assert one_line_error(code, err), err
     assert "of cuda:1 memory, and 1 GiB of it is free: lower --width" in err, err

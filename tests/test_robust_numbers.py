@@ -12,7 +12,7 @@ from test_robust_support import cli, one_line_error
 
 from bench import train as training
 from bench.errors import UserError
-from bench.sweep.run import sweep
+from bench.sweep.loop import sweep
 from gradients.data import Standardiser, csv_task
 
 SMALL = dict(depth=1, width=2, samples=16, epochs=1, progress=False)

@@ -31,7 +31,7 @@ TRAIN = ["train", "--epochs", "1", "--samples", "16", "--no-progress"]
 
 
 @pytest.fixture
-def fake_workers(monkeypatch):
+def fake_children(monkeypatch):
     """An instant stand-in for the sweep's child process."""
     monkeypatch.setattr(launcher, "Child", FAKE_AGREES)
 
@@ -59,7 +59,7 @@ def test_target_refuses_what_is_not_a_regular_file_or_a_new_name(tmp_path, monke
 
 
 @needs_root
-def test_a_device_node_is_refused_by_every_writer_and_stays_a_device(tmp_path, fake_workers):
+def test_a_device_node_is_refused_by_every_writer_and_stays_a_device(tmp_path, fake_children):
     null = device_node(tmp_path / "null")
     data = tmp_path / "data.csv"
     data.write_text("a,y\n1,2\n2,3\n3,5\n")
@@ -71,7 +71,7 @@ def test_a_device_node_is_refused_by_every_writer_and_stays_a_device(tmp_path, f
     assert stat.S_ISCHR(os.lstat(null).st_mode)
 
 
-def test_a_fifo_is_refused_without_hanging_and_stays_a_fifo(tmp_path, fake_workers):
+def test_a_fifo_is_refused_without_hanging_and_stays_a_fifo(tmp_path, fake_children):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
     for args in ([*SWEEP, "--out", fifo, "--resume"], [*TRAIN, "--out", fifo, "--force"], ["fit", fifo],
@@ -81,7 +81,7 @@ def test_a_fifo_is_refused_without_hanging_and_stays_a_fifo(tmp_path, fake_worke
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
 
 
-def test_a_symlinked_out_is_written_through_and_stays_a_link(tmp_path, fake_workers):
+def test_a_symlinked_out_is_written_through_and_stays_a_link(tmp_path, fake_children):
     real = write_results(tmp_path / "real.csv", [row("backprop", 9)])
     link = tmp_path / "link.csv"
     link.symlink_to("real.csv")
@@ -132,7 +132,7 @@ def test_report_refuses_to_write_over_what_it_reads(tmp_path):
 
 
 @needs_root
-def test_a_full_disk_mid_sweep_is_one_line_and_every_row_whole_then_resume_completes(fake_workers):
+def test_a_full_disk_mid_sweep_is_one_line_and_every_row_whole_then_resume_completes(fake_children):
     with tmpfs(size="64k") as fs:
         out = fs / "r.csv"
         # two pages: the header and a few rows, and the series' pyperf suite, which fills the disk first (it is
@@ -164,7 +164,7 @@ def test_a_full_disk_mid_training_keeps_the_finished_epochs_whole():
 
 
 @needs_root
-def test_a_full_disk_leaves_every_whole_file_output_untouched(tmp_path, fake_workers):
+def test_a_full_disk_leaves_every_whole_file_output_untouched(tmp_path, fake_children):
     results = write_results(tmp_path / "r.csv", study_rows()).read_bytes()
     with tmpfs(size="64k", files={"r.csv": results, "r.fits.csv": b"old fits\n", "t.csv": b"old rows\n"}) as fs:
         fill(fs)
@@ -177,7 +177,7 @@ def test_a_full_disk_leaves_every_whole_file_output_untouched(tmp_path, fake_wor
 
 
 @needs_root
-def test_a_read_only_file_system_is_one_line_for_every_writer(tmp_path, fake_workers):
+def test_a_read_only_file_system_is_one_line_for_every_writer(tmp_path, fake_children):
     results = write_results(tmp_path / "r.csv", study_rows())
     with tmpfs(read_only=True, files={"r.csv": results.read_bytes()}) as fs:
         for args in ([*SWEEP, "--out", fs / "r.csv", "--resume"], [*SWEEP, "--out", fs / "new.csv"],
@@ -239,7 +239,7 @@ def test_a_file_size_limit_is_named_not_taken_for_a_full_disk(tmp_path):
 
 
 def test_a_file_size_limit_below_a_sweeps_first_writes_is_refused_before_any_file(
-        tmp_path, monkeypatch, fake_workers):
+        tmp_path, monkeypatch, fake_children):
     monkeypatch.setattr(output, "size_limit", lambda: 2048)
     code, _, err = cli(*SWEEP, "--out", tmp_path / "r.csv")
     assert one_line_error(code, err), err
@@ -247,7 +247,7 @@ def test_a_file_size_limit_below_a_sweeps_first_writes_is_refused_before_any_fil
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_dangling_link_at_the_pyperf_folder_is_named_before_any_file(tmp_path, fake_workers):
+def test_a_dangling_link_at_the_pyperf_folder_is_named_before_any_file(tmp_path, fake_children):
     (tmp_path / "r.csv.pyperf").symlink_to("missing")
     code, _, err = cli(*SWEEP, "--out", tmp_path / "r.csv")
     assert one_line_error(code, err), err
@@ -255,7 +255,7 @@ def test_a_dangling_link_at_the_pyperf_folder_is_named_before_any_file(tmp_path,
     assert [p.name for p in tmp_path.iterdir()] == ["r.csv.pyperf"]
 
 
-def test_a_link_to_a_folder_takes_the_pyperf_json(tmp_path, fake_workers):
+def test_a_link_to_a_folder_takes_the_pyperf_json(tmp_path, fake_children):
     (tmp_path / "json").mkdir()
     (tmp_path / "r.csv.pyperf").symlink_to("json")
     code, _, err = cli(*SWEEP, "--out", tmp_path / "r.csv")

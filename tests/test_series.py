@@ -8,7 +8,7 @@ import pytest
 
 from bench import fit, schema
 from bench.results import read_results, read_rounds
-from bench.sweep.run import sweep
+from bench.sweep.loop import sweep
 
 
 @pytest.fixture(scope="module")
@@ -87,9 +87,10 @@ def test_a_version_3_file_reads_with_its_fastest_value_as_the_time(tmp_path, res
 
 
 def test_each_later_process_times_every_point_again_and_is_a_pyperf_run(tmp_path, monkeypatch):
-    from bench.sweep import budget, run
+    from bench.sweep import budget, loop
 
-    monkeypatch.setitem(run.PROFILES, "quick", budget.Profile(rounds=5, block_s=0.001, processes=3))
+    profile = budget.Profile(rounds=5, block_s=0.001, processes=3)
+    monkeypatch.setitem(loop.PROFILES, "quick", profile)
     out = tmp_path / "r.csv"
     sweep(out=out, depth="1,2,4", width="3", methods="naive,backprop", profile="quick", progress=False)
     df = read_results(out)

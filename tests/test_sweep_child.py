@@ -5,7 +5,7 @@ import pytest
 from helpers import FakeChild
 
 from bench.sweep import child, launcher
-from bench.sweep.run import sweep
+from bench.sweep.loop import sweep
 
 
 class Clock:

@@ -22,13 +22,11 @@ def test_plan_runs_the_smallest_network_first_by_edges_then_batch():
         (1, 2, 1), (1, 2, 3), (2, 2, 1), (2, 2, 3), (1, 8, 1), (1, 8, 3), (2, 8, 1), (2, 8, 3)]
 
 
-def test_point_args_round_trip_through_the_workers_parser():
-    import argparse
+def test_a_point_round_trips_through_the_series_spec_json():
+    import json
 
-    parser = argparse.ArgumentParser()
-    Point.add_arguments(parser)
-    point = Point("naive", 3, 5, 7, 2, "identity", 11)
-    assert Point.from_args(parser.parse_args(point.args())) == point
+    point = Point("naive", 3, 5, 7, 2, "identity", 11, "torch", "cuda:1", "float32")
+    assert Point(**json.loads(json.dumps(point.__dict__))) == point  # as the child reads its spec
 
 
 def test_point_from_a_csv_row_of_strings_or_values():

@@ -15,7 +15,7 @@ import pyperf.__main__
 import pytest
 from helpers import FAKE_AGREES, FakeChild, processes_mentioning, signal_a_pyperf_run
 
-import bench.sweep.run as sweep_mod
+import bench.sweep.loop as sweep_mod
 from bench.results import read_results
 from bench.schema import NAMES, POINT_KEY
 from bench.sweep import child, launcher, series

@@ -20,7 +20,7 @@ from matplotlib.transforms import ScaledTranslation
 from bench import placement
 from bench.errors import UserError
 from bench.output import check_writable, write_atomic
-from bench.plot import backends, local, memory, time
+from bench.plot import backends, local, space, time
 from bench.plot.style import DEFAULT_STYLE, STYLES, XLABELS, Drawn, place_apart, styled
 from bench.results import excluded, ok_rows, panels
 from gradients.registry import baseline
@@ -81,8 +81,8 @@ DRAW = {
     "vs-forward": time.draw_vs_forward,
     "rate": time.draw_rate,
     "local": local.draw_local,
-    "memory": memory.draw_memory,
-    "tradeoff": memory.draw_tradeoff,
+    "memory": space.draw_memory,
+    "tradeoff": space.draw_tradeoff,
     "backends": backends.draw_backends,
 }
 KINDS = tuple(DRAW)
@@ -90,7 +90,7 @@ SEVERAL_ONLY = (
     "backends",
 )  # kinds drawn only for a file of several placements (backend, device, dtype)
 NEEDS = {"speedup": {"naive", "backprop"}, "vs-forward": {baseline()}}  # methods a kind needs
-MEASURED = {"memory": memory.MEMORY, "tradeoff": memory.MEMORY,  # a column a kind needs measured
+MEASURED = {"memory": space.MEMORY, "tradeoff": space.MEMORY,  # a column a kind needs measured
             "local": local.LOCAL}
 
 

@@ -11,8 +11,8 @@ from bench.placement import describe
 from bench.report.backends import backends_section
 from bench.report.growth import fits_section, speedup_section, summary_section
 from bench.report.local import local_section
-from bench.report.memory import memory_section
-from bench.results import excluded, ok_rows
+from bench.report.space import space_section
+from bench.results import excluded, excluded_rows, ok_rows
 
 ENVIRONMENT = ("python", "numpy", "framework", "blas", "blas_threads", "cpu", "device_name", "profile")
 CACHES = ("l2_bytes", "llc_bytes")
@@ -51,7 +51,7 @@ def sweep_section(frames):
                      values(df["seed"]), f"{len(ok)} of {len(df)}", agree])
         if excluded(df):
             notes.append(f"- {name}: {excluded(df)}; they are left out of the fits, tables and figures:")
-            for r in ok_rows(df, ok=False).itertuples():
+            for r in excluded_rows(df).itertuples():
                 notes.append(f"  - {r.method} depth={r.depth} width={r.width} batch={r.batch}: "
                              f"{r.status} ({r.reason})")
     header = ["file", "methods", "depth", "width", "input_dim", "batch", "activation", "seed",
@@ -90,9 +90,10 @@ def write_report(frames, all_fits, plots, out, command, sources):
     lines = [f"# gradbench report: {', '.join(frames)}", "",
              f"Written {stamp} by {code(command)} from {data} and their fits files.", "",
              placement_line(frames), ""]
-    for section in (summary_section(frames, all_fits), environment_section(frames), sweep_section(frames),
-                    fits_section(all_fits, frames), backends_section(frames, all_fits),
-                    local_section(frames, all_fits), speedup_section(frames), memory_section(frames, all_fits),
+    for section in (summary_section(frames, all_fits), environment_section(frames),
+                    sweep_section(frames), fits_section(all_fits, frames),
+                    backends_section(frames, all_fits), local_section(frames, all_fits),
+                    speedup_section(frames), space_section(frames, all_fits),
                     figures_section(plots, out.parent)):
         lines += section + [""] if section else []  # the Backends section is there only for several placements
     return write_text(out, "\n".join(lines).rstrip() + "\n")

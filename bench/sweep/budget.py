@@ -20,7 +20,7 @@ class Profile:
 # Several processes: a point's speed depends a little on its process (where its arrays landed in
 # memory, the hash seed): backprop at depth 256 ran 14% slower in one process of three. Rounds
 # cancel what changes within a process; processes average what changes between them (pyperf's
-# reason for its worker processes).
+# reason for its several processes).
 PROFILES = {
     "quick": Profile(rounds=15, block_s=0.002),  # tests, smoke runs, a student's first sweep
     "study": Profile(rounds=9, block_s=0.002, processes=3),  # make bench

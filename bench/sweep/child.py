@@ -44,7 +44,7 @@ COLD_ONLY_S = 5.0  # a first call shorter than this is timed once more, warm (se
 
 def die_with_parent(parent):
     """Linux: be killed when the process that started this one dies, so no timing outlives a sweep
-    or a cluster worker killed outright; `parent` is that process's pid, or None."""
+    or a Dask worker killed outright; `parent` is that process's pid, or None."""
     try:
         prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):  # not Linux: the parent's kill is all there is
@@ -102,7 +102,7 @@ def warm_call(call, sync, clock=time.perf_counter):
     return seconds, result
 
 
-def memory(point, net, X, y):
+def call_bytes(point, net, X, y):
     """(peak, work) bytes of a call: tracemalloc on NumPy, torch's allocator on CUDA, else None."""
     if point.backend == "numpy" and gradients.record(point.method).traced:  # not: autograd computes in PyTorch
         # tracing slows Python code, so this is not a timed call; numpy reports its buffers to
@@ -139,7 +139,7 @@ class Checker:
         net, X, y, call = build(point, self.arrays[shape])
         sync = syncer(point, net)
         seconds, result = warm_call(call, sync)
-        peak, work = memory(point, net, X, y)
+        peak, work = call_bytes(point, net, X, y)
         max_rel_err = None
         if gradients.record(point.method).is_gradient:  # the loss alone has no gradient
             if shape not in self.references:

@@ -8,7 +8,8 @@ same host; this process writes every row.
 A series is sent only when a worker is free, so its budget uses every result back by then. A worker
 that dies mid-series has its series run again elsewhere (distributed.scheduler.allowed-failures
 times, then its points are `error` rows); a lost attempt's rows never reach the CSV.
-Ctrl-C or SIGTERM: the running subprocesses on the workers are killed and the outstanding shapes cancelled.
+Ctrl-C or SIGTERM: the running subprocesses on the workers are killed and the outstanding series
+cancelled.
 """
 
 import contextlib
@@ -85,7 +86,7 @@ class Executor:
         self.sweep = uuid.uuid4().hex  # names this sweep's tasks, and its children on the workers
 
     def run(self, series_list, setting, write, show):
-        import distributed
+        import distributed  # optional (the cluster extra): imported only where a cluster runs
 
         queue, pending, done = deque(series_list), {}, 0
         try:
@@ -169,7 +170,7 @@ def stop(sweep):
 def _rows_back(future, points, setting):
     """(index, columns) of a series whose task is over: measured (its JSON written first), or
     `error` with why not."""
-    from distributed import KilledWorker
+    from distributed import KilledWorker  # optional, as in Executor.run
 
     try:
         result = future.result()

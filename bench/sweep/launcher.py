@@ -14,6 +14,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+import numpy as np
+
 from gradients.backends import cpu_name
 
 BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -139,8 +141,6 @@ def _first_line(stderr):
 
 def environment(blas_threads):
     """Columns describing the machine and the libraries, the same for every row."""
-    import numpy as np
-
     try:
         blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
         blas = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
@@ -172,7 +172,7 @@ def child_env(blas_threads):
     for name in BLAS_ENV:
         env[name] = str(blas_threads)
     env.update(MALLOC_ENV)
-    env[PARENT_PID] = str(os.getpid())  # the process that will start the workers: this one
+    env[PARENT_PID] = str(os.getpid())  # the process that will start the children: this one
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     return env

@@ -1,15 +1,15 @@
-"""A sweep's points: the one Point type (from options, a CSV row or worker arguments) and the plan of a sweep."""
+"""A sweep's points: the one Point type (from options, a CSV row or a series' spec) and the plan
+of a sweep."""
 
 import importlib
 import importlib.util
 import re
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import dataclass, fields
 from itertools import product
 
 import gradients
 from bench.errors import UserError, whole_number
-from bench.memory import MAX_DEPTH
-from bench.results import normal_device
+from bench.guard import MAX_DEPTH
 from bench.schema import POINT_KEY
 from bench.sweep.ranges import MAX_VALUES, parse_range
 
@@ -35,22 +35,6 @@ class Point:
         kinds = {f.name: f.type for f in fields(cls)}
         point = {k: int(row[k]) if kinds[k] is int else str(row[k]) for k in POINT_KEY}
         return cls(**{**point, "device": normal_device(point["device"])})
-
-    @classmethod
-    def add_arguments(cls, parser):
-        """The argparse options naming a point (`args()` writes them; `from_args` reads them)."""
-        for f in fields(cls):
-            required = f.default is MISSING
-            parser.add_argument(f"--{f.name.replace('_', '-')}", type=f.type, required=required,
-                                **({} if required else {"default": f.default}))
-
-    @classmethod
-    def from_args(cls, namespace):
-        return cls(**{k: getattr(namespace, k) for k in POINT_KEY})
-
-    def args(self):
-        """The worker options naming this point: ['--method', 'naive', '--depth', '4', ...]."""
-        return [arg for key in POINT_KEY for arg in (f"--{key.replace('_', '-')}", str(getattr(self, key)))]
 
     @property
     def widths(self):
@@ -110,10 +94,24 @@ def parse_methods(text):
     return list(dict.fromkeys(methods))
 
 
-# the backends a sweep runs on, with the library the worker imports and the extra that installs it
+# the backends a sweep runs on, with the library the child imports and the extra that installs it
 SWEEP_BACKENDS = {"numpy": "numpy", "torch": "PyTorch", "cupy": "CuPy"}
 SWEEP_DTYPES = ("float64", "float32")
 DEVICE = re.compile(r"cpu|cuda(:\d+)?")
+
+
+def normal_device(device):
+    """The one spelling of a device in files and comparisons: 'cpu' or 'cuda:N'; 'cuda' is 'cuda:0'.
+
+    A bare 'cuda' means the framework's current device, which in a process that never changed it
+    (every sweep child, every `gradbench train`) is device 0 of those visible: the same device as
+    'cuda:0', so the two must be one point, not two. Leading zeros go too ('cuda:01' is 'cuda:1').
+    Anything else comes back as it is, for the caller's check to refuse.
+    """
+    kind, colon, index = str(device).strip().partition(":")
+    if kind == "cuda" and (not colon or index.isdigit()):
+        return f"cuda:{int(index or 0)}"
+    return str(device).strip()
 
 
 def _list(text, option):
@@ -128,7 +126,7 @@ def parse_placements(backend, device, dtype):
     """--backend x --device x --dtype: every (backend, device, dtype) to run, each checked to be installed and present.
 
     Nothing is imported but what a named backend needs (find_spec first): a missing library or device is refused
-    here, before the sweep touches a file. Devices come back in their normal form (bench.results.normal_device:
+    here, before the sweep touches a file. Devices come back in their normal form (normal_device:
     cuda is cuda:0), so every point, row and comparison spells a device one way.
     """
     backends, devices, dtypes = _list(backend, "--backend"), _list(device, "--device"), _list(dtype, "--dtype")

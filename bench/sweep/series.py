@@ -123,7 +123,7 @@ class _Run:
     def write_suite(self):
         """The run's pyperf suite with every finished point, replaced whole, before their rows go out
         (once for the points that finish together in the last round, not once each)."""
-        import pyperf
+        import pyperf  # here, as in benchmark()
 
         if not self.unwritten:
             return

@@ -2,10 +2,13 @@
 
 Every setting that produced a row is a column of that row, where it ran too (backend, device,
 device_name, dtype: --backend, --device and --dtype are checked as sweep checks them, with its
-messages). Rows are written as each epoch finishes (bench.train_rows): --out holds every epoch
-finished, each row whole, however the run ends (finished, diverged, interrupted, the disk full,
-SIGKILL). Outputs follow bench.output's rules; an existing --out or --plot is replaced only with
---force.
+messages). Rows are written as each epoch finishes (rows): --out holds every epoch finished, each
+row whole, however the run ends (finished, diverged, interrupted, the disk full, SIGKILL).
+Outputs follow bench.output's rules; an existing --out or --plot is replaced only with --force.
+
+This module is the command; rows: the rows file written as epochs end; race: several methods
+trained from one seed (`--method naive,backprop`); times: a race's time ratios; plot: the
+learning curves and the race's figure (matplotlib, imported only by a run that draws).
 """
 
 import os
@@ -13,11 +16,13 @@ import time
 from pathlib import Path
 
 import gradients
-from bench import memory, output
+from bench import guard, output
 from bench.errors import UserError, whole_number
 from bench.formatting import seconds
+from bench.placement import PLACEMENT
+from bench.progress import Bar
 from bench.sweep.points import check_float64_only, parse_placements
-from bench.train_rows import RowWriter
+from bench.train.rows import RowWriter
 from gradients import backends
 from gradients.data import csv_task, streams, synthetic_task
 from gradients.train import Diverged, make_optimizer, train
@@ -31,7 +36,6 @@ COLUMNS = MEASURED + SETTINGS
 DEFAULTS = dict(method="backprop", optimizer="sgd", lr=None, depth=3, width=8, input_dim=None, activation="relu",
                 epochs=200, batch_size=32, seed=0, samples=512, noise=0.0, test_fraction=0.2, data=None,
                 target=None, backend="numpy", device="cpu", dtype="float64")
-PLACEMENT = ("backend", "device", "dtype")
 SYNTHETIC_INPUT_DIM = 4  # d of the default synthetic task
 WHOLE = ("epochs", "batch_size", "depth", "width", "input_dim", "seed", "samples")  # sizes and counts
 
@@ -73,9 +77,9 @@ def task_of(s):
     """The task and the network widths for these settings."""
     if (s["data"] is None) != (s["target"] is None):
         raise UserError("--data and --target go together: name the CSV file and its target column")
-    if s["depth"] > memory.MAX_DEPTH:
-        raise UserError(f"--depth {s['depth']}: more than {memory.MAX_DEPTH:,} layers: a network is an array "
-                        "per layer, and a deeper one cannot be built in time")
+    if s["depth"] > guard.MAX_DEPTH:
+        raise UserError(f"--depth {s['depth']}: more than {guard.MAX_DEPTH:,} layers: a network is "
+                        "an array per layer, and a deeper one cannot be built in time")
     if s["data"] is None:
         d = SYNTHETIC_INPUT_DIM if s["input_dim"] is None else s["input_dim"]
         widths = [d] + [s["width"]] * s["depth"]
@@ -95,9 +99,11 @@ def _guard(widths, samples, s):
     """Refuse, before allocating anything, a run that cannot fit in memory (sizes below 1: the library refuses)."""
     if min(widths) < 1 or samples < 1 or s["batch_size"] < 1:
         return
-    need = memory.train_bytes(widths, samples, s["batch_size"], s["method"], s["optimizer"], s["activation"])
-    reason = memory.refusal(need, f"training (width {s['width']}, depth {s['depth']}, input dim {widths[0]}, "
-                                  f"{samples:,} examples)", s["backend"], s["device"])
+    need = guard.train_bytes(widths, samples, s["batch_size"], s["method"], s["optimizer"],
+                             s["activation"])
+    what = (f"training (width {s['width']}, depth {s['depth']}, input dim {widths[0]}, "
+            f"{samples:,} examples)")
+    reason = guard.refusal(need, what, s["backend"], s["device"])
     if reason:
         raise UserError(f"{reason}: lower --width, --depth, --input-dim or --samples")
 
@@ -107,7 +113,7 @@ def check_outputs(out, plot, force, data=None):
     given = {option: path for option, path in (("--out", out), ("--plot", plot)) if path is not None}
     real = {option: output.target(path, f"{option} {path}") for option, path in given.items()}
     if plot is not None:
-        from bench.train_plot import check_format  # matplotlib: only a run that draws pays for it
+        from bench.train.plot import check_format  # matplotlib: only a run that draws pays for it
 
         check_format(plot)
     for option, path in given.items():
@@ -156,7 +162,7 @@ def _run(s, out, plot, progress, force):
             rows.append(row)
             bar(e)
     if plot is not None:
-        from bench.train_plot import plot_curves  # matplotlib, as above
+        from bench.train.plot import plot_curves  # matplotlib, as above
 
         plot_curves(rows, plot)
     return rows
@@ -170,8 +176,6 @@ class _progress:
 
     def __enter__(self):
         if self.s["epochs"] > 0:
-            from bench.progress import Bar
-
             self.bar = Bar(self.s["epochs"], f"train {self.s['method']}/{self.s['optimizer']}", "epochs", self.asked,
                            mininterval=0.1)  # epochs can take a millisecond
         return self

@@ -3,7 +3,7 @@ against backprop, append CSV rows. The one sweep loop:
 
   1. plan the points (smallest first), each with its op count computed once;
   2. --resume: the ok rows already in the file stay, and teach the budget;
-  3. the memory a point needs (bench.memory) over what the machine has: a `skipped` row, nothing run;
+  3. the memory a point needs (bench.guard) over what the machine has: a `skipped` row, nothing run;
   4. the rest, grouped in series (one per placement: bench.sweep.series), go to an executor: this
      process, one series after another, or a Dask cluster, one task per series
      (bench.sweep.cluster). Rows come back as points finish and are written here, and only here.
@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import gradients
-from bench import memory, output
+from bench import guard, output
 from bench.errors import UserError, whole_number
 from bench.schema import SCHEMA_VERSION
 from bench.signals import stop_signals_exit
@@ -65,7 +65,7 @@ def mem_model(point):
 
 
 def agreement(point, max_rel_err):
-    """The agreement columns from the worker's relative error (a baseline has no gradient: agrees)."""
+    """The agreement columns from the child's relative error (a baseline's: agrees)."""
     if max_rel_err is None:
         return {"max_rel_err": None, "agree": True}
     tolerance = TOLERANCE.get(point.method, DEFAULT_TOLERANCE)
@@ -171,8 +171,8 @@ def _loop(points, ops, results, setting, executor, progress, row_setting):
             rows[point] = results.done[point.key()]
             setting.budget.record(point, n, rows[point]["time_min_s"], "an earlier run")
             continue
-        reason = memory.refusal(memory.point_bytes(point.method, point.widths, point.batch, point.activation),
-                                "this point", point.backend, point.device)
+        need = guard.point_bytes(point.method, point.widths, point.batch, point.activation)
+        reason = guard.refusal(need, "this point", point.backend, point.device)
         if reason:  # refused before a child allocates what cannot fit
             write(point, n, {"status": "skipped", "reason": reason})
         else:

@@ -11,7 +11,8 @@ import math
 import gradients
 from bench import train as training
 from bench.errors import UserError
-from bench.train_rows import RowWriter
+from bench.train.rows import RowWriter
+from bench.train.times import ratios, reference
 
 AGREE = (
     1e-9  # the relative difference of losses at the same epoch that counts as the same trajectory
@@ -44,15 +45,10 @@ def run(methods, *, out=None, plot=None, progress=None, force=False, **settings)
                 for row in rows:
                     write(row)
     if plot is not None:
-        from bench.train_plot import plot_race  # matplotlib: only a race that draws pays for it
+        from bench.train.plot import plot_race  # matplotlib: only a race that draws pays for it
 
         plot_race(runs, real["--plot"])
     return runs
-
-
-def total_seconds(rows):
-    """Wall-clock seconds of a run's training (epoch 0 is the untrained network: none)."""
-    return sum(r["seconds"] for r in rows)
 
 
 def max_disagreement(runs):
@@ -66,17 +62,6 @@ def max_disagreement(runs):
                 if x != y and not (math.isnan(x) and math.isnan(y)):
                     worst = max(worst, abs(x - y) / max(abs(x), abs(y)))
     return worst
-
-
-def reference(runs):
-    """The method times are compared with: backprop where it ran, else the fastest."""
-    return "backprop" if "backprop" in runs else min(runs, key=lambda m: total_seconds(runs[m]))
-
-
-def ratios(runs):
-    """Each method's training time over the reference method's."""
-    base = total_seconds(runs[reference(runs)])
-    return {m: total_seconds(rows) / base if base > 0 else math.nan for m, rows in runs.items()}
 
 
 def summary(runs):

@@ -88,7 +88,7 @@ def _summary(times, paired, ops):
             f"for {span(ops)} times its multiplications.")
 
 
-def memory_section(frames, all_fits):
+def space_section(frames, all_fits):
     """Exponents, memory at the largest point, and checkpoint's trade-off, per file and swept variable."""
     lines = ["## Working memory", "", THEORY, ""]
     found = False

@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from bench.errors import UserError
 from bench.output import write_atomic
 from bench.plot.style import BASE, Drawn, method_color, styled
-from bench.race import ratios, reference, total_seconds
+from bench.train.times import ratios, reference, total_seconds
 
 
 def _format(path):
@@ -57,8 +57,8 @@ def plot_race(runs, path):
 
 
 def race_figure(runs):
-    """The race's Figure (shown inline in Jupyter): runs is {method: rows} of bench.race.run; the
-    slowest is drawn first, thickest."""
+    """The race's Figure (shown inline in Jupyter): runs is {method: rows} of
+    bench.train.race.run; the slowest is drawn first, thickest."""
 
     with styled("report"):
         fig = Drawn(figsize=(10, 4.4), layout="constrained")

@@ -23,8 +23,9 @@ MAX_DEPTH = 10**6  # a network is an array per layer: deeper, even its list of w
 FLOAT = 8
 ARRAY = 128  # bytes a numpy array object and its list slot take beyond its data
 SPARE = 1.25  # the guard's margin: Python, numpy and the allocator need some too
-# below this the guard does not look (reading /proc costs 0.1 ms, more than a small sweep point's bookkeeping):
-# a machine running numpy has it, and an allocation that still fails is the worker's error, not a crash
+# below this the guard does not look (reading /proc costs 0.1 ms, more than a small sweep point's
+# bookkeeping): a machine running numpy has it, and an allocation that still fails is the child's
+# error, not a crash
 UNCHECKED = 32 * 2**20
 UFUNC_BUFFERS = 8192 * FLOAT  # numpy's ufunc buffer of one operand (np.getbufsize() entries)
 EXTRA_NETWORKS = {"sgd": 0, "adagrad": 1, "adam": 2}  # optimizer state, in networks
@@ -64,7 +65,7 @@ def gradient_bytes(method, widths, batch=1, activation="relu"):
 
 
 def point_bytes(method, widths, batch, activation="relu"):
-    """A sweep worker's peak: the network, the batch, the call, and backprop's gradient it is compared with."""
+    """A sweep child's peak: the network, the batch, the call, and backprop's gradient beside it."""
     need = network_bytes(widths) + batch_bytes(widths, batch) + gradient_bytes(method, widths, batch, activation)
     if gradients.record(method, strict=False).is_gradient:  # compared with backprop's
         need += gradient_bytes("backprop", widths, batch, activation) + 4 * network_bytes(widths)  # flat copies
@@ -131,15 +132,15 @@ def device_free_bytes(backend, device):
     index = int(device.partition(":")[2] or 0)
     try:
         if backend == "torch":
-            import torch
+            import torch  # optional, and seconds to import: only a CUDA point asks
 
             return int(torch.cuda.mem_get_info(index)[0])  # (free, total) bytes of the device
         if backend == "cupy":
-            import cupy
+            import cupy  # optional, as torch
 
             with cupy.cuda.Device(index):
                 return int(cupy.cuda.runtime.memGetInfo()[0])  # (free, total) of the current device
-    except Exception:  # no driver, no such device: the worker's own error will say so
+    except Exception:  # no driver, no such device: the child's own error will say so
         return None
     return None
 
