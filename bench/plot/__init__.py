@@ -1,8 +1,8 @@
 """Figures of a results frame and its fits: bench.plot.draw writes every kind the data supports.
 
 style: what every figure shares, and a style per destination (report, paper, slides); time: time
-and op-count figures; memory: working memory and the time-memory trade-off; backends: the
-placements of one file side by side; figures: one figure per kind, a panel per swept variable,
+and op-count figures; memory: working memory and the time-memory trade-off; placements: the
+placements of one file side by side (the backends figure); figures: one figure per kind, a panel per swept variable,
 written in each format asked.
 """
 

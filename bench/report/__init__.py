@@ -3,7 +3,7 @@
 It tabulates what it is given (results, fits, figure paths) and writes only the report;
 bench.pipeline reads the files and makes missing fits and figures first.
 document: the report as a file; growth: exponents and speedups; memory: working memory and checkpoint;
-backends: the placements (backend, device, dtype) of a file side by side.
+placements: the placements (backend, device, dtype) of a file side by side.
 """
 
 from bench.report.document import write_report

@@ -186,7 +186,7 @@ def _series(todo):
     """The points to run grouped by placement, each group in plan order: [(points, ops), ...]."""
     groups = {}
     for point, n in todo:
-        groups.setdefault((point.backend, point.device, point.dtype), []).append((point, n))
+        groups.setdefault(point.placement, []).append((point, n))
     return [([p for p, _ in g], [n for _, n in g]) for g in groups.values()]
 
 
