@@ -13,6 +13,7 @@ from bench.placement import BACKENDS, DTYPES, Placement
 from bench.results import normal_device
 from bench.schema import POINT_KEY
 from bench.sweep.ranges import MAX_VALUES, parse_range
+from gradients.sizes import uniform_edges, uniform_nodes
 
 
 @dataclass(frozen=True)
@@ -59,13 +60,11 @@ class Point:
 
     @property
     def edges(self):
-        """E of the network, in O(1): d w + (L - 1) w^2 + w (gradients.edges of its widths)."""
-        return self.input_dim * self.width + (self.depth - 1) * self.width**2 + self.width
+        return uniform_edges(self.depth, self.width, self.input_dim)
 
     @property
     def nodes(self):
-        """V of the network, in O(1): d + L w + 1 (gradients.nodes of its widths)."""
-        return self.input_dim + self.depth * self.width + 1
+        return uniform_nodes(self.depth, self.width, self.input_dim)
 
     @property
     def shape(self):
