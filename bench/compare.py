@@ -1,8 +1,8 @@
 """Two runs side by side: how a user checks that a result reproduces, or what a change did.
 
-For every time law both files fit (same method and sweep: variable, fixed settings, placement) the two
-exponents, their difference and whether their 95% intervals overlap; for every point both timed,
-the two times, their ratio and whether their intervals overlap. Fits are made here from the
+For every time law both files fit (same method and sweep: variable, fixed settings, placement)
+the two exponents, their difference and whether their 95% intervals overlap; for every point both
+timed, the two times, their ratio and whether their intervals overlap. Fits are made here from the
 results and their rounds (the fits files are not needed, nor written).
 """
 
@@ -53,7 +53,8 @@ def compare(path_a, path_b, out=None):
     name_a, name_b = str(path_a), str(path_b)
     k = laws(*runs)
     rows = [[r.method, r.variable, f"{r.k_a:.3f} [{r.k_lo_a:.3f}, {r.k_hi_a:.3f}]",
-             f"{r.k_b:.3f} [{r.k_lo_b:.3f}, {r.k_hi_b:.3f}]", f"{r.diff:+.3f}", r.overlap, r.fixed_a]
+             f"{r.k_b:.3f} [{r.k_lo_b:.3f}, {r.k_hi_b:.3f}]", f"{r.diff:+.3f}", r.overlap,
+             r.fixed_a]
             for r in k.itertuples()]
     lines = [f"# gradbench compare: A = {name_a}, B = {name_b}", "",
              "## Time exponents", ""]

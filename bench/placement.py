@@ -49,11 +49,12 @@ DEFAULT = Placement()  # the default study's, named nowhere when it is a file's 
 
 
 def placements(df):
-    """The distinct placements of a frame's rows: the default first, then by backend, device, dtype."""
+    """The distinct placements of a frame's rows: the default first, then by backend, device,
+    dtype."""
     rows = df[list(PLACEMENT)].drop_duplicates().itertuples(index=False)
     found = {Placement(*map(str, p)) for p in rows}
-    return sorted(found, key=lambda p: (p != DEFAULT, p.backend != DEFAULT.backend, p.backend, p.device,
-                                        p.dtype != DEFAULT.dtype, p.dtype))
+    return sorted(found, key=lambda p: (p != DEFAULT, p.backend != DEFAULT.backend, p.backend,
+                                        p.device, p.dtype != DEFAULT.dtype, p.dtype))
 
 
 def several(df):

@@ -1,6 +1,7 @@
 """The results reader every later stage uses: read_results checks a results CSV and its values
 (so a hand-edited cell gives one line, not a traceback), and the results-level helpers: the
-ok rows, the excluded ones, and the sweeps a file holds.
+ok rows, the excluded ones, and the sweeps a file holds (Sweep: what one fit is drawn from and
+keyed by).
 """
 
 import numbers
@@ -255,9 +256,10 @@ class Sweep:
     """What one fit is drawn from: a variable swept while the other settings are held fixed, on one
     placement (None: across every placement of the rows, as the placements figure draws them).
 
-    fixed: ((name, value as text), ...) in the order of FIXED; input_dim is 'width' where it
-    followed the width. E is fitted over a depth or width sweep's points: variable E, via that
-    variable. `key` names the sweep in a fits file; `label` is how people read it.
+    fixed: ((name, value as text), ...): the other variables, activation, seed, input_dim ('width'
+    where it followed the width). E is fitted over a depth or width sweep's points: variable E,
+    via that variable. `key` names the sweep in a fits file, the same whatever else the file
+    holds; `label` is how people read it, naming the placement only in a file of several.
     """
 
     variable: str
@@ -271,7 +273,8 @@ class Sweep:
         """'variable=depth width=16 ... input_dim=16 backend=numpy device=cpu dtype=float64'."""
         head = [("variable", self.variable)] + [("via", self.via)] * bool(self.via)
         where = list(zip(PLACEMENT, self.placement)) if self.placement else []
-        return " ".join(f"{k}={quote(str(v), safe=':')}" for k, v in head + list(self.fixed) + where)
+        items = head + list(self.fixed) + where
+        return " ".join(f"{k}={quote(str(v), safe=':')}" for k, v in items)
 
     @classmethod
     def from_key(cls, key):
@@ -287,8 +290,9 @@ class Sweep:
             where, rest = Placement(*(value for _, value in rest[-3:])), rest[:-3]
         names = [name for name, _ in rest]
         sweep = cls(variable, tuple(rest), where, via)
-        if (first != "variable" or variable not in (*VARIABLES, "E") or (variable == "E") != bool(via)
-                or len(set(names)) < len(names) or set(names) & {*PLACEMENT, "variable", "via"}
+        if (first != "variable" or variable not in (*VARIABLES, "E")
+                or (variable == "E") != bool(via) or len(set(names)) < len(names)
+                or set(names) & {*PLACEMENT, "variable", "via"}
                 or sweep.key != key):  # one spelling per sweep
             raise ValueError(f"not a sweep key: {key!r}")
         return sweep
@@ -305,7 +309,8 @@ class Sweep:
         """E grows as width^2, unless the network is one layer on a fixed input (E ~ width)."""
         held = dict(self.fixed)
         var = self.via or self.variable
-        return 2 if var != "width" or held.get("input_dim") == "width" or int(held["depth"]) >= 2 else 1
+        grows = var != "width" or held.get("input_dim") == "width" or int(held["depth"]) >= 2
+        return 2 if grows else 1
 
     def at(self, placement):
         """This sweep on one placement (a sweep across placements, as its fits are keyed)."""

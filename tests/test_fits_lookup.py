@@ -23,7 +23,8 @@ def frames(results_frame):
     """A depth sweep, a width sweep whose input follows the width, a batch sweep, two placements."""
     depth = results_frame(DEPTHS, [8])
     width = results_frame([2], [4, 8, 16, 32], methods=("backprop",))
-    batch = pd.concat([results_frame([2], [4], methods=("backprop",), batch=b) for b in (1, 4, 16, 64)])
+    batch = pd.concat([results_frame([2], [4], methods=("backprop",), batch=b)
+                       for b in (1, 4, 16, 64)])
     two = pd.concat([depth, results_frame(DEPTHS, [8], methods=("backprop",), **TORCH._asdict())])
     return {"depth": depth, "width": width, "batch": batch, "two": two}
 
@@ -96,7 +97,7 @@ def test_the_lookup_finds_each_fit_of_a_sweep_once(results_frame):
 def test_a_sweep_across_placements_finds_each_placements_fits(results_frame):
     df = frames(results_frame)["two"]
     fits = fit.fit_results(df)
-    [(across, _)] = [(s, rows) for s, rows in sweeps(df, by_placement=False) if s.variable == "depth"]
+    [across] = [s for s, _ in sweeps(df, by_placement=False) if s.variable == "depth"]
     assert fit.fits_for(fits, across, "time").empty  # no fit mixes placements
     numpy = fit.fits_for(fits, across.at(Placement()), "time")
     torch = fit.fits_for(fits, across.at(TORCH), "time")
@@ -135,7 +136,8 @@ def old_fits(tmp_path, results_frame, write_csv):
     return path, out
 
 
-def test_a_fits_file_without_the_sweep_column_is_refused_in_a_line(tmp_path, results_frame, write_csv):
+def test_a_fits_file_without_the_sweep_column_is_refused_in_a_line(tmp_path, results_frame,
+                                                                    write_csv):
     path, out = old_fits(tmp_path, results_frame, write_csv)
     with pytest.raises(UserError) as e:
         fit.read_fits(out)

@@ -90,7 +90,8 @@ def test_a_file_of_one_placement_has_the_sweeps_it_had(results_frame):
     df = results_frame(DEPTHS, [8], backend="torch", device="cuda:0", dtype="float32")
     found = [(s.variable, s.label, len(r)) for s, r in panels(df)]
     assert found == [(s.variable, s.label, len(r)) for s, r in panels(df, False)]
-    assert [s.label for s, _ in panels(df)] == ["width=8 batch=1 activation=relu seed=0 input_dim=8"]
+    labels = [s.label for s, _ in panels(df)]
+    assert labels == ["width=8 batch=1 activation=relu seed=0 input_dim=8"]
 
 
 def test_backends_figure_has_a_curve_per_method_and_placement(reported):
@@ -132,7 +133,8 @@ def test_backends_table_compares_at_the_largest_point_every_curve_has(results_fr
     assert "No backprop on NumPy in this sweep: no ratio." in table
     t = df[(df["depth"] == 16) & (df["method"] == "backprop") & (df["device"] == "cuda:0")][TIME].item()
     assert f"| backprop | torch | cuda:0 | float32 | {seconds(t)} | - |" in table
-    assert placements_section({"one": results_frame(DEPTHS, [8])}, {"one": fit.fit_results(df)}) == []
+    one = results_frame(DEPTHS, [8])
+    assert placements_section({"one": one}, {"one": fit.fit_results(df)}) == []
 
 
 def test_report_header_names_backend_device_its_name_and_dtype(study, reported):

@@ -47,7 +47,8 @@ def fits_section(all_fits, frames=None):
              "dimension follows the width); backprop and the forward pass cost E + V: 1 in E and depth, "
              "2 in width; every method is linear in the batch.", "", "Fit rules used:", ""]
     lines += [f"- `{rule}`: {rules.describe(rule)}" for rule in fit_rules]
-    short = [f"- {name}, {sweep.variable} ({sweep.label}): {why}" for name, df in (frames or {}).items()
+    short = [f"- {name}, {sweep.variable} ({sweep.label}): {why}"
+             for name, df in (frames or {}).items()
              for sweep, why in too_short(df, MIN_POINTS).items()]
     lines += ["", "Laws not fitted (too few points):", ""] + short if short else []
     lines += ["", "Small sizes are left out of the time fits on purpose: there a call's fixed Python and "

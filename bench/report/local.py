@@ -89,7 +89,8 @@ def local_section(frames, all_fits):
             if fits is None:
                 continue
             missed = fits_for(fits, sweep, "time")
-            missed = missed[~missed["covers_theory"].astype(bool)]  # astype: an empty object column would pick columns
+            # astype: indexing by an empty object column would pick columns, not rows
+            missed = missed[~missed["covers_theory"].astype(bool)]
             notes = [explain(r, rows, var) for r in sort_fits(missed).itertuples()]
             lines += [f"- {n}" for n in notes if n] + ([""] if any(notes) else [])
     return lines if found else []

@@ -101,7 +101,8 @@ def memory_section(frames, all_fits):
                 continue
             found = True
             var = sweep.variable
-            lines += [f"### {name}: {var} ({sweep.label})", ""] + _exponents(name, fits, sweep) + [""]
+            lines += [f"### {name}: {var} ({sweep.label})", ""]
+            lines += _exponents(name, fits, sweep) + [""]
             lines += _largest(rows, var) + _checkpoint(rows, var) + [""]
     if not found:
         lines.append("No working memory was measured in these files (files of schema version 1 have none).")
