@@ -145,14 +145,12 @@ def test_a_fits_file_without_the_sweep_column_is_refused_in_a_line(tmp_path, res
                             f"run `gradbench fit {path}` again")
 
 
-@pytest.mark.parametrize("command", ["plot", "report"])
-def test_plot_and_report_fit_anew_a_fits_file_without_the_sweep_column(
-        tmp_path, results_frame, write_csv, gradbench, only_kinds, command):
+def test_report_fits_anew_a_fits_file_without_the_sweep_column(
+        tmp_path, results_frame, write_csv, gradbench, only_kinds):
     path, out = old_fits(tmp_path, results_frame, write_csv)
     assert fit.is_current(out, path) is False  # its hash is the results file's: the column decides
     only_kinds("time")
-    where = ["--out-dir" if command == "plot" else "--plots-dir", tmp_path / "plots"]
-    code, said, err = gradbench(command, path, *where)
+    code, said, err = gradbench("report", path, "--plots-dir", tmp_path / "plots")
     assert code == 0, err
     assert f"wrote {out} (it was missing or not fitted from {path} as it is now)" in said
     assert "sweep" in fit.read_fits(out).columns
