@@ -37,11 +37,11 @@ def test_the_key_of_every_sweep_of_a_file_gives_that_sweep_back(results_frame):
             assert Sweep.from_key(sweep.key) == sweep, sweep.key
 
 
-settings = st.text(max_size=12)  # a results file is text: a cell may hold anything
+cells = st.text(max_size=12)  # a results file is text: a cell may hold anything
 
 
-@given(st.sampled_from(["depth", "width", "batch", "E"]), st.lists(settings, max_size=5),
-       st.none() | st.tuples(settings, settings, settings))
+@given(st.sampled_from(["depth", "width", "batch", "E"]), st.lists(cells, max_size=5),
+       st.none() | st.tuples(cells, cells, cells))
 def test_a_key_round_trips_whatever_the_cells_hold(variable, values, where):
     names = ["depth", "width", "batch", "activation", "seed"]
     sweep = Sweep(variable, tuple(zip(names, values)), where and Placement(*where),
