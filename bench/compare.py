@@ -1,8 +1,8 @@
 """Two runs side by side: how a user checks that a result reproduces, or what a change did.
 
-For every time law both files fit (same method, placement, variable and fixed settings) the two
-exponents, their difference and whether their 95% intervals overlap; for every point both timed,
-the two times, their ratio and whether their intervals overlap. Fits are made here from the
+For every time law both files fit (same method and sweep: variable, fixed settings, placement)
+the two exponents, their difference and whether their 95% intervals overlap; for every point both
+timed, the two times, their ratio and whether their intervals overlap. Fits are made here from the
 results and their rounds (the fits files are not needed, nor written).
 """
 
@@ -13,11 +13,10 @@ import numpy as np
 from bench.fit import fit_results
 from bench.formatting import seconds, table
 from bench.output import write_text
-from bench.placement import PLACEMENT
 from bench.results import ok_rows, read_results, read_rounds
 from bench.schema import POINT_KEY, TIME
 
-LAW_KEY = ["method", *PLACEMENT, "variable", "fixed"]
+LAW_KEY = ["method", "variable", "sweep"]  # the sweep key names its settings and placement
 
 
 def _overlap(lo_a, hi_a, lo_b, hi_b):
@@ -54,7 +53,8 @@ def compare(path_a, path_b, out=None):
     name_a, name_b = str(path_a), str(path_b)
     k = laws(*runs)
     rows = [[r.method, r.variable, f"{r.k_a:.3f} [{r.k_lo_a:.3f}, {r.k_hi_a:.3f}]",
-             f"{r.k_b:.3f} [{r.k_lo_b:.3f}, {r.k_hi_b:.3f}]", f"{r.diff:+.3f}", r.overlap, r.fixed]
+             f"{r.k_b:.3f} [{r.k_lo_b:.3f}, {r.k_hi_b:.3f}]", f"{r.diff:+.3f}", r.overlap,
+             r.fixed_a]
             for r in k.itertuples()]
     lines = [f"# gradbench compare: A = {name_a}, B = {name_b}", "",
              "## Time exponents", ""]

@@ -28,15 +28,16 @@ import gradients
 from bench import rules
 from bench.errors import UserError
 from bench.output import write_atomic
-from bench.placement import PLACEMENT, fit_labels, placements
-from bench.results import excluded, ok_rows, read_results, read_rounds, sweeps, unfitted_note
+from bench.placement import fit_labels
+from bench.results import Sweep, excluded, ok_rows, read_results, read_rounds, sweeps, unfitted_note
 from bench.rounds import law_interval
 from bench.schema import TIME
 
 LEVEL = 0.95
 MIN_POINTS = 3
-FIT_COLUMNS = ["method", "backend", "device", "dtype", "variable", "quantity", "k", "k_lo", "k_hi", "r2", "n_min",
-               "n_max", "n_points", "fit_rule", "theory_k", "covers_theory", "fixed", "c", "a", "interval"]
+FIT_COLUMNS = ["method", "backend", "device", "dtype", "variable", "quantity", "k", "k_lo", "k_hi",
+               "r2", "n_min", "n_max", "n_points", "fit_rule", "theory_k", "covers_theory", "fixed",
+               "c", "a", "interval", "sweep"]
 # how k_lo..k_hi was found: a bootstrap over the rounds the points shared, or (no rounds: op counts,
 # memory, files before version 4, the offset law) the t distribution of the least-squares slope
 INTERVALS = ("rounds", "t")
@@ -47,7 +48,8 @@ QUANTITIES = {"time": TIME, "ops": "ops", "memory": "work_mem_bytes"}
 FIT_RANGES = {"k": (-1e3, 1e3), "k_lo": (-1e3, 1e3), "k_hi": (-1e3, 1e3), "r2": (-1e3, 1), "n_min": (1, 2**63),
               "n_max": (1, 2**63), "n_points": (1, 2**63), "theory_k": (-1e3, 1e3), "c": (0, 1e300), "a": (0, 1e300)}
 MAY_BE_NAN = {"k_lo", "k_hi", "r2", "theory_k"}  # no interval, a constant series, a method without a theory
-TEXT_COLUMNS = ["method", "backend", "device", "dtype", "variable", "quantity", "fit_rule", "fixed", "interval"]
+TEXT_COLUMNS = ["method", "backend", "device", "dtype", "variable", "quantity", "fit_rule", "fixed",
+                "interval", "sweep"]
 # what a fits file was fitted from, on every row: the results file's name and the SHA-256 of its
 # bytes (absent from files written before them: such a file is never taken as current)
 SOURCE_COLUMNS = ["results_file", "results_sha256"]
@@ -152,11 +154,10 @@ def fit_results(df, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE, memory_r
     if rounds is not None:
         df = df.assign(_rounds=rounds)
     rule_of = {"time": time_rule, "ops": ops_rule, "memory": memory_rule}
-    rows, via = [], None
-    for var, fixed, group, e_in_width in sweeps(ok_rows(df)):
-        via = via if var == "E" else var  # sweeps() yields E right after the depth or width sweep it comes from
+    rows = []
+    for sweep, group in sweeps(ok_rows(df)):
+        var = sweep.variable
         x = "edges" if var == "E" else var
-        where = dict(zip(PLACEMENT, placements(group)[0]))  # the sweep's one placement
         for method, pts in group.groupby("method", sort=True):
             for quantity, col in QUANTITIES.items():
                 if col not in pts:  # working memory: not in files of schema version 1
@@ -170,13 +171,13 @@ def fit_results(df, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE, memory_r
                 interval = "t"
                 if quantity == "time" and rule_used != "offset":
                     interval = _rounds_interval(fit, measured[measured[x].isin(used)], x)
-                theory = theory_k(method, var, e_in_width, quantity, via)
+                theory = theory_k(method, var, sweep.e_in_width, quantity, sweep.via or "depth")
                 rows.append(dict(
-                    method=method, **where, variable=var, quantity=quantity,
+                    method=method, **sweep.placement._asdict(), variable=var, quantity=quantity,
                     k=fit["k"], k_lo=fit["k_lo"], k_hi=fit["k_hi"], r2=fit["r2"],
                     n_min=used.min(), n_max=used.max(), n_points=len(used), fit_rule=rule_used,
                     theory_k=theory, covers_theory=_covers(fit, theory),
-                    fixed=fixed, c=fit["c"], a=fit["a"], interval=interval))
+                    fixed=sweep.label, c=fit["c"], a=fit["a"], interval=interval, sweep=sweep.key))
     return pd.DataFrame(rows, columns=FIT_COLUMNS)
 
 
@@ -250,6 +251,8 @@ def is_current(fits_file, results_path):
         return False
     if first is None:
         return False  # an empty fits file records nothing: refitting it is cheap
+    if "sweep" not in first:  # written before fits named their sweep: fitted anew, as a stale one
+        return False
     return (first.get("results_file"), first.get("results_sha256")) == fitted_source(results_path)
 
 
@@ -285,11 +288,10 @@ def read_fits(path):
         fits = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=text)
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as e:
         raise UserError(f"{path}: cannot read fits file ({str(e).splitlines()[0]})") from None
-    for name in PLACEMENT:  # a fits file written before the placement columns: its sweeps' fixed labels key them
-        if name not in fits.columns:
-            fits.insert(FIT_COLUMNS.index(name), name, "")
-    if "interval" not in fits.columns:  # written before the rounds: every interval was the t distribution's
-        fits["interval"] = "t"
+    if "sweep" not in fits.columns:  # what keys a fit to its sweep: a display label did before
+        source = path.with_name(path.name.removesuffix(".fits.csv") + ".csv")
+        raise UserError(f"{path}: written by an older gradbench (no sweep column): "
+                        f"run `gradbench fit {source}` again")
     missing = [c for c in FIT_COLUMNS if c not in fits.columns]
     if missing:
         raise UserError(f"{path}: not a gradbench fits file (missing columns: {', '.join(missing)})")
@@ -308,7 +310,22 @@ def read_fits(path):
                         "expected True or False (refit with `gradbench fit`)")
     fits["covers_theory"] = fits["covers_theory"].astype(str) == "True"
     fits[TEXT_COLUMNS] = fits[TEXT_COLUMNS].fillna("")
+    for i, key in fits["sweep"].items():
+        try:
+            Sweep.from_key(key)
+        except ValueError:
+            raise UserError(f"{path}: line {i + 2}, column sweep: {key!r}: not a sweep's key "
+                            "(refit with `gradbench fit`)") from None
     return fits
+
+
+def fits_for(fits, sweep, quantity, method=None):
+    """The fits of one sweep and quantity, of one method where given (none where fits is None):
+    the one lookup of a fit that figures, the report and the README block make."""
+    if fits is None:
+        return pd.DataFrame(columns=FIT_COLUMNS)
+    hit = fits[(fits["sweep"] == sweep.key) & (fits["quantity"] == quantity)]
+    return hit if method is None else hit[hit["method"] == method]
 
 
 def summary(fits):

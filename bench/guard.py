@@ -18,6 +18,7 @@ from pathlib import Path
 
 import gradients
 from bench.formatting import nbytes
+from gradients.sizes import parameter_bytes
 
 MAX_DEPTH = 10**6  # a network is an array per layer: deeper, even its list of widths and its op count take minutes
 FLOAT = 8
@@ -32,9 +33,8 @@ EXTRA_NETWORKS = {"sgd": 0, "adagrad": 1, "adam": 2}  # optimizer state, in netw
 
 
 def network_bytes(widths):
-    """theta: every W[t], alpha and b (also the size of one Gradient)."""
-    E = sum(a * c for a, c in zip(widths, widths[1:])) + widths[-1]
-    return FLOAT * (E + 1) + ARRAY * (len(widths) + 1)
+    """theta: every W[t], alpha and b, and their arrays' headers (also the size of one Gradient)."""
+    return parameter_bytes(widths, FLOAT) + ARRAY * (len(widths) + 1)
 
 
 def batch_bytes(widths, batch):

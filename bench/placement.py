@@ -1,20 +1,60 @@
-"""Where a row ran, its placement: the backend, the device and the dtype, and how fits, figures and tables name it.
+"""Where a row ran, its placement: the backend, the device and the dtype, and how fits, figures
+and tables name it.
 
 A file of one sweep on one placement (the NumPy default study) names no placement in its labels;
 a file holding several (`sweep --backend numpy,torch --dtype float64,float32`) keys every sweep,
 fit and curve by it, as `backprop (torch cuda:0 float32)`.
 """
 
-from bench.formatting import values
+from typing import NamedTuple
 
-PLACEMENT = ("backend", "device", "dtype")  # the results columns that say where a row ran
-DEFAULT = ("numpy", "cpu", "float64")  # the default study's, named nowhere when it is a file's only one
+from bench.formatting import values
+from gradients import backends
+
+# the array libraries a sweep runs on: gradients' backends but array_api_strict, a test's library
+BACKENDS = tuple(b for b in backends.BACKENDS if b != "array_api_strict")
+DTYPES = backends.DTYPES
+
+
+class Placement(NamedTuple):
+    """Where a point ran: an array library, a device ('cpu', 'cuda:N') and a float dtype."""
+
+    backend: str = "numpy"
+    device: str = "cpu"
+    dtype: str = "float64"
+
+    @classmethod
+    def of(cls, row):
+        """The placement of a results row (a mapping or a pandas row)."""
+        return cls(*(str(row[name]) for name in cls._fields))
+
+    @property
+    def label(self):
+        """'torch cuda:0 float32'."""
+        return " ".join(self)
+
+    @property
+    def is_default(self):
+        """NumPy on the CPU in float64: where every method runs with nothing extra installed."""
+        return self == DEFAULT
+
+    @property
+    def slug(self):
+        """The placement in a file name: 'torch-cuda0-float32'."""
+        return f"{self.backend}-{self.device.replace(':', '')}-{self.dtype}"
+
+
+PLACEMENT = Placement._fields  # the results columns that say where a row ran
+DEFAULT = Placement()  # the default study's, named nowhere when it is a file's only one
 
 
 def placements(df):
-    """The distinct (backend, device, dtype) of a frame's rows: the default first, then by backend, device, dtype."""
-    found = {tuple(str(v) for v in p) for p in df[list(PLACEMENT)].drop_duplicates().itertuples(index=False)}
-    return sorted(found, key=lambda p: (p != DEFAULT, p[0] != DEFAULT[0], p[0], p[1], p[2] != DEFAULT[2], p[2]))
+    """The distinct placements of a frame's rows: the default first, then by backend, device,
+    dtype."""
+    rows = df[list(PLACEMENT)].drop_duplicates().itertuples(index=False)
+    found = {Placement(*map(str, p)) for p in rows}
+    return sorted(found, key=lambda p: (p != DEFAULT, p.backend != DEFAULT.backend, p.backend,
+                                        p.device, p.dtype != DEFAULT.dtype, p.dtype))
 
 
 def several(df):
@@ -22,24 +62,16 @@ def several(df):
     return len(placements(df)) > 1
 
 
-def label(placement):
-    """'torch cuda:0 float32'."""
-    return " ".join(placement)
-
-
 def method_label(method, placement, keyed=True):
-    """'backprop (torch cuda:0 float32)'; the bare method where placements are not keyed (a one-placement file)."""
-    return f"{method} ({label(placement)})" if keyed else method
-
-
-def fixed_suffix(placement):
-    """What a sweep's fixed label gains in a file of several placements: ' backend=torch device=cpu dtype=float32'."""
-    return "".join(f" {k}={v}" for k, v in zip(PLACEMENT, placement))
+    """'backprop (torch cuda:0 float32)'; the bare method where placements are not keyed (a
+    one-placement file)."""
+    return f"{method} ({placement.label})" if keyed else method
 
 
 def rows_of(df, placement):
     """The rows of one placement."""
-    keep = (df["backend"] == placement[0]) & (df["device"] == placement[1]) & (df["dtype"] == placement[2])
+    keep = ((df["backend"] == placement.backend) & (df["device"] == placement.device)
+            & (df["dtype"] == placement.dtype))
     return df[keep]
 
 
@@ -55,22 +87,25 @@ def device_name(rows):
 
 def describe(df):
     """Each placement of a frame in words: 'numpy on cpu (AMD EPYC 7R13), float64'."""
-    return [f"{p[0]} on {p[1]} ({device_name(rows_of(df, p))}), {p[2]}" for p in placements(df)]
+    return [f"{p.backend} on {p.device} ({device_name(rows_of(df, p))}), {p.dtype}"
+            for p in placements(df)]
 
 
 def title(df):
-    """What a figure's title says of where its rows ran: the CPU alone for the default study, else each placement."""
+    """What a figure's title says of where its rows ran: the CPU alone for the default study,
+    else each placement."""
     found = placements(df)
     if found == [DEFAULT]:
         return str(df["cpu"].iloc[0])
     names = [device_name(rows_of(df, p)) for p in found]
     if len(set(names)) == 1:  # one device ran them all: name it once
-        return ", ".join(label(p) for p in found) + f" on {names[0]}"
-    return "; ".join(f"{label(p)} on {name}" for p, name in zip(found, names))
+        return ", ".join(p.label for p in found) + f" on {names[0]}"
+    return "; ".join(f"{p.label} on {name}" for p, name in zip(found, names))
 
 
 def fit_labels(fits):
-    """Each fit's method as people read it: with its placement where the fits hold several, else the bare method."""
-    where = fits[list(PLACEMENT)].astype(str).agg(tuple, axis=1) if len(fits) else fits["method"]
-    keyed = where.nunique() > 1
+    """Each fit's method as people read it: with its placement where the fits hold several, else
+    the bare method."""
+    where = [Placement.of(r) for _, r in fits[list(PLACEMENT)].iterrows()]
+    keyed = len(set(where)) > 1
     return [method_label(m, p, keyed) for m, p in zip(fits["method"], where)]

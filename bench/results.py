@@ -1,16 +1,20 @@
 """The results reader every later stage uses: read_results checks a results CSV and its values
 (so a hand-edited cell gives one line, not a traceback), and the results-level helpers: the
-ok rows, the excluded ones, and the sweeps a file holds.
+ok rows, the excluded ones, and the sweeps a file holds (Sweep: what one fit is drawn from and
+keyed by).
 """
 
 import csv
 import io
 import numbers
 import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 from bench import placement
 from bench.errors import UserError
+from bench.placement import PLACEMENT, Placement
 from bench.schema import (
     ADDED_IN_3,
     ADDED_IN_4,
@@ -236,53 +240,121 @@ def excluded(df):
     return f"excluded {len(bad)} point(s) with status != ok ({counts})"
 
 
-def sweeps(df, by_placement=True):
-    """Yield (variable, fixed, rows, e_in_width) for every swept variable, then E for depth/width.
+@dataclass(frozen=True)
+class Sweep:
+    """What one fit is drawn from: a variable swept while the other settings are held fixed, on one
+    placement (None: across every placement of the rows, as the placements figure draws them).
 
-    In a frame of several placements each sweep is one placement's (its fixed label ends with
-    backend=, device=, dtype=), unless by_placement is False: then a sweep holds every placement.
+    fixed: ((name, value as text), ...): the other variables, activation, seed, input_dim ('width'
+    where it followed the width). E is fitted over a depth or width sweep's points: variable E,
+    via that variable. `key` names the sweep in a fits file, the same whatever else the file
+    holds; `label` is how people read it, naming the placement only in a file of several.
+    """
+
+    variable: str
+    fixed: tuple
+    placement: Placement | None = None
+    via: str = ""
+    named: bool = field(default=False, compare=False)  # its label names the placement
+
+    @property
+    def key(self):
+        """'variable=depth width=16 ... input_dim=16 backend=numpy device=cpu dtype=float64'."""
+        head = [("variable", self.variable)] + [("via", self.via)] * bool(self.via)
+        where = list(zip(PLACEMENT, self.placement)) if self.placement else []
+        items = head + list(self.fixed) + where
+        return " ".join(f"{k}={quote(str(v), safe=':')}" for k, v in items)
+
+    @classmethod
+    def from_key(cls, key):
+        """The Sweep whose key is `key`, or ValueError where `key` is not one."""
+        items = [item.partition("=") for item in str(key).split(" ")]
+        if any(not name or not eq for name, eq, _ in items):
+            raise ValueError(f"not a sweep key: {key!r}")
+        pairs = [(name, unquote(value)) for name, _, value in items]
+        (first, variable), rest = pairs[0], pairs[1:]
+        via = rest.pop(0)[1] if rest and rest[0][0] == "via" else ""
+        where = None
+        if tuple(name for name, _ in rest[-3:]) == PLACEMENT:
+            where, rest = Placement(*(value for _, value in rest[-3:])), rest[:-3]
+        names = [name for name, _ in rest]
+        sweep = cls(variable, tuple(rest), where, via)
+        if (first != "variable" or variable not in (*VARIABLES, "E")
+                or (variable == "E") != bool(via) or len(set(names)) < len(names)
+                or set(names) & {*PLACEMENT, "variable", "via"}
+                or sweep.key != key):  # one spelling per sweep
+            raise ValueError(f"not a sweep key: {key!r}")
+        return sweep
+
+    @property
+    def label(self):
+        """'width=16 batch=1 activation=relu seed=0 input_dim=16 (E via depth)'."""
+        where = list(zip(PLACEMENT, self.placement)) if self.named and self.placement else []
+        text = " ".join(f"{k}={v}" for k, v in list(self.fixed) + where)
+        return text + (f" (E via {self.via})" if self.via else "")
+
+    @property
+    def e_in_width(self):
+        """E grows as width^2, unless the network is one layer on a fixed input (E ~ width)."""
+        held = dict(self.fixed)
+        var = self.via or self.variable
+        grows = var != "width" or held.get("input_dim") == "width" or int(held["depth"]) >= 2
+        return 2 if grows else 1
+
+    def at(self, placement):
+        """This sweep on one placement (a sweep across placements, as its fits are keyed)."""
+        return replace(self, placement=placement)
+
+    def over_edges(self):
+        """The E sweep drawn from this depth or width sweep's points."""
+        return replace(self, variable="E", via=self.variable)
+
+
+def sweeps(df, by_placement=True):
+    """Yield (Sweep, rows) for every swept variable, each depth or width sweep followed by its E.
+
+    Each sweep is one placement's, unless by_placement is False: then a sweep holds every
+    placement of its rows (and its placement is None).
     """
     covary = bool((df["input_dim"] == df["width"]).all())
-    keyed = by_placement and placement.several(df)
+    named = by_placement and placement.several(df)
     for var in VARIABLES:
         others = [v for v in VARIABLES if v != var] + ["activation", "seed"]
         if not (var == "width" and covary):
             others.append("input_dim")
-        for key, rows in df.groupby(others + list(placement.PLACEMENT) * keyed, sort=True):
+        for key, rows in df.groupby(others + list(PLACEMENT) * by_placement, sort=True):
             if rows[var].nunique() < 2:
                 continue
-            fixed = dict(zip(others, key))
-            # E ~ width^2 unless the network is one layer on a fixed input (E ~ width)
-            e_in_width = 2 if (var != "width" or covary or fixed["depth"] >= 2) else 1
-            label = " ".join(f"{k}={v}" for k, v in fixed.items())
+            fixed = [(k, str(v)) for k, v in zip(others, key)]
             if var == "width" and covary:
-                label += " input_dim=width"
-            if keyed:
-                label += placement.fixed_suffix(key[len(others):])
-            yield var, label, rows, e_in_width
+                fixed.append(("input_dim", "width"))
+            where = Placement(*map(str, key[len(others):])) if by_placement else None
+            sweep = Sweep(var, tuple(fixed), where, named=named)
+            yield sweep, rows
             if var in ("depth", "width"):
-                yield "E", label + f" (E via {var})", rows, e_in_width
+                yield sweep.over_edges(), rows
 
 
 def panels(df, by_placement=True):
-    """(variable, fixed label, rows) for every swept variable of the frame, E excluded (see sweeps)."""
-    return [(var, fixed, rows) for var, fixed, rows, _ in sweeps(df, by_placement) if var != "E"]
+    """(Sweep, rows) for every swept variable of the frame, E excluded (see sweeps)."""
+    return [(sweep, rows) for sweep, rows in sweeps(df, by_placement) if sweep.variable != "E"]
 
 
 def too_short(df, min_points):
-    """Why a law could not be fitted: {(variable, fixed): 'N values of VAR (a, b); a law needs M'}.
+    """Why a law could not be fitted: {Sweep: 'N values of VAR (a, b); a law needs M'}.
 
     A sweep is named where one of its methods has fewer than min_points ok points (E aside:
     it has the points of its depth or width sweep).
     """
     short = {}
-    for var, fixed, rows in panels(ok_rows(df)):
+    for sweep, rows in panels(ok_rows(df)):
+        var = sweep.variable
         counts = rows.groupby("method")[var].nunique()
         if (counts < min_points).any():
             few = sorted(counts[counts < min_points].index)
             values = ", ".join(f"{v:g}" for v in sorted(rows[var].unique()))
             n = int(counts.min())
-            short[var, fixed] = (f"{n} value{'s' * (n != 1)} of {var} ({values}) for "
+            short[sweep] = (f"{n} value{'s' * (n != 1)} of {var} ({values}) for "
                                  f"{', '.join(few)}; a law needs {min_points}")
     return short
 
@@ -292,6 +364,6 @@ def unfitted_note(df, min_points):
     short = too_short(df, min_points)
     if not short:
         return None
-    return "could not fit a law: " + "; ".join(f"{var} sweep ({fixed}): {why}"
-                                               for (var, fixed), why in short.items()) + \
+    return "could not fit a law: " + "; ".join(f"{s.variable} sweep ({s.label}): {why}"
+                                               for s, why in short.items()) + \
         f"; sweep {min_points} or more values"

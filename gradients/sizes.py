@@ -1,4 +1,5 @@
-"""Sizes: widths, batch and activation checked (whole numbers only), and the graph's size E and V."""
+"""Sizes: widths, batch and activation checked (whole numbers only), the graph's size E and V,
+and the bytes of a network's parameters: the one place that computes them."""
 
 import numpy as np
 
@@ -48,3 +49,19 @@ def edges(widths):
 def nodes(widths):
     """V: sum_t n[t] + 1 (every layer's units and the output)."""
     return sum(check_widths(widths)) + 1
+
+
+def uniform_edges(depth, width, input_dim):
+    """E of `depth` layers of `width` units on `input_dim` inputs, in O(1): d w + (L - 1) w^2 + w
+    (edges() of its widths, without the list of L + 1 of them)."""
+    return input_dim * width + (depth - 1) * width**2 + width
+
+
+def uniform_nodes(depth, width, input_dim):
+    """V of that network, in O(1): d + L w + 1."""
+    return input_dim + depth * width + 1
+
+
+def parameter_bytes(widths, itemsize=8):
+    """The bytes of theta's numbers: every W[t], alpha and b, E + 1 entries (float64: 8 bytes)."""
+    return itemsize * (edges(widths) + 1)

@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gradients
+from gradients import sizes
 
 ALL = ("forward",) + gradients.METHODS
 
@@ -71,3 +72,11 @@ def test_graph_size():
     params = sum(W.size for W in net.weights) + net.alpha.size + 1
     assert params == gradients.edges(widths) + 1
     assert gradients.op_count("numerical", widths) == 2 * (gradients.edges(widths) + 1) * gradients.edges(widths)
+
+
+def test_a_networks_parameter_bytes_are_its_arrays_bytes():
+    for widths in ([3, 4, 5], [1, 1], [7, 2, 9, 2]):
+        net = gradients.Network.init(widths)
+        arrays = sum(W.nbytes for W in net.weights) + net.alpha.nbytes + 8  # b: one float64
+        assert sizes.parameter_bytes(widths) == arrays
+        assert sizes.parameter_bytes(widths, itemsize=4) == arrays // 2

@@ -10,13 +10,13 @@ from helpers import run_cli, svg_texts
 from bench import fit, placement, plot
 from bench.formatting import ratio, seconds
 from bench.plot import figures
-from bench.report.backends import backends_section
-from bench.results import ok_rows, panels
+from bench.report.placements import placements_section
+from bench.results import Sweep, ok_rows, panels
 from bench.schema import TIME
 
 DEPTHS = [1, 2, 4, 8, 16, 32]
 TIMES = ["time_s", "time_lo_s", "time_hi_s", "time_median_s", "time_mean_s", "time_stdev_s", "time_min_s", "time_max_s"]
-GPU = ("torch", "cuda:0", "float32")
+GPU = placement.Placement("torch", "cuda:0", "float32")
 
 
 def placed(results_frame, noise=0.02):
@@ -61,8 +61,10 @@ def test_each_placement_is_fitted_on_its_own_rows(results_frame):
         assert len(got) == len(alone) > 0
         pd.testing.assert_frame_equal(got[key + ["k", "k_lo", "k_hi", "n_points"]],
                                       alone[key + ["k", "k_lo", "k_hi", "n_points"]])
+        assert {Sweep.from_key(key).placement for key in got["sweep"]} == {where}
         # the fixed label gains the placement, before E's "(E via depth)"
-        assert list(got["fixed"].str.replace(placement.fixed_suffix(where), "")) == list(alone["fixed"])
+        suffix = "".join(f" {k}={v}" for k, v in where._asdict().items())
+        assert list(got["fixed"].str.replace(suffix, "")) == list(alone["fixed"])
     assert len(fits) == sum(len(fit.fit_results(placement.rows_of(df, p))) for p in placement.placements(df))
 
 
@@ -86,8 +88,10 @@ def test_labels_name_the_placement_only_where_a_file_has_several(results_frame):
 
 def test_a_file_of_one_placement_has_the_sweeps_it_had(results_frame):
     df = results_frame(DEPTHS, [8], backend="torch", device="cuda:0", dtype="float32")
-    assert [(v, f, len(r)) for v, f, r in panels(df)] == [(v, f, len(r)) for v, f, r in panels(df, False)]
-    assert [f for _, f, _ in panels(df)] == ["width=8 batch=1 activation=relu seed=0 input_dim=8"]
+    found = [(s.variable, s.label, len(r)) for s, r in panels(df)]
+    assert found == [(s.variable, s.label, len(r)) for s, r in panels(df, False)]
+    labels = [s.label for s, _ in panels(df)]
+    assert labels == ["width=8 batch=1 activation=relu seed=0 input_dim=8"]
 
 
 def test_backends_figure_has_a_curve_per_method_and_placement(reported):
@@ -124,12 +128,13 @@ def test_backends_table_compares_at_the_largest_point_every_curve_has(results_fr
     gone = (df["method"] == "naive") & (df["device"] == "cuda:0") & (df["depth"] == 32)
     df.loc[gone, ["status", "reason"]] = ["skipped", "predicted 90 s > budget 60 s"]
     df = df[df["backend"] == "torch"]  # no NumPy backprop: no ratio
-    table = "\n".join(backends_section({"gpu": df}, {"gpu": fit.fit_results(ok_rows(df))}))
+    table = "\n".join(placements_section({"gpu": df}, {"gpu": fit.fit_results(ok_rows(df))}))
     assert "At depth 16 (" in table
     assert "No backprop on NumPy in this sweep: no ratio." in table
     t = df[(df["depth"] == 16) & (df["method"] == "backprop") & (df["device"] == "cuda:0")][TIME].item()
     assert f"| backprop | torch | cuda:0 | float32 | {seconds(t)} | - |" in table
-    assert backends_section({"one": results_frame(DEPTHS, [8])}, {"one": fit.fit_results(df)}) == []
+    one = results_frame(DEPTHS, [8])
+    assert placements_section({"one": one}, {"one": fit.fit_results(df)}) == []
 
 
 def test_report_header_names_backend_device_its_name_and_dtype(study, reported):
@@ -152,14 +157,6 @@ def test_a_file_of_one_placement_reports_and_plots_as_before(study, reported):
     assert "\n![multi-backends](plots/multi-backends.png)\n" in reported[2]
 
 
-def test_fits_file_written_before_the_placement_columns_is_read(tmp_path, results_frame):
-    old = fit.fit_results(results_frame(DEPTHS, [8])).drop(columns=list(placement.PLACEMENT))
-    old.to_csv(tmp_path / "old.fits.csv", index=False)
-    fits = fit.read_fits(tmp_path / "old.fits.csv")
-    assert list(fits.columns) == fit.FIT_COLUMNS
-    assert set(fits["backend"]) == {""}
-
-
 def test_figure_titles_name_the_placements_and_each_device_once(results_frame):
     df = placed(results_frame)
     assert placement.title(results_frame(DEPTHS, [8])) == "Test CPU"  # the default study: the CPU, as before
@@ -176,7 +173,7 @@ def test_a_file_of_shapes_that_sweep_nothing_gets_a_row_per_shape(tmp_path, resu
               for (d, w, b), where in itertools.product(shapes, ({}, {"backend": "torch"}))]
     df = pd.concat(frames, ignore_index=True)
     df.loc[df["backend"] == "torch", TIMES] *= 1.7  # torch's times differ from NumPy's
-    assert not [p for p in panels(ok_rows(df), by_placement=False) if placement.several(p[2])]
+    assert not [s for s, rows in panels(ok_rows(df), by_placement=False) if placement.several(rows)]
     path = write_csv(tmp_path / "grid.csv", df)
     assert run_cli("report", path, "--plots-dir", tmp_path / "plots").code == 0
     md = section((tmp_path / "grid.md").read_text(), "## Backends")

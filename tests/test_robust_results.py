@@ -117,6 +117,7 @@ def test_times_at_both_ends_of_the_range_are_fitted_and_plotted(tmp_path):
     ("k", "abc", "column k: 'abc': expected a number from -1000 to 1000"),
     ("n_min", "0", "column n_min: "), ("c", "inf", "column c: 'inf'"), ("k_hi", "1e308", "column k_hi"),
     ("covers_theory", "maybe", "column covers_theory: 'maybe': expected True or False"),
+    ("sweep", "width=8", "column sweep: 'width=8': not a sweep's key"),
 ])
 def test_a_damaged_fits_file_is_one_line_for_plot_and_report(tmp_path, column, value, fragment):
     path = write_results(tmp_path / "d.csv", study_rows())

@@ -2,8 +2,8 @@
 
 style: what every figure shares, and a style per destination (report, paper, slides); time: time
 and op-count figures; space: working memory and the time-memory trade-off; local: the local
-exponents against n; backends: the placements of one file side by side; figures: one figure per
-kind, a panel per swept variable, written in each format asked.
+exponents against n; placements: the placements of one file side by side (the backends figure);
+figures: one figure per kind, a panel per swept variable, written in each format asked.
 """
 
 from bench.plot.figures import (

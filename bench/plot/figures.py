@@ -20,7 +20,7 @@ from matplotlib.transforms import ScaledTranslation
 from bench import placement
 from bench.errors import UserError
 from bench.output import check_writable, write_atomic
-from bench.plot import backends, local, space, time
+from bench.plot import local, placements, space, time
 from bench.plot.style import DEFAULT_STYLE, STYLES, XLABELS, Drawn, place_apart, styled
 from bench.results import excluded, ok_rows, panels
 from gradients.registry import baseline
@@ -46,29 +46,27 @@ def _legend(ax, entries, at, font):
     )
 
 
-def fixed_words(fixed):
-    """A sweep's fixed label in words: 'width=16 activation=relu' -> 'width 16, ReLU'."""
-    words, where = [], []
-    for item in fixed.split():
-        key, _, value = item.partition("=")
-        if key in placement.PLACEMENT:
-            where.append(value)
-        elif key == "activation":
+def fixed_words(sweep):
+    """What a sweep holds fixed, in words: 'width 16, batch 1, ReLU, ...', then the placement
+    where its label names it."""
+    words = []
+    for key, value in sweep.fixed:
+        if key == "activation":
             words.append(WORDS.get(value, value))
         elif value == "width":
             words.append(f"{WORDS.get(key, key)} = width")
         else:
             words.append(f"{WORDS.get(key, key)} {value}")
-    return ", ".join(words + ([" ".join(where)] if where else []))
+    return ", ".join(words + ([sweep.placement.label] if sweep.named and sweep.placement else []))
 
 
 def caption(found, where, notes):
     """The caption line(s): each panel's fixed settings, where it ran, what the marks mean."""
     if len(found) == 1:
-        lines = [f"Fixed: {fixed_words(found[0][1])}."]
+        lines = [f"Fixed: {fixed_words(found[0][0])}."]
     else:
         lines = [
-            f"({chr(97 + i)}) fixed: {fixed_words(fixed)}." for i, (_, fixed, _) in enumerate(found)
+            f"({chr(97 + i)}) fixed: {fixed_words(sweep)}." for i, (sweep, _) in enumerate(found)
         ]
     lines.append(f"Measured on {where}. " + " ".join(dict.fromkeys(n for n in notes if n)))
     return "\n".join(lines)
@@ -83,7 +81,7 @@ DRAW = {
     "local": local.draw_local,
     "memory": space.draw_memory,
     "tradeoff": space.draw_tradeoff,
-    "backends": backends.draw_backends,
+    "backends": placements.draw_placements,
 }
 KINDS = tuple(DRAW)
 SEVERAL_ONLY = (
@@ -95,7 +93,7 @@ MEASURED = {"memory": space.MEMORY, "tradeoff": space.MEMORY,  # a column a kind
 
 
 def figure(kind, found, fits, where, style=DEFAULT_STYLE):
-    """One figure of a kind: a log-log panel per (variable, fixed, rows) of found, in a style.
+    """One figure of a kind: a log-log panel per (Sweep, rows) of found, in a style.
 
     Call it inside bench.plot.style.styled(style) when the figure is to be saved in that style.
     """
@@ -107,12 +105,12 @@ def figure(kind, found, fits, where, style=DEFAULT_STYLE):
     for ax in grid:
         ax.set_visible(False)  # the rest of the last row
     notes = []
-    for i, (ax, (var, fixed, rows)) in enumerate(zip(axes, found)):
+    for i, (ax, (sweep, rows)) in enumerate(zip(axes, found)):
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
-        ax.set_xlabel(XLABELS[var])
+        ax.set_xlabel(XLABELS[sweep.variable])
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-        entries, note = DRAW[kind](ax, rows, var, fixed, fits)  # may relabel its axes
+        entries, note = DRAW[kind](ax, rows, sweep, fits)  # may relabel its axes
         notes.append(note)
         if len(found) > 1:
             ax.set_title(f"({chr(97 + i)}) {ax.get_title()}")
@@ -178,7 +176,7 @@ def drawable(df, source):
             )
             continue
         needs = NEEDS.get(kind, set())  # in a file of several placements, not every panel has them
-        here = [p for p in found if needs <= set(p[2]["method"])]
+        here = [(sweep, rows) for sweep, rows in found if needs <= set(rows["method"])]
         here = panels(ok, by_placement=False) if kind == "backends" else here
         if not here:
             notes.append(

@@ -9,9 +9,10 @@ from bench.plot.style import fit_row, method_color, method_marker, methods, seri
 LOCAL = "local_k"  # the column the figure needs measured (files of schema 4)
 
 
-def draw_local(ax, rows, var, fixed, fits):
+def draw_local(ax, rows, sweep, fits):
     """Local exponent of each method at the geometric middle of each step, its 95% interval a band,
     its theory a dashed line of its colour: (legend entries, title)."""
+    var = sweep.variable
     ax.set_yscale("linear")
     entries = []
     for m in methods(rows):
@@ -24,7 +25,7 @@ def draw_local(ax, rows, var, fixed, fits):
         color = method_color(m)
         ax.fill_between(mid, lo, hi, color=color, alpha=0.18, lw=0)
         (line,) = ax.plot(mid, k, method_marker(m) + "-", ms=4.5, color=color)
-        fit = fit_row(fits, m, var, fixed, "time")  # its theory knows how E grows in this sweep
+        fit = fit_row(fits, sweep, "time", m)  # its theory knows how E grows in this sweep
         theory = fit["theory_k"] if fit is not None else theory_k(m, var)
         label = f"{m}"
         if np.isfinite(theory):

@@ -40,8 +40,9 @@ def _bytes_axis(ax, which):
     )
 
 
-def draw_memory(ax, rows, var, fixed, fits):
+def draw_memory(ax, rows, sweep, fits):
     """Measured working memory, the model (memory_count) dashed, the fitted law."""
+    var = sweep.variable
     rows = _measured(rows)
     entries, modelled = [], False
     for m in methods(rows):
@@ -51,7 +52,7 @@ def draw_memory(ax, rows, var, fixed, fits):
         if MODEL in s and s[MODEL].notna().all():
             ax.plot(s[var], s[MODEL], "--", color=color, lw=0.9, alpha=0.7)
             modelled = True
-        fit = fit_row(fits, m, var, fixed, "memory")
+        fit = fit_row(fits, sweep, "memory", m)
         entries.append(with_fit(ax, points, m, fit, color, s[var]))
     if modelled:
         entries.append((Line2D([], [], ls="--", color="0.4", lw=0.9), "model (memory_count)"))
@@ -61,11 +62,12 @@ def draw_memory(ax, rows, var, fixed, fits):
     ax.set_ylabel("working memory of one call")
     ax.set_title(f"Working memory vs {var}")
     note = "Working memory: the peak during a call minus the gradient it returns."
-    return entries, " ".join(filter(None, [note, fit_note(fits, var, fixed, "memory")]))
+    return entries, " ".join(filter(None, [note, fit_note(fits, sweep, "memory")]))
 
 
-def draw_tradeoff(ax, rows, var, fixed, fits):
+def draw_tradeoff(ax, rows, sweep, fits):
     """Time against working memory, a curve per method across the sweep, its ends labelled."""
+    var = sweep.variable
     rows = _measured(rows)
     entries = []
     n = SYMBOLS.get(var, var)

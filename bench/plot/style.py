@@ -16,6 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import gradients
+from bench.fit import fits_for
 
 XLABELS = {
     "depth": "depth L (weight matrices)",
@@ -106,16 +107,9 @@ def styled(name):
         yield STYLES[name]
 
 
-def fit_row(fits, method, var, fixed, quantity):
-    """The fits row for this series, or None."""
-    if fits is None:
-        return None
-    hit = fits[
-        (fits["method"] == method)
-        & (fits["variable"] == var)
-        & (fits["fixed"] == fixed)
-        & (fits["quantity"] == quantity)
-    ]
+def fit_row(fits, sweep, quantity, method):
+    """The method's fit of this quantity on this sweep, or None."""
+    hit = fits_for(fits, sweep, quantity, method)
     return None if hit.empty else hit.iloc[0]
 
 
@@ -143,15 +137,12 @@ def with_fit(ax, handle, method, fit, color, x):
     return (handle, line), f"{method}: {law}"
 
 
-def fit_note(fits, var, fixed, quantity):
+def fit_note(fits, sweep, quantity):
     """Caption: which points the solid lines were fitted on."""
-    if fits is None:
-        return None
-    f = fits[(fits["variable"] == var) & (fits["fixed"] == fixed) & (fits["quantity"] == quantity)]
-    spans = {(r.n_min, r.n_max) for r in f.itertuples()}
+    spans = {(r.n_min, r.n_max) for r in fits_for(fits, sweep, quantity).itertuples()}
     if not spans:
         return None
-    n = SYMBOLS.get(var, var)
+    n = SYMBOLS.get(sweep.variable, sweep.variable)
     where = f"{n} = {min(spans)[0]:g}..{min(spans)[1]:g}" if len(spans) == 1 else "each its span"
     return f"Lines: c·{n}^k fitted on {where} (k, 95% interval), dotted below it."
 
@@ -173,12 +164,12 @@ def guide_slopes(ax, var, x_from, x_to, y_end, y_floor, exponents):
                     va="top", gid="guide")
 
 
-def theory_exponents(fits, var, fixed, quantity):
+def theory_exponents(fits, sweep, quantity):
     """The theory's exponents of a panel's fits (the guides to draw); 1 and 2 without fits."""
     if fits is None:
         return (1, 2)
-    f = fits[(fits["variable"] == var) & (fits["fixed"] == fixed) & (fits["quantity"] == quantity)]
-    found = sorted({float(k) for k in f["theory_k"] if np.isfinite(k) and k > 0})
+    ks = fits_for(fits, sweep, quantity)["theory_k"]
+    found = sorted({float(k) for k in ks if np.isfinite(k) and k > 0})
     return found or (1, 2)
 
 

@@ -23,20 +23,22 @@ from bench.schema import TIME
 from gradients.registry import baseline
 
 
-def _guides(ax, rows, var, fixed, fits, quantity, values):
+def _guides(ax, rows, sweep, fits, quantity, values):
     """Guide slopes of the theory's exponents over the sweep, and the y range to hold them."""
+    var = sweep.variable
     x_from, x_to = rows[var].min(), rows[var].max()
     v = values.to_numpy(float)  # (points, columns)
     last = v[(rows[var] == rows[var].max()).to_numpy()]  # the guides end under the last points
     y_end = np.nanmin(last) / 2
     floor = min(np.nanmin(v) / 2, y_end / 30)  # room for the guides under flat (overhead-bound) data
-    guide_slopes(ax, var, x_from, x_to, y_end, floor, theory_exponents(fits, var, fixed, quantity))
+    guide_slopes(ax, var, x_from, x_to, y_end, floor, theory_exponents(fits, sweep, quantity))
     data_ylim(ax, values, low=floor)
 
 
-def draw_time(ax, rows, var, fixed, fits):
+def draw_time(ax, rows, sweep, fits):
     """Each point's time with its 95% interval as a bar (files before the rounds: the fastest value,
     a bar up to the slowest), the fitted law, guide slopes."""
+    var = sweep.variable
     entries = []
     for m in methods(rows):
         s = series(rows, m, var)
@@ -48,34 +50,36 @@ def draw_time(ax, rows, var, fixed, fits):
         bars = ax.errorbar(
             s[var], t, yerr=err, fmt=method_marker(m), color=color, capsize=2, ls="none"
         )
-        entries.append(with_fit(ax, bars, m, fit_row(fits, m, var, fixed, "time"), color, s[var]))
+        entries.append(with_fit(ax, bars, m, fit_row(fits, sweep, "time", m), color, s[var]))
     spans = ["time_lo_s", "time_hi_s"] if rows["time_lo_s"].notna().all() else ["time_min_s", "time_max_s"]
-    _guides(ax, rows, var, fixed, fits, "time", rows[spans])
+    _guides(ax, rows, sweep, fits, "time", rows[spans])
     ax.set_ylabel("time per call (s)")
     ax.set_title(f"Time of one gradient vs {var}")
     note = ("Markers: 10th percentile of the rounds, bar: its 95% interval." if rounds
             else "Markers: fastest value, bar to slowest.")
-    return entries, " ".join(filter(None, [note, fit_note(fits, var, fixed, "time")]))
+    return entries, " ".join(filter(None, [note, fit_note(fits, sweep, "time")]))
 
 
-def draw_ops(ax, rows, var, fixed, fits):
+def draw_ops(ax, rows, sweep, fits):
     """Exact multiplication counts, their fitted law, guide slopes."""
+    var = sweep.variable
     entries = []
     for m in methods(rows):
         s = series(rows, m, var)
         (points,) = ax.plot(s[var], s["ops"], method_marker(m), color=method_color(m))
         entries.append(
-            with_fit(ax, points, m, fit_row(fits, m, var, fixed, "ops"), method_color(m), s[var])
+            with_fit(ax, points, m, fit_row(fits, sweep, "ops", m), method_color(m), s[var])
         )
-    _guides(ax, rows, var, fixed, fits, "ops", rows[["ops"]])
+    _guides(ax, rows, sweep, fits, "ops", rows[["ops"]])
     ax.set_ylabel("multiplications per call")
     ax.set_title(f"Multiplications of one gradient vs {var}")
     note = "Markers: exact counts."
-    return entries, " ".join(filter(None, [note, fit_note(fits, var, fixed, "ops")]))
+    return entries, " ".join(filter(None, [note, fit_note(fits, sweep, "ops")]))
 
 
-def draw_speedup(ax, rows, var, fixed, fits):
+def draw_speedup(ax, rows, sweep, fits):
     """naive time / backprop time, and the same ratio of op counts."""
+    var = sweep.variable
     x, r = ratio(rows, var, "naive", "backprop", TIME)
     paired = series(rows, "naive", var).set_index(var)["time_vs_backprop"].reindex(x).to_numpy(float)
     r = np.where(np.isfinite(paired), paired, r)  # the same-round ratio where the rounds were shared
@@ -88,8 +92,9 @@ def draw_speedup(ax, rows, var, fixed, fits):
     return [(time, "measured (same-round ratio of times)"), (ops, "predicted by operation counts")], None
 
 
-def draw_vs_forward(ax, rows, var, fixed, fits):
+def draw_vs_forward(ax, rows, sweep, fits):
     """Gradient time as a multiple of one forward pass (the loss) on the same point."""
+    var = sweep.variable
     entries, base = [], baseline()
     for m in methods(rows):
         if m != base:
@@ -102,8 +107,9 @@ def draw_vs_forward(ax, rows, var, fixed, fits):
     return entries, "Ratios of times at each point."
 
 
-def draw_rate(ax, rows, var, fixed, fits):
+def draw_rate(ax, rows, sweep, fits):
     """Counted multiplications per second, per method: the engineering each method gets."""
+    var = sweep.variable
     entries = []
     for m in methods(rows):
         s = series(rows, m, var)

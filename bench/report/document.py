@@ -8,9 +8,9 @@ import gradients
 from bench.formatting import code, link, nbytes, table, values
 from bench.output import write_text
 from bench.placement import describe
-from bench.report.backends import backends_section
 from bench.report.growth import fits_section, speedup_section, summary_section
 from bench.report.local import local_section
+from bench.report.placements import placements_section
 from bench.report.space import space_section
 from bench.results import excluded, excluded_rows, ok_rows
 
@@ -92,7 +92,7 @@ def write_report(frames, all_fits, plots, out, command, sources):
              placement_line(frames), ""]
     for section in (summary_section(frames, all_fits), environment_section(frames),
                     sweep_section(frames), fits_section(all_fits, frames),
-                    backends_section(frames, all_fits), local_section(frames, all_fits),
+                    placements_section(frames, all_fits), local_section(frames, all_fits),
                     speedup_section(frames), space_section(frames, all_fits),
                     figures_section(plots, out.parent)):
         lines += section + [""] if section else []  # the Backends section is there only for several placements

@@ -2,7 +2,7 @@
 
 import gradients
 from bench import rules
-from bench.fit import MIN_POINTS
+from bench.fit import MIN_POINTS, fits_for
 from bench.formatting import ratio as fmt_ratio
 from bench.formatting import seconds as fmt_time
 from bench.formatting import table
@@ -47,8 +47,9 @@ def fits_section(all_fits, frames=None):
              "dimension follows the width); backprop and the forward pass cost E + V: 1 in E and depth, "
              "2 in width; every method is linear in the batch.", "", "Fit rules used:", ""]
     lines += [f"- `{rule}`: {rules.describe(rule)}" for rule in fit_rules]
-    short = [f"- {name}, {var} ({fixed}): {why}" for name, df in (frames or {}).items()
-             for (var, fixed), why in too_short(df, MIN_POINTS).items()]
+    short = [f"- {name}, {sweep.variable} ({sweep.label}): {why}"
+             for name, df in (frames or {}).items()
+             for sweep, why in too_short(df, MIN_POINTS).items()]
     lines += ["", "Laws not fitted (too few points):", ""] + short if short else []
     lines += ["", "Small sizes are left out of the time fits on purpose: there a call's fixed Python and "
               "numpy overhead, not the algorithm, sets the time. Operation counts are exact: their "
@@ -72,12 +73,12 @@ def summary_section(frames, all_fits):
     """The headline numbers: each sweep's time exponents and its largest naive/backprop speedup."""
     lines = ["## Summary", ""]
     for name, fits in all_fits.items():
-        for var, fixed, rows in panels(ok_rows(frames[name])):
-            f = fits[(fits["variable"] == var) & (fits["fixed"] == fixed) & (fits["quantity"] == "time")]
+        for sweep, rows in panels(ok_rows(frames[name])):
+            var = sweep.variable
             ks = [f"{r.method} {r.k:.2f} [{r.k_lo:.2f}, {r.k_hi:.2f}] (theory {r.theory_k:g})"
-                  for r in sort_fits(f).itertuples()]
-            why = too_short(frames[name], MIN_POINTS).get((var, fixed))
-            line = f"- {name}, time vs {var} ({fixed}): " + (
+                  for r in sort_fits(fits_for(fits, sweep, "time")).itertuples()]
+            why = too_short(frames[name], MIN_POINTS).get(sweep)
+            line = f"- {name}, time vs {var} ({sweep.label}): " + (
                 "exponents " + ", ".join(ks) + "." if ks else f"no law fitted ({why or 'no fit'}).")
             t = rows.pivot_table(index=var, columns="method", values=[TIME, "ops"], aggfunc="first")
             if {"naive", "backprop"} <= set(t[TIME].columns):
@@ -107,7 +108,8 @@ def speedup_section(frames):
     """Per swept value: times, and naive/backprop and gradient/forward ratios."""
     lines = ["## Speedup of backprop over naive", ""]
     for name, df in frames.items():
-        for var, fixed, rows in panels(ok_rows(df)):
+        for sweep, rows in panels(ok_rows(df)):
+            var = sweep.variable
             piv = rows.pivot_table(index=var, columns="method", values=[TIME, "ops", "edges"],
                                    aggfunc="first")
             t, ops = piv[TIME], piv["ops"]
@@ -127,5 +129,5 @@ def speedup_section(frames):
                             cell(ops.loc[n, "naive"] / ops.loc[n, "backprop"], fmt_ratio)]
                 row += [cell(t.loc[n, m] / t.loc[n, base], fmt_ratio) for m in per_base]
                 out.append(row)
-            lines += [f"### {name}: {var} ({fixed})", ""] + table(header, out) + [""]
+            lines += [f"### {name}: {var} ({sweep.label})", ""] + table(header, out) + [""]
     return lines

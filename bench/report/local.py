@@ -3,6 +3,7 @@ time law whose interval misses theory, how far the sweep is from the asymptotic 
 
 import numpy as np
 
+from bench.fit import fits_for
 from bench.formatting import table
 from bench.report.growth import sort_fits
 from bench.results import ok_rows, panels
@@ -72,7 +73,8 @@ def local_section(frames, all_fits):
         if "local_k" not in ok or ok["local_k"].isna().all():
             continue
         fits = all_fits.get(name)
-        for var, fixed, rows in panels(ok):
+        for sweep, rows in panels(ok):
+            var = sweep.variable
             rows_out = []
             for method in sorted(rows["method"].unique()):
                 mid, k, lo, hi, k_ops = steps(rows, method, var)
@@ -81,13 +83,14 @@ def local_section(frames, all_fits):
             if not rows_out:
                 continue
             found = True
-            lines += [f"### {name}: {var} ({fixed})", ""]
+            lines += [f"### {name}: {var} ({sweep.label})", ""]
             lines += table(["method", f"{var} (middle of step)", "local k", "95% CI", "op-count k"], rows_out)
             lines.append("")
             if fits is None:
                 continue
-            missed = fits[(fits["variable"] == var) & (fits["fixed"] == fixed) & (fits["quantity"] == "time")
-                          & ~fits["covers_theory"]]
+            missed = fits_for(fits, sweep, "time")
+            # astype: indexing by an empty object column would pick columns, not rows
+            missed = missed[~missed["covers_theory"].astype(bool)]
             notes = [explain(r, rows, var) for r in sort_fits(missed).itertuples()]
             lines += [f"- {n}" for n in notes if n] + ([""] if any(notes) else [])
     return lines if found else []

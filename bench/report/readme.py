@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from bench.errors import UserError
+from bench.fit import fits_for
 from bench.formatting import table
 from bench.output import write_text
 from bench.report.growth import sort_fits, speedup
@@ -19,9 +20,8 @@ FIGURES = {"time": "time of one gradient call against {var}, log-log, with the f
            "local": "local exponent of time against {var}: where each method reaches its asymptotic slope"}
 
 
-def _ops_k(fits, r):
-    hit = fits[(fits["method"] == r.method) & (fits["variable"] == r.variable) & (fits["fixed"] == r.fixed)
-               & (fits["quantity"] == "ops")]
+def _ops_k(fits, sweep, method):
+    hit = fits_for(fits, sweep, "ops", method)
     return f"{hit['k'].iloc[0]:.3f}" if len(hit) else "-"
 
 
@@ -37,13 +37,15 @@ def block(frames, all_fits, plots_dir, readme_dir):
     rows, speedups = [], []
     for name, fits in all_fits.items():
         df = ok_rows(frames[name])
-        for var, fixed, sweep_rows in panels(df):
-            f = fits[(fits["variable"] == var) & (fits["fixed"] == fixed) & (fits["quantity"] == "time")]
+        for sweep, sweep_rows in panels(df):
+            var = sweep.variable
+            f = fits_for(fits, sweep, "time")
             held = ", ".join(f"{v} {sweep_rows[v].iloc[0]}" for v in ("depth", "width", "batch") if v != var)
             span = f"{name}: {var} {sweep_rows[var].min()}..{sweep_rows[var].max()} ({held})"
             for i, r in enumerate(sort_fits(f).itertuples()):
                 rows.append([span if i == 0 else "", r.method, f"{r.k:.2f} [{r.k_lo:.2f}, {r.k_hi:.2f}]",
-                             f"{r.theory_k:g}", "yes" if r.covers_theory else "no", _ops_k(fits, r)])
+                             f"{r.theory_k:g}", "yes" if r.covers_theory else "no",
+                             _ops_k(fits, sweep, r.method)])
             both = set(sweep_rows["method"]) >= {"naive", "backprop"}
             if both:
                 n = sweep_rows[sweep_rows["method"] == "naive"][var].max()
@@ -53,7 +55,7 @@ def block(frames, all_fits, plots_dir, readme_dir):
     if speedups:
         lines += ["", "Speedup (same-round ratio of the two methods' times): " + "; ".join(speedups) + "."]
     name = next(iter(frames))
-    var = panels(first)[0][0] if panels(first) else "n"
+    var = panels(first)[0][0].variable if panels(first) else "n"
     for kind, alt in FIGURES.items():
         png = Path(plots_dir) / f"{name}-{kind}.png"
         if png.is_file():

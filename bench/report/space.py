@@ -2,6 +2,7 @@
 checkpointing trades: its time and memory over backprop's, beside the op-count ratio, per point.
 """
 
+from bench.fit import fits_for
 from bench.formatting import nbytes, table
 from bench.formatting import ratio as fmt_ratio
 from bench.report.growth import cell, sort_fits
@@ -36,11 +37,11 @@ def regime(nbytes_stored, row):
     return "in LLC" if nbytes_stored <= llc else "beyond LLC"
 
 
-def _exponents(name, fits, var, fixed):
-    f = fits[(fits["variable"] == var) & (fits["fixed"] == fixed) & (fits["quantity"] == "memory")]
+def _exponents(name, fits, sweep):
     ks = [f"{r.method} {r.k:.2f} [{r.k_lo:.2f}, {r.k_hi:.2f}] (theory {r.theory_k:g})"
-          for r in sort_fits(f).itertuples()]
-    return [f"- {name}, working memory vs {var} ({fixed}): exponents " + ", ".join(ks) + "."] if ks else []
+          for r in sort_fits(fits_for(fits, sweep, "memory")).itertuples()]
+    return [f"- {name}, working memory vs {sweep.variable} ({sweep.label}): exponents "
+            + ", ".join(ks) + "."] if ks else []
 
 
 def _largest(rows, var):
@@ -94,12 +95,14 @@ def space_section(frames, all_fits):
     found = False
     for name, df in frames.items():
         fits = all_fits[name]
-        for var, fixed, rows in panels(ok_rows(df)):
+        for sweep, rows in panels(ok_rows(df)):
             rows = _measured(rows)
             if rows.empty:
                 continue
             found = True
-            lines += [f"### {name}: {var} ({fixed})", ""] + _exponents(name, fits, var, fixed) + [""]
+            var = sweep.variable
+            lines += [f"### {name}: {var} ({sweep.label})", ""]
+            lines += _exponents(name, fits, sweep) + [""]
             lines += _largest(rows, var) + _checkpoint(rows, var) + [""]
     if not found:
         lines.append("No working memory was measured in these files (files of schema version 1 have none).")

@@ -58,7 +58,7 @@ def network(point):
     """The point's seeded network and batch, on its backend, device and dtype."""
     net = gradients.Network.init(point.widths, seed=point.seed, activation=point.activation)
     X, y = gradients.make_data(point.widths, point.batch, point.seed)  # (B, d), (B,)
-    if not point.on_default:
+    if not point.placement.is_default:
         on = dict(device=point.device, dtype=point.dtype)
         net = net.to(point.backend, **on)
         X, y = gradients.make_data(point.widths, point.batch, point.seed, backend=point.backend,

@@ -56,7 +56,7 @@ def base_row(point, ops, profile_name, env_columns):
 def mem_model(point):
     """The working memory gradients.memory_count predicts for the point (None where it has no model: the model
     describes NumPy in float64)."""
-    if (point.backend, point.dtype) != ("numpy", "float64"):
+    if not point.placement.is_default:
         return None
     try:
         return gradients.memory_count(point.method, point.widths, batch=point.batch, activation=point.activation)
@@ -186,7 +186,7 @@ def _series(todo):
     """The points to run grouped by placement, each group in plan order: [(points, ops), ...]."""
     groups = {}
     for point, n in todo:
-        groups.setdefault((point.backend, point.device, point.dtype), []).append((point, n))
+        groups.setdefault(point.placement, []).append((point, n))
     return [([p for p, _ in g], [n for _, n in g]) for g in groups.values()]
 
 

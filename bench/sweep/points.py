@@ -10,8 +10,10 @@ from itertools import product
 import gradients
 from bench.errors import UserError, whole_number
 from bench.guard import MAX_DEPTH
+from bench.placement import BACKENDS, DTYPES, Placement
 from bench.schema import POINT_KEY
 from bench.sweep.ranges import MAX_VALUES, parse_range
+from gradients.sizes import uniform_edges, uniform_nodes
 
 
 @dataclass(frozen=True)
@@ -42,13 +44,11 @@ class Point:
 
     @property
     def edges(self):
-        """E of the network, in O(1): d w + (L - 1) w^2 + w (gradients.edges of its widths)."""
-        return self.input_dim * self.width + (self.depth - 1) * self.width**2 + self.width
+        return uniform_edges(self.depth, self.width, self.input_dim)
 
     @property
     def nodes(self):
-        """V of the network, in O(1): d + L w + 1 (gradients.nodes of its widths)."""
-        return self.input_dim + self.depth * self.width + 1
+        return uniform_nodes(self.depth, self.width, self.input_dim)
 
     @property
     def shape(self):
@@ -56,21 +56,20 @@ class Point:
         return f"depth={self.depth} width={self.width} input_dim={self.input_dim} batch={self.batch}"
 
     @property
+    def placement(self):
+        return Placement(self.backend, self.device, self.dtype)
+
+    @property
     def label(self):
-        on = "" if self.on_default else f" on {self.backend} {self.device} {self.dtype}"
+        on = "" if self.placement.is_default else f" on {self.placement.label}"
         return f"{self.method} {self.shape}{on}"
 
     @property
     def slug(self):
-        """File name of the point's pyperf JSON (the backend, device and dtype named where not the default)."""
-        on = "" if self.on_default else f"-{self.backend}-{self.device.replace(':', '')}-{self.dtype}"
+        """File name of the point's pyperf JSON (its placement named where not the default)."""
+        on = "" if self.placement.is_default else f"-{self.placement.slug}"
         return (f"{self.method}-d{self.depth}-w{self.width}-i{self.input_dim}-b{self.batch}"
                 f"-{self.activation}-s{self.seed}{on}")
-
-    @property
-    def on_default(self):
-        """NumPy on the CPU in float64, where every method can run with nothing extra installed."""
-        return (self.backend, self.device, self.dtype) == ("numpy", "cpu", "float64")
 
     def key(self):
         """The point key as strings, the form the CSV holds."""
@@ -94,9 +93,6 @@ def parse_methods(text):
     return list(dict.fromkeys(methods))
 
 
-# the backends a sweep runs on, with the library the child imports and the extra that installs it
-SWEEP_BACKENDS = {"numpy": "numpy", "torch": "PyTorch", "cupy": "CuPy"}
-SWEEP_DTYPES = ("float64", "float32")
 DEVICE = re.compile(r"cpu|cuda(:\d+)?")
 
 
@@ -123,7 +119,8 @@ def _list(text, option):
 
 
 def parse_placements(backend, device, dtype):
-    """--backend x --device x --dtype: every (backend, device, dtype) to run, each checked to be installed and present.
+    """--backend x --device x --dtype: every Placement to run, each checked to be installed and
+    present.
 
     Nothing is imported but what a named backend needs (find_spec first): a missing library or device is refused
     here, before the sweep touches a file. Devices come back in their normal form (normal_device:
@@ -131,20 +128,20 @@ def parse_placements(backend, device, dtype):
     """
     backends, devices, dtypes = _list(backend, "--backend"), _list(device, "--device"), _list(dtype, "--dtype")
     for b in backends:
-        if b not in SWEEP_BACKENDS:
-            raise UserError(f"--backend {b}: choose from {', '.join(SWEEP_BACKENDS)}")
+        if b not in BACKENDS:
+            raise UserError(f"--backend {b}: choose from {', '.join(BACKENDS)}")
         if importlib.util.find_spec(b) is None:
-            raise UserError(f"--backend {b}: {SWEEP_BACKENDS[b]} is not installed (pip install 'gradbench[{b}]')")
+            raise UserError(f"--backend {b}: {gradients.backends.not_installed(b)}")
     for d in devices:
         if not DEVICE.fullmatch(d):
             raise UserError(f"--device {d}: choose cpu, cuda or cuda:N")
     for t in dtypes:
-        if t not in SWEEP_DTYPES:
-            raise UserError(f"--dtype {t}: choose from {', '.join(SWEEP_DTYPES)}")
+        if t not in DTYPES:
+            raise UserError(f"--dtype {t}: choose from {', '.join(DTYPES)}")
     for b, d in product(backends, devices):
         check_device(b, d)  # the device as given: the message speaks of what the user wrote
     devices = list(dict.fromkeys(normal_device(d) for d in devices))
-    return list(product(backends, devices, dtypes))
+    return [Placement(*on) for on in product(backends, devices, dtypes)]
 
 
 FLOAT64_ONLY = {"numerical": "central differences: a step of 1e-5 is lost in float32 rounding"}
@@ -171,7 +168,7 @@ def check_device(backend, device):
     index = int(device.partition(":")[2] or 0)
     count, found = cuda_devices(backend)
     if index >= count:
-        raise UserError(f"--device {device}: {SWEEP_BACKENDS[backend]} finds {found}")
+        raise UserError(f"--device {device}: {gradients.backends.EXTRAS[backend][0]} finds {found}")
 
 
 def cuda_devices(backend):
@@ -199,7 +196,7 @@ def plan(depth, width, batch, methods, input_dim=None, activation="relu", seed=0
     input_dims = None if input_dim in (None, "") else parse_range(input_dim, "--input-dim")
     placements = parse_placements(backend, device, dtype)  # first: a missing library says what to install
     methods = parse_methods(methods)
-    check_float64_only(methods, [on[2] for on in placements], "--methods")
+    check_float64_only(methods, [on.dtype for on in placements], "--methods")
     if activation not in gradients.ACTIVATIONS:
         raise UserError(f"--activation {activation}: choose from {', '.join(gradients.ACTIVATIONS)}")
     if whole_number(seed, "--seed") < 0:

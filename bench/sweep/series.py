@@ -50,7 +50,8 @@ class _Run:
 
     def __init__(self, points, ops, setting, var):
         self.points, self.ops, self.setting, self.var = points, ops, setting, var
-        self.name = f"{_placement_slug(points[0])}-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        self.name = f"{points[0].placement.slug}-{stamp}-{secrets.token_hex(3)}"
         self.check = {}  # index -> the check's event
         self.values = {i: [] for i in range(len(points))}  # index -> seconds per call, one per round
         self.processes = {i: [] for i in range(len(points))}  # index -> the process of each value
@@ -130,10 +131,6 @@ class _Run:
         suite = pyperf.BenchmarkSuite(list(self.finished.values()))
         write_atomic(self.setting.json_dir / f"{self.name}.json", lambda tmp: suite.dump(str(tmp), replace=True))
         self.unwritten = False
-
-
-def _placement_slug(point):
-    return f"{point.backend}-{point.device.replace(':', '')}-{point.dtype}"
 
 
 def run(points, ops, setting, on_row, on_progress=lambda done, label, eta: None):

@@ -1,19 +1,22 @@
-"""The figure of a file of several placements: time against the swept variable, a curve per (method, placement).
+"""The figure of a file of several placements: time against the swept variable, a curve per
+(method, placement).
 
-Colour and marker say the method (as in every figure), the line style the placement, so that backprop
-on NumPy and backprop on torch are one colour, two lines. The fitted exponent of each curve is in its
-legend entry; the fits are the placement's own (bench.results.sweeps keys them by placement).
+Colour and marker say the method (as in every figure), the line style the placement, so that
+backprop on NumPy and backprop on torch are one colour, two lines. The fitted exponent of each
+curve is in its legend entry; the fits are the placement's own (bench.results.sweeps keys them by
+placement).
 """
 
-from bench.placement import fixed_suffix, method_label, placements, rows_of
+from bench.placement import method_label, placements, rows_of
 from bench.plot.style import data_ylim, exponent, fit_row, method_color, method_marker, methods
 from bench.schema import TIME
 
 LINES = ("-", "--", ":", "-.")  # a line style per placement, in placements() order
 
 
-def draw_backends(ax, rows, var, fixed, fits):
+def draw_placements(ax, rows, sweep, fits):
     """The time per (method, placement) joined by lines, k of each in the legend."""
+    var = sweep.variable
     entries = []
     for i, where in enumerate(placements(rows)):
         here = rows_of(rows, where)
@@ -27,7 +30,7 @@ def draw_backends(ax, rows, var, fixed, fits):
                 color=method_color(m),
                 lw=1.1,
             )
-            fit = fit_row(fits, m, var, fixed + fixed_suffix(where), "time")
+            fit = fit_row(fits, sweep.at(where), "time", m)
             law = "" if fit is None else f": {exponent(fit)}"
             entries.append((line, method_label(m, where) + law))
     data_ylim(ax, rows[[TIME]])

@@ -1,4 +1,5 @@
-"""The report's section on placements: the same methods on several backends, devices and dtypes, side by side.
+"""The report's section on placements: the same methods on several backends, devices and dtypes,
+side by side.
 
 Only a file of several placements has it. Per swept variable, each (method, placement) at the
 largest value every curve has, against NumPy's backprop at that value; a file of shapes that
@@ -6,6 +7,7 @@ sweep no variable (`make bench-torch`'s five) gets a row per shape instead.
 """
 
 from bench import placement
+from bench.fit import fits_for
 from bench.formatting import ratio as fmt_ratio
 from bench.formatting import seconds as fmt_time
 from bench.formatting import table, values
@@ -26,15 +28,9 @@ HEADER = ["method", "backend", "device", "dtype", "time", "/ numpy backprop", "k
 
 def reference(rows):
     """The placement of NumPy's backprop in a sweep (the float64 one first), or None."""
-    found = [p for p in placement.placements(rows[rows["method"] == "backprop"]) if p[0] == "numpy"]
-    return min(found, key=lambda p: (p[2] != "float64", p)) if found else None
-
-
-def _time_fit(fits, method, var, fixed):
-    """The time fit of one method on one sweep of one placement, or None."""
-    hit = fits[(fits["method"] == method) & (fits["variable"] == var) & (fits["fixed"] == fixed)
-               & (fits["quantity"] == "time")]
-    return None if hit.empty else hit.iloc[0]
+    found = [p for p in placement.placements(rows[rows["method"] == "backprop"])
+             if p.backend == "numpy"]
+    return min(found, key=lambda p: (p.dtype != "float64", p)) if found else None
 
 
 def curves(rows):
@@ -47,26 +43,28 @@ def curves(rows):
     return out
 
 
-def sweep_table(rows, var, fixed, fits):
+def sweep_table(rows, sweep, fits):
     """Lines of one sweep's table: its heading, a row per (method, placement), or why there is none."""
+    var = sweep.variable
     found = curves(rows)
     common = set.intersection(*(set(s[var]) for s in found.values()))
     if not common:
-        return [f"No value of {var} has an ok point of every (method, placement) ({fixed})."]
+        return [f"No value of {var} has an ok point of every (method, placement) ({sweep.label})."]
     n = max(common)
     ref = reference(rows)
     ref_time = found[("backprop", ref)].set_index(var)[TIME].loc[n] if ref else float("nan")
     out = []
     for (method, where), s in found.items():
         t = s.set_index(var)[TIME].loc[n]
-        fit = _time_fit(fits, method, var, fixed + placement.fixed_suffix(where))
+        fit = fits_for(fits, sweep.at(where), "time", method)
+        fit = None if fit.empty else fit.iloc[0]
         k, ci = ("-", "-") if fit is None else (f"{fit['k']:.3f}", f"[{fit['k_lo']:.3f}, {fit['k_hi']:.3f}]")
         framework = s["framework"].astype(str).str.strip()
         out.append([method, *where, fmt_time(t), cell(t / ref_time, fmt_ratio), k, ci, placement.device_name(s),
                     values(framework[framework != ""]) or "-"])
-    note = (f"Ratio against backprop ({placement.label(ref)})." if ref
+    note = (f"Ratio against backprop ({ref.label})." if ref
             else "No backprop on NumPy in this sweep: no ratio.")
-    return [f"At {var} {n} ({fixed}). {note}", ""] + table(HEADER, out)
+    return [f"At {var} {n} ({sweep.label}). {note}", ""] + table(HEADER, out)
 
 
 def _time_at(rows, shape):
@@ -94,17 +92,18 @@ def _time_ratio(t, r):
     return cell(t, lambda t: fmt_time(t) + (f" ({fmt_ratio(t / r)})" if r == r else ""))
 
 
-def backends_section(frames, all_fits):
+def placements_section(frames, all_fits):
     """The Backends section of the files holding several placements; no lines when none does."""
     lines = []
     for name, df in frames.items():
         ok = ok_rows(df)
         if not placement.several(ok):
             continue
-        swept = [(var, fixed, rows) for var, fixed, rows in panels(ok, by_placement=False)
-                 if len(placement.placements(rows)) > 1]
-        for var, fixed, rows in swept:
-            lines += [f"### {name}: {var}", ""] + sweep_table(rows, var, fixed, all_fits[name]) + [""]
+        swept = [(sweep, rows) for sweep, rows in panels(ok, by_placement=False)
+                 if placement.several(rows)]
+        for sweep, rows in swept:
+            lines += [f"### {name}: {sweep.variable}", ""]
+            lines += sweep_table(rows, sweep, all_fits[name]) + [""]
         if not swept:
             lines += [f"### {name}: per shape", "", POINTS, ""] + points_table(ok) + [""]
     return ["## Backends", "", INTRO, ""] + lines if lines else []
