@@ -1,4 +1,5 @@
-"""Shared test helpers: one CLI runner, one results-row factory, and the study they make.
+"""Fixtures of the tests: helpers.py's one CLI runner and one results-row factory, and the
+session's files that several tests read (the study, made once).
 
 Test modules use these through fixtures (pytest discourages importing from conftest).
 """
@@ -7,8 +8,9 @@ import gc
 import os
 from pathlib import Path
 
+import helpers
 import pytest
-from helpers import result_row, results_frame, run_cli, write_csv
+from helpers import result_row, results_frame, write_csv
 
 from bench import plot
 from bench.plot import figures
@@ -20,10 +22,10 @@ def pytest_collection_finish(session):
     gc.freeze()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def gradbench():
-    """`gradbench(*args)` runs the command line in this process: Result(code, out, err)."""
-    return run_cli
+    """helpers.gradbench: `gradbench(*args)` runs the command line in this process."""
+    return helpers.gradbench
 
 
 @pytest.fixture(scope="session", name="result_row")
@@ -67,7 +69,7 @@ def study(tmp_path_factory):
     cwd = os.getcwd()
     os.chdir(root)  # the commands' defaults are relative: plots/, results/
     try:
-        assert run_cli("report", "results/depth.csv", "results/width.csv").code == 0
+        assert helpers.gradbench("report", "results/depth.csv", "results/width.csv").code == 0
     finally:
         os.chdir(cwd)
     return root

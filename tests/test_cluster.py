@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from contextlib import suppress
 from pathlib import Path
@@ -186,6 +187,7 @@ def test_bad_cluster_options_exit_2_with_one_line_and_no_file(tmp_path, gradbenc
 
 def test_a_tcp_server_that_is_not_a_scheduler_is_one_line_within_the_deadline(tmp_path, gradbench, monkeypatch):
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(cluster, "CONNECT_GRACE_S", 0.2)  # Dask's own verdict never comes here
     with socket.socket() as server:  # accepts, and never answers
         server.bind(("127.0.0.1", 0))
         server.listen()
@@ -195,19 +197,20 @@ def test_a_tcp_server_that_is_not_a_scheduler_is_one_line_within_the_deadline(tm
     assert f"--scheduler {address}: no Dask scheduler answered within 0.5 s" in stderr
 
 
-def test_a_scheduler_without_workers_stops_after_the_wait_with_one_line(tmp_path, monkeypatch):
+def test_a_scheduler_without_workers_stops_after_the_wait_with_one_line(tmp_path, gradbench):
     """A real scheduler that no worker joins: the sweep gives up after --worker-wait, says how to go on."""
     (tmp_path / "d").mkdir()
     lonely = DaskProcesses(tmp_path / "d", workers=0)
     try:
-        proc = sweep_process("--depth", "1", "--width", "2", "--methods", "backprop", "--profile", "quick",
-                             "--scheduler", lonely.address, "--worker-wait", "2", "--out", str(tmp_path / "r.csv"))
-        _, stderr = proc.communicate(timeout=60)
+        code, _, stderr = gradbench("sweep", "--depth", "1", "--width", "2", "--methods", "backprop", *QUICK,
+                                    "--scheduler", lonely.address, "--worker-wait", "0.5",
+                                    "--out", tmp_path / "r.csv")
     finally:
         lonely.close()
-    assert proc.returncode == 2
+    assert code == 2
     last = stderr.strip().splitlines()[-1]
-    assert last.startswith(f"gradbench: error: --scheduler {lonely.address}: no worker that can take a series for 2 s")
+    assert last.startswith(f"gradbench: error: --scheduler {lonely.address}: no worker that can take a "
+                           "series for 0.5 s")
     assert "--resume" in last and "--worker-wait" in last
 
 
@@ -354,20 +357,28 @@ def test_a_series_that_kills_its_workers_becomes_error_rows(tmp_path, gradbench,
 
 
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")
-def test_a_scheduler_killed_mid_sweep_is_one_line_and_the_rows_so_far(tmp_path):
+def test_a_scheduler_killed_mid_sweep_is_one_line_and_the_rows_so_far(tmp_path, gradbench, monkeypatch):
+    # the sweep in this process, so that the client gives up reconnecting after 1 s, not Dask's 10
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 1.0)
     (tmp_path / "d").mkdir()
     doomed = DaskProcesses(tmp_path / "d", workers=1)
     out = tmp_path / "r.csv"
+
+    def kill_the_scheduler():  # once a series runs; the sweep is this process's main thread
+        wait_until(lambda: doomed.busy_workers(), 120, "a series running")
+        os.killpg(doomed.procs[0][0].pid, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_the_scheduler, daemon=True)
     try:
-        proc = sweep_process("--depth", "1:4", "--width", "4", "--methods", "backprop", "--profile", "default",
-                             "--scheduler", doomed.address, "--worker-wait", "2", "--out", str(out))
-        wait_until(lambda: proc.poll() is not None or doomed.busy_workers(), 120, "a series running")
-        scheduler, _ = doomed.procs[0]
-        os.killpg(scheduler.pid, signal.SIGKILL)
-        _, stderr = proc.communicate(timeout=120)
+        killer.start()
+        code, _, stderr = gradbench("sweep", "--depth", "1:4", "--width", "4", "--methods", "backprop",
+                                    "--profile", "default", "--scheduler", doomed.address,
+                                    "--worker-wait", "2", "--out", out)
+        killer.join(10)
     finally:
         doomed.close()
-    assert proc.returncode == 2 and "Traceback" not in stderr
+    assert not killer.is_alive()
+    assert code == 2 and "Traceback" not in stderr
     assert stderr.strip().splitlines()[-1].startswith(f"gradbench: error: --scheduler {doomed.address}: ")
     assert "--resume" in stderr
     assert data_lines(out) == []  # the series never came back: nothing partial
