@@ -173,6 +173,11 @@ def lines_of(path):
     return rows
 
 
+def rows_of(path):
+    """The rows of a results file as {column: text}, each line checked to hold every column."""
+    return [dict(zip(schema.NAMES, r)) for r in lines_of(path)]
+
+
 class FakeChild:
     """`launcher.Child`'s stand-in for an instant series: for each point of its spec a check (a call of
     1e-5 s, relative error `max_rel_err`, none for forward), then MIN_ROUNDS rounds of every point, its
