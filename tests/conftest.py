@@ -6,6 +6,7 @@ Test modules use these through fixtures (pytest discourages importing from conft
 
 import gc
 import os
+import signal
 from pathlib import Path
 
 import helpers
@@ -14,6 +15,13 @@ from helpers import result_row, results_frame, write_csv
 
 from bench import plot
 from bench.plot import figures
+
+
+def pytest_configure(config):
+    """Ctrl-C back for the tests' child processes: pytest-xdist's worker processes ignore SIGINT
+    (their controller takes it), and a child inherits that, so no sweep it starts would stop."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_finish(session):
