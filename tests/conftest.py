@@ -1,17 +1,27 @@
-"""Shared test helpers: one CLI runner, one results-row factory, and the study they make.
+"""Fixtures of the tests: helpers.py's one CLI runner and one results-row factory, and the
+session's files that several tests read (the study, made once).
 
 Test modules use these through fixtures (pytest discourages importing from conftest).
 """
 
 import gc
 import os
+import signal
 from pathlib import Path
 
+import helpers
 import pytest
-from helpers import result_row, results_frame, run_cli, write_csv
+from helpers import result_row, results_frame, write_csv
 
 from bench import plot
 from bench.plot import figures
+
+
+def pytest_configure(config):
+    """Ctrl-C back for the tests' child processes: pytest-xdist's worker processes ignore SIGINT
+    (their controller takes it), and a child inherits that, so no sweep it starts would stop."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_finish(session):
@@ -20,10 +30,10 @@ def pytest_collection_finish(session):
     gc.freeze()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def gradbench():
-    """`gradbench(*args)` runs the command line in this process: Result(code, out, err)."""
-    return run_cli
+    """helpers.gradbench: `gradbench(*args)` runs the command line in this process."""
+    return helpers.gradbench
 
 
 @pytest.fixture(scope="session", name="result_row")
@@ -67,7 +77,7 @@ def study(tmp_path_factory):
     cwd = os.getcwd()
     os.chdir(root)  # the commands' defaults are relative: plots/, results/
     try:
-        assert run_cli("report", "results/depth.csv", "results/width.csv").code == 0
+        assert helpers.gradbench("report", "results/depth.csv", "results/width.csv").code == 0
     finally:
         os.chdir(cwd)
     return root

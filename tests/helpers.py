@@ -1,19 +1,34 @@
-"""The one CLI runner and the one results-row factory of the tests (conftest.py hands them out as fixtures;
-support modules of tests that cannot take fixtures, such as hypothesis tests and subprocesses, import them)."""
+"""The tests' one support layer: the one CLI runner (`gradbench`), the one results-row factory
+(`result_row`), results files, fake and real child processes, and real file systems.
+
+conftest.py hands the runner and the factory out as fixtures; tests that cannot take fixtures
+(hypothesis tests, module-level parameters) import them from here.
+
+Faults come from real file systems where a test can make them: a small tmpfs (ENOSPC) and a
+read-only one (EROFS) need root (CI runs as root); FIFOs and device nodes are made in the test's
+own folder. Tests that cannot make them are skipped with the reason.
+"""
 
 import contextlib
+import csv
+import functools
 import io
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+import pytest
 
 import gradients
 from bench import schema
 from bench.cli import main
+from bench.sweep.results_file import HEADER, format_row
 
 # synthetic time = overhead + seconds-per-op * ops, like a real call: theory exponents hold
 # for the op counts, and the constant flattens small sizes as Python overhead does
@@ -35,8 +50,8 @@ class Result(NamedTuple):
     err: str
 
 
-def run_cli(*args):
-    """`gradbench ARGS` as the shell runs it, in this process: Result(code, out, err), the arguments as text."""
+def gradbench(*args):
+    """`gradbench ARGS` as the shell runs it, in this process: Result(code, out, err)."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
@@ -46,15 +61,25 @@ def run_cli(*args):
     raise AssertionError("main() returned without exiting")
 
 
+def one_line_error(code, err):
+    """The CLI's failure contract: exit 2, one line of error last on stderr (after any progress),
+    no traceback."""
+    lines = err.splitlines()
+    return (code == 2 and err.endswith("\n") and lines[-1].startswith("gradbench: error: ")
+            and sum("error" in line for line in lines) == 1 and "Traceback" not in err)
+
+
 # --- results rows -----------------------------------------------------------------------
 
 
-def result_row(method="naive", depth=1, width=2, *, input_dim=None, batch=1, status="ok", seed=0, noise=0.0,
-               rng=None, **more):
-    """A results row (dict) with every schema column: counts exact, time from the op count; `more` overrides.
+def result_row(method="naive", depth=1, width=2, *, input_dim=None, batch=1, status="ok", seed=0,
+               noise=0.0, rng=None, seconds=None, **more):
+    """A results row (dict) with every schema column: counts exact, time from the op count; `more`
+    overrides.
 
-    An ok row's five timed values (its rounds) are (overhead + per-op cost * ops) times log-normal noise;
-    time_s is their fastest, within its interval; a row of another status has no measurements, as the sweep
+    An ok row's five timed values (its rounds) are (overhead + per-op cost * ops) times log-normal
+    noise; time_s is their fastest, within its interval. `seconds` sets the times instead: three
+    values, the fastest `seconds`. A row of another status has no measurements, as the sweep
     writes it.
     """
     d = width if input_dim is None else input_dim
@@ -76,6 +101,10 @@ def result_row(method="naive", depth=1, width=2, *, input_dim=None, batch=1, sta
                    time_mean_s=t.mean(), time_stdev_s=t.std(ddof=1), time_min_s=t.min(), time_max_s=t.max(),
                    n_values=5, max_rel_err=0.0 if gradients.record(method).is_gradient else np.nan, agree=True,
                    peak_mem_bytes=1000 + memory, work_mem_bytes=memory * noise[0], mem_model_bytes=memory)
+        if seconds is not None:
+            row.update(time_s=seconds, time_lo_s=seconds, time_hi_s=seconds * 1.1,
+                       time_min_s=seconds, time_median_s=seconds * 1.1, time_mean_s=seconds * 1.1,
+                       time_max_s=seconds * 1.3, time_stdev_s=0.0, n_values=3)
     return {**row, **more}
 
 
@@ -107,6 +136,46 @@ def write_csv(path, df):
     """Write a results frame as the sweep's CSV; return the path."""
     df.to_csv(path, index=False)
     return path
+
+
+def study_rows(depths=(1, 2, 4, 8), methods=("naive", "backprop", "forward")):
+    """A depth sweep whose times follow the op counts: fit, plot and report all have work to do."""
+    # copies: callers may change them
+    return [dict(r) for r in _study_rows(tuple(depths), tuple(methods))]
+
+
+@functools.cache
+def _study_rows(depths, methods):
+    rows = []
+    for depth in depths:
+        for m in methods:
+            ops = gradients.op_count(m, [3] + [3] * depth)
+            rows.append(result_row(m, depth, 3, seconds=1e-6 + 1e-9 * ops))
+    return rows
+
+
+def results_text(rows):
+    return HEADER + "".join(format_row(r) for r in rows)
+
+
+def write_results(path, rows):
+    """Write rows as the sweep writes them; return the path."""
+    Path(path).write_text(results_text(rows))
+    return Path(path)
+
+
+def lines_of(path):
+    """The data lines of a results file, each checked to hold every column."""
+    text = Path(path).read_text()
+    assert text.startswith(HEADER) and text.endswith("\n")
+    rows = list(csv.reader(text.splitlines()[1:]))
+    assert all(len(r) == len(schema.NAMES) for r in rows)
+    return rows
+
+
+def rows_of(path):
+    """The rows of a results file as {column: text}, each line checked to hold every column."""
+    return [dict(zip(schema.NAMES, r)) for r in lines_of(path)]
 
 
 class FakeChild:
@@ -207,3 +276,74 @@ def svg_texts(svg):
     import xml.etree.ElementTree as ET
 
     return ["".join(e.itertext()).strip() for e in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
+
+
+# --- real file systems ----------------------------------------------------------------------
+
+ROOT = os.geteuid() == 0
+needs_root = pytest.mark.skipif(not ROOT, reason="mount and mknod need root (CI runs as root)")
+
+
+@contextlib.contextmanager
+def tmpfs(size="64k", read_only=False, files=None):
+    """A fresh tmpfs of `size` (root only), holding `files` {name: bytes}, remounted read-only on
+    request."""
+    folder = Path(tempfile.mkdtemp(prefix="gradbench-fs-"))
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        folder.rmdir()
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        for name, data in (files or {}).items():
+            (folder / name).write_bytes(data)
+        if read_only:
+            subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def fill(folder, leave=0):
+    """Fill a file system until at most `leave` bytes are free (a filler file of whole blocks)."""
+    st = os.statvfs(folder)
+    free = st.f_bavail * st.f_frsize
+    with open(Path(folder) / "filler", "wb") as f:
+        f.write(b"\0" * max(0, free - leave))
+        with contextlib.suppress(OSError):
+            f.flush()
+
+
+def device_node(path):
+    """A copy of /dev/null at path (mknod: root only)."""
+    os.mknod(path, 0o666 | 0o020000, os.makedev(1, 3))
+    return Path(path)
+
+
+def snapshot(*roots, content=True):
+    """{path: (kind, content or link target)} of everything under roots (links not followed).
+
+    content=False: a file's size and modification time in nanoseconds instead of its bytes, which
+    any write changes (for large folders that only must stay untouched)."""
+    seen = {}
+    for root in map(Path, roots):
+        paths = [root]
+        if root.is_dir() and not root.is_symlink():
+            for folder, dirs, files in os.walk(root):
+                paths += [Path(folder, name) for name in dirs + files]
+        for path in paths:
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:
+                continue
+            if path.is_symlink():
+                seen[str(path)] = ("link", os.readlink(path))
+            elif path.is_file():
+                stat = (st.st_size, st.st_mtime_ns)
+                seen[str(path)] = ("file", path.read_bytes() if content else stat)
+            elif path.is_dir():
+                seen[str(path)] = ("dir", None)
+            else:
+                seen[str(path)] = ("special", st.st_mode, st.st_rdev)
+    return seen

@@ -3,13 +3,13 @@ killed mid-series, Ctrl-C and SIGTERM with no process left behind, the budget, a
 
 A series is all the points of one placement: the sweeps here that need two series run two dtypes."""
 
-import csv
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from contextlib import suppress
 from pathlib import Path
@@ -18,10 +18,11 @@ import distributed
 import psutil
 import pyperf
 import pytest
+from helpers import rows_of
 
 import bench.sweep.cluster as cluster
 from bench.errors import UserError
-from bench.schema import NAMES, POINT_KEY
+from bench.schema import POINT_KEY
 from bench.sweep.budget import PROFILES
 from bench.sweep.points import Point
 from bench.sweep.results_file import HEADER, format_row
@@ -35,15 +36,6 @@ def sweep_process(*args, **popen):
     """`gradbench sweep ARGS` as a child process, for signals and kills."""
     return subprocess.Popen([sys.executable, "-m", "bench.cli", "sweep", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, **popen)
-
-
-def data_lines(path):
-    """Every row of a results file, checked to be a complete line of every column."""
-    text = Path(path).read_text()
-    assert text.startswith(HEADER) and text.endswith("\n")
-    rows = list(csv.reader(text.splitlines()[1:]))
-    assert all(len(r) == len(NAMES) for r in rows)
-    return [dict(zip(NAMES, r)) for r in rows]
 
 
 def keys(rows):
@@ -186,6 +178,7 @@ def test_bad_cluster_options_exit_2_with_one_line_and_no_file(tmp_path, gradbenc
 
 def test_a_tcp_server_that_is_not_a_scheduler_is_one_line_within_the_deadline(tmp_path, gradbench, monkeypatch):
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(cluster, "CONNECT_GRACE_S", 0.2)  # Dask's own verdict never comes here
     with socket.socket() as server:  # accepts, and never answers
         server.bind(("127.0.0.1", 0))
         server.listen()
@@ -195,19 +188,20 @@ def test_a_tcp_server_that_is_not_a_scheduler_is_one_line_within_the_deadline(tm
     assert f"--scheduler {address}: no Dask scheduler answered within 0.5 s" in stderr
 
 
-def test_a_scheduler_without_workers_stops_after_the_wait_with_one_line(tmp_path, monkeypatch):
+def test_a_scheduler_without_workers_stops_after_the_wait_with_one_line(tmp_path, gradbench):
     """A real scheduler that no worker joins: the sweep gives up after --worker-wait, says how to go on."""
     (tmp_path / "d").mkdir()
     lonely = DaskProcesses(tmp_path / "d", workers=0)
     try:
-        proc = sweep_process("--depth", "1", "--width", "2", "--methods", "backprop", "--profile", "quick",
-                             "--scheduler", lonely.address, "--worker-wait", "2", "--out", str(tmp_path / "r.csv"))
-        _, stderr = proc.communicate(timeout=60)
+        code, _, stderr = gradbench("sweep", "--depth", "1", "--width", "2", "--methods", "backprop", *QUICK,
+                                    "--scheduler", lonely.address, "--worker-wait", "0.5",
+                                    "--out", tmp_path / "r.csv")
     finally:
         lonely.close()
-    assert proc.returncode == 2
+    assert code == 2
     last = stderr.strip().splitlines()[-1]
-    assert last.startswith(f"gradbench: error: --scheduler {lonely.address}: no worker that can take a series for 2 s")
+    assert last.startswith(f"gradbench: error: --scheduler {lonely.address}: no worker that can take a "
+                           "series for 0.5 s")
     assert "--resume" in last and "--worker-wait" in last
 
 
@@ -229,7 +223,7 @@ def test_workers_sweep_gives_the_sequential_sweeps_points_and_checks(tmp_path, g
     assert code == 0, stderr
     assert "of 2 workers busy" in stderr
     assert gradbench("sweep", *ranges, "--out", str(tmp_path / "s.csv"))[0] == 0
-    on_cluster, sequential = data_lines(tmp_path / "c.csv"), data_lines(tmp_path / "s.csv")
+    on_cluster, sequential = rows_of(tmp_path / "c.csv"), rows_of(tmp_path / "s.csv")
     assert sorted(keys(on_cluster)) == sorted(keys(sequential)) and len(set(keys(on_cluster))) == 8
     checked = ["ops", "params", "nodes", "agree", "max_rel_err", "status", "n_values"]
     by_key = {k: r for k, r in zip(keys(sequential), sequential)}
@@ -265,12 +259,12 @@ def test_ctrl_c_of_a_workers_sweep_leaves_complete_rows_and_no_process_and_resum
     assert "interrupted" in stderr and "Traceback" not in stderr
     _, alive = psutil.wait_procs(left_behind, timeout=10)
     assert alive == []
-    partial = data_lines(out)
+    partial = rows_of(out)
     assert len(partial) == 8 and all(r["status"] == "ok" for r in partial)  # the first series, whole
     dask.ready()
     code, _, stderr = gradbench("sweep", *ranges, "--scheduler", dask.address, "--resume", *QUICK)
     assert code == 0, stderr
-    rows = data_lines(out)
+    rows = rows_of(out)
     assert len(rows) == 16 and len(set(keys(rows))) == 16 and all(r["status"] == "ok" for r in rows)
     assert keys(rows[: len(partial)]) == keys(partial)
 
@@ -294,7 +288,7 @@ def test_a_worker_killed_mid_series_has_its_series_run_again_elsewhere(tmp_path,
     assert proc.returncode == 0, stderr
     _, alive = psutil.wait_procs(orphans, timeout=10)  # the subprocesses died with their worker
     assert alive == []
-    rows = data_lines(out)
+    rows = rows_of(out)
     assert sorted(keys(rows)) == sorted(set(keys(rows))) and len(rows) == 4
     assert [r["status"] for r in rows] == ["ok"] * 4
     assert len({r["series"] for r in rows}) == 1  # the second attempt's rounds, none of the lost one's
@@ -330,7 +324,7 @@ def test_a_point_predicted_over_budget_by_a_resumed_row_is_skipped_on_the_cluste
     # the series' budget goes with it to the worker
     code, stdout, stderr = gradbench("sweep", *args, "--max-seconds", "20", "--resume", *QUICK)
     assert code == 0, stderr
-    skipped = data_lines(out)[1]
+    skipped = rows_of(out)[1]
     assert skipped["depth"] == "2" and skipped["status"] == "skipped"
     assert "> --max-seconds 20 (" in skipped["reason"] and "of naive depth=1" in skipped["reason"]
 
@@ -346,7 +340,7 @@ def test_a_series_that_kills_its_workers_becomes_error_rows(tmp_path, gradbench,
     code, stdout, stderr = gradbench("sweep", "--depth", "1", "--width", "2", "--methods", "naive,backprop",
                                      "--scheduler", dask.address, "--out", str(out), *QUICK)
     assert code == 0, stderr
-    rows = data_lines(out)
+    rows = rows_of(out)
     assert [r["status"] for r in rows] == ["error", "error"]
     assert all("the series killed 2 workers" in r["reason"] for r in rows)
     assert "allowed-failures 1" in rows[0]["reason"]
@@ -354,23 +348,31 @@ def test_a_series_that_kills_its_workers_becomes_error_rows(tmp_path, gradbench,
 
 
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")
-def test_a_scheduler_killed_mid_sweep_is_one_line_and_the_rows_so_far(tmp_path):
+def test_a_scheduler_killed_mid_sweep_is_one_line_and_the_rows_so_far(tmp_path, gradbench, monkeypatch):
+    # the sweep in this process, so that the client gives up reconnecting after 1 s, not Dask's 10
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 1.0)
     (tmp_path / "d").mkdir()
     doomed = DaskProcesses(tmp_path / "d", workers=1)
     out = tmp_path / "r.csv"
+
+    def kill_the_scheduler():  # once a series runs; the sweep is this process's main thread
+        wait_until(lambda: doomed.busy_workers(), 120, "a series running")
+        os.killpg(doomed.procs[0][0].pid, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_the_scheduler, daemon=True)
     try:
-        proc = sweep_process("--depth", "1:4", "--width", "4", "--methods", "backprop", "--profile", "default",
-                             "--scheduler", doomed.address, "--worker-wait", "2", "--out", str(out))
-        wait_until(lambda: proc.poll() is not None or doomed.busy_workers(), 120, "a series running")
-        scheduler, _ = doomed.procs[0]
-        os.killpg(scheduler.pid, signal.SIGKILL)
-        _, stderr = proc.communicate(timeout=120)
+        killer.start()
+        code, _, stderr = gradbench("sweep", "--depth", "1:4", "--width", "4", "--methods", "backprop",
+                                    "--profile", "default", "--scheduler", doomed.address,
+                                    "--worker-wait", "2", "--out", out)
+        killer.join(10)
     finally:
         doomed.close()
-    assert proc.returncode == 2 and "Traceback" not in stderr
+    assert not killer.is_alive()
+    assert code == 2 and "Traceback" not in stderr
     assert stderr.strip().splitlines()[-1].startswith(f"gradbench: error: --scheduler {doomed.address}: ")
     assert "--resume" in stderr
-    assert data_lines(out) == []  # the series never came back: nothing partial
+    assert rows_of(out) == []  # the series never came back: nothing partial
 
 
 def test_a_failed_connection_leaves_no_client_for_the_garbage_collector(monkeypatch):

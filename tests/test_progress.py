@@ -62,19 +62,6 @@ def test_a_bar_with_a_redraw_interval_still_ends_on_the_last_state():
     assert stream.getvalue().count("\r") < 10  # not a redraw per call
 
 
-def _drain(master):
-    """Everything written to a closed pseudo-terminal: one read may return only a part of it."""
-    out = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # EIO: the other end is closed and everything has been read
-            return out
-        if not chunk:
-            return out
-        out += chunk
-
-
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
 def test_a_terminal_that_says_it_has_no_size_still_gets_a_bar(monkeypatch):
     master, slave = os.openpty()  # a new pseudo-terminal: 0 x 0, on which tqdm alone draws nothing
@@ -84,9 +71,23 @@ def test_a_terminal_that_says_it_has_no_size_still_gets_a_bar(monkeypatch):
             bar = progress.Bar(4, "sweep", "points")  # drawn by default: a terminal
             bar.show(1, "round 1 of 5", 3.0)
             bar.close()
-        assert b"1/4 points" in _drain(master)
+        assert b"1/4 points" in read_to_the_end(master)
     finally:
         os.close(master)
+
+
+def read_to_the_end(master):
+    """All a closed pseudo-terminal's other side wrote: one read may return only the first part
+    (the kernel hands a pty's output over in pieces), and EIO comes after the last."""
+    data = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: nothing more, the other side is closed
+            return data
+        if not chunk:
+            return data
+        data += chunk
 
 
 class Full(io.StringIO):

@@ -5,7 +5,7 @@ import itertools
 
 import pandas as pd
 import pytest
-from helpers import run_cli, svg_texts
+from helpers import gradbench, svg_texts
 
 from bench import fit, placement, plot
 from bench.formatting import ratio, seconds
@@ -41,7 +41,7 @@ def reported(tmp_path_factory, results_frame, write_csv):
     with pytest.MonkeyPatch.context() as mp:  # two kinds of figure, not eight: a second, not ten (the study has all)
         for module in (figures, plot):
             mp.setattr(module, "KINDS", ("time", "backends"))
-        assert run_cli("report", path, "--plots-dir", root / "plots").code == 0
+        assert gradbench("report", path, "--plots-dir", root / "plots").code == 0
     return root, df, (root / "multi.md").read_text()
 
 
@@ -175,7 +175,7 @@ def test_a_file_of_shapes_that_sweep_nothing_gets_a_row_per_shape(tmp_path, resu
     df.loc[df["backend"] == "torch", TIMES] *= 1.7  # torch's times differ from NumPy's
     assert not [s for s, rows in panels(ok_rows(df), by_placement=False) if placement.several(rows)]
     path = write_csv(tmp_path / "grid.csv", df)
-    assert run_cli("report", path, "--plots-dir", tmp_path / "plots").code == 0
+    assert gradbench("report", path, "--plots-dir", tmp_path / "plots").code == 0
     md = section((tmp_path / "grid.md").read_text(), "## Backends")
     lines = [line for line in md.splitlines() if line.startswith("| ")]
     assert lines[0] == ("| depth | width | input_dim | batch | activation | seed | backprop (numpy cpu float64) "

@@ -3,8 +3,7 @@ file cannot hold refused before any file."""
 
 import numpy as np
 import pytest
-from helpers import FAKE_AGREES
-from test_robust_support import cli, one_line_error
+from helpers import FAKE_AGREES, gradbench, one_line_error
 
 import bench.sweep.launcher as launcher
 import gradients
@@ -18,7 +17,8 @@ def test_a_sweep_counts_each_points_operations_once(tmp_path, monkeypatch):
     real = gradients.op_count
     monkeypatch.setattr(gradients, "op_count", lambda *a, **k: calls.append(a) or real(*a, **k))
     monkeypatch.setattr(launcher, "Child", FAKE_AGREES)
-    code, _, err = cli("sweep", "--depth", "1:10", "--width", "1,2", "--methods", "naive,backprop", "--out",
+    code, _, err = gradbench("sweep", "--depth", "1:10", "--width", "1,2",
+                             "--methods", "naive,backprop", "--out",
                        tmp_path / "r.csv")
     assert code == 0, err
     assert len(calls) == 10 * 2 * 2
@@ -40,5 +40,6 @@ def test_a_sweep_whose_bookkeeping_cannot_be_kept_is_refused_before_any_file(tmp
     with pytest.raises(UserError, match=fragment.replace("^", r"\^").replace("(", r"\(").replace(")", r"\)")):
         sweep(out=tmp_path / "r.csv", **{"depth": "1", "width": "1", **options})
     assert list(tmp_path.iterdir()) == []
-    code, _, err = cli("sweep", *[f"--{k}={v}" for k, v in options.items()], "--out", tmp_path / "r.csv")
+    options = [f"--{k}={v}" for k, v in options.items()]
+    code, _, err = gradbench("sweep", *options, "--out", tmp_path / "r.csv")
     assert one_line_error(code, err)

@@ -27,10 +27,9 @@ from unittest import mock
 
 import matplotlib.figure
 import pytest
-from helpers import FAKE_AGREES
+from helpers import FAKE_AGREES, ROOT, device_node, fill, gradbench, snapshot, study_rows, tmpfs, write_results
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from test_robust_support import ROOT, cli, device_node, fill, snapshot, study_rows, tmpfs, write_results
 
 import bench.sweep.launcher as launcher
 from bench.plot import figures as plot
@@ -185,7 +184,7 @@ def check_contract(root, argv):
         with mock.patch.object(launcher, "Child", FAKE_AGREES), \
                 mock.patch.object(plot, "figure", fake_figure), \
                 mock.patch.object(matplotlib.figure.Figure, "savefig", fake_savefig):
-            code, out, err = cli(*argv)
+            code, out, err = gradbench(*argv)
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
@@ -340,7 +339,7 @@ def fits_bytes():
     """The fits file of the playground's results.csv, as `fit` writes it."""
     with tempfile.TemporaryDirectory() as folder:
         results = write_results(Path(folder) / "results.csv", study_rows())
-        code, _, err = cli("fit", results)
+        code, _, err = gradbench("fit", results)
         assert code == 0, err
         return (Path(folder) / "results.fits.csv").read_bytes()
 
@@ -430,7 +429,7 @@ def closed_port():
 
 def check_scheduler_refused(root, scheduler):
     """A --scheduler that is no Dask scheduler: one line, exit 2, no file."""
-    code, out, err = cli("sweep", "--depth", "1", "--width", "2", "--out", "new.csv",
+    code, out, err = gradbench("sweep", "--depth", "1", "--width", "2", "--out", "new.csv",
                          "--scheduler", scheduler)
     event(f"exit {code}: {err.strip().splitlines()[-1][:50] if err.strip() else ''}")
     assert code == 2 and out == "", (code, err)

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_robust_support import study_rows, write_results
+from helpers import study_rows, write_results
 
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
 GRADBENCH = [sys.executable, "-m", "bench.cli"]

@@ -9,9 +9,8 @@ import types
 
 import numpy as np
 import pytest
-from helpers import REASON, STATUS
+from helpers import REASON, STATUS, gradbench, lines_of, one_line_error
 from test_backends_sweep import fake_torch, installed
-from test_robust_support import cli, lines_of, one_line_error
 
 import bench.sweep.launcher as launcher
 import gradients
@@ -70,7 +69,7 @@ def test_the_training_estimate_covers_the_measured_peak(settings):
 def test_train_refuses_what_cannot_fit_before_allocating_it(args):
     assert guard.available_bytes() is not None
     tracemalloc.start()
-    code, _, err = cli("train", *args, "--no-progress")
+    code, _, err = gradbench("train", *args, "--no-progress")
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert one_line_error(code, err) and "needs about" in err and "is available: lower --width" in err, err
@@ -81,7 +80,8 @@ def test_a_sweep_point_that_cannot_fit_is_skipped_with_the_reason(tmp_path, monk
     monkeypatch.setattr(guard, "available_bytes", lambda: 3 * 2**20)
     monkeypatch.setattr(launcher, "Child", pytest.fail)  # nothing is started for it
     out = tmp_path / "r.csv"
-    code, stdout, err = cli("sweep", "--depth", "2", "--width", "512", "--methods", "naive", "--out", out)
+    code, stdout, err = gradbench("sweep", "--depth", "2", "--width", "512", "--methods", "naive",
+                                  "--out", out)
     assert code == 0, err
     [r] = lines_of(out)
     assert r[STATUS] == "skipped"
@@ -167,8 +167,8 @@ def test_a_gpu_sweep_point_over_the_devices_free_memory_is_skipped(tmp_path, mon
     monkeypatch.setattr(guard, "available_bytes", lambda: 2**40)
     monkeypatch.setattr(launcher, "Child", pytest.fail)  # nothing is started for it
     out = tmp_path / "r.csv"
-    code, _, err = cli("sweep", "--backend", "torch", "--device", "cuda", "--depth", "2", "--width", "512",
-                       "--methods", "naive", "--out", out)
+    code, _, err = gradbench("sweep", "--backend", "torch", "--device", "cuda", "--depth", "2",
+                             "--width", "512", "--methods", "naive", "--out", out)
     assert code == 0, err
     [r] = lines_of(out)
     assert r[STATUS] == "skipped"
@@ -179,7 +179,8 @@ def test_a_gpu_sweep_point_over_the_devices_free_memory_is_skipped(tmp_path, mon
 def test_gpu_training_that_cannot_fit_is_one_line_naming_the_device(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", installed("torch"))
     monkeypatch.setitem(sys.modules, "torch", fake_gpu_torch(2**30, []))
-    monkeypatch.setattr(guard, "available_bytes", lambda: 2**50)
-    code, _, err = cli("train", "--backend", "torch", "--device", "cuda:1", "--width", "100000", "--no-progress")
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2**50)
+    code, _, err = gradbench("train", "--backend", "torch", "--device", "cuda:1", "--width", "100000",
+                             "--no-progress")
     assert one_line_error(code, err), err
     assert "of cuda:1 memory, and 1 GiB of it is free: lower --width" in err, err

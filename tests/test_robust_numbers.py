@@ -6,9 +6,9 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from helpers import gradbench, one_line_error
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_robust_support import cli, one_line_error
 
 from bench import train as training
 from bench.errors import UserError
@@ -82,5 +82,5 @@ def test_sweep_refuses_options_that_are_not_whole_numbers(tmp_path, option, valu
 
 
 def test_noise_that_overflows_the_teacher_is_one_line():
-    code, _, err = cli("train", "--noise", "1e308", "--epochs", "1", "--no-progress")
+    code, _, err = gradbench("train", "--noise", "1e308", "--epochs", "1", "--no-progress")
     assert one_line_error(code, err) and "noise 1e+308 makes y overflow to inf: lower it" in err

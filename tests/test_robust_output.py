@@ -7,15 +7,15 @@ import stat
 from pathlib import Path
 
 import pytest
-from helpers import FAKE_AGREES
-from test_robust_support import (
-    cli,
+from helpers import (
+    FAKE_AGREES,
     device_node,
     fill,
+    gradbench,
     lines_of,
     needs_root,
     one_line_error,
-    row,
+    result_row,
     study_rows,
     tmpfs,
     write_results,
@@ -66,7 +66,7 @@ def test_a_device_node_is_refused_by_every_writer_and_stays_a_device(tmp_path, f
     for args in ([*SWEEP, "--out", null, "--force"], [*TRAIN, "--out", null, "--force"],
                  [*TRAIN, "--plot", null, "--force"], ["report", write_results(tmp_path / "r.csv", study_rows()),
                                                        "--out", null]):
-        code, _, err = cli(*args)
+        code, _, err = gradbench(*args)
         assert one_line_error(code, err) and "a character device, not a regular file" in err, err
     assert stat.S_ISCHR(os.lstat(null).st_mode)
 
@@ -76,18 +76,20 @@ def test_a_fifo_is_refused_without_hanging_and_stays_a_fifo(tmp_path, fake_child
     os.mkfifo(fifo)
     for args in ([*SWEEP, "--out", fifo, "--resume"], [*TRAIN, "--out", fifo, "--force"], ["fit", fifo],
                  [*TRAIN, "--data", fifo, "--target", "y"]):
-        code, _, err = cli(*args)
+        code, _, err = gradbench(*args)
         assert one_line_error(code, err) and ("FIFO" in err or "not a regular file" in err), err
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
 
 
 def test_a_symlinked_out_is_written_through_and_stays_a_link(tmp_path, fake_children):
-    real = write_results(tmp_path / "real.csv", [row("backprop", 9)])
+    real = write_results(tmp_path / "real.csv", [result_row("backprop", 9)])
     link = tmp_path / "link.csv"
     link.symlink_to("real.csv")
-    code, _, err = cli(*SWEEP, "--out", link, "--resume")  # drops nothing: appends to the file linked to
+    # drops nothing: appends to the file linked to
+    code, _, err = gradbench(*SWEEP, "--out", link, "--resume")
     assert code == 0, err
-    code, _, err = cli(*SWEEP, "--depth", "2", "--out", link, "--force")  # replaces the file linked to
+    # replaces the file linked to
+    code, _, err = gradbench(*SWEEP, "--depth", "2", "--out", link, "--force")
     assert code == 0, err
     assert link.is_symlink() and os.readlink(link) == "real.csv"
     assert [r[2] for r in lines_of(real)] == ["2"] and (tmp_path / "real.csv.pyperf").is_dir()
@@ -95,23 +97,23 @@ def test_a_symlinked_out_is_written_through_and_stays_a_link(tmp_path, fake_chil
     (tmp_path / "elsewhere.csv").write_text("old fits\n")
     fits.symlink_to("elsewhere.csv")
     write_results(real, study_rows())
-    code, _, err = cli("fit", real)
+    code, _, err = gradbench("fit", real)
     assert code == 0 and fits.is_symlink() and "k_lo" in (tmp_path / "elsewhere.csv").read_text()
 
 
 def test_train_refuses_an_existing_output_unless_force_and_one_file_for_two_outputs(tmp_path):
     sweep_csv = write_results(tmp_path / "sweep.csv", study_rows())
     before = sweep_csv.read_bytes()
-    code, _, err = cli(*TRAIN, "--out", sweep_csv)
+    code, _, err = gradbench(*TRAIN, "--out", sweep_csv)
     assert one_line_error(code, err) and "already exists: add --force" in err
-    code, _, err = cli(*TRAIN, "--out", tmp_path / "x.png", "--plot", tmp_path / "x.png")
+    code, _, err = gradbench(*TRAIN, "--out", tmp_path / "x.png", "--plot", tmp_path / "x.png")
     assert one_line_error(code, err) and "name the same file" in err and not (tmp_path / "x.png").exists()
     data = tmp_path / "data.csv"
     data.write_text("a,y\n1,2\n2,3\n3,5\n4,4\n")
-    code, _, err = cli(*TRAIN, "--data", data, "--target", "y", "--out", data, "--force")
+    code, _, err = gradbench(*TRAIN, "--data", data, "--target", "y", "--out", data, "--force")
     assert one_line_error(code, err) and "is the --data file" in err
     assert sweep_csv.read_bytes() == before
-    code, _, err = cli(*TRAIN, "--out", sweep_csv, "--force")
+    code, _, err = gradbench(*TRAIN, "--out", sweep_csv, "--force")
     assert code == 0, err
     with open(sweep_csv, newline="") as f:
         assert [r["epoch"] for r in csv.DictReader(f)] == ["0", "1"]
@@ -123,7 +125,7 @@ def test_report_refuses_to_write_over_what_it_reads(tmp_path):
     before = results.read_bytes()
     (tmp_path / "link.md").symlink_to("r.csv")
     for out in (results, tmp_path / "r.fits.csv", tmp_path / "link.md"):
-        code, _, err = cli("report", results, "--out", out)
+        code, _, err = gradbench("report", results, "--out", out)
         assert one_line_error(code, err) and "which the report reads: choose another name" in err, err
     assert results.read_bytes() == before
 
@@ -139,12 +141,12 @@ def test_a_full_disk_mid_sweep_is_one_line_and_every_row_whole_then_resume_compl
         # rewritten whole as each point finishes, and each point's row is written after its suite)
         fill(fs, leave=8192)
         args = ["sweep", "--depth", "1:30", "--width", "1", "--methods", "backprop", "--out", out]
-        code, _, err = cli(*args)
+        code, _, err = gradbench(*args)
         assert one_line_error(code, err) and "No space left on device" in err and ".json: cannot write" in err, err
         written = lines_of(out)  # every line whole
         assert 0 < len(written) < 30
         (fs / "filler").unlink()
-        code, _, err = cli(*args, "--resume")
+        code, _, err = gradbench(*args, "--resume")
         assert code == 0, err
         rows = lines_of(out)
         assert [r[2] for r in rows] == [str(d) for d in range(1, 31)]  # each depth once, the old rows first
@@ -155,7 +157,7 @@ def test_a_full_disk_mid_training_keeps_the_finished_epochs_whole():
     with tmpfs(size="64k") as fs:
         out = fs / "t.csv"
         fill(fs, leave=4096)
-        code, _, err = cli(*TRAIN, "--epochs", "200", "--out", out)
+        code, _, err = gradbench(*TRAIN, "--epochs", "200", "--out", out)
         assert one_line_error(code, err) and "No space left on device" in err
         with open(out, newline="") as f:
             epochs = [r["epoch"] for r in csv.DictReader(f)]
@@ -170,7 +172,7 @@ def test_a_full_disk_leaves_every_whole_file_output_untouched(tmp_path, fake_chi
         fill(fs)
         for args in (["fit", fs / "r.csv"], [*TRAIN, "--plot", fs / "t.png"],
                      [*TRAIN, "--out", fs / "t.csv", "--force"], [*SWEEP, "--out", fs / "s.csv"]):
-            code, _, err = cli(*args)
+            code, _, err = gradbench(*args)
             assert one_line_error(code, err) and "No space left on device" in err, err
         assert (fs / "r.fits.csv").read_text() == "old fits\n" and (fs / "t.csv").read_text() == "old rows\n"
         assert sorted(p.name for p in fs.iterdir()) == ["filler", "r.csv", "r.fits.csv", "t.csv"]
@@ -183,7 +185,7 @@ def test_a_read_only_file_system_is_one_line_for_every_writer(tmp_path, fake_chi
         for args in ([*SWEEP, "--out", fs / "r.csv", "--resume"], [*SWEEP, "--out", fs / "new.csv"],
                      [*TRAIN, "--out", fs / "t.csv"], ["fit", fs / "r.csv"],
                      ["plot", results, "--out-dir", fs], ["report", results, "--out", fs / "r.md"]):
-            code, _, err = cli(*args)
+            code, _, err = gradbench(*args)
             assert one_line_error(code, err) and "Read-only file system" in err, (args, err)
         assert (fs / "r.csv").read_bytes() == results.read_bytes()
 
@@ -215,7 +217,7 @@ def test_a_results_name_the_sweep_takes_leaves_room_for_every_name_derived_from_
     write_results(tmp_path / name, study_rows(methods=("naive", "backprop", "forward")))
     for args in (["fit", name], ["plot", name, "--out-dir", "p"],
                  ["report", name, "--plots-dir", "p"]):
-        code, _, err = cli(*args)
+        code, _, err = gradbench(*args)
         assert code == 0, err
     assert len(list((tmp_path / "p").glob(f"*-{longest}.svg"))) == 1
 
@@ -241,7 +243,7 @@ def test_a_file_size_limit_is_named_not_taken_for_a_full_disk(tmp_path):
 def test_a_file_size_limit_below_a_sweeps_first_writes_is_refused_before_any_file(
         tmp_path, monkeypatch, fake_children):
     monkeypatch.setattr(output, "size_limit", lambda: 2048)
-    code, _, err = cli(*SWEEP, "--out", tmp_path / "r.csv")
+    code, _, err = gradbench(*SWEEP, "--out", tmp_path / "r.csv")
     assert one_line_error(code, err), err
     assert "the file size limit, ulimit -f, is 2048 bytes" in err
     assert list(tmp_path.iterdir()) == []
@@ -249,7 +251,7 @@ def test_a_file_size_limit_below_a_sweeps_first_writes_is_refused_before_any_fil
 
 def test_a_dangling_link_at_the_pyperf_folder_is_named_before_any_file(tmp_path, fake_children):
     (tmp_path / "r.csv.pyperf").symlink_to("missing")
-    code, _, err = cli(*SWEEP, "--out", tmp_path / "r.csv")
+    code, _, err = gradbench(*SWEEP, "--out", tmp_path / "r.csv")
     assert one_line_error(code, err), err
     assert "r.csv.pyperf: is not a folder (it is a symlink to a missing file" in err
     assert [p.name for p in tmp_path.iterdir()] == ["r.csv.pyperf"]
@@ -258,6 +260,6 @@ def test_a_dangling_link_at_the_pyperf_folder_is_named_before_any_file(tmp_path,
 def test_a_link_to_a_folder_takes_the_pyperf_json(tmp_path, fake_children):
     (tmp_path / "json").mkdir()
     (tmp_path / "r.csv.pyperf").symlink_to("json")
-    code, _, err = cli(*SWEEP, "--out", tmp_path / "r.csv")
+    code, _, err = gradbench(*SWEEP, "--out", tmp_path / "r.csv")
     assert code == 0, err
     assert len(list((tmp_path / "json").glob("*.json"))) == 1

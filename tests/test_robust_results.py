@@ -6,8 +6,18 @@ import subprocess
 import sys
 
 import pytest
-from helpers import REASON, STATUS, FakeChild
-from test_robust_support import cli, lines_of, one_line_error, results_text, row, study_rows, write_results
+from helpers import (
+    REASON,
+    STATUS,
+    FakeChild,
+    gradbench,
+    lines_of,
+    one_line_error,
+    result_row,
+    results_text,
+    study_rows,
+    write_results,
+)
 
 import bench.sweep.launcher as launcher
 from bench.errors import UserError
@@ -23,11 +33,11 @@ KEYS = [Point("backprop", d, 2, 2, 1, "relu", 0).key() for d in (1, 2, 3)]
 def test_a_second_writer_is_refused_while_the_first_holds_the_file(tmp_path):
     out = tmp_path / "r.csv"
     with open_results(out, KEYS) as first:
-        first.write(row("backprop", 1))
+        first.write(result_row("backprop", 1))
         for resume, force in ((True, False), (False, True)):
             with pytest.raises(UserError, match="another gradbench sweep is writing it"):
                 open_results(out, KEYS, resume=resume, force=force)
-        first.write(row("backprop", 2))
+        first.write(result_row("backprop", 2))
     assert [r[2] for r in lines_of(out)] == ["1", "2"]  # the first's rows, all there, in order
     with open_results(out, KEYS, resume=True) as second:  # released: a --resume may follow
         assert len(second.done) == 2
@@ -35,7 +45,7 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_file(tmp_path):
 
 def test_the_lock_goes_with_the_name_when_a_resume_or_force_replaces_the_file(tmp_path):
     out = tmp_path / "r.csv"
-    write_results(out, [row("backprop", 1, status="error"), row("backprop", 9)])
+    write_results(out, [result_row("backprop", 1, status="error"), result_row("backprop", 9)])
     inode = out.stat().st_ino
     with open_results(out, KEYS, resume=True):  # drops the error row: a new file takes the name
         assert out.stat().st_ino != inode
@@ -49,12 +59,12 @@ def test_the_lock_goes_with_the_name_when_a_resume_or_force_replaces_the_file(tm
 HOLDER = """
 import sys
 from bench.sweep.results_file import open_results
-from test_robust_support import row
+from helpers import result_row
 with open_results(sys.argv[1], []) as results:
     print("locked", flush=True)
     sys.stdin.readline()  # until the parent has tried
     for depth in (1, 2, 3):
-        results.write(row("backprop", depth))
+        results.write(result_row("backprop", depth))
 """
 
 
@@ -65,7 +75,8 @@ def test_a_sweep_while_another_process_writes_the_file_is_refused_and_the_rows_a
     assert first.stdout.readline() == "locked\n"
     monkeypatch.setattr(launcher, "Child", pytest.fail)  # the second must not run anything
     for flag in ("--resume", "--force"):
-        code, _, err = cli("sweep", "--depth", "1", "--width", "2", "--methods", "backprop", "--out", out, flag)
+        code, _, err = gradbench("sweep", "--depth", "1", "--width", "2", "--methods", "backprop",
+                                 "--out", out, flag)
         assert one_line_error(code, err) and f"--out {out}: another gradbench sweep is writing it" in err
     first.communicate("go\n", timeout=60)
     assert first.returncode == 0
@@ -73,9 +84,10 @@ def test_a_sweep_while_another_process_writes_the_file_is_refused_and_the_rows_a
 
 
 def test_readers_refuse_two_rows_of_one_point_and_resume_repairs_the_file(tmp_path):
-    path = write_results(tmp_path / "r.csv", [row("backprop", 1), row("backprop", 2), row("backprop", 1)])
+    rows = [result_row("backprop", 1), result_row("backprop", 2), result_row("backprop", 1)]
+    path = write_results(tmp_path / "r.csv", rows)
     for args in (["fit", path], ["plot", path, "--out-dir", tmp_path / "p"], ["report", path]):
-        code, _, err = cli(*args)
+        code, _, err = gradbench(*args)
         assert one_line_error(code, err) and "lines 2 and 4 hold the same point (method=backprop depth=1" in err
     with open_results(path, [], resume=True):
         pass
@@ -83,15 +95,16 @@ def test_readers_refuse_two_rows_of_one_point_and_resume_repairs_the_file(tmp_pa
 
 
 @pytest.mark.parametrize("line, fragment", [
-    (format_row(row("backprop", 2)).replace(",relu,", ",relu,extra,", 1),
+    (format_row(result_row("backprop", 2)).replace(",relu,", ",relu,extra,", 1),
      f"line 3 has {len(NAMES) + 1} fields, the header has {len(NAMES)}"),
-    (",".join(format_row(row("backprop", 2)).split(",")[:20]) + "\n",
+    (",".join(format_row(result_row("backprop", 2)).split(",")[:20]) + "\n",
      f"line 3 has 20 fields, the header has {len(NAMES)}"),
-    (format_row(row("backprop", 2, status="done")), "line 3, column status: 'done': expected one of ok, skipped"),
+    (format_row(result_row("backprop", 2, status="done")),
+     "line 3, column status: 'done': expected one of ok, skipped"),
 ])
 def test_readers_refuse_a_row_of_the_wrong_shape(tmp_path, line, fragment):
     path = tmp_path / "r.csv"
-    path.write_text(results_text([row("backprop", 1)]) + line)
+    path.write_text(results_text([result_row("backprop", 1)]) + line)
     with pytest.raises(UserError) as e:
         read_results(path)
     assert fragment in str(e.value)
@@ -99,16 +112,18 @@ def test_readers_refuse_a_row_of_the_wrong_shape(tmp_path, line, fragment):
 
 @pytest.mark.parametrize("seconds", [TIME_RANGE[0] / 10, TIME_RANGE[1] * 10, 1e-300, 1e300])
 def test_readers_refuse_times_no_sweep_can_measure(tmp_path, seconds):
-    path = write_results(tmp_path / "r.csv", [row("backprop", 1), row("backprop", 2, seconds=seconds)])
+    rows = [result_row("backprop", 1), result_row("backprop", 2, seconds=seconds)]
+    path = write_results(tmp_path / "r.csv", rows)
     with pytest.raises(UserError, match="line 3, column time_s: .*: an ok row's time must lie between"):
         read_results(path)
 
 
 def test_times_at_both_ends_of_the_range_are_fitted_and_plotted(tmp_path):
     lo, hi = TIME_RANGE
-    rows = [row("backprop", d, width=3, seconds=t) for d, t in ((1, lo), (2, 1e-9), (4, 1e3), (8, hi / 1.3))]
+    rows = [result_row("backprop", d, width=3, seconds=t)
+            for d, t in ((1, lo), (2, 1e-9), (4, 1e3), (8, hi / 1.3))]
     path = write_results(tmp_path / "edge.csv", rows)
-    code, _, err = cli("plot", path, "--out-dir", tmp_path / "p")
+    code, _, err = gradbench("plot", path, "--out-dir", tmp_path / "p")
     assert code == 0 and err == "", err
     assert len(list((tmp_path / "p").glob("edge-*.png"))) == 5  # time, ops, rate, memory, tradeoff: a lone method
 
@@ -128,7 +143,7 @@ def test_a_damaged_fits_file_is_one_line_for_plot_and_report(tmp_path, column, v
     with pytest.raises(UserError, match=fragment):
         read_fits(fits_path)
     for args in (["plot", path, "--out-dir", tmp_path / "p"], ["report", path, "--plots-dir", tmp_path / "p"]):
-        code, _, err = cli(*args)
+        code, _, err = gradbench(*args)
         assert one_line_error(code, err) and "line 3, " + fragment in err, err
     assert not list(tmp_path.glob("p/*"))  # no figure drawn
 
@@ -136,7 +151,8 @@ def test_a_damaged_fits_file_is_one_line_for_plot_and_report(tmp_path, column, v
 def test_a_block_time_no_reader_would_take_is_an_error_row_not_an_ok_one(tmp_path, monkeypatch):
     monkeypatch.setattr(launcher, "Child", FakeChild.of(block_s=1e-16))  # a clock that said 0.1 femtoseconds
     out = tmp_path / "r.csv"
-    code, _, err = cli("sweep", "--depth", "1", "--width", "2", "--methods", "backprop", "--out", out)
+    code, _, err = gradbench("sweep", "--depth", "1", "--width", "2", "--methods", "backprop",
+                             "--out", out)
     assert code == 0, err
     [r] = lines_of(out)
     assert r[STATUS] == "error"

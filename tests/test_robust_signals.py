@@ -13,8 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import processes_mentioning, signal_a_pyperf_run
-from test_robust_support import lines_of, study_rows, write_results
+from helpers import lines_of, processes_mentioning, signal_a_pyperf_run, study_rows, write_results
 
 from bench.sweep.results_file import HEADER
 
