@@ -179,7 +179,7 @@ def test_a_gpu_sweep_point_over_the_devices_free_memory_is_skipped(tmp_path, mon
 def test_gpu_training_that_cannot_fit_is_one_line_naming_the_device(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", installed("torch"))
     monkeypatch.setitem(sys.modules, "torch", fake_gpu_torch(2**30, []))
-    monkeypatch.setattr(memory, "available_bytes", lambda: 2**50)
+    monkeypatch.setattr(guard, "available_bytes", lambda: 2**50)
     code, _, err = gradbench("train", "--backend", "torch", "--device", "cuda:1", "--width", "100000",
                              "--no-progress")
     assert one_line_error(code, err), err
