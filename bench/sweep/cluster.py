@@ -62,15 +62,21 @@ def connect(workers=None, scheduler=None):
         raise UserError(f"{option} needs Dask's distributed, the cluster extra: {EXTRA}") from None
     with _quiet():
         if scheduler is None:
-            cluster, client = _local(distributed, int(workers), option)
+            before = _ours()
+            cluster, client = _local(distributed, int(workers), option, before)
         else:
             cluster, client = None, _client(distributed, scheduler)
         try:
             yield client
         finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            try:
+                client.close()
+                if cluster is not None:
+                    cluster.close()
+            except BaseException:  # a signal while closing: the workers go at once
+                if cluster is not None:
+                    _abandon(*before)
+                raise
 
 
 class Executor:
@@ -187,19 +193,91 @@ def _rows_back(future, points, setting):
     return result["rows"]
 
 
-def _local(distributed, workers, option):
-    """A local cluster of `workers` single-threaded processes and its Client; UserError if it cannot start."""
-    try:  # the scheduler lives in this process, the workers are its children; loopback only
-        cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                           resources={RESOURCE: 1}, host="127.0.0.1",
-                                           dashboard_address="127.0.0.1:0",  # HTTP endpoints only, no 8787
-                                           silence_logs=logging.ERROR)
-        client = distributed.Client(cluster)
-        client.register_plugin(_local_worker_plugin(distributed))
-    except Exception as e:  # a bad Dask configuration, too few file descriptors, no loopback
+def _local(distributed, workers, option, before):
+    """A local cluster of `workers` single-threaded processes and its Client; UserError if it cannot start.
+
+    Made in a thread that blocks SIGINT, which every thread and worker process it starts inherits: a
+    terminal's Ctrl-C reaches the whole process group, and a worker still importing would print its
+    traceback. This thread takes the signal (SIGTERM and SIGHUP too) and abandons the half-made cluster."""
+    made = {}
+
+    def make():
+        try:  # the scheduler lives in this process, the workers are its children; loopback only
+            made["cluster"] = distributed.LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, resources={RESOURCE: 1},
+                host="127.0.0.1", dashboard_address="127.0.0.1:0",  # HTTP endpoints only, no 8787
+                silence_logs=logging.ERROR)
+            made["client"] = distributed.Client(made["cluster"])
+            made["client"].register_plugin(_local_worker_plugin(distributed))
+        except Exception as e:  # a bad Dask configuration, too few file descriptors, no loopback
+            made["error"] = e
+            for part in ("client", "cluster"):
+                with contextlib.suppress(Exception):
+                    made.pop(part).close()
+
+    thread = threading.Thread(target=make, name="gradbench local cluster", daemon=True)
+    _start_resource_tracker()  # here: starting it, multiprocessing unblocks SIGINT in the thread that asks
+    with _blocked(signal.SIGINT):
+        thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(POLL_S)
+    except BaseException:  # Ctrl-C, SIGTERM or SIGHUP while it starts
+        _abandon(*before)
+        raise
+    if "error" in made:
+        e = made["error"]
+        _abandon(*before)
         raise UserError(f"{option}: the local Dask cluster could not start ({type(e).__name__}: "
                         f"{_first_line(e)})") from None
-    return cluster, client
+    return made["cluster"], made["client"]
+
+
+@contextlib.contextmanager
+def _blocked(signum):
+    """`signum` blocked in this thread, and so in the threads started meanwhile and their processes."""
+    if not hasattr(signal, "pthread_sigmask"):  # not POSIX: nothing inherits a mask
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signum})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
+
+
+def _start_resource_tracker():
+    """multiprocessing's resource tracker, which the workers share, running. It ignores SIGINT and
+    SIGTERM; SIGHUP, sent to the group when the terminal closes, it inherits blocked: one started
+    again would not know the semaphores the first one held, and print a traceback for each."""
+    with contextlib.suppress(ImportError, OSError), _blocked(signal.SIGHUP):  # else Dask's start says
+        from multiprocessing import resource_tracker
+
+        resource_tracker.ensure_running()
+
+
+def _ours():
+    """This process's worker processes and clusters now: what a cluster started later adds to them."""
+    import multiprocessing
+
+    from distributed.deploy.spec import SpecCluster
+
+    return set(multiprocessing.active_children()), set(SpecCluster._instances)
+
+
+def _abandon(children, clusters):
+    """Kill the worker processes of a cluster that did not finish starting, and leave it unclosed: its
+    close at exit (distributed's atexit hook) fails on workers that never started."""
+    import multiprocessing
+
+    from distributed.deploy.spec import SpecCluster
+
+    for cluster in set(SpecCluster._instances) - clusters:
+        SpecCluster._instances.discard(cluster)
+    for child in set(multiprocessing.active_children()) - children:
+        with contextlib.suppress(Exception):
+            child.kill()
+            child.join(5)
 
 
 def _client(distributed, scheduler):
