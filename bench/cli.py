@@ -12,6 +12,11 @@ import sys
 
 INTERRUPTED = "gradbench: interrupted; results already written are kept"
 try:  # Ctrl-C while the command line is still loading (a tenth of a second): no traceback either
+    from bench import limits
+
+    if (_too_small := limits.too_small_to_load(sys.argv[1:])) is not None:
+        sys.stderr.write(f"gradbench: error: {_too_small}\n")
+        sys.exit(2)
     import click
 
     import gradients  # the registries behind the choices (numpy only; no matplotlib, pyperf, scipy)
@@ -26,6 +31,9 @@ try:  # Ctrl-C while the command line is still loading (a tenth of a second): no
 except KeyboardInterrupt:
     sys.stderr.write(INTERRUPTED + "\n")
     sys.exit(130)
+except (ImportError, MemoryError, RuntimeError) as _e:  # a limit the probe did not foresee
+    sys.stderr.write(f"gradbench: error: cannot load its modules ({type(_e).__name__}){limits.note()}\n")
+    sys.exit(2)
 
 NO_ARGS = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click 8.1 prints the help itself
 PROGRESS_HELP = "progress bar on stderr  [default: when stderr is a terminal]"
@@ -288,7 +296,14 @@ def _run(argv):
     except UserError as e:
         return _error(str(e))
     except MemoryError:
-        return _error("out of memory (the memory guard's estimate fell short); try smaller sizes")
+        why = limits.note() or " (the memory guard's estimate fell short)"
+        return _error(f"out of memory{why}; try smaller sizes")
+    except ImportError as e:  # a library that cannot map its code under a limit (ulimit -v)
+        return _error(f"cannot load {e.name or 'a module'} ({_first(e)}){limits.note()}")
+    except RuntimeError as e:  # threading's; anything else is a bug, and its traceback says where
+        if "can't start new thread" not in str(e):
+            raise
+        return _error(f"cannot start a thread{limits.note()}")
     except OSError as e:  # a fault no check foresaw (EIO, ...): still one line
         return _error(f"{e.filename + ': ' if e.filename else ''}{e.strerror or e}")
     # without standalone_mode, click returns ctx.exit(n)'s n instead of exiting
@@ -298,6 +313,10 @@ def _run(argv):
 def _error(message, code=2):
     _say(f"gradbench: error: {_one_line(message)}")
     return code
+
+
+def _first(error):
+    return (str(error).strip().splitlines() or [type(error).__name__])[-1]
 
 
 def _one_line(text):

@@ -36,6 +36,8 @@ CONNECT_GRACE_S = 2.0  # and then this long for Dask's own verdict, which says m
 WORKER_WAIT_S = 60.0  # --worker-wait's default: how long a sweep waits while no worker can take a series
 POLL_S = 1.0  # how often the sweep looks at the cluster while it waits for a series
 EXTRA = "pip install 'gradbench[cluster]'"
+# a local cluster's open files: measured, one worker started at 32 and two at 48; with room
+FILES_BASE, FILES_PER_WORKER = 32, 16
 ADDRESS = re.compile(r"(tcp|tls)://[^\s:/]+:\d{1,5}|[^\s:/]+:\d{1,5}")  # what Dask's TCP comm can reach
 
 
@@ -53,6 +55,8 @@ def connect(workers=None, scheduler=None):
     if workers is not None and not 1 <= int(workers) <= cores:
         raise UserError(f"{option}: must be 1 to {cores}, this machine's cores (a worker times on a core "
                         "of its own; more would time each other's waits)")
+    if workers is not None:
+        _check_open_files(int(workers), option)
     if scheduler is not None and not ADDRESS.fullmatch(str(scheduler)):
         raise UserError(f"--scheduler {scheduler}: not a scheduler's TCP address (tcp://host:port, "
                         "tls://host:port or host:port)")
@@ -77,6 +81,18 @@ def connect(workers=None, scheduler=None):
                 if cluster is not None:
                     _abandon(*before)
                 raise
+
+
+def _check_open_files(workers, option):
+    """Refuse a local cluster that would run out of file descriptors (RLIMIT_NOFILE, which its
+    workers inherit): its scheduler then spins on accept's EMFILE, and the start never ends."""
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = FILES_BASE + FILES_PER_WORKER * workers
+    if soft != resource.RLIM_INFINITY and soft < need:
+        raise UserError(f"{option}: a local cluster of {workers} needs {need} open files, and the limit "
+                        f"(ulimit -n) is {soft}: raise it or use fewer workers")
 
 
 class Executor:
