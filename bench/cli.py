@@ -10,7 +10,11 @@ import os
 import signal
 import sys
 
+from bench import signals  # signal and threading alone
+
 INTERRUPTED = "gradbench: interrupted; results already written are kept"
+# SIGTERM and SIGHUP while the command line is still loading end it as they end a command
+_LOADING = signals.raise_stopped_while_loading()
 try:  # Ctrl-C while the command line is still loading (a tenth of a second): no traceback either
     from bench import limits
 
@@ -31,9 +35,14 @@ try:  # Ctrl-C while the command line is still loading (a tenth of a second): no
 except KeyboardInterrupt:
     sys.stderr.write(INTERRUPTED + "\n")
     sys.exit(130)
+except signals.Stopped as _e:
+    sys.stderr.write(_e.line() + "\n")
+    raise
 except (ImportError, MemoryError, RuntimeError) as _e:  # a limit the probe did not foresee
     sys.stderr.write(f"gradbench: error: cannot load its modules ({type(_e).__name__}){limits.note()}\n")
     sys.exit(2)
+
+signals.restore(_LOADING)
 
 NO_ARGS = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click 8.1 prints the help itself
 PROGRESS_HELP = "progress bar on stderr  [default: when stderr is a terminal]"

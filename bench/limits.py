@@ -20,7 +20,9 @@ def address_space():
 def note():
     """What to add to a message about memory, threads or processes: the address-space limit."""
     limit = address_space()
-    return "" if limit is None else f" (the address-space limit, ulimit -v, is {limit / 2**20:.0f} MiB)"
+    if limit is None:
+        return ""
+    return f" (the address-space limit, ulimit -v, is {limit / 2**20:.0f} MiB)"
 
 
 def too_small_to_load(argv):

@@ -19,13 +19,14 @@ from test_robust_support import lines_of, study_rows, write_results
 from bench.sweep.cluster import FILES_BASE, FILES_PER_WORKER
 
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-LIMITS = {"as": resource.RLIMIT_AS, "nofile": resource.RLIMIT_NOFILE, "fsize": resource.RLIMIT_FSIZE}
+LIMITS = {"as": resource.RLIMIT_AS, "nofile": resource.RLIMIT_NOFILE,
+          "fsize": resource.RLIMIT_FSIZE}
 linux = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux")
 
 
 def limited(cwd, args, env=None, **limits):
-    """`gradbench ARGS` in cwd, in a process whose limits (as=bytes, nofile=count, fsize=bytes) are
-    set before it starts: (exit status, stderr)."""
+    """`gradbench ARGS` in cwd, in a process whose limits (as=bytes, nofile=count, fsize=bytes)
+    are set before it starts: (exit status, stderr)."""
 
     def set_limits():
         for name, value in limits.items():
@@ -66,7 +67,8 @@ def test_an_address_space_too_small_is_one_line_naming_it(tmp_path, mib, args, f
 
 @linux
 @pytest.mark.parametrize("workers", [1, 2])
-def test_too_few_file_descriptors_for_a_local_cluster_is_one_line_before_it_starts(tmp_path, workers):
+def test_too_few_file_descriptors_for_a_local_cluster_is_one_line_before_it_starts(tmp_path,
+                                                                                  workers):
     if workers > (os.cpu_count() or 1):
         pytest.skip("one worker a core")
     need = FILES_BASE + FILES_PER_WORKER * workers

@@ -93,6 +93,22 @@ def test_ctrl_c_while_the_command_line_is_still_importing_is_one_line():
     assert done.returncode == 130 and done.stderr == "gradbench: interrupted; results already written are kept\n"
 
 
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_stop_signal_while_the_command_line_is_still_importing_is_one_line(sig):
+    # the property test's find: before its handlers were set, SIGTERM killed the process silently
+    script = ("import builtins, os, signal\n"
+              "real = builtins.__import__\n"
+              "def hit(name, *args, **kwargs):\n"
+              "    if name == 'gradients':\n"
+              f"        os.kill(os.getpid(), {int(sig)})\n"
+              "    return real(name, *args, **kwargs)\n"
+              "builtins.__import__ = hit\n"
+              "import bench.cli\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=ENV,
+                          timeout=60)
+    assert done.returncode == 128 + sig and done.stderr == Stopped(sig).line() + "\n", done.stderr
+
+
 # --- a local Dask cluster that is starting ------------------------------------------------------
 
 LINES = {signal.SIGINT: INTERRUPTED, **{sig: Stopped(sig).line() for sig in (signal.SIGTERM, signal.SIGHUP)}}
@@ -104,7 +120,8 @@ def started_sweep(out, *args):
     descendants inherit: processes_mentioning finds them, even once their parent is gone."""
     tag = f"GRADBENCH_TEST_SWEEP={uuid.uuid4().hex}\0"
     env = {**ENV, tag.split("=")[0]: tag.split("=")[1].rstrip("\0")}
-    proc = subprocess.Popen([sys.executable, "-m", "bench.cli", *args], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "bench.cli", *map(str, args)],
+                            stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
     return proc, tag
 
