@@ -15,9 +15,11 @@ import contextlib
 import copy
 import gc
 import logging
+import multiprocessing
 import os
 import platform
 import re
+import resource
 import signal
 import tempfile
 import threading
@@ -86,8 +88,6 @@ def connect(workers=None, scheduler=None):
 def _check_open_files(workers, option):
     """Refuse a local cluster that would run out of file descriptors (RLIMIT_NOFILE, which its
     workers inherit): its scheduler then spins on accept's EMFILE, and the start never ends."""
-    import resource
-
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     need = FILES_BASE + FILES_PER_WORKER * workers
     if soft != resource.RLIM_INFINITY and soft < need:
@@ -274,8 +274,6 @@ def _start_resource_tracker():
 
 def _ours():
     """This process's worker processes and clusters now: what a cluster started later adds to them."""
-    import multiprocessing
-
     from distributed.deploy.spec import SpecCluster
 
     return set(multiprocessing.active_children()), set(SpecCluster._instances)
@@ -284,8 +282,6 @@ def _ours():
 def _abandon(children, clusters):
     """Kill the worker processes of a cluster that did not finish starting, and leave it unclosed: its
     close at exit (distributed's atexit hook) fails on workers that never started."""
-    import multiprocessing
-
     from distributed.deploy.spec import SpecCluster
 
     for cluster in set(SpecCluster._instances) - clusters:
