@@ -39,7 +39,8 @@ except signals.Stopped as _e:
     sys.stderr.write(_e.line() + "\n")
     raise
 except (ImportError, MemoryError, RuntimeError) as _e:  # a limit the probe did not foresee
-    sys.stderr.write(f"gradbench: error: cannot load its modules ({type(_e).__name__}){limits.note()}\n")
+    _why = f"{type(_e).__name__}{limits.note()}"
+    sys.stderr.write(f"gradbench: error: cannot load its modules ({_why})\n")
     sys.exit(2)
 
 signals.restore(_LOADING)

@@ -91,8 +91,8 @@ def _check_open_files(workers, option):
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     need = FILES_BASE + FILES_PER_WORKER * workers
     if soft != resource.RLIM_INFINITY and soft < need:
-        raise UserError(f"{option}: a local cluster of {workers} needs {need} open files, and the limit "
-                        f"(ulimit -n) is {soft}: raise it or use fewer workers")
+        raise UserError(f"{option}: a local cluster of {workers} needs {need} open files, and "
+                        f"the limit (ulimit -n) is {soft}: raise it or use fewer workers")
 
 
 class Executor:
@@ -210,11 +210,13 @@ def _rows_back(future, points, setting):
 
 
 def _local(distributed, workers, option, before):
-    """A local cluster of `workers` single-threaded processes and its Client; UserError if it cannot start.
+    """A local cluster of `workers` single-threaded processes and its Client; UserError if it
+    cannot start.
 
-    Made in a thread that blocks SIGINT, which every thread and worker process it starts inherits: a
-    terminal's Ctrl-C reaches the whole process group, and a worker still importing would print its
-    traceback. This thread takes the signal (SIGTERM and SIGHUP too) and abandons the half-made cluster."""
+    Made in a thread that blocks SIGINT, which every thread and worker process it starts
+    inherits: a terminal's Ctrl-C reaches the whole process group, and a worker still importing
+    would print its traceback. This thread takes the signal (SIGTERM and SIGHUP too) and
+    abandons the half-made cluster."""
     made = {}
 
     def make():
@@ -232,10 +234,10 @@ def _local(distributed, workers, option, before):
                     made.pop(part).close()
 
     thread = threading.Thread(target=make, name="gradbench local cluster", daemon=True)
-    _start_resource_tracker()  # here: starting it, multiprocessing unblocks SIGINT in the thread that asks
-    with _blocked(signal.SIGINT):
-        thread.start()
+    _start_resource_tracker()  # here: starting it, multiprocessing unblocks SIGINT in its thread
     try:
+        with _blocked(signal.SIGINT):
+            thread.start()
         while thread.is_alive():
             thread.join(POLL_S)
     except BaseException:  # Ctrl-C, SIGTERM or SIGHUP while it starts
@@ -251,7 +253,7 @@ def _local(distributed, workers, option, before):
 
 @contextlib.contextmanager
 def _blocked(signum):
-    """`signum` blocked in this thread, and so in the threads started meanwhile and their processes."""
+    """`signum` blocked in this thread, so in the threads started meanwhile and their processes."""
     if not hasattr(signal, "pthread_sigmask"):  # not POSIX: nothing inherits a mask
         yield
         return
@@ -266,22 +268,23 @@ def _start_resource_tracker():
     """multiprocessing's resource tracker, which the workers share, running. It ignores SIGINT and
     SIGTERM; SIGHUP, sent to the group when the terminal closes, it inherits blocked: one started
     again would not know the semaphores the first one held, and print a traceback for each."""
-    with contextlib.suppress(ImportError, OSError), _blocked(signal.SIGHUP):  # else Dask's start says
+    # not POSIX: no tracker; an error: Dask's own start says more
+    with contextlib.suppress(ImportError, OSError), _blocked(signal.SIGHUP):
         from multiprocessing import resource_tracker
 
         resource_tracker.ensure_running()
 
 
 def _ours():
-    """This process's worker processes and clusters now: what a cluster started later adds to them."""
+    """This process's worker processes and clusters now: what a cluster started later adds."""
     from distributed.deploy.spec import SpecCluster
 
     return set(multiprocessing.active_children()), set(SpecCluster._instances)
 
 
 def _abandon(children, clusters):
-    """Kill the worker processes of a cluster that did not finish starting, and leave it unclosed: its
-    close at exit (distributed's atexit hook) fails on workers that never started."""
+    """Kill the worker processes of a cluster that did not finish starting, and leave it
+    unclosed: its close at exit (distributed's atexit hook) fails on workers that never started."""
     from distributed.deploy.spec import SpecCluster
 
     for cluster in set(SpecCluster._instances) - clusters:
