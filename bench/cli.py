@@ -13,12 +13,16 @@ import sys
 from bench import signals  # signal and threading alone
 
 INTERRUPTED = "gradbench: interrupted; results already written are kept"
+# a local cluster's worker imports this module as it starts (multiprocessing's spawn loads the
+# parent's __main__): it is no command, and must neither print a command's line nor probe
+_WORKER = getattr(getattr(sys.modules.get("multiprocessing.process"), "current_process", dict)(),
+                  "_inheriting", False)
 # SIGTERM and SIGHUP while the command line is still loading end it as they end a command
-_LOADING = signals.raise_stopped_while_loading()
+_LOADING = {} if _WORKER else signals.raise_stopped_while_loading()
 try:  # Ctrl-C while the command line is still loading (a tenth of a second): no traceback either
     from bench import limits
 
-    if (_too_small := limits.too_small_to_load(sys.argv[1:])) is not None:
+    if not _WORKER and (_too_small := limits.too_small_to_load(sys.argv[1:])) is not None:
         sys.stderr.write(f"gradbench: error: {_too_small}\n")
         sys.exit(2)
     import click
