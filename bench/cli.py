@@ -47,8 +47,6 @@ except (ImportError, MemoryError, RuntimeError) as _e:  # a limit the probe did 
     sys.stderr.write(f"gradbench: error: cannot load its modules ({_why})\n")
     sys.exit(2)
 
-signals.restore(_LOADING)
-
 NO_ARGS = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click 8.1 prints the help itself
 PROGRESS_HELP = "progress bar on stderr  [default: when stderr is a terminal]"
 LR_DEFAULTS = ", ".join(f"{name} {opt.default_lr:.0e}".replace("e-0", "e-") for name, opt in OPTIMIZERS.items())
@@ -233,12 +231,21 @@ def train(out, plot, force, progress, method, **settings):
 
 def main(argv=None):
     """Entry point: every failure is one line on stderr; exit 2 for bad input, 130 for Ctrl-C, 128 + n for signal n."""
+    own = argv is None  # the command line's own process, which ends here
+    if own:  # a stop signal before the command, or after it, is one line too
+        signals.raise_stopped_while_loading()
     try:
         _open_standard_streams()
         code = _run(argv)
     except KeyboardInterrupt:  # also one that comes while an error below is being printed
         code = _interrupted(argv)
-    sys.exit(_flushed(code))
+    except Stopped as e:  # outside the command, whose own handlers print its line
+        _say(e.line())
+        code = e.code
+    code = _flushed(code)
+    if own:  # the result is out: a stop signal while Python exits ends it at once, with its line
+        signals.exit_at_once(lambda signum: _say(Stopped(signum).line()))
+    sys.exit(code)
 
 
 def _open_standard_streams():
@@ -301,6 +308,7 @@ def _run(argv):
     except SystemExit as e:  # SIGTERM, SIGHUP (bench.signals.Stopped): one line, as for Ctrl-C
         if isinstance(e, Stopped):
             _say(e.line())
+            return e.code
         raise
     except NO_ARGS as e:  # `gradbench` alone: the help, as lines (click >= 8.2 raises it)
         click.echo(e.format_message(), err=True)
@@ -344,6 +352,8 @@ def _interrupted(argv):
     _say(INTERRUPTED)
     return 130
 
+
+signals.restore(_LOADING)  # the command's own from main() on; an importer's as they were
 
 if __name__ == "__main__":
     main()

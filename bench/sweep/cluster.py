@@ -267,12 +267,20 @@ def _blocked(signum):
 def _start_resource_tracker():
     """multiprocessing's resource tracker, which the workers share, running. It ignores SIGINT and
     SIGTERM; SIGHUP, sent to the group when the terminal closes, it inherits blocked: one started
-    again would not know the semaphores the first one held, and print a traceback for each."""
-    # not POSIX: no tracker; an error: Dask's own start says more
-    with contextlib.suppress(ImportError, OSError), _blocked(signal.SIGHUP):
-        from multiprocessing import resource_tracker
+    again would not know the semaphores the first one held, and print a traceback for each. Its
+    warnings are off: after a stop it unlinks the semaphores of killed workers, and says so."""
+    warnings = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = "ignore"  # read by the tracker's Python as it starts
+    try:  # not POSIX: no tracker; an error: Dask's own start says more
+        with contextlib.suppress(ImportError, OSError), _blocked(signal.SIGHUP):
+            from multiprocessing import resource_tracker
 
-        resource_tracker.ensure_running()
+            resource_tracker.ensure_running()
+    finally:
+        if warnings is None:
+            del os.environ["PYTHONWARNINGS"]
+        else:
+            os.environ["PYTHONWARNINGS"] = warnings
 
 
 def _ours():
