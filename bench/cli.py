@@ -243,8 +243,9 @@ def main(argv=None):
         _say(e.line())
         code = e.code
     code = _flushed(code)
-    if own:  # the result is out: a stop signal while Python exits ends it at once, with its line
-        signals.exit_at_once(lambda signum: _say(Stopped(signum).line()))
+    if own:  # the result is out: a signal while Python exits (it resets handlers) changes nothing
+        for sig in (signal.SIGINT, *signals.STOP):
+            signal.signal(sig, signal.SIG_IGN)
     sys.exit(code)
 
 

@@ -55,15 +55,3 @@ def restore(previous):
     for sig, handler in previous.items():
         signal.signal(sig, handler)
 
-
-def exit_at_once(say):
-    """Stop signals from now on call say(signum) and end the process with 128 + n, running nothing
-    more (Python's exit would run its clean-ups, a closed cluster's included, into the signal)."""
-    import os
-
-    def now(signum, frame):
-        say(signum)
-        os._exit(128 + signum)
-
-    for sig in STOP:
-        signal.signal(sig, now)
