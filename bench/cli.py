@@ -42,7 +42,7 @@ except KeyboardInterrupt:
 except signals.Stopped as _e:
     sys.stderr.write(_e.line() + "\n")
     raise
-except (ImportError, MemoryError, RuntimeError) as _e:  # a limit the probe did not foresee
+except (ImportError, MemoryError, RuntimeError, SystemError) as _e:  # a limit the probe missed
     _why = f"{type(_e).__name__}{limits.note()}"
     sys.stderr.write(f"gradbench: error: cannot load its modules ({_why})\n")
     sys.exit(2)
@@ -323,6 +323,10 @@ def _run(argv):
         return _error(f"out of memory{why}; try smaller sizes")
     except ImportError as e:  # a library that cannot map its code under a limit (ulimit -v)
         return _error(f"cannot load {e.name or 'a module'} ({_first(e)}){limits.note()}")
+    except SystemError as e:  # under a limit: C code whose allocation failed (re, in pandas)
+        if limits.address_space() is None:  # else a bug: its traceback says where
+            raise
+        return _error(f"out of memory inside Python ({_first(e)}){limits.note()}")
     except RuntimeError as e:  # threading's; anything else is a bug, and its traceback says where
         if "can't start new thread" not in str(e):
             raise
