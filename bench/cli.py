@@ -10,8 +10,21 @@ import os
 import signal
 import sys
 
+from bench import signals  # signal and threading alone
+
 INTERRUPTED = "gradbench: interrupted; results already written are kept"
+# a local cluster's worker imports this module as it starts (multiprocessing's spawn loads the
+# parent's __main__): it is no command, and must neither print a command's line nor probe
+_WORKER = getattr(getattr(sys.modules.get("multiprocessing.process"), "current_process", dict)(),
+                  "_inheriting", False)
+# SIGTERM and SIGHUP while the command line is still loading end it as they end a command
+_LOADING = {} if _WORKER else signals.raise_stopped_while_loading()
 try:  # Ctrl-C while the command line is still loading (a tenth of a second): no traceback either
+    from bench import limits
+
+    if not _WORKER and (_too_small := limits.too_small_to_load(sys.argv[1:])) is not None:
+        sys.stderr.write(f"gradbench: error: {_too_small}\n")
+        sys.exit(2)
     import click
 
     import gradients  # the registries behind the choices (numpy only; no matplotlib, pyperf, scipy)
@@ -26,6 +39,13 @@ try:  # Ctrl-C while the command line is still loading (a tenth of a second): no
 except KeyboardInterrupt:
     sys.stderr.write(INTERRUPTED + "\n")
     sys.exit(130)
+except signals.Stopped as _e:
+    sys.stderr.write(_e.line() + "\n")
+    raise
+except (ImportError, MemoryError, RuntimeError, SystemError) as _e:  # a limit the probe missed
+    _why = f"{type(_e).__name__}{limits.note()}"
+    sys.stderr.write(f"gradbench: error: cannot load its modules ({_why})\n")
+    sys.exit(2)
 
 NO_ARGS = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click 8.1 prints the help itself
 PROGRESS_HELP = "progress bar on stderr  [default: when stderr is a terminal]"
@@ -213,12 +233,22 @@ def train(out, plot, force, progress, method, **settings):
 
 def main(argv=None):
     """Entry point: every failure is one line on stderr; exit 2 for bad input, 130 for Ctrl-C, 128 + n for signal n."""
+    own = argv is None  # the command line's own process, which ends here
+    if own:  # a stop signal before the command, or after it, is one line too
+        signals.raise_stopped_while_loading()
     try:
         _open_standard_streams()
         code = _run(argv)
     except KeyboardInterrupt:  # also one that comes while an error below is being printed
         code = _interrupted(argv)
-    sys.exit(_flushed(code))
+    except Stopped as e:  # outside the command, whose own handlers print its line
+        _say(e.line())
+        code = e.code
+    code = _flushed(code)
+    if own:  # the result is out: a signal while Python exits (it resets handlers) changes nothing
+        for sig in (signal.SIGINT, *signals.STOP):
+            signal.signal(sig, signal.SIG_IGN)
+    sys.exit(code)
 
 
 def _open_standard_streams():
@@ -281,6 +311,7 @@ def _run(argv):
     except SystemExit as e:  # SIGTERM, SIGHUP (bench.signals.Stopped): one line, as for Ctrl-C
         if isinstance(e, Stopped):
             _say(e.line())
+            return e.code
         raise
     except NO_ARGS as e:  # `gradbench` alone: the help, as lines (click >= 8.2 raises it)
         click.echo(e.format_message(), err=True)
@@ -290,7 +321,18 @@ def _run(argv):
     except UserError as e:
         return _error(str(e))
     except MemoryError:
-        return _error("out of memory (the memory guard's estimate fell short); try smaller sizes")
+        why = limits.note() or " (the memory guard's estimate fell short)"
+        return _error(f"out of memory{why}; try smaller sizes")
+    except ImportError as e:  # a library that cannot map its code under a limit (ulimit -v)
+        return _error(f"cannot load {e.name or 'a module'} ({_first(e)}){limits.note()}")
+    except SystemError as e:  # under a limit: C code whose allocation failed (re, in pandas)
+        if limits.address_space() is None:  # else a bug: its traceback says where
+            raise
+        return _error(f"out of memory inside Python ({_first(e)}){limits.note()}")
+    except RuntimeError as e:  # threading's; anything else is a bug, and its traceback says where
+        if "can't start new thread" not in str(e):
+            raise
+        return _error(f"cannot start a thread{limits.note()}")
     except OSError as e:  # a fault no check foresaw (EIO, ...): still one line
         return _error(f"{e.filename + ': ' if e.filename else ''}{e.strerror or e}")
     # without standalone_mode, click returns ctx.exit(n)'s n instead of exiting
@@ -300,6 +342,10 @@ def _run(argv):
 def _error(message, code=2):
     _say(f"gradbench: error: {_one_line(message)}")
     return code
+
+
+def _first(error):
+    return (str(error).strip().splitlines() or [type(error).__name__])[-1]
 
 
 def _one_line(text):
@@ -313,6 +359,8 @@ def _interrupted(argv):
     _say(INTERRUPTED)
     return 130
 
+
+signals.restore(_LOADING)  # the command's own from main() on; an importer's as they were
 
 if __name__ == "__main__":
     main()

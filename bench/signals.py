@@ -42,3 +42,16 @@ def stop_signals_exit():
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def raise_stopped_while_loading():
+    """Stop signals raise Stopped from now on (main thread only); returns the previous handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {sig: signal.signal(sig, _exit) for sig in STOP}
+
+
+def restore(previous):
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
+

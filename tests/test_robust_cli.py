@@ -10,9 +10,19 @@ The families of issue 19 too: whole results and fits files damaged (a BOM, CRLF,
 one, a cut, a quoted newline, a NUL, a big seed; --resume keeps every row the reader takes), and
 --scheduler at any address or at a loopback server that is not a Dask scheduler (one line, exit 2).
 
+Resource limits (ulimit -v, -n, -f) set in the command's own process, and SIGINT, SIGTERM or
+SIGHUP at a drawn moment of a --workers sweep (to it or its group): one line, the documented
+exit, no process left, every row whole, and --resume finishes without duplicates.
+
 The default suite runs a fixed seed and few examples. A longer run, with fresh random examples:
 
     GRADBENCH_FUZZ_EXAMPLES=2000 .venv/bin/python -m pytest tests/test_robust_cli.py
+
+The limits and signals families take seconds an example (real processes, a real cluster); run
+them alone with fewer:
+
+    GRADBENCH_FUZZ_EXAMPLES=150 .venv/bin/python -m pytest tests/test_robust_cli.py \
+        -k "resource_limits or workers_sweep"
 """
 
 import contextlib
@@ -22,14 +32,31 @@ import signal
 import socket
 import tempfile
 import threading
+import time
+import uuid
 from pathlib import Path
 from unittest import mock
 
 import matplotlib.figure
 import pytest
-from helpers import FAKE_AGREES, ROOT, device_node, fill, gradbench, snapshot, study_rows, tmpfs, write_results
+import test_robust_signals as on_signals
+from helpers import (
+    FAKE_AGREES,
+    ROOT,
+    device_node,
+    fill,
+    gradbench,
+    lines_of,
+    processes_mentioning,
+    snapshot,
+    study_rows,
+    tmpfs,
+    write_results,
+)
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from test_robust_limits import ENV as LIMITED_ENV
+from test_robust_limits import limited, one_line
 
 import bench.sweep.launcher as launcher
 from bench.plot import figures as plot
@@ -458,3 +485,69 @@ def test_a_tcp_server_that_is_not_a_scheduler_is_refused_in_one_line(mounts, ser
     server.reply, server.hold = reply, hold
     with playground(mounts) as root:
         check_scheduler_refused(root, f"tcp://127.0.0.1:{server.port}")
+
+
+# --- resource limits and signals: the command line in a process of its own -------------------
+
+MIB = 2**20
+# address space at each stage that needs some (numpy's start, a thread, scipy and pandas, points);
+# not 260-340 MiB, where scipy's start hangs: refused all the same, after bench.limits.PROBE_S
+LIMIT_VALUES = {"as": [24 * MIB, 64 * MIB, 100 * MIB, 140 * MIB, 160 * MIB, 200 * MIB, 400 * MIB,
+                       500 * MIB, 800 * MIB, 2048 * MIB],
+                "nofile": [8, 16, 24, 32, 40, 48, 64, 128],
+                "fsize": [0, 512, 4096, 8192, 65536, 2**20]}
+SMALL_SWEEP = on_signals.CLUSTER_SWEEP  # three quick points
+LIMITED = [[*SMALL_SWEEP, "--out", "r.csv"], [*SMALL_SWEEP, "--out", "r.csv", "--workers", "1"],
+           [*SMALL_SWEEP, "--out", "results.csv", "--resume"], ["fit", "results.csv"],
+           ["report", "results.csv", "--out", "r.md", "--plots-dir", "p"]]
+
+
+@fuzz(4)
+@given(limits=st.dictionaries(st.sampled_from(sorted(LIMIT_VALUES)), st.integers(0, 99),
+                              min_size=1), args=st.sampled_from(LIMITED))
+def test_under_resource_limits_a_command_works_or_says_so_in_one_line(limits, args):
+    limits = {name: LIMIT_VALUES[name][i % len(LIMIT_VALUES[name])] for name, i in limits.items()}
+    event(f"{args[0]} {' '.join(sorted(limits))}")
+    with tempfile.TemporaryDirectory(prefix="gradbench-limits-") as folder:
+        folder = Path(folder)
+        before = write_results(folder / "results.csv", study_rows(depths=(1, 2, 4))).read_text()
+        tag = f"GRADBENCH_TEST_LIMITS={uuid.uuid4().hex}"
+        code, err = limited(folder, args, env={**LIMITED_ENV, **dict([tag.split("=")])}, **limits)
+        event(f"exit {code}: {err.strip().splitlines()[-1][:50] if err.strip() else ''}")
+        assert one_line(code, err), (limits, err)
+        assert not processes_mentioning(tag + "\0"), "a process was left behind"
+        for name in ("r.csv", "results.csv"):
+            if (folder / name).exists() and (folder / name).stat().st_size:
+                lines_of(folder / name)  # every row whole
+        if args[0] != "sweep":
+            assert (folder / "results.csv").read_text() == before
+        assert not list(folder.rglob(".gradbench-*"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs Linux /proc")
+@fuzz(3)
+@given(sig=st.sampled_from([signal.SIGINT, signal.SIGTERM, signal.SIGHUP]), group=st.booleans(),
+       workers=st.integers(1, 2), delay=st.floats(0, 6))
+def test_a_signal_at_any_moment_of_a_workers_sweep_keeps_every_row_whole(sig, group, workers,
+                                                                         delay):
+    if workers > (os.cpu_count() or 1):
+        workers = 1
+    with tempfile.TemporaryDirectory(prefix="gradbench-signal-") as folder:
+        out = Path(folder) / "r.csv"
+        with mock.patch.object(launcher, "Child", FAKE_AGREES):  # the first point's row is there
+            assert gradbench(*SMALL_SWEEP[:2], "1", *SMALL_SWEEP[3:], "--out", out).code == 0
+        before = out.read_text()
+        proc, tag = on_signals.started_sweep(out, *SMALL_SWEEP, "--resume", "--workers", workers,
+                                             "--out", out)
+        while proc.poll() is None and not on_signals.numpy_loaded(proc.pid):  # its own code runs
+            time.sleep(0.001)
+        time.sleep(delay)  # its imports, the cluster's start, the series, the cluster's close
+        on_signals.send(proc, sig, group)
+        stderr = on_signals.ended_alone(proc, tag)
+        event(f"{signal.Signals(sig).name}: exit {proc.returncode}")
+        if proc.returncode != 0:  # 0: it had finished
+            # or killed by SIGINT itself, where a C extension's import took the Ctrl-C (documented)
+            killed = -signal.SIGINT if sig == signal.SIGINT else 0
+            assert proc.returncode in (128 + sig, killed), stderr
+            assert stderr.strip() == on_signals.LINES[sig], stderr
+        on_signals.resumed_whole(out, before, planned=3)

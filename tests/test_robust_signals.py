@@ -5,16 +5,30 @@ Not covered, because no program can cover it: a Ctrl-C in Python's own start-up 
 module and import system, before the first line of bench.cli runs), some tens of milliseconds.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
+from unittest import mock
 
 import pytest
-from helpers import lines_of, processes_mentioning, signal_a_pyperf_run, study_rows, write_results
+from helpers import (
+    FAKE_AGREES,
+    gradbench,
+    lines_of,
+    processes_mentioning,
+    signal_a_pyperf_run,
+    study_rows,
+    write_results,
+)
 
+import bench.sweep.launcher as launcher
+from bench.cli import INTERRUPTED
+from bench.signals import Stopped
 from bench.sweep.results_file import HEADER
 
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
@@ -84,3 +98,102 @@ def test_ctrl_c_while_the_command_line_is_still_importing_is_one_line():
               "import bench.cli\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=ENV, timeout=60)
     assert done.returncode == 130 and done.stderr == "gradbench: interrupted; results already written are kept\n"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_stop_signal_while_the_command_line_is_still_importing_is_one_line(sig):
+    # the property test's find: before its handlers were set, SIGTERM killed the process silently
+    script = ("import builtins, os, signal\n"
+              "real = builtins.__import__\n"
+              "def hit(name, *args, **kwargs):\n"
+              "    if name == 'gradients':\n"
+              f"        os.kill(os.getpid(), {int(sig)})\n"
+              "    return real(name, *args, **kwargs)\n"
+              "builtins.__import__ = hit\n"
+              "import bench.cli\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=ENV,
+                          timeout=60)
+    assert done.returncode == 128 + sig and done.stderr == Stopped(sig).line() + "\n", done.stderr
+
+
+# --- a local Dask cluster that is starting ------------------------------------------------------
+
+LINES = {signal.SIGINT: INTERRUPTED, **{sig: Stopped(sig).line() for sig in (signal.SIGTERM, signal.SIGHUP)}}
+CLUSTER_SWEEP = ["sweep", "--depth", "1:3", "--width", "2", "--methods", "backprop", "--profile", "quick"]
+
+
+def started_sweep(out, *args):
+    """`gradbench ARGS` in a session of its own (a terminal's group), and the environment entry its
+    descendants inherit: processes_mentioning finds them, even once their parent is gone."""
+    tag = f"GRADBENCH_TEST_SWEEP={uuid.uuid4().hex}\0"
+    env = {**ENV, tag.split("=")[0]: tag.split("=")[1].rstrip("\0")}
+    proc = subprocess.Popen([sys.executable, "-m", "bench.cli", *map(str, args)],
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    return proc, tag
+
+
+def send(proc, sig, group):
+    """`sig` to the sweep alone (kill PID), or to its group as a terminal sends Ctrl-C and SIGHUP."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, sig) if group else proc.send_signal(sig)
+
+
+def workers(tag):
+    """The local cluster's worker processes (multiprocessing spawned them) among the tagged."""
+    found = []
+    for pid in processes_mentioning(tag):
+        with contextlib.suppress(OSError):
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+    return found
+
+
+def ended_alone(proc, tag):
+    """The sweep's stderr once it and every process it started have ended (SIGKILLed after 10 s)."""
+    _, stderr = proc.communicate(timeout=120)
+    deadline = time.monotonic() + 10
+    while (left := [p for p in processes_mentioning(tag) if p != proc.pid]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert not left, f"processes left behind: {left}"
+    return stderr
+
+
+def resumed_whole(out, before, planned):
+    """The rows kept whole (the file begins with what it held before), then --resume finishes it
+    with each planned point once."""
+    assert out.read_text().startswith(before)
+    lines_of(out)
+    with mock.patch.object(launcher, "Child", FAKE_AGREES):
+        code, _, err = gradbench(*CLUSTER_SWEEP, "--resume", "--out", out)
+    assert code == 0, err
+    rows = lines_of(out)
+    assert len(rows) == planned and len({tuple(r[:8]) for r in rows}) == planned, rows
+
+
+@linux
+@pytest.mark.parametrize("sig, group, delay", [(signal.SIGINT, True, 0.0), (signal.SIGINT, False, 0.3),
+                                               (signal.SIGTERM, True, 0.2),
+                                               (signal.SIGHUP, True, 0.4)])
+def test_a_signal_while_the_local_cluster_starts_is_one_line_and_leaves_no_process(tmp_path, sig,
+                                                                                   group, delay):
+    out = tmp_path / "r.csv"
+    with mock.patch.object(launcher, "Child", FAKE_AGREES):  # the first point's row, already there
+        assert gradbench(*CLUSTER_SWEEP[:2], "1", *CLUSTER_SWEEP[3:], "--out", out).code == 0
+    before = out.read_text()
+    proc, tag = started_sweep(out, *CLUSTER_SWEEP, "--resume", "--workers", "2", "--out", out)
+    # once both workers are spawned, they take a second or more to import Dask: the signal lands
+    # while they do, the cluster still starting
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and len(workers(tag)) < 2:
+        assert time.monotonic() < deadline, "the cluster never started"
+        time.sleep(0.01)
+    time.sleep(delay)
+    send(proc, sig, group)
+    stderr = ended_alone(proc, tag)
+    assert proc.returncode == 128 + sig, stderr
+    assert stderr.strip() == LINES[sig], stderr  # click ends a Ctrl-C's ^C line first
+    resumed_whole(out, before, planned=3)

@@ -16,9 +16,11 @@ import contextlib
 import copy
 import gc
 import logging
+import multiprocessing
 import os
 import platform
 import re
+import resource
 import signal
 import tempfile
 import threading
@@ -37,6 +39,8 @@ CONNECT_GRACE_S = 2.0  # and then this long for Dask's own verdict, which says m
 WORKER_WAIT_S = 60.0  # --worker-wait's default: how long a sweep waits while no worker can take a series
 POLL_S = 1.0  # how often the sweep looks at the cluster while it waits for a series
 EXTRA = "pip install 'gradbench[cluster]'"
+# a local cluster's open files: measured, one worker started at 32 and two at 48; with room
+FILES_BASE, FILES_PER_WORKER = 32, 16
 ADDRESS = re.compile(r"(tcp|tls)://[^\s:/]+:\d{1,5}|[^\s:/]+:\d{1,5}")  # what Dask's TCP comm can reach
 
 
@@ -54,6 +58,8 @@ def connect(workers=None, scheduler=None):
     if workers is not None and not 1 <= int(workers) <= cores:
         raise UserError(f"{option}: must be 1 to {cores}, this machine's cores (a worker times on a core "
                         "of its own; more would time each other's waits)")
+    if workers is not None:
+        _check_open_files(int(workers), option)
     if scheduler is not None and not ADDRESS.fullmatch(str(scheduler)):
         raise UserError(f"--scheduler {scheduler}: not a scheduler's TCP address (tcp://host:port, "
                         "tls://host:port or host:port)")
@@ -63,15 +69,31 @@ def connect(workers=None, scheduler=None):
         raise UserError(f"{option} needs Dask's distributed, the cluster extra: {EXTRA}") from None
     with _quiet():
         if scheduler is None:
-            cluster, client = _local(distributed, int(workers), option)
+            before = _ours()
+            cluster, client = _local(distributed, int(workers), option, before)
         else:
             cluster, client = None, _client(distributed, scheduler)
         try:
             yield client
         finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            try:
+                client.close()
+                if cluster is not None:
+                    cluster.close()
+            except BaseException:  # a signal while closing: the workers go at once
+                if cluster is not None:
+                    _abandon(*before)
+                raise
+
+
+def _check_open_files(workers, option):
+    """Refuse a local cluster that would run out of file descriptors (RLIMIT_NOFILE, which its
+    workers inherit): its scheduler then spins on accept's EMFILE, and the start never ends."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = FILES_BASE + FILES_PER_WORKER * workers
+    if soft != resource.RLIM_INFINITY and soft < need:
+        raise UserError(f"{option}: a local cluster of {workers} needs {need} open files, and "
+                        f"the limit (ulimit -n) is {soft}: raise it or use fewer workers")
 
 
 class Executor:
@@ -188,19 +210,98 @@ def _rows_back(future, points, setting):
     return result["rows"]
 
 
-def _local(distributed, workers, option):
-    """A local cluster of `workers` single-threaded processes and its Client; UserError if it cannot start."""
-    try:  # the scheduler lives in this process, the workers are its children; loopback only
-        cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                           resources={RESOURCE: 1}, host="127.0.0.1",
-                                           dashboard_address="127.0.0.1:0",  # HTTP endpoints only, no 8787
-                                           silence_logs=logging.ERROR)
-        client = distributed.Client(cluster)
-        client.register_plugin(_local_worker_plugin(distributed))
-    except Exception as e:  # a bad Dask configuration, too few file descriptors, no loopback
+def _local(distributed, workers, option, before):
+    """A local cluster of `workers` single-threaded processes and its Client; UserError if it
+    cannot start.
+
+    Made in a thread that blocks SIGINT, which every thread and worker process it starts
+    inherits: a terminal's Ctrl-C reaches the whole process group, and a worker still importing
+    would print its traceback. This thread takes the signal (SIGTERM and SIGHUP too) and
+    abandons the half-made cluster."""
+    made = {}
+
+    def make():
+        try:  # the scheduler lives in this process, the workers are its children; loopback only
+            made["cluster"] = distributed.LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, resources={RESOURCE: 1},
+                host="127.0.0.1", dashboard_address="127.0.0.1:0",  # HTTP endpoints only, no 8787
+                silence_logs=logging.ERROR)
+            made["client"] = distributed.Client(made["cluster"])
+            made["client"].register_plugin(_local_worker_plugin(distributed))
+        except Exception as e:  # a bad Dask configuration, too few file descriptors, no loopback
+            made["error"] = e
+            for part in ("client", "cluster"):
+                with contextlib.suppress(Exception):
+                    made.pop(part).close()
+
+    thread = threading.Thread(target=make, name="gradbench local cluster", daemon=True)
+    _start_resource_tracker()  # here: starting it, multiprocessing unblocks SIGINT in its thread
+    try:
+        with _blocked(signal.SIGINT):
+            thread.start()
+        while thread.is_alive():
+            thread.join(POLL_S)
+    except BaseException:  # Ctrl-C, SIGTERM or SIGHUP while it starts
+        _abandon(*before)
+        raise
+    if "error" in made:
+        e = made["error"]
+        _abandon(*before)
         raise UserError(f"{option}: the local Dask cluster could not start ({type(e).__name__}: "
                         f"{_first_line(e)})") from None
-    return cluster, client
+    return made["cluster"], made["client"]
+
+
+@contextlib.contextmanager
+def _blocked(signum):
+    """`signum` blocked in this thread, so in the threads started meanwhile and their processes."""
+    if not hasattr(signal, "pthread_sigmask"):  # not POSIX: nothing inherits a mask
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signum})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
+
+
+def _start_resource_tracker():
+    """multiprocessing's resource tracker, which the workers share, running. It ignores SIGINT and
+    SIGTERM; SIGHUP, sent to the group when the terminal closes, it inherits blocked: one started
+    again would not know the semaphores the first one held, and print a traceback for each. Its
+    warnings are off: after a stop it unlinks the semaphores of killed workers, and says so."""
+    warnings = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = "ignore"  # read by the tracker's Python as it starts
+    try:  # not POSIX: no tracker; an error: Dask's own start says more
+        with contextlib.suppress(ImportError, OSError), _blocked(signal.SIGHUP):
+            from multiprocessing import resource_tracker
+
+            resource_tracker.ensure_running()
+    finally:
+        if warnings is None:
+            del os.environ["PYTHONWARNINGS"]
+        else:
+            os.environ["PYTHONWARNINGS"] = warnings
+
+
+def _ours():
+    """This process's worker processes and clusters now: what a cluster started later adds."""
+    from distributed.deploy.spec import SpecCluster
+
+    return set(multiprocessing.active_children()), set(SpecCluster._instances)
+
+
+def _abandon(children, clusters):
+    """Kill the worker processes of a cluster that did not finish starting, and leave it
+    unclosed: its close at exit (distributed's atexit hook) fails on workers that never started."""
+    from distributed.deploy.spec import SpecCluster
+
+    for cluster in set(SpecCluster._instances) - clusters:
+        SpecCluster._instances.discard(cluster)
+    for child in set(multiprocessing.active_children()) - children:
+        with contextlib.suppress(Exception):
+            child.kill()
+            child.join(5)
 
 
 def _client(distributed, scheduler):

@@ -127,7 +127,8 @@ def sweep(*, out, resume=False, force=False, progress=None, workers=None, schedu
         raise UserError(f"{json_dir}: is not a folder (it is {kind}; pyperf's JSON of --out {out} "
                         "goes there)")
     output.check_size_limit(real, FIRST_BYTES, f"--out {out}")
-    with cluster.connect(workers, scheduler) as client, stop_signals_exit(), \
+    # the stop signals first: SIGTERM or SIGHUP while a local cluster starts ends it as Ctrl-C does
+    with stop_signals_exit(), cluster.connect(workers, scheduler) as client, \
             open_results(out, [p.key() for p in points], resume=resume, force=force) as results:
         _json_folder(json_dir, force)
         progress = Progress(len(points), progress)
