@@ -9,7 +9,8 @@ The stages: sweep/ (timing, the results CSV), fit (growth exponents), plot/ (fig
 What they share: schema (the CSV's columns), results (its reader), rounds (statistics over
 rounds), rules (which points a fit takes), placement (backend, device, dtype), guard (the memory
 a run needs against what there is), output (files written whole), errors (one-line errors),
-formatting (numbers as text), progress (bars), signals (stop signals end a command as Ctrl-C).
+formatting (numbers as text), progress (bars), signals (stop signals end a command as Ctrl-C),
+limits (a resource limit too small for the command, found before it starts).
 """
 
 __all__ = ["Results", "load", "run_sweep"]
