@@ -24,19 +24,29 @@ from gradients.finite import NotFiniteError
 from gradients.method import Method
 from gradients.network import Gradient, Network, loss, make_data
 from gradients.ops import Tally
-from gradients.registry import METHODS, RECORDS, call, gradient, memory_count, op_count, record, register
+from gradients.registry import (
+    METHODS,
+    RECORDS,
+    call,
+    gradient,
+    memory_count,
+    op_count,
+    record,
+    register,
+)
 from gradients.sizes import ACTIVATIONS, edges, nodes
 
 
 def relative_error(g1, g2):
-    """Largest entry of |g1 - g2| over the largest entry of either, across all parameters: a Python float.
+    """Largest entry of |g1 - g2| over the largest of either, across all parameters: a Python float.
 
     inf when either has a NaN or inf: a broken gradient never agrees. Gradients on different
     backends or devices are compared in NumPy.
     """
     a, b = g1.flat(), g2.flat()
     xp = backends.namespace_of(a)
-    if backends.namespace_of(b) is not xp or array_api_compat.device(a) != array_api_compat.device(b):
+    if (backends.namespace_of(b) is not xp
+            or array_api_compat.device(a) != array_api_compat.device(b)):
         a, b = backends.to_numpy(a), backends.to_numpy(b)
         xp = backends.namespace_of(a)
     if not (bool(xp.all(xp.isfinite(a))) and bool(xp.all(xp.isfinite(b)))):
@@ -61,7 +71,8 @@ def measure_work_memory(method, net, X, y, **options):
     sees NumPy's buffers, not those of PyTorch or CuPy (gradients.memory models NumPy).
     """
     if backends.backend_name(net.xp) != "numpy":
-        raise ValueError(f"net must be on NumPy to measure its memory, got {backends.backend_name(net.xp)}")
+        raise ValueError("net must be on NumPy to measure its memory, "
+                         f"got {backends.backend_name(net.xp)}")
     tracing = tracemalloc.is_tracing()
     if not tracing:
         tracemalloc.start()
@@ -73,7 +84,8 @@ def measure_work_memory(method, net, X, y, **options):
     finally:
         if not tracing:
             tracemalloc.stop()
-    out = sum(_size(a) for a in [*result.weights, result.alpha]) if record(method).is_gradient else 0
+    out = (sum(_size(a) for a in [*result.weights, result.alpha])
+           if record(method).is_gradient else 0)
     return peak, peak - out
 
 

@@ -1,4 +1,4 @@
-"""PyTorch's own reverse mode, a reference method: torch.autograd.grad on the same network and batch.
+"""PyTorch's own reverse mode as a reference: torch.autograd.grad on the same network and batch.
 
 The forward pass is written here in PyTorch (torch.relu, so ReLU'(0) = 0 as everywhere), not
 borrowed from Network.forward: the reference shares no code with the methods it checks.
@@ -30,7 +30,8 @@ def gradient(net, X, y, tally=NO_TALLY):
     xp = net.xp
     on_torch = array_api_compat.is_torch_namespace(xp)
     wrap = (lambda x: x) if on_torch else torch.from_dlpack  # noqa: E731
-    weights = [wrap(W).detach().requires_grad_() for W in net.weights]  # (n[t+1], n[t]); detach: no copy
+    # (n[t+1], n[t]); detach: no copy
+    weights = [wrap(W).detach().requires_grad_() for W in net.weights]
     alpha = wrap(net.alpha).detach().requires_grad_()  # (n[L],)
     b = torch.full((), net.b, dtype=alpha.dtype, device=alpha.device, requires_grad=True)
     z = wrap(X)  # (batch, d)
@@ -46,7 +47,7 @@ def gradient(net, X, y, tally=NO_TALLY):
 
 
 def _counting(tally):
-    """A context that tallies the backward pass's matrix products and ReLU masks; nothing for NO_TALLY."""
+    """A context tallying the backward's matrix products and ReLU masks; nothing for NO_TALLY."""
     if tally is NO_TALLY:
         return contextlib.nullcontext()
     import torch
@@ -69,6 +70,8 @@ def op_count(widths, batch, relu):
 
 
 def memory_count(widths, batch, relu):
-    """No model: PyTorch allocates through its own allocator, which tracemalloc (every model's check) does not see."""
-    raise ValueError("method 'autograd' has no memory model: PyTorch's allocations are not visible to tracemalloc, "
-                     "which checks every model (gradients.memory models the NumPy methods)")
+    """No model: PyTorch allocates through its own allocator, which tracemalloc (every model's
+    check) does not see."""
+    raise ValueError("method 'autograd' has no memory model: PyTorch's allocations are not visible "
+                     "to tracemalloc, which checks every model (gradients.memory models the NumPy "
+                     "methods)")

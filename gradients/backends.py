@@ -36,7 +36,7 @@ def not_installed(module):
     return f"{name} is not installed (pip install 'gradbench[{extra}]')"
 DTYPES = ("float64", "float32")
 _STANDARD = "2023.12"  # a library declaring this version or later is used without array-api-compat
-_NAMESPACES = {}  # array type -> namespace: array_namespace costs microseconds, a dict lookup does not
+_NAMESPACES = {}  # array type -> namespace: array_namespace costs microseconds, a lookup does not
 _INPLACE = {}  # namespace -> its functions with out= (see inplace)
 
 
@@ -51,7 +51,8 @@ def namespace_of(x):
     """The array API namespace of an array."""
     xp = _NAMESPACES.get(type(x))
     if xp is None:
-        xp = _NAMESPACES[type(x)] = _preferred(array_api_compat.array_namespace(x, use_compat=False))
+        found = array_api_compat.array_namespace(x, use_compat=False)
+        xp = _NAMESPACES[type(x)] = _preferred(found)
     return xp
 
 
@@ -86,7 +87,7 @@ def dtype_name(dtype):
 
 
 def float_dtype(xp, dtype):
-    """The namespace's float dtype for a name or dtype object; None stays None (keep the current one)."""
+    """The namespace's float dtype for a name or dtype object; None stays None (keep the dtype)."""
     if dtype is None:
         return None
     name = dtype_name(dtype) if not isinstance(dtype, str) else dtype
@@ -96,7 +97,7 @@ def float_dtype(xp, dtype):
 
 
 def device_for(xp, device):
-    """A device argument the namespace accepts: 'cpu' or None on NumPy; 'cuda[:N]' for PyTorch or CuPy."""
+    """A device the namespace accepts: 'cpu' or None on NumPy; 'cuda[:N]' for PyTorch or CuPy."""
     if device is None:
         return None
     name = backend_name(xp)
@@ -107,14 +108,16 @@ def device_for(xp, device):
     if name == "cupy" and isinstance(device, str):
         kind, _, index = device.partition(":")
         if kind not in ("cuda", "gpu") or not (index == "" or index.isdigit()):
-            raise ValueError(f"device must be 'cuda' or 'cuda:N' for backend 'cupy', got {device!r}")
+            raise ValueError("device must be 'cuda' or 'cuda:N' for backend 'cupy', "
+                             f"got {device!r}")
         return importlib.import_module("cupy").cuda.Device(int(index or 0))
     if name == "torch" and isinstance(device, str):
         torch = importlib.import_module("torch")
         try:
             return torch.device(device)
         except RuntimeError:
-            raise ValueError(f"device {device!r} is not a PyTorch device (cpu, cuda, cuda:N)") from None
+            raise ValueError(f"device {device!r} is not a PyTorch device "
+                             "(cpu, cuda, cuda:N)") from None
     return device
 
 
@@ -130,7 +133,10 @@ def to_numpy(x):
 
 
 def move(x, backend, device=None, dtype=None):
-    """A copy of array x on another backend, device and dtype (None: the backend's default device, x's dtype)."""
+    """A copy of array x on another backend, device and dtype.
+
+    device None: the backend's default device; dtype None: x's dtype.
+    """
     xp = namespace(backend)
     host = to_numpy(x)
     dtype = float_dtype(xp, dtype if dtype is not None else host.dtype)
@@ -138,7 +144,7 @@ def move(x, backend, device=None, dtype=None):
 
 
 def placement(x):
-    """(namespace, float dtype, device) of a network built from x: x's own, or NumPy float64 for lists."""
+    """(namespace, float dtype, device) of a network from x: x's own, or NumPy float64 for lists."""
     if not array_api_compat.is_array_api_obj(x):
         return np, np.float64, None
     xp = namespace_of(x)
@@ -188,7 +194,7 @@ def _array_of(x):
 
 
 def synchronize(x):
-    """Wait until the device of x (an array or a Network) has finished its queued work; no-op on a CPU."""
+    """Wait until the device of x (array or Network) has done its queued work; no-op on a CPU."""
     x = _array_of(x)
     if array_api_compat.is_torch_array(x) and x.device.type == "cuda":
         importlib.import_module("torch").cuda.synchronize(x.device)
@@ -197,7 +203,8 @@ def synchronize(x):
 
 
 def describe(x):
-    """Where x (a Network or an array) computes: backend, device, device_name, dtype, framework_version."""
+    """Where x (a Network or an array) computes: backend, device, device_name, dtype,
+    framework_version."""
     x = _array_of(x)
     xp = namespace_of(x)
     name = backend_name(xp)

@@ -20,9 +20,11 @@ from gradients.ops import NO_TALLY
 def gradient(net, X, y, tally=NO_TALLY):
     """d loss / d theta by backpropagation."""
     g_weights = gradient_arrays(net)  # the output first (see gradients.memory)
-    us, zs = net.forward(X)  # rows are examples: us[t], zs[t] are (batch, n[t]); the lecture stores both
+    # rows are examples: us[t], zs[t] are (batch, n[t]); the lecture stores both
+    us, zs = net.forward(X)
     r, g_alpha, g_b = loss_link(net, zs[-1], y)
-    # (n[L], batch) d loss / d z[L], the loss link (not counted), handed over: backward frees it when done
+    # (n[L], batch) d loss / d z[L], the loss link (not counted), handed over: backward frees it
+    # when done
     backward(net.weights, zs, net.alpha[:, None] * r, g_weights, net.activation == "relu", tally)
     return Gradient(g_weights, g_alpha, g_b)
 
@@ -38,9 +40,11 @@ def backward(weights, zs, delta, g_weights, relu, tally, below=False):
     ip, batch = backends.inplace(xp), zs[0].shape[0]
     for t in range(len(weights) - 1, -1, -1):
         if relu:
-            delta *= xp.sign(zs[t + 1]).T  # (n[t+1], batch) d loss / d u[t+1]: times sigma'(u), in place
+            # (n[t+1], batch) d loss / d u[t+1]: times sigma'(u), in place
+            delta *= xp.sign(zs[t + 1]).T
             tally.elementwise(delta)
-        # (n[t+1], n[t]) into the output; one example: the outer product, which numpy does faster as a broadcast
+        # (n[t+1], n[t]) into the output; one example: the outer product, which numpy does faster
+        # as a broadcast
         (ip.multiply if batch == 1 else ip.matmul)(delta, zs[t], out=g_weights[t])
         tally.matmul(delta, zs[t])
         if t == 0 and not below:

@@ -32,7 +32,8 @@ def gradient(net, X, y, tally=NO_TALLY, segments=None):
     """d loss / d theta by backprop over segments recomputed from stored boundaries."""
     b = bounds(net.depth, segments)
     g_weights = gradient_arrays(net)  # the output first (see gradients.memory)
-    kept = [X]  # z[b[j]], all the forward pass keeps; the pass is not counted (every method needs one)
+    # z[b[j]], all the forward pass keeps; the pass is not counted (every method needs one)
+    kept = [X]
     for a, c in zip(b, b[1:]):
         kept.append(stream_layers(net.weights[a:c], kept[-1], net.activation))  # (batch, n[c])
     r, g_alpha, g_b = loss_link(net, kept.pop(), y)  # z[L] is not needed again
@@ -43,24 +44,30 @@ def gradient(net, X, y, tally=NO_TALLY, segments=None):
 
 
 def _segment(net, a, c, z, delta, g_weights, tally):
-    """Recompute u and z of layers a..c from z = z[a], then backprop through them: d loss / d z[a]."""
-    _, zs = store_layers(net.weights[a:c], z, net.activation, tally)  # counted: the price of the memory
-    return backward(net.weights[a:c], zs, delta, g_weights[a:c], net.activation == "relu", tally, below=a > 0)
+    """Recompute u and z of layers a..c from z = z[a], backprop through them: d loss / d z[a]."""
+    # counted: the price of the memory
+    _, zs = store_layers(net.weights[a:c], z, net.activation, tally)
+    return backward(net.weights[a:c], zs, delta, g_weights[a:c], net.activation == "relu", tally,
+                    below=a > 0)
 
 
 def op_count(widths, batch, relu):
     """Backprop's count plus the recomputation: every layer once more, whatever k."""
-    return backprop_count(widths, batch, relu) + batch * sum(a * c for a, c in zip(widths, widths[1:]))
+    edges = sum(a * c for a, c in zip(widths, widths[1:]))
+    return backprop_count(widths, batch, relu) + batch * edges
 
 
 def memory_count(widths, batch, relu, segments=None):
     """The largest of: a forward segment or a backward segment, beside the boundaries kept then."""
     b, n, B = bounds(len(widths) - 1, segments), widths, batch
-    kept = list(accumulate((memory.FLOAT * B * n[i] for i in b[1:]), initial=0))  # kept[j]: z[b[1..j]]
-    forward = [kept[j] + memory.streamed_peak(n[a : c + 1], B) for j, (a, c) in enumerate(zip(b, b[1:]))]
+    # kept[j]: z[b[1..j]]
+    kept = list(accumulate((memory.FLOAT * B * n[i] for i in b[1:]), initial=0))
+    forward = [kept[j] + memory.streamed_peak(n[a : c + 1], B)
+               for j, (a, c) in enumerate(zip(b, b[1:]))]
     backward = [
-        kept[j] + memory.stored(n[a + 1 : c + 1], B, relu) + memory.FLOAT * B  # the segment's u, z and r
-        + memory.backward_peak(n[a : c + 1], B, relu, below=a > 0, held=True)  # gradient() holds delta
+        kept[j] + memory.stored(n[a + 1 : c + 1], B, relu) + memory.FLOAT * B  # its u, z and r
+        # held: gradient() holds delta
+        + memory.backward_peak(n[a : c + 1], B, relu, below=a > 0, held=True)
         for j, (a, c) in enumerate(zip(b, b[1:]))
     ]
     return max(forward + backward + [kept[-1]])

@@ -1,4 +1,4 @@
-"""Training data: a seeded teacher-network regression task, or a numeric CSV file; split and standardise.
+"""Training data: a seeded teacher-network regression task or a numeric CSV; split and standardise.
 
 Bad input raises ValueError with a one-line message naming the problem (file, line, column).
 """
@@ -28,7 +28,7 @@ def teacher_task(teacher, n, noise, rng):
 
 
 def load_csv(path, target):
-    """Read a numeric CSV file: `target` is y, every other column a feature. Returns (X, y, feature names).
+    """Read a numeric CSV file: `target` is y, every other column a feature: (X, y, feature names).
 
     Errors name the file's own line number (1 = the header, blank lines counted), which is what
     an editor shows; blank lines are skipped.
@@ -56,7 +56,8 @@ def load_csv(path, target):
         raise ValueError(f"{path}: empty data set (a header but no rows)")
     for row, line in zip(rows, lines[1:]):
         if len(row) != len(columns):
-            raise ValueError(f"{path}: line {line} has {len(row)} fields, the header has {len(columns)}")
+            raise ValueError(f"{path}: line {line} has {len(row)} fields, "
+                             f"the header has {len(columns)}")
     values = np.empty((len(rows), len(columns)))  # (n, columns)
     for j, name in enumerate(columns):
         values[:, j] = _numeric_column([row[j] for row in rows], lines[1:], name, path)
@@ -71,9 +72,11 @@ def _read_rows(path):
         with open(path, newline="", encoding="utf-8-sig") as f:
             reader = csv.reader(f, skipinitialspace=True)
             for row in reader:
-                if len(row) > 1 or (row and row[0].strip()):  # a blank line, not a row of empty cells
+                # skip a blank line, not a row of empty cells
+                if len(row) > 1 or (row and row[0].strip()):
                     rows.append(row)
-                    lines.append(reader.line_num)  # the row's last line: a quoted cell may span lines
+                    # the row's last line: a quoted cell may span lines
+                    lines.append(reader.line_num)
     except (csv.Error, UnicodeDecodeError) as e:
         raise ValueError(f"{path}: not a CSV file ({str(e).splitlines()[0]})") from None
     if not rows:
@@ -88,7 +91,8 @@ def _numeric_column(cells, lines, name, path):
         cell = cell.strip()
         where = f"{path}: line {lines[i]}, column {name!r}"
         try:
-            values[i] = float(cell) if "_" not in cell else math.nan  # float() takes 1_000: a CSV does not
+            # float() takes 1_000: a CSV does not
+            values[i] = float(cell) if "_" not in cell else math.nan
         except ValueError:
             values[i] = math.nan
         if math.isfinite(values[i]):
@@ -104,13 +108,17 @@ def _numeric_column(cells, lines, name, path):
 
 
 def split(X, y, test_fraction, rng):
-    """Shuffle once and hold out round(n * test_fraction) examples: (X_train, y_train, X_test, y_test)."""
+    """Shuffle once and hold out round(n * test_fraction) examples.
+
+    Returns (X_train, y_train, X_test, y_test).
+    """
     n = len(y)
     if not 0 <= test_fraction < 1:
         raise ValueError(f"test fraction must be in [0, 1), got {test_fraction}")
     n_test = int(round(n * test_fraction))
     if n - n_test < 1:
-        raise ValueError(f"empty data set: {n} examples leave none for training at test fraction {test_fraction}")
+        raise ValueError(f"empty data set: {n} examples leave none for training "
+                         f"at test fraction {test_fraction}")
     order = rng.permutation(n)  # (n,)
     test, train = order[:n_test], order[n_test:]
     return X[train], y[train], X[test], y[test]
@@ -131,7 +139,8 @@ class Standardiser:
         self.scale = np.where(scale > 0, scale, 1.0)  # (d,) or (): an all-zero column stays zeros
         B = A / self.scale  # (n, d) or (n,), entries in [-1, 1]
         self.mean = B.mean(axis=0)  # (d,) or ()
-        constant = np.ptp(B, axis=0) == 0  # exactly equal values: rounding in the mean must not become a spread
+        # exactly equal values: rounding in the mean must not become a spread
+        constant = np.ptp(B, axis=0) == 0
         self.std = np.where(constant, 1.0, B.std(axis=0))  # (d,) or ()
 
     def __call__(self, A):
@@ -145,11 +154,13 @@ def _check_finite(A, names, what):
     """ValueError naming the first column of A with a NaN or inf."""
     bad = ~np.all(np.isfinite(A if A.ndim == 2 else A[:, None]), axis=0)  # (d,)
     if bad.any():
-        raise ValueError(f"{names[int(np.argmax(bad))]}: {what} has values that are not finite numbers")
+        raise ValueError(f"{names[int(np.argmax(bad))]}: {what} has values "
+                         "that are not finite numbers")
 
 
 def streams(seed):
-    """Independent seeded streams from one seed: the teacher's seed, and data, split and shuffle generators."""
+    """Independent seeded streams from one seed: the teacher's seed, and data, split and shuffle
+    generators."""
     teacher, data, split_, shuffle = np.random.SeedSequence(seed).spawn(4)
     return {
         "teacher": int(teacher.generate_state(1)[0]),
@@ -171,20 +182,23 @@ class Task:
 
 
 def synthetic_task(widths, samples, noise, test_fraction, seed, activation="relu"):
-    """The default task: a random teacher network of these widths (its own seed), y = teacher(x) + noise."""
+    """The default task: y = teacher(x) + noise, the teacher a random network of these widths
+    (its own seed)."""
     s = streams(seed)
     teacher = Network.init(widths, seed=s["teacher"], activation=activation)
     X, y = teacher_task(teacher, samples, noise, s["data"])
     # x is already N(0, 1); scaling y by train statistics keeps the task a network of the family
     # (the student's alpha and b absorb the affine map), so the student can fit it exactly.
-    return _standardised(*split(X, y, test_fraction, s["split"]), [f"x{i + 1}" for i in range(X.shape[1])],
+    names = [f"x{i + 1}" for i in range(X.shape[1])]
+    return _standardised(*split(X, y, test_fraction, s["split"]), names,
                          features=False, target="the teacher's y (lower noise)")
 
 
 def csv_task(path, target, test_fraction, seed):
-    """A task from a numeric CSV file: features and target standardised with training-set statistics."""
+    """A task from a numeric CSV file: features and target standardised by training-set stats."""
     X, y, names = load_csv(path, target)
-    return _standardised(*split(X, y, test_fraction, streams(seed)["split"]), names, features=True, target=target)
+    return _standardised(*split(X, y, test_fraction, streams(seed)["split"]), names,
+                         features=True, target=target)
 
 
 def _standardised(X_train, y_train, X_test, y_test, names, features, target="y"):

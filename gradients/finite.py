@@ -19,7 +19,8 @@ class NotFiniteError(ValueError):
 
 def all_finite(x):
     """No NaN or inf in x. A finite sum proves it in one pass with no temporary array; only a sum
-    that is not finite (a NaN or inf, or finite entries summing past 1.8e308) is looked at entry by entry."""
+    that is not finite (a NaN or inf, or finite entries summing past 1.8e308) is looked at entry by
+    entry."""
     if math.isfinite(backends.total(x)):
         return True
     xp = backends.namespace_of(x)
@@ -32,10 +33,12 @@ def finite_array(x, name, xp=np, dtype=np.float64, device=None):
     if not array_api_compat.is_array_api_obj(x):
         x = xp.asarray(_real(_host(x, name), name), dtype=dtype, device=device)  # lists, numbers
     elif backends.namespace_of(x) is not xp:
-        raise ValueError(f"{name} is on backend {backends.backend_name(backends.namespace_of(x))} but the network "
-                         f"is on {backends.backend_name(xp)}: move one of them (Network.to, make_data(backend=...))")
+        raise ValueError(f"{name} is on backend {backends.backend_name(backends.namespace_of(x))} "
+                         f"but the network is on {backends.backend_name(xp)}: move one of them "
+                         "(Network.to, make_data(backend=...))")
     elif device is not None and array_api_compat.device(x) != device:
-        raise ValueError(f"{name} is on device {array_api_compat.device(x)} but the network is on {device}")
+        raise ValueError(f"{name} is on device {array_api_compat.device(x)} "
+                         f"but the network is on {device}")
     elif x.dtype != dtype:
         x = xp.astype(_real(x, name), dtype)
     if not all_finite(x):
@@ -64,11 +67,13 @@ def _real(x, name):
 
 
 def not_finite(net, what, where):
-    """The error for a non-finite result: it names a non-finite parameter if there is one, else the overflow."""
+    """The error for a non-finite result: it names a non-finite parameter, else the overflow."""
     named = [(f"weights[{t}]", W) for t, W in enumerate(net.weights)] + [("alpha", net.alpha)]
     for name, value in named:
         if not all_finite(value):
-            return NotFiniteError(f"{what} is not finite: net.{name} has non-finite values (NaN or inf)")
+            return NotFiniteError(f"{what} is not finite: "
+                                  f"net.{name} has non-finite values (NaN or inf)")
     if not math.isfinite(net.b):
         return NotFiniteError(f"{what} is not finite: net.b has non-finite values (NaN or inf)")
-    return NotFiniteError(f"{what} is not finite: the parameters are finite, so the {where} overflowed")
+    return NotFiniteError(f"{what} is not finite: "
+                          f"the parameters are finite, so the {where} overflowed")

@@ -46,7 +46,8 @@ def streamed_peak(n, batch):
     return FLOAT * batch * max([n[1], *pairs])
 
 
-BUFSIZE = np.getbufsize()  # read once: asking numpy costs microseconds, and the sweep asks per layer per point
+# read once: asking numpy costs microseconds, and the sweep asks per layer per point
+BUFSIZE = np.getbufsize()
 
 
 def buffer(size):
@@ -56,7 +57,7 @@ def buffer(size):
 
 
 def backward_peak(n, batch, relu, below, held=False):
-    """backprop.backward through widths n, delta entering at n[-1]: a delta and its mask, or two deltas.
+    """backprop.backward through widths n, delta entering at n[-1]: a delta and mask, or two deltas.
 
     The mask sign(z) is a float array, and delta (n, batch) times its transpose goes through a
     buffer unless batch is 1 (then both are vectors); a batch of one makes dW an outer product,
@@ -65,10 +66,13 @@ def backward_peak(n, batch, relu, below, held=False):
     entering delta, it stays alive too.
     """
     m, B, keep = len(n) - 1, batch, FLOAT * batch * n[-1] * held
-    sign = [relu * (FLOAT * B * k + buffer(B * k) * (B > 1)) for k in n]  # sign(z) and the product's buffer
+    # sign(z) and the product's buffer
+    sign = [relu * (FLOAT * B * k + buffer(B * k) * (B > 1)) for k in n]
     masks = [FLOAT * B * n[t] + sign[t] + keep * (t < m) for t in range(1, m + 1)]
-    outer = [FLOAT * n[t + 1] + 2 * buffer(n[t + 1] * n[t]) + keep * (t < m - 1) for t in range(m)] if B == 1 else []
-    steps = [FLOAT * B * (n[t] + n[t + 1]) + keep * (t < m - 1) for t in range(0 if below else 1, m)]
+    outer = [FLOAT * n[t + 1] + 2 * buffer(n[t + 1] * n[t]) + keep * (t < m - 1)
+             for t in range(m)] if B == 1 else []
+    steps = [FLOAT * B * (n[t] + n[t + 1]) + keep * (t < m - 1)
+             for t in range(0 if below else 1, m)]
     return max(masks + outer + steps)
 
 
@@ -78,5 +82,6 @@ def forward_count(widths, batch):
 
 
 def packed(n, batch):
-    """Bytes of numerical's activation pattern: one bit per unit and example, a byte-padded string per layer."""
+    """Bytes of numerical's activation pattern: one bit per unit and example, a byte-padded string
+    per layer."""
     return sum(math.ceil(batch * k / 8) for k in n)

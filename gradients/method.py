@@ -19,7 +19,8 @@ class Method:
     """One method. Every field is required: a record that lacks one is refused."""
 
     name: str
-    module: ModuleType | None  # gradient(net, X, y, tally), op_count, memory_count; None: the loss alone
+    # gradient(net, X, y, tally), op_count, memory_count; None: the loss alone
+    module: ModuleType | None
     kind: str  # GRADIENT, or BASELINE: timed beside the gradients, no gradient of its own
     about: str  # what it is, in a few words
     time_in_e: float  # theory: exponent of a call's time in E (the edges)
@@ -41,17 +42,21 @@ class Method:
             if not isinstance(getattr(self, name), str) or not getattr(self, name):
                 raise ValueError(f"method record {self.name!r}: {name} must be a non-empty string")
         if self.kind not in KINDS:
-            raise ValueError(f"method record {self.name!r}: kind must be one of {KINDS}, got {self.kind!r}")
+            raise ValueError(f"method record {self.name!r}: kind must be one of {KINDS}, "
+                             f"got {self.kind!r}")
         for name in ("time_in_e", "memory_in_depth", "memory_in_width", "order"):
             value = getattr(self, name)
             if not isinstance(value, Real) or isinstance(value, bool) or math.isinf(value):
-                raise ValueError(f"method record {self.name!r}: {name} must be a number, got {value!r}")
+                raise ValueError(f"method record {self.name!r}: {name} must be a number, "
+                                 f"got {value!r}")
         for name in ("traced", "contender"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"method record {self.name!r}: {name} must be True or False")
         if (self.module is None) != (self.kind == BASELINE):
-            raise ValueError(f"method record {self.name!r}: a gradient method has a module, a baseline none")
-        missing = [f for f in ("gradient", "op_count") if self.module and not hasattr(self.module, f)]
+            raise ValueError(f"method record {self.name!r}: "
+                             "a gradient method has a module, a baseline none")
+        missing = [f for f in ("gradient", "op_count")
+                   if self.module and not hasattr(self.module, f)]
         if missing:
             raise ValueError(f"method record {self.name!r}: its module has no {', '.join(missing)}")
 

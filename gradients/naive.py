@@ -25,7 +25,8 @@ def gradient(net, X, y, tally=NO_TALLY, max_bytes=MAX_BYTES):
     d = None
     if net.activation == "relu":
         for k in range(1, len(us)):
-            us[k] = sigma_prime(us[k])  # (batch, n[k]) sigma'(u[k]) takes u[k]'s place: no chain needs u
+            # (batch, n[k]) sigma'(u[k]) takes u[k]'s place: no chain needs u
+            us[k] = sigma_prime(us[k])
         d = us
     block = chains_per_block(net.widths, X.shape[0], max_bytes, xp.finfo(net.dtype).bits // 8)
     for t, W in enumerate(net.weights):
@@ -35,13 +36,14 @@ def gradient(net, X, y, tally=NO_TALLY, max_bytes=MAX_BYTES):
             k1 = min(k0 + block, size)
             ks = xp.arange(k0, k1, device=device)  # (chains,) flat indices of this block of W[t]
             i, j = ks // n_in, ks % n_in  # weight W[t]_ij for each chain
-            dyhat = _chains(net, t, i, xp.take(zs[t], j, axis=1), d, tally)  # (batch, chains) d yhat / d W[t]_ij
+            # (batch, chains) d yhat / d W[t]_ij
+            dyhat = _chains(net, t, i, xp.take(zs[t], j, axis=1), d, tally)
             g[k0:k1] = r @ dyhat  # the loss link, d loss / d yhat, not counted
     return Gradient(g_weights, g_alpha, g_b)
 
 
 def chains_per_block(widths, batch, max_bytes, itemsize=memory.FLOAT):
-    """Chains carried at once: about two (widest, batch, block) float arrays live during a product."""
+    """Chains carried at once: about two (widest, batch, block) float arrays live in a product."""
     max_bytes, widest = check_size(max_bytes, "max_bytes"), max(widths)
     return max(1, max_bytes // (itemsize * (2 * widest * batch + widest + 4 * batch)))
 
@@ -57,7 +59,8 @@ def _chains(net, t, i, z_j, d, tally):
         tangent = tangent * xp.take(net.alpha, i)  # d yhat / d W[t]_ij
         tally.elementwise(tangent)
         return tangent
-    # (n[t+2], batch, chains) d u[t+2]; take's result is C order, so is V: the reshapes below do not copy
+    # (n[t+2], batch, chains) d u[t+2]; take's result is C order, so is V: the reshapes below do
+    # not copy
     V = xp.take(net.weights[t + 1], i, axis=1)[:, None, :] * tangent[None, :, :]
     tally.elementwise(V)
     for k in range(t + 2, L + 1):
@@ -79,7 +82,8 @@ def op_count(widths, batch, relu):
     """Closed form of the tally above: the sum over weights of each one's chain length. O(L)."""
     n, L = widths, len(widths) - 1
     total = n[L] * n[L - 1] * (relu + 1)  # the last layer: z_j, times sigma'(u_i), times alpha_i
-    nodes, products = n[L], 0  # suffix sums over the later layers: n[t+2 .. L], n[k+1] n[k] for k = t+2 .. L-1
+    # suffix sums over the later layers: n[t+2 .. L], n[k+1] n[k] for k = t+2 .. L-1
+    nodes, products = n[L], 0
     for t in range(L - 2, -1, -1):
         chain = relu + n[t + 2]  # sigma'(u_i) z_j, then column i of W[t+1]
         chain += relu * nodes  # sigma' at every later layer
@@ -91,18 +95,21 @@ def op_count(widths, batch, relu):
 
 
 def memory_count(widths, batch, relu, max_bytes=MAX_BYTES):
-    """The forward values (z, and sigma'(u) in u's place), r, and the largest layer's chain block."""
+    """Forward values (z, and sigma'(u) in u's place), r, and the largest layer's chain block."""
     n, L, B, F = widths, len(widths) - 1, batch, memory.FLOAT
     block = chains_per_block(widths, batch, max_bytes)
     base = memory.stored(n[1:], B, relu) + F * B  # + r
-    swap = relu * max(B * k * (F + memory.MASK) for k in n[1:])  # sigma_prime beside the u it replaces
-    c = min(block, n[L] * n[L - 1])  # the last layer's chains: z_j, its sigma' factor or alpha_i, the product
-    blocks = [c * (F * ((2 + relu) * B + 1) + 3 * memory.INDEX) + memory.buffer(B * c)]  # + ks, i, j
+    # sigma_prime beside the u it replaces
+    swap = relu * max(B * k * (F + memory.MASK) for k in n[1:])
+    # the last layer's chains: z_j, its sigma' factor or alpha_i, the product; + ks, i, j
+    c = min(block, n[L] * n[L - 1])
+    blocks = [c * (F * ((2 + relu) * B + 1) + 3 * memory.INDEX) + memory.buffer(B * c)]
     pairs = 0  # max of n[k] + n[k+1] for k = t+2 .. L-1, a suffix maximum
     for t in range(L - 2, -1, -1):
         c = min(block, n[t + 1] * n[t])
         beside = c * (F * B * (1 + relu) + 3 * memory.INDEX)  # z_j and tangent, ks, i, j
-        made = F * c * n[t + 2] * (B + 1) + memory.buffer(n[t + 2] * B * c)  # V from a column of W[t+1]
+        # V from a column of W[t+1]
+        made = F * c * n[t + 2] * (B + 1) + memory.buffer(n[t + 2] * B * c)
         carried = F * c * B * max(pairs, n[L] + 1)  # old and new V during W[k] @ V; V and alpha . V
         blocks.append(beside + max(made, carried))
         pairs = max(pairs, n[t + 1] + n[t + 2])

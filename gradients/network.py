@@ -45,9 +45,10 @@ class Gradient:
         return xp.concat([xp.reshape(W, (-1,)) for W in self.weights] + [self.alpha, b])
 
     def is_finite(self):
-        """No NaN or inf anywhere: one pass over a buffer the weights' arrays tile, else one per array."""
+        """No NaN or inf: one pass over a buffer the weights' arrays tile, else one per array."""
         arrays = self.weights
-        base = getattr(arrays[0], "base", None)  # NumPy's and CuPy's array owning a view; PyTorch has no .base
+        # NumPy's and CuPy's array owning a view; PyTorch has no .base
+        base = getattr(arrays[0], "base", None)
         tiled = type(base) is type(arrays[0]) and base.size == sum(W.size for W in arrays)
         if tiled and all(W.base is base for W in arrays):
             arrays = [base]  # gradient_arrays' layout: one call, however deep the network
@@ -55,15 +56,19 @@ class Gradient:
 
 
 def gradient_arrays(net):
-    """Room for d loss / d W[t], every t: views of one buffer, allocated before any work (see gradients.memory)."""
+    """Room for d loss / d W[t], every t: views of one buffer, allocated before any work.
+
+    See gradients.memory.
+    """
     xp, sizes = net.xp, [math.prod(W.shape) for W in net.weights]
     buffer = xp.empty((sum(sizes),), dtype=net.dtype, device=net.device)  # (sum_t n[t+1] n[t],)
-    # the array's own reshape where it has one (NumPy, CuPy, PyTorch): xp.reshape is numpy's Python wrapper,
-    # microseconds per layer on a call that at batch 1 takes a few microseconds per layer
+    # the array's own reshape where it has one (NumPy, CuPy, PyTorch): xp.reshape is numpy's Python
+    # wrapper, microseconds per layer on a call that at batch 1 takes a few microseconds per layer
     reshape = getattr(buffer, "reshape", None) and (lambda a, shape: a.reshape(shape))
     arrays, start = [], 0
     for W, size in zip(net.weights, sizes):
-        arrays.append((reshape or xp.reshape)(buffer[start : start + size], tuple(W.shape)))  # a view
+        view = (reshape or xp.reshape)(buffer[start : start + size], tuple(W.shape))
+        arrays.append(view)
         start += size
     return arrays
 
@@ -83,13 +88,16 @@ class Network:
         self.weights = [finite_array(W, f"weights[{t}]", *place) for t, W in enumerate(weights)]
         for t, W in enumerate(self.weights):
             if W.ndim != 2 or min(W.shape) < 1:
-                raise ValueError(f"weights[{t}] must be a non-empty 2-D array, got shape {tuple(W.shape)}")
+                raise ValueError(f"weights[{t}] must be a non-empty 2-D array, "
+                                 f"got shape {tuple(W.shape)}")
             if t and W.shape[1] != self.weights[t - 1].shape[0]:
                 n_prev = self.weights[t - 1].shape[0]
-                raise ValueError(f"weights[{t}] has shape {tuple(W.shape)} but weights[{t - 1}] outputs {n_prev} units")
+                raise ValueError(f"weights[{t}] has shape {tuple(W.shape)} "
+                                 f"but weights[{t - 1}] outputs {n_prev} units")
         self.alpha = finite_array(alpha, "alpha", *place)
         if self.alpha.shape != (self.weights[-1].shape[0],):
-            raise ValueError(f"alpha must have shape ({self.weights[-1].shape[0]},), got {tuple(self.alpha.shape)}")
+            raise ValueError(f"alpha must have shape ({self.weights[-1].shape[0]},), "
+                             f"got {tuple(self.alpha.shape)}")
         b = finite_array(backends.to_numpy(b) if array_api_compat.is_array_api_obj(b) else b, "b")
         if b.ndim != 0:
             raise ValueError(f"b must be a scalar, got shape {b.shape}")
@@ -102,7 +110,8 @@ class Network:
         check_activation(activation)
         rng = np.random.default_rng(seed)
         gain = 2.0 if activation == "relu" else 1.0  # keeps activations O(1) with depth
-        weights = [rng.normal(0.0, np.sqrt(gain / a), size=(c, a)) for a, c in zip(widths, widths[1:])]
+        weights = [rng.normal(0.0, np.sqrt(gain / a), size=(c, a))
+                   for a, c in zip(widths, widths[1:])]
         alpha = rng.normal(0.0, np.sqrt(1.0 / widths[-1]), size=widths[-1])
         return cls(weights, alpha, 0.0, activation=activation)
 
@@ -133,14 +142,16 @@ class Network:
         return Network(weights, xp.asarray(self.alpha, copy=True), self.b, self.activation)
 
     def to(self, backend, device=None, dtype=None):
-        """A copy on another backend ("numpy", "torch", "cupy", "array_api_strict" or a namespace), device, dtype.
+        """A copy on another backend, device and dtype.
 
-        device None: the backend's default device; dtype None: keep the network's ("float64" or "float32").
+        backend: "numpy", "torch", "cupy", "array_api_strict" or a namespace. device None: the
+        backend's default device; dtype None: keep the network's ("float64" or "float32").
         """
         xp = backends.namespace(backend)
         dtype = backends.dtype_name(self.dtype) if dtype is None else dtype
         weights = [backends.move(W, xp, device, dtype) for W in self.weights]
-        return Network(weights, backends.move(self.alpha, xp, device, dtype), self.b, self.activation)
+        alpha = backends.move(self.alpha, xp, device, dtype)
+        return Network(weights, alpha, self.b, self.activation)
 
     def check_inputs(self, X):
         """Validate inputs: X (B, d), finite real numbers on the network's backend, in its dtype."""
@@ -159,7 +170,7 @@ class Network:
         return X, y
 
     def forward(self, X, tally=NO_TALLY):
-        """Forward pass storing every node (what gradient methods need): (us, zs), see store_layers."""
+        """Forward pass storing every node, as gradient methods need: (us, zs), see store_layers."""
         return store_layers(self.weights, X, self.activation, tally)
 
     def output(self, X, tally=NO_TALLY):
@@ -177,10 +188,10 @@ class Network:
 
 
 def store_layers(weights, z, activation, tally=NO_TALLY):
-    """Forward through `weights` from z, storing every node: us[t+1] = zs[t] W[t]^T, zs[t+1] = sigma(us[t+1]).
+    """Forward through `weights` from z, storing every node (us, zs).
 
-    zs[0] is z itself and us[0] is None (the input has no pre-activation); for the identity,
-    zs[t] is us[t], the same array.
+    us[t+1] = zs[t] W[t]^T and zs[t+1] = sigma(us[t+1]); zs[0] is z itself and us[0] is None (the
+    input has no pre-activation); for the identity, zs[t] is us[t], the same array.
     """
     xp, relu = backends.namespace_of(z), activation == "relu"
     zs, us = [z], [None]
@@ -193,12 +204,16 @@ def store_layers(weights, z, activation, tally=NO_TALLY):
 
 
 def stream_layers(weights, z, activation, tally=NO_TALLY):
-    """z after the last of `weights`, keeping only the current layer: memory O(batch * width), not O(batch * V)."""
+    """z after the last of `weights`, keeping only the current layer.
+
+    Memory O(batch * width), not O(batch * V).
+    """
     ip = backends.inplace(backends.namespace_of(z))
     for W in weights:
         u = z @ W.T  # (batch, n_out)
         tally.matmul(z, W.T)
-        z = ip.maximum(u, 0.0, out=u) if activation == "relu" else u  # sigma in place: u is not needed again
+        # sigma in place: u is not needed again
+        z = ip.maximum(u, 0.0, out=u) if activation == "relu" else u
     return z
 
 
@@ -212,7 +227,7 @@ def loss(net, X, y, tally=NO_TALLY):
 
 
 def loss_link(net, z, y):
-    """d loss / d yhat for each example, r = 2 (yhat - y) / B, and the head's gradient, from z = z[L].
+    """d loss / d yhat per example, r = 2 (yhat - y) / B, and the head's gradient, from z = z[L].
 
     This link (the loss's derivative and alpha's, b's gradients, which are forward values
     times r) is shared by every method and is not part of the chain-rule count.
@@ -225,7 +240,8 @@ def loss_link(net, z, y):
 def make_data(widths, batch, seed=0, backend="numpy", device=None, dtype=None):
     """A seeded random batch for a network of these widths: X (B, d), y (B,) standard normal.
 
-    Drawn by NumPy, then moved to backend/device/dtype (as Network.to), so every backend gets the same values.
+    Drawn by NumPy, then moved to backend/device/dtype (as Network.to), so every backend gets the
+    same values.
     """
     widths, batch = check_widths(widths), check_size(batch, "batch")
     if not is_integer(seed) or seed < 0:

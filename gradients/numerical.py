@@ -35,11 +35,14 @@ def central_differences(net, X, y, h=H, tally=NO_TALLY):
     net = net.copy()  # perturbed in place below
     g_alpha = net.xp.empty(net.alpha.shape, dtype=net.dtype, device=net.device)
     g = Gradient(gradient_arrays(net), g_alpha, 0.0)  # the output first
-    exact = Gradient([np.empty(W.shape, dtype=bool) for W in net.weights], np.empty(net.alpha.shape, dtype=bool), True)
+    exact = Gradient([np.empty(W.shape, dtype=bool) for W in net.weights],
+                     np.empty(net.alpha.shape, dtype=bool), True)
     pattern = _pattern(net, X)
-    for theta, g_theta, ok in zip([*net.weights, net.alpha], [*g.weights, g.alpha], [*exact.weights, exact.alpha]):
+    for theta, g_theta, ok in zip([*net.weights, net.alpha], [*g.weights, g.alpha],
+                                  [*exact.weights, exact.alpha]):
         for idx in np.ndindex(tuple(theta.shape)):
-            saved = float(theta[idx])  # a Python number: torch's theta[idx] is a view that the next line changes
+            # a Python number: torch's theta[idx] is a view that the next line changes
+            saved = float(theta[idx])
             theta[idx] = saved + h
             up, up_ok = loss(net, X, y, tally), _pattern(net, X) == pattern
             theta[idx] = saved - h
@@ -65,7 +68,8 @@ def check_step(h):
 
 
 def _pattern(net, X):
-    """Which units are on (u > 0), as bytes (packed in NumPy, from any backend); the identity has no kinks."""
+    """Which units are on (u > 0), as bytes (packed in NumPy, from any backend); the identity has
+    no kinks."""
     if net.activation != "relu":
         return b""
     us, _ = net.forward(X)
@@ -79,13 +83,14 @@ def op_count(widths, batch, relu):
 
 
 def memory_count(widths, batch, relu):
-    """The parameters' copy and exact flags, the stored pattern, and the larger of a loss and a pattern."""
+    """The parameters' copy and exact flags, the stored pattern, and max(a loss, a pattern)."""
     n, B, E = widths, batch, edges(widths)
     kept = (memory.FLOAT + memory.MASK) * E
     evaluation = memory.forward_count(n, B)  # one loss()
     if not relu:
         return kept + evaluation
     P = memory.packed(n[1:], B)
-    # every u and z, the parts and their join; or, while packing layer k, its mask and two packed copies
+    # every u and z, the parts and their join; or, while packing layer k, its mask and two packed
+    # copies
     packing = max(P, max(B * k * memory.MASK + 2 * memory.packed([k], B) for k in n[1:]))
     return kept + P + max(evaluation, memory.stored(n[1:], B, relu) + P + packing)

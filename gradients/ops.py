@@ -19,7 +19,8 @@ import math
 
 
 class Tally:
-    """Counts multiplications as a method runs, from the shapes of its actual operands (any array library)."""
+    """Counts multiplications as a method runs, from the shapes of its actual operands (any array
+    library)."""
 
     def __init__(self):
         self.mults = 0

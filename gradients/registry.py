@@ -24,11 +24,11 @@ nan = float("nan")
 # theory exponents of time in E: naive and numerical redo a path per weight, E (E + V); backprop,
 # checkpoint (backprop plus one more forward pass), autograd and the forward pass touch each edge a
 # fixed number of times, E + V.
-# Of working memory at a fixed other size (memory_count): backprop (and autograd) keep every u and z,
-# B V numbers: 1 in depth and in width; checkpoint the z of ~sqrt(L) segment boundaries plus one
-# segment's u and z: 1/2 in depth; the forward pass one layer: 0 in depth; naive the forward pass (1
-# in depth) plus one block of chains, a layer's n^2 chains of n x B numbers while they fit under its
-# cap (max_bytes): 3 in width below the cap. numerical: no theory of its memory.
+# Of working memory at a fixed other size (memory_count): backprop (and autograd) keep every u and
+# z, B V numbers: 1 in depth and in width; checkpoint the z of ~sqrt(L) segment boundaries plus one
+# segment's u and z: 1/2 in depth; the forward pass one layer: 0 in depth; naive the forward pass
+# (1 in depth) plus one block of chains, a layer's n^2 chains of n x B numbers while they fit under
+# its cap (max_bytes): 3 in width below the cap. numerical: no theory of its memory.
 BUILT_IN = (
     Method("backprop", backprop, GRADIENT, "the backward pass", time_in_e=1, memory_in_depth=1,
            memory_in_width=1, traced=True, color="tab:blue", marker="o", order=3, contender=True,
@@ -120,7 +120,8 @@ def gradient(net, X, y, method="backprop", **options):
     """d loss / d theta of the mini-batch (X, y) by `method`, as a Gradient.
 
     options go to the method (checkpoint: segments; naive: max_bytes; numerical: h). A gradient
-    that is not finite raises NotFiniteError (a ValueError) naming a non-finite parameter or the overflow.
+    that is not finite raises NotFiniteError (a ValueError) naming a non-finite parameter or the
+    overflow.
     """
     module = _module(method)
     if options:
@@ -142,11 +143,12 @@ def _check_options(method, function, options):
 
 
 def _sizes(widths, batch, activation):
-    return check_widths(widths), check_size(batch, "batch"), int(check_activation(activation) == "relu")
+    relu = int(check_activation(activation) == "relu")
+    return check_widths(widths), check_size(batch, "batch"), relu
 
 
 def op_count(method, widths, batch=1, activation="relu"):
-    """Exact multiplications of one call; method is a gradient method or "forward" (see gradients.ops)."""
+    """Exact multiplications of one call of a gradient method or "forward" (see gradients.ops)."""
     widths, batch, relu = _sizes(widths, batch, activation)
     if _baseline(method):  # the loss alone
         return batch * edges(widths)
@@ -154,7 +156,7 @@ def op_count(method, widths, batch=1, activation="relu"):
 
 
 def memory_count(method, widths, batch=1, activation="relu", **options):
-    """Bytes one call keeps alive at its peak besides its output (see gradients.memory); also "forward".
+    """Bytes one call keeps alive at its peak besides its output (gradients.memory); also "forward".
 
     options go to the method's model (checkpoint: segments; naive: max_bytes).
     """

@@ -28,7 +28,8 @@ def check_widths(widths):
         raise ValueError(f"widths must be a list of positive integers, got {widths!r}")
     widths = [int(n) for n in widths]
     if len(widths) < 2:
-        raise ValueError(f"depth must be >= 1: widths needs at least 2 entries (input and one layer), got {widths}")
+        raise ValueError("depth must be >= 1: widths needs at least 2 entries "
+                         f"(input and one layer), got {widths}")
     if min(widths) < 1:
         raise ValueError(f"every width must be >= 1, got {widths}")
     return widths

@@ -16,7 +16,8 @@ b stays a NumPy float64 on the host, as Network.b is a float. The shuffles are d
 and moved to the device, so every backend sees the same batches.
 
 Update rules and hyperparameters follow PyTorch's torch.optim documentation
-(pytorch.org/docs/1.13/generated/torch.optim.Adam.html, pytorch.org/docs/1.10/_modules/torch/optim/adagrad.html):
+(pytorch.org/docs/1.13/generated/torch.optim.Adam.html,
+pytorch.org/docs/1.10/_modules/torch/optim/adagrad.html):
 Adam (Kingma & Ba 2015): betas (0.9, 0.999), eps 1e-8, bias-corrected moments,
 theta -= lr * m_hat / (sqrt(v_hat) + eps), default lr PyTorch's and the paper's.
 AdaGrad (Duchi, Hazan & Singer 2011): eps 1e-10 added outside the square root, accumulator
@@ -104,7 +105,8 @@ class AdaGrad:
         if self.sum is None:
             self.sum = [namespace_of(p).zeros_like(p) for p in params]
         self.sum = [s + g * g for s, g in zip(self.sum, grads)]
-        return [p - self.lr * g / (namespace_of(s).sqrt(s) + self.eps) for p, g, s in zip(params, grads, self.sum)]
+        return [p - self.lr * g / (namespace_of(s).sqrt(s) + self.eps)
+                for p, g, s in zip(params, grads, self.sum)]
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adagrad": AdaGrad}
@@ -125,7 +127,8 @@ def _check_lr(lr):
 
 
 def _check_data(net, X, y, name):
-    """X (n, d) and y (n,) as finite float arrays (Network.check_batch), or ValueError naming the set."""
+    """X (n, d) and y (n,) as finite float arrays (Network.check_batch), or ValueError naming
+    the set."""
     try:
         return net.check_batch(X, y)
     except ValueError as e:
@@ -133,14 +136,15 @@ def _check_data(net, X, y, name):
 
 
 def batches(n, batch_size, rng, xp=np, device=None):
-    """One epoch's batches: a shuffled permutation of range(n) cut into ceil(n/B) index arrays of namespace xp
-    (on `device`), drawn by NumPy's rng whatever the backend."""
+    """One epoch's batches: a shuffled permutation of range(n) cut into ceil(n/B) index arrays of
+    namespace xp (on `device`), drawn by NumPy's rng whatever the backend."""
     if batch_size < 1:
         raise ValueError(f"batch size must be >= 1, got {batch_size}")
     order = rng.permutation(n)  # (n,)
     if xp is not np:
         order = xp.asarray(order, device=device)  # one copy an epoch, not one a batch
-    return [order[i : min(i + batch_size, n)] for i in range(0, n, batch_size)]  # a stop past n: not standard
+    # min: a stop past n is not standard
+    return [order[i : min(i + batch_size, n)] for i in range(0, n, batch_size)]
 
 
 @dataclass
@@ -150,14 +154,16 @@ class Epoch:
     epoch: int
     train_loss: float
     test_loss: float  # NaN without a test set
-    seconds: float  # the epoch's training: shuffle, gradients, updates (not the loss evaluation), device done
-    gradient_seconds: float  # the part of `seconds` inside gradients.gradient (its finiteness check waits for
-    # the device: a gradient is timed whole)
+    # the epoch's training: shuffle, gradients, updates (not the loss evaluation), device done
+    seconds: float
+    # the part of `seconds` inside gradients.gradient (its finiteness check waits for the device: a
+    # gradient is timed whole)
+    gradient_seconds: float
     net: object  # the network after this epoch
 
 
-def train(net, X, y, *, method="backprop", optimizer="sgd", lr=None, epochs=50, batch_size=32, rng=None,
-          X_test=None, y_test=None):
+def train(net, X, y, *, method="backprop", optimizer="sgd", lr=None, epochs=50, batch_size=32,
+          rng=None, X_test=None, y_test=None):
     """Train by mini-batch descent; yield an Epoch after each epoch, starting with epoch 0.
 
     Args:
@@ -172,7 +178,8 @@ def train(net, X, y, *, method="backprop", optimizer="sgd", lr=None, epochs=50, 
         yielding an epoch whose parameters or train loss are not finite.
     """
     if method not in registry.METHODS:
-        raise ValueError(f"unknown gradient method {method!r}; choose from {', '.join(registry.METHODS)}")
+        raise ValueError(f"unknown gradient method {method!r}; "
+                         f"choose from {', '.join(registry.METHODS)}")
     if int(epochs) != epochs or epochs < 0:
         raise ValueError(f"epochs must be an integer >= 0, got {epochs}")
     if int(batch_size) != batch_size or batch_size < 1:
@@ -194,7 +201,7 @@ def train(net, X, y, *, method="backprop", optimizer="sgd", lr=None, epochs=50, 
 
 
 def _rows(X):
-    """Examples in X: an array's first dimension (the array API has no len()), or a list's length."""
+    """Examples in X: an array's first dimension (the array API has no len()) or a list's length."""
     return X.shape[0] if hasattr(X, "shape") else len(X)
 
 
@@ -205,16 +212,20 @@ def _epochs(net, X, y, method, opt, epochs, batch_size, rng, report):
     params = params_of(net)
     xp, device = net.xp, net.device
     for epoch in range(1, epochs + 1):
-        # a too large step overflows to inf, then NaN: say so once below instead of numpy warning each step
+        # a too large step overflows to inf, then NaN: say so once below instead of numpy warning
+        # each step
         with np.errstate(over="ignore", invalid="ignore"):
             start = time.perf_counter()
             in_gradient = 0.0
             for idx in batches(y.shape[0], batch_size, rng, xp, device):
-                X_batch, y_batch = xp.take(X, idx, axis=0), xp.take(y, idx, axis=0)  # (|D_i|, d), (|D_i|,)
-                synchronize(net)  # on a GPU the last update may still be queued: not the gradient's time
+                # (|D_i|, d), (|D_i|,)
+                X_batch, y_batch = xp.take(X, idx, axis=0), xp.take(y, idx, axis=0)
+                # on a GPU the last update may still be queued: not the gradient's time
+                synchronize(net)
                 t0 = time.perf_counter()
                 try:
-                    g = gradient(net, X_batch, y_batch, method=method)  # mean over this batch's own size
+                    # mean over this batch's own size
+                    g = gradient(net, X_batch, y_batch, method=method)
                 except NotFiniteError:
                     _diverged(epoch, None, opt)
                 in_gradient += time.perf_counter() - t0
@@ -248,5 +259,6 @@ def _loss(net, X, y):
 
 def _diverged(epoch, e, opt):
     """Say in one line that the steps blew up, and what to change."""
-    what = "parameters or gradient overflowed to inf or NaN" if e is None else f"train loss {e.train_loss:.4g}"
+    what = ("parameters or gradient overflowed to inf or NaN" if e is None
+            else f"train loss {e.train_loss:.4g}")
     raise Diverged(epoch, what, getattr(opt, "lr", None))  # a caller's own optimizer may have no lr

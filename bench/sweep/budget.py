@@ -1,4 +1,4 @@
-"""The sweep's time budget: profiles, and predicting a point's rounds from the points measured before it."""
+"""The sweep's time budget: profiles, and predicting a point's rounds from the points before it."""
 
 from dataclasses import dataclass
 
@@ -33,20 +33,23 @@ STARTUP_S = 0.3  # the child process importing numpy and gradients, with margin
 
 def predict_run_seconds(call_s, profile, rounds=None):
     """Seconds of a point's rounds (the profile's, or `rounds`) when its calls take call_s: a block
-    each round, the check's three calls (a warm call twice, one under tracemalloc) and a warm call in
-    each later process."""
-    return (rounds or profile.total_rounds) * max(call_s, profile.block_s) + (2 + profile.processes) * call_s
+    each round, the check's three calls (a warm call twice, one under tracemalloc) and a warm call
+    in each later process."""
+    timed_s = (rounds or profile.total_rounds) * max(call_s, profile.block_s)
+    return timed_s + (2 + profile.processes) * call_s
 
 
 def budget_key(point):
-    """What a measurement predicts for: the method on one backend, device and dtype. A GPU's seconds per
-    operation say nothing about a CPU's (nor float32's about float64's), so each placement has its own."""
+    """What a measurement predicts for: the method on one backend, device and dtype.
+
+    A GPU's seconds per operation say nothing about a CPU's (nor float32's about float64's), so each
+    placement has its own."""
     return point.method, point.backend, point.device, point.dtype
 
 
 class Budget:
-    """Seconds-per-operation of each (method, backend, device, dtype)'s largest measured point, to predict the next
-    ones of that method there."""
+    """Seconds-per-operation of each (method, backend, device, dtype)'s largest measured point, to
+    predict the next ones of that method there."""
 
     def __init__(self, profile, max_seconds):
         self.profile, self.max_seconds = profile, max_seconds
@@ -58,19 +61,21 @@ class Budget:
             self.measured[key] = (ops, call_s, f"{source} of {point.label}")
 
     def merge(self, measured):
-        """Take another budget's measurements (a cluster worker's copy) where they are of larger points."""
+        """Take the measurements of larger points from another budget (a cluster worker's copy)."""
         for key, (ops, call_s, source) in measured.items():
             if ops >= self.measured.get(key, (0,))[0]:
                 self.measured[key] = (ops, call_s, source)
 
     def predict(self, point, ops):
-        """(seconds of the point's rounds, explanation), or None before the first point of its method and placement."""
+        """(seconds of the point's rounds, explanation), or None before its method and placement's
+        first point."""
         key = budget_key(point)
         if key not in self.measured or ops <= 0:
             return None
         ref_ops, ref_s, source = self.measured[key]
         call_s = ref_s / ref_ops * ops  # over budget where even the fewest rounds are
-        return predict_run_seconds(call_s, self.profile, MIN_ROUNDS), f"{ref_s / ref_ops:.3g} s/op from {source}"
+        why = f"{ref_s / ref_ops:.3g} s/op from {source}"
+        return predict_run_seconds(call_s, self.profile, MIN_ROUNDS), why
 
     def over(self, predicted_s, why):
         """The skip reason when a prediction is over budget, else None."""

@@ -104,7 +104,8 @@ def warm_call(call, sync, clock=time.perf_counter):
 
 def call_bytes(point, net, X, y):
     """(peak, work) bytes of a call: tracemalloc on NumPy, torch's allocator on CUDA, else None."""
-    if point.backend == "numpy" and gradients.record(point.method).traced:  # not: autograd computes in PyTorch
+    # traced: not autograd, which computes in PyTorch
+    if point.backend == "numpy" and gradients.record(point.method).traced:
         # tracing slows Python code, so this is not a timed call; numpy reports its buffers to
         # tracemalloc, so the peak counts the arrays the call allocates
         return gradients.measure_work_memory(point.method, net, X, y)
@@ -160,7 +161,7 @@ def loops_for(call_s, block_s):
 
 
 def affordable_rounds(call_s, loops, profile, max_seconds):
-    """A point's rounds in each process that --max-seconds affords over all of them, at most the profile's."""
+    """A point's rounds per process that --max-seconds affords over all, at most the profile's."""
     return min(profile.rounds, int(max_seconds / max(call_s * loops * profile.processes, 1e-12)))
 
 
@@ -198,7 +199,8 @@ def more_rounds(points, plan, emit):
             sync = syncer(point, arrays[shape][0])
             warm_call(call, sync)
         except Exception as e:  # it ran in the first process: a failure here is this process's own
-            emit({"event": "error", "i": i, "reason": f"a later process failed: {type(e).__name__}: {e}"})
+            emit({"event": "error", "i": i,
+                  "reason": f"a later process failed: {type(e).__name__}: {e}"})
             continue
         live[i] = (call, sync, loops, rounds)
     return live
@@ -235,7 +237,8 @@ def series(spec, emit):
         emit({"event": "check", "i": i, "loops": loops, "rounds": rounds, **columns})
         if rounds * profile.processes < MIN_ROUNDS:
             emit({"event": "skip", "i": i, "reason": (
-                f"one call took {call_s:.3g} s: {MIN_ROUNDS} rounds > --max-seconds {max_seconds:g}")})
+                f"one call took {call_s:.3g} s: {MIN_ROUNDS} rounds "
+                f"> --max-seconds {max_seconds:g}")})
             continue
         live[i] = (call, sync, loops, rounds)
     gc.disable()  # no collection inside a block (timeit does the same)

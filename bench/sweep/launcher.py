@@ -23,7 +23,8 @@ BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # every call pays page faults for its fresh arrays (backprop at width 256, batch 1: 1.1 ms instead
 # of 0.35 ms); the pad keeps freed memory for the next call, for every method alike.
 MALLOC_ENV = {"MALLOC_TOP_PAD_": str(64 * 2**20)}
-PARENT_PID = "GRADBENCH_PARENT_PID"  # the process that starts the child: it dies with it (bench.sweep.child)
+# the process that starts the child: it dies with it (bench.sweep.child)
+PARENT_PID = "GRADBENCH_PARENT_PID"
 
 
 class Running:
@@ -51,14 +52,15 @@ class Running:
     def add(self, proc):
         sweep = getattr(self._thread, "sweep", None)  # None: this process's own, sequential sweep
         with self._lock:
-            self._procs = [(s, p) for s, p in self._procs if p.returncode is None]  # forget the reaped
+            # forget the reaped
+            self._procs = [(s, p) for s, p in self._procs if p.returncode is None]
             if sweep not in self._stopped:
                 self._procs.append((sweep, proc))
                 return
         _signal_group(proc)  # started as its sweep stopped
 
     def stop(self, sweep):
-        """Kill the sweep's running groups and refuse its later ones; returns how many were killed."""
+        """Kill the sweep's running groups and refuse its later ones; returns how many it killed."""
         with self._lock:
             self._stopped.add(sweep)
             doomed = [p for s, p in self._procs if s == sweep and p.returncode is None]
@@ -87,8 +89,8 @@ class Child:
     def __init__(self, spec, env):
         self._err = tempfile.TemporaryFile()  # noqa: SIM115  closed by kill(); a file, not a pipe: a chatty child cannot block
         self.proc = subprocess.Popen([sys.executable, "-m", "bench.sweep.child"], env=env,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._err,
-                                     text=True, start_new_session=True)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self._err, text=True, start_new_session=True)
         RUNNING.add(self.proc)
         self._events = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
@@ -133,7 +135,7 @@ def _signal_group(proc):
 
 
 def _first_line(stderr):
-    """The line that names the failure: a traceback's first exception line, otherwise the first line."""
+    """The line that names the failure: a traceback's first exception line, else the first line."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     exceptions = [line for line in lines if re.match(r"[A-Za-z_][\w.]*(Error|Exception)\b", line)]
     return (exceptions or lines or ["no message"])[0]
@@ -151,7 +153,7 @@ def environment(blas_threads):
 
 
 def _caches():
-    """The level 2 and last-level data caches of cpu0 in bytes, from Linux's /sys (empty elsewhere)."""
+    """The level 2 and last-level data caches of cpu0 in bytes, from Linux's /sys (else empty)."""
     sizes = {}
     for index in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*"):
         try:

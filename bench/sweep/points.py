@@ -53,7 +53,8 @@ class Point:
     @property
     def shape(self):
         """The network and batch, without the method: 'depth=4 width=8 input_dim=8 batch=1'."""
-        return f"depth={self.depth} width={self.width} input_dim={self.input_dim} batch={self.batch}"
+        return (f"depth={self.depth} width={self.width} input_dim={self.input_dim} "
+                f"batch={self.batch}")
 
     @property
     def placement(self):
@@ -77,7 +78,7 @@ class Point:
 
 
 def parse_methods(text):
-    """--methods: comma-separated registered gradient methods and baselines (forward), in the given order."""
+    """--methods: comma-separated registered gradient methods and baselines (forward), in order."""
     baselines = [n for n, r in gradients.RECORDS.items() if not r.is_gradient]
     known = list(gradients.METHODS) + baselines
     methods = [m.strip() for m in str(text).split(",") if m.strip()]
@@ -89,7 +90,8 @@ def parse_methods(text):
             raise UserError(f"--methods {text}: {m} is {record.about}, and "
                             f"{gradients.backends.not_installed(record.requires)}")
         if m not in known:
-            raise UserError(f"--methods {text}: unknown method {m!r} (choose from {', '.join(known)})")
+            raise UserError(f"--methods {text}: unknown method {m!r} "
+                            f"(choose from {', '.join(known)})")
     return list(dict.fromkeys(methods))
 
 
@@ -122,11 +124,12 @@ def parse_placements(backend, device, dtype):
     """--backend x --device x --dtype: every Placement to run, each checked to be installed and
     present.
 
-    Nothing is imported but what a named backend needs (find_spec first): a missing library or device is refused
-    here, before the sweep touches a file. Devices come back in their normal form (normal_device:
-    cuda is cuda:0), so every point, row and comparison spells a device one way.
+    Nothing is imported but what a named backend needs (find_spec first): a missing library or
+    device is refused here, before the sweep touches a file. Devices come back in their normal form
+    (normal_device: cuda is cuda:0), so every point, row and comparison spells a device one way.
     """
-    backends, devices, dtypes = _list(backend, "--backend"), _list(device, "--device"), _list(dtype, "--dtype")
+    backends, devices = _list(backend, "--backend"), _list(device, "--device")
+    dtypes = _list(dtype, "--dtype")
     for b in backends:
         if b not in BACKENDS:
             raise UserError(f"--backend {b}: choose from {', '.join(BACKENDS)}")
@@ -162,7 +165,8 @@ def check_device(backend, device):
         raise UserError(f"--backend numpy --device {device}: NumPy computes on the CPU only "
                         "(--backend torch or cupy for a GPU)")
     if backend == "cupy" and device == "cpu":
-        raise UserError("--backend cupy --device cpu: CuPy computes on CUDA devices only (--device cuda)")
+        raise UserError("--backend cupy --device cpu: CuPy computes on CUDA devices only "
+                        "(--device cuda)")
     if device == "cpu":
         return
     index = int(device.partition(":")[2] or 0)
@@ -182,35 +186,42 @@ def cuda_devices(backend):
     try:
         count = lib.cuda.runtime.getDeviceCount()
     except Exception as e:  # CUDARuntimeError: no driver, no device
-        return 0, f"no CUDA device ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'no message'})"
-    return count, f"{count} CUDA device(s) (cuda:0 to cuda:{count - 1})" if count else "no CUDA device"
+        message = str(e).splitlines()[0] if str(e) else "no message"
+        return 0, f"no CUDA device ({type(e).__name__}: {message})"
+    found = f"{count} CUDA device(s) (cuda:0 to cuda:{count - 1})" if count else "no CUDA device"
+    return count, found
 
 
-def plan(depth, width, batch, methods, input_dim=None, activation="relu", seed=0, backend="numpy", device="cpu",
-         dtype="float64"):
-    """Every point of the sweep, smallest network first (fewest edges, then smallest batch), each for every
-    backend, device, dtype and method."""
+def plan(depth, width, batch, methods, input_dim=None, activation="relu", seed=0, backend="numpy",
+         device="cpu", dtype="float64"):
+    """Every point of the sweep, smallest network first (fewest edges, then smallest batch), each
+    for every backend, device, dtype and method."""
     depths = parse_range(depth, "--depth")
     widths = parse_range(width, "--width")
     batches = parse_range(batch, "--batch")
     input_dims = None if input_dim in (None, "") else parse_range(input_dim, "--input-dim")
-    placements = parse_placements(backend, device, dtype)  # first: a missing library says what to install
+    # first: a missing library says what to install
+    placements = parse_placements(backend, device, dtype)
     methods = parse_methods(methods)
     check_float64_only(methods, [on.dtype for on in placements], "--methods")
     if activation not in gradients.ACTIVATIONS:
-        raise UserError(f"--activation {activation}: choose from {', '.join(gradients.ACTIVATIONS)}")
+        raise UserError(f"--activation {activation}: "
+                        f"choose from {', '.join(gradients.ACTIVATIONS)}")
     if whole_number(seed, "--seed") < 0:
         raise UserError(f"--seed {seed}: must be 0 or more")
     if depths[-1] > MAX_DEPTH:
-        raise UserError(f"--depth {depth}: {depths[-1]:,} layers, more than {MAX_DEPTH:,}: a network is an array "
-                        "per layer, and even the op count of a deeper one takes minutes")
-    count = len(depths) * len(widths) * len(batches) * len(input_dims or [1]) * len(methods) * len(placements)
+        raise UserError(f"--depth {depth}: {depths[-1]:,} layers, more than {MAX_DEPTH:,}: "
+                        "a network is an array per layer, and even the op count of a deeper one "
+                        "takes minutes")
+    shapes = len(depths) * len(widths) * len(batches) * len(input_dims or [1])
+    count = shapes * len(methods) * len(placements)
     if count > MAX_VALUES:
-        raise UserError(f"--depth x --width x --batch x --input-dim x --methods x --backend x --device x --dtype: "
-                        f"{count:,} points, more than {MAX_VALUES:,}")
+        raise UserError("--depth x --width x --batch x --input-dim x --methods x --backend "
+                        f"x --device x --dtype: {count:,} points, more than {MAX_VALUES:,}")
     points = []
     for d, w, b in product(depths, widths, batches):
         for i in input_dims or [w]:
-            points += [Point(m, d, w, i, b, activation, int(seed), *on) for on in placements for m in methods]
+            points += [Point(m, d, w, i, b, activation, int(seed), *on)
+                       for on in placements for m in methods]
     # stable: each shape's methods keep their order
     return sorted(points, key=lambda p: (p.edges, p.batch, p.depth, p.width, p.input_dim))

@@ -1,4 +1,4 @@
-"""What the user sees of a sweep: a progress bar while it runs (bench.progress), one screen of summary after."""
+"""What the user sees of a sweep: a progress bar while it runs (bench.progress), a summary after."""
 
 from bench.formatting import seconds
 from bench.progress import Bar
@@ -9,8 +9,9 @@ MAX_PROBLEM_LINES = 15
 
 
 class Progress:
-    """`sweep  30%|###       | 3/10 points [00:05, about 12 s left, round 4 of 21: 10 points]`: the points
-    with rows, the time left once the series knows it (bench.sweep.series), what runs now."""
+    """`sweep  30%|###       | 3/10 points [00:05, about 12 s left, round 4 of 21: 10 points]`:
+    the points with rows, the time left once the series knows it (bench.sweep.series), what runs
+    now."""
 
     def __init__(self, total, asked=None, stream=None):
         self.bar = Bar(total, "sweep", "points", asked, stream)
@@ -24,7 +25,7 @@ class Progress:
 
 
 def summary(result):
-    """One screen: counts, each method's time range, naive/backprop at the largest common point, disagreements.
+    """One screen: counts, time ranges, naive/backprop at the largest common point, disagreements.
 
     Rows hold Python values, fresh or resumed (results_file parses the resumed ones).
     """
@@ -58,7 +59,8 @@ def summary(result):
                 for r in rows if r["status"] != "ok"]
     if len(problems) > MAX_PROBLEM_LINES:  # one screen: the CSV has them all
         more = len(problems) - MAX_PROBLEM_LINES + 1
-        problems = problems[: MAX_PROBLEM_LINES - 1] + [f"  ... and {more} more points not ok: see the CSV"]
+        problems = (problems[: MAX_PROBLEM_LINES - 1]
+                    + [f"  ... and {more} more points not ok: see the CSV"])
     return "\n".join(lines + problems)
 
 
@@ -76,5 +78,6 @@ def _ratio(ok):
     if not common:
         return "naive/backprop: no point where both were timed"
     shape = max(common, key=lambda s: by["backprop"][s]["ops"])
-    ratio = by["naive"][shape].get("time_vs_backprop") or by["naive"][shape][TIME] / by["backprop"][shape][TIME]
+    naive = by["naive"][shape]
+    ratio = naive.get("time_vs_backprop") or naive[TIME] / by["backprop"][shape][TIME]
     return f"naive/backprop at the largest common point ({shape}): {ratio:.3g}x"

@@ -8,7 +8,7 @@ MAX_VALUES = 10_000  # a longer range is a typo: its sweep would never end
 
 
 def parse_range(text, name="range", minimum=1):
-    """Parse one range into a sorted list of distinct ints >= minimum, or raise UserError naming the problem."""
+    """Parse one range: a sorted list of distinct ints >= minimum, or UserError naming the fault."""
     spec = str(text).strip()
     if not spec:
         raise UserError(f"{name}: empty range (examples: 8, 1,2,4, 2:20:2, 1:64:x2)")
@@ -30,7 +30,7 @@ def _check_count(count, spec, name):
 
 
 def _slice(spec, name):
-    """`start:stop:step` (arithmetic) or `start:stop:xF` (geometric); stop is included when reached."""
+    """`start:stop:step` (arithmetic) or `start:stop:xF` (geometric); stop included when reached."""
     parts = spec.split(":")
     if len(parts) not in (2, 3):
         raise UserError(f"{name} {spec}: expected start:stop:step or start:stop:xFACTOR")
@@ -62,7 +62,8 @@ def _geometric(start, stop, factor_text, spec, name):
         if not values or v > values[-1]:
             values.append(v)
             _check_count(len(values), spec, name)
-        # jump to just before the first power that can round past v: a factor near 1 takes one step per value
+        # jump to just before the first power that can round past v: a factor near 1 takes one step
+        # per value
         k = max(k + 1, math.ceil(math.log((v + 0.5) / start, factor)) - 1)
     return values
 
@@ -73,4 +74,5 @@ def _int(part, spec, name):
     try:
         return int(part)
     except ValueError:
-        raise UserError(f"{name} {spec}: {part!r} is not an integer (examples: 8, 1,2,4, 2:20:2, 1:64:x2)") from None
+        raise UserError(f"{name} {spec}: {part!r} is not an integer "
+                        "(examples: 8, 1,2,4, 2:20:2, 1:64:x2)") from None

@@ -1,4 +1,4 @@
-"""The sweep's results file: one writer, append-only, one complete line per row, safe to kill at any moment.
+"""The sweep's results file: one writer, append-only, one whole line per row, safe to kill anytime.
 
 One writer: the sweep holds an advisory lock (fcntl.flock) on the file from before it reads,
 truncates or writes anything until it ends, so a second sweep on the same file is refused with
@@ -34,12 +34,13 @@ OPEN_FLAGS = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOC
 def format_row(row):
     """One CSV line (with its newline) of a row dict; missing columns are empty."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(["" if row.get(n) is None else row[n] for n in NAMES])
+    cells = ["" if row.get(n) is None else row[n] for n in NAMES]
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
     return buffer.getvalue()
 
 
 class ResultsFile:
-    """An open, locked results CSV: `write(row)` appends one durable line; `close()` releases the lock."""
+    """An open, locked results CSV: `write(row)` appends one durable line; `close()` unlocks it."""
 
     def __init__(self, path, fd, done, label):
         self.path, self._fd, self.label = Path(path), fd, label
@@ -60,7 +61,7 @@ class ResultsFile:
 
 
 def open_results(path, planned_keys, resume=False, force=False):
-    """Open --out for a sweep of `planned_keys`: new, resumed (--resume) or restarted (--force), and lock it.
+    """Open and lock --out for `planned_keys`: new, resumed (--resume) or restarted (--force).
 
     Raises UserError, before changing any file, for an existing file without --resume or
     --force, a file of another schema, a file another sweep is writing, or a path that
@@ -73,8 +74,9 @@ def open_results(path, planned_keys, resume=False, force=False):
     if Path(path).is_dir():
         raise UserError(f"--out {path}: is a directory")
     real = output.target(path, label)  # a symlink: the file it points to
-    if real.is_file() and real.stat().st_size > 0 and not (resume or force):  # refused before any lock
-        raise UserError(f"--out {path} already exists: add --resume to continue it or --force to start afresh")
+    if real.is_file() and real.stat().st_size > 0 and not (resume or force):  # before any lock
+        raise UserError(f"--out {path} already exists: add --resume to continue it "
+                        "or --force to start afresh")
     _make_folder(real, path)
     output.remove_stale_temporaries(real.parent)  # a killed sweep's rewrite, a killed fit's file
     existed = real.exists()
@@ -87,10 +89,12 @@ def open_results(path, planned_keys, resume=False, force=False):
                 output.append_line(fd, HEADER.encode(), label)
             except UserError:
                 if not existed:
-                    real.unlink(missing_ok=True)  # made by us, and empty: no trace of a sweep that could not start
+                    # made by us, and empty: no trace of a sweep that could not start
+                    real.unlink(missing_ok=True)
                 raise
         elif not (resume or force):  # written meanwhile by a sweep that has now finished
-            raise UserError(f"--out {path} already exists: add --resume to continue it or --force to start afresh")
+            raise UserError(f"--out {path} already exists: add --resume to continue it "
+                            "or --force to start afresh")
         elif force:
             fd = _replace_locked(real, HEADER, fd, label)
         else:
@@ -114,7 +118,8 @@ def _make_folder(real, path):
 
 def _open_locked(real, label):
     """Open (creating it if new) and lock the file that has the name `real` now: the locked fd."""
-    for _ in range(100):  # each retry means another sweep replaced the file meanwhile: it then holds it
+    # each retry means another sweep replaced the file meanwhile: it then holds it
+    for _ in range(100):
         try:
             fd = os.open(real, OPEN_FLAGS, 0o644)
         except OSError as e:
@@ -124,9 +129,11 @@ def _open_locked(real, label):
         except OSError as e:
             os.close(fd)
             if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                raise UserError(f"{label}: another gradbench sweep is writing it (it holds the file's lock); "
+                raise UserError(f"{label}: another gradbench sweep is writing it "
+                                "(it holds the file's lock); "
                                 "wait for it to end or choose another --out") from None
-            raise UserError(f"{label}: cannot lock it ({e.strerror or e}), so two sweeps could write it at once; "
+            raise UserError(f"{label}: cannot lock it ({e.strerror or e}), "
+                            "so two sweeps could write it at once; "
                             "choose an --out on another file system") from None
         opened = os.fstat(fd)
         if not stat.S_ISREG(opened.st_mode):  # swapped in since bench.output.target looked
@@ -156,7 +163,7 @@ def _read(fd, path):
 
 
 def _replace_locked(real, text, old_fd, label):
-    """Replace the file by one holding `text`, locked before it takes the name; the old fd is closed."""
+    """Replace the file by one holding `text`, locked before it takes the name; old_fd is closed."""
     tmp = output.temporary(real)
     fd = os.open(tmp, OPEN_FLAGS | os.O_EXCL, 0o644)
     try:
@@ -187,12 +194,14 @@ def _resumable(path, text, planned_keys):
     if not records and tail:  # a header alone, without its newline
         records, tail = [tail], ""
     lines = [record + "\n" for record in records]
-    # the schema and values check of the complete rows: a UserError, and no change, for a foreign file;
-    # a header alone is a sweep killed during its first point, resumed like any other;
-    # duplicate points are allowed here (and only here): --resume is how a file joined by hand is repaired
+    # the schema and values check of the complete rows: a UserError, and no change, for a foreign
+    # file; a header alone is a sweep killed during its first point, resumed like any other;
+    # duplicate points are allowed here (and only here): --resume is how a file joined by hand is
+    # repaired
     read_results(path, text="".join(lines), allow_empty=True, allow_duplicates=True)
     if lines[0] != HEADER:
-        raise UserError(f"--resume {path}: its columns differ from this gradbench's; start a new file")
+        raise UserError(f"--resume {path}: its columns differ from this gradbench's; "
+                        "start a new file")
     if tail.strip() and _whole(path, lines, tail):
         lines.append(tail + "\n")
     # a BOM, CRLF, a last line without its newline (the next row would join it), a torn or blank

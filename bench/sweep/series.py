@@ -29,10 +29,11 @@ from bench.sweep.budget import STARTUP_S
 
 
 class Setting:
-    """What every series of a sweep shares: profile, budget, the child's environment, where JSON goes."""
+    """What a sweep's series share: profile, budget, the child's environment, where JSON goes."""
 
     def __init__(self, budget, env, json_dir, out_name, seed=0):
-        self.budget, self.env, self.json_dir, self.out_name, self.seed = budget, env, json_dir, out_name, seed
+        self.budget, self.env, self.json_dir = budget, env, json_dir
+        self.out_name, self.seed = out_name, seed
 
     @property
     def profile(self):
@@ -40,7 +41,7 @@ class Setting:
 
 
 def variable(points):
-    """The one of depth, width, batch the points vary along; None for one point or several variables."""
+    """The one of depth, width, batch the points vary along; None for one point or several."""
     varying = [v for v in VARIABLES if len({getattr(p, v) for p in points}) > 1]
     return varying[0] if len(varying) == 1 else None
 
@@ -53,7 +54,7 @@ class _Run:
         stamp = time.strftime("%Y%m%dT%H%M%S")
         self.name = f"{points[0].placement.slug}-{stamp}-{secrets.token_hex(3)}"
         self.check = {}  # index -> the check's event
-        self.values = {i: [] for i in range(len(points))}  # index -> seconds per call, one per round
+        self.values = {i: [] for i in range(len(points))}  # index -> seconds per call, each round's
         self.processes = {i: [] for i in range(len(points))}  # index -> the process of each value
         self.process = 0  # the child process timing now: 0, then the profile's later ones
         self.finished = {}  # index -> pyperf Benchmark of a point with its rounds
@@ -68,7 +69,8 @@ class _Run:
         """The indices whose rounds point i is compared with: (backprop on its network, the point
         before it along the variable), each None where the run has none."""
         p = self.points[i]
-        same_shape = [j for j, q in enumerate(self.points) if q.method == "backprop" and q.key()[1:] == p.key()[1:]]
+        same_shape = [j for j, q in enumerate(self.points)
+                      if q.method == "backprop" and q.key()[1:] == p.key()[1:]]
         before = None
         if self.var:
             smaller = [j for j, q in enumerate(self.points)
@@ -81,8 +83,8 @@ class _Run:
         v = self.values[i]
         t, lo, hi = rounds.point_time(v)
         row = {"time_s": t, "time_lo_s": lo, "time_hi_s": hi, "time_median_s": float(np.median(v)),
-               "time_mean_s": statistics.fmean(v), "time_stdev_s": statistics.stdev(v) if len(v) > 1 else 0.0,
-               "time_min_s": min(v),
+               "time_mean_s": statistics.fmean(v),
+               "time_stdev_s": statistics.stdev(v) if len(v) > 1 else 0.0, "time_min_s": min(v),
                "time_max_s": max(v), "n_values": len(v), "loops": self.check[i]["loops"]}
         backprop, before = self.neighbours(i)
         p = self.points[i]
@@ -102,11 +104,13 @@ class _Run:
 
     def live(self):
         """{index: [loops, rounds]} of the points checked and still being timed."""
-        return {str(i): [c["loops"], c["rounds"]] for i, c in self.check.items() if i not in self.done}
+        return {str(i): [c["loops"], c["rounds"]]
+                for i, c in self.check.items() if i not in self.done}
 
     def benchmark(self, i):
         """The point's pyperf benchmark: a run per process, its values the rounds, in order."""
-        import pyperf  # here: the command line imports this module for its defaults, and needs no pyperf
+        # here: the command line imports this module for its defaults, and needs no pyperf
+        import pyperf
 
         if self.metadata is None:  # pyperf's view of this machine, once
             self.metadata = pyperf.Run([1.0], metadata={"name": "x"}).get_metadata()
@@ -114,7 +118,8 @@ class _Run:
                 "description": f"{self.points[i].label}; values in round order"}
         runs = [[v for v, p in zip(self.values[i], self.processes[i]) if p == k]
                 for k in dict.fromkeys(self.processes[i])]
-        return pyperf.Benchmark([pyperf.Run(values, metadata=meta, collect_metadata=False) for values in runs])
+        return pyperf.Benchmark([pyperf.Run(values, metadata=meta, collect_metadata=False)
+                                 for values in runs])
 
     @property
     def suite_name(self):
@@ -122,14 +127,15 @@ class _Run:
         return f"{self.setting.out_name}.pyperf/{self.name}.json"
 
     def write_suite(self):
-        """The run's pyperf suite with every finished point, replaced whole, before their rows go out
-        (once for the points that finish together in the last round, not once each)."""
+        """The run's pyperf suite with every finished point, replaced whole, before their rows go
+        out (once for the points that finish together in the last round, not once each)."""
         import pyperf  # here, as in benchmark()
 
         if not self.unwritten:
             return
         suite = pyperf.BenchmarkSuite(list(self.finished.values()))
-        write_atomic(self.setting.json_dir / f"{self.name}.json", lambda tmp: suite.dump(str(tmp), replace=True))
+        write_atomic(self.setting.json_dir / f"{self.name}.json",
+                     lambda tmp: suite.dump(str(tmp), replace=True))
         self.unwritten = False
 
 
@@ -169,7 +175,8 @@ def _time_run(run_, setting, on_row, on_progress):
     def flush(everything=False):
         while waiting:
             first = min(waiting)
-            if not everything and any(j < first and j not in finished for j in range(len(run_.points))):
+            if not everything and any(j < first and j not in finished
+                                      for j in range(len(run_.points))):
                 return
             run_.write_suite()  # a row names its suite: the suite is on disk first
             on_row(first, waiting.pop(first))
@@ -239,7 +246,8 @@ def _handle(run_, setting, event, finish):
     elif kind in ("skip", "error"):
         run_.running = None
         status = "skipped" if kind == "skip" else "error"
-        finish(event["i"], {"status": status, "reason": event["reason"], **_check_columns(run_.check.get(event["i"]))})
+        finish(event["i"], {"status": status, "reason": event["reason"],
+                            **_check_columns(run_.check.get(event["i"]))})
     elif kind == "check":
         i = event["i"]
         run_.running, run_.check[i] = None, event
@@ -265,8 +273,8 @@ def _handle(run_, setting, event, finish):
         if len(run_.values[i]) == run_.wanted(i):
             run_.finished[i], run_.unwritten = run_.benchmark(i), True
             meta = run_.metadata
-            columns = {**_check_columns(run_.check[i]), **run_.columns(i), "status": "ok", "reason": "",
-                       "series": run_.name, "pyperf_json": run_.suite_name,
+            columns = {**_check_columns(run_.check[i]), **run_.columns(i), "status": "ok",
+                       "reason": "", "series": run_.name, "pyperf_json": run_.suite_name,
                        "pyperf": meta.get("perf_version", ""), "hostname": meta.get("hostname", ""),
                        "platform": meta.get("platform", ""), "cpu_count": meta.get("cpu_count", "")}
             finish(i, columns)
@@ -276,7 +284,7 @@ def _handle(run_, setting, event, finish):
 
 
 def _eta(run_, setting, finished):
-    """Seconds left of this run's rounds, in every process, once every point is checked; None before."""
+    """Seconds left of the run's rounds in all processes, once every point is checked, else None."""
     checked = set(run_.check) | finished
     if len(checked) < len(run_.points):
         return None
