@@ -148,8 +148,7 @@ def fit_points(n, t, rule):
 
 
 def fit_results(df, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE,
-                memory_rule=rules.MEMORY_RULE,
-                rounds=None):
+                memory_rule=rules.MEMORY_RULE, rounds=None):
     """A results frame's fits table (ok rows only): a row per method/placement/variable/quantity.
 
     A sweep holds one placement (bench.results.sweeps), so a method's fit never mixes backends,

@@ -32,7 +32,7 @@ from bench.errors import UserError
 # <name>-vs-forward.svg
 RESERVED = 16
 KINDS = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device",
-         stat.S_IFBLK: "a block device",          stat.S_IFSOCK: "a socket"}
+         stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
 
 
 def _why(e):

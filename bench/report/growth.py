@@ -1,4 +1,4 @@
-"""The report's sections on growth: headline exponents, each fit against theory, speedups."""
+"""The report's sections on growth: headline exponents, fits vs theory, speedups per swept value."""
 
 import gradients
 from bench import rules

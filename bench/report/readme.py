@@ -46,8 +46,8 @@ def block(frames, all_fits, plots_dir, readme_dir):
             span = f"{name}: {var} {sweep_rows[var].min()}..{sweep_rows[var].max()} ({held})"
             for i, r in enumerate(sort_fits(f).itertuples()):
                 rows.append([span if i == 0 else "", r.method,
-                             f"{r.k:.2f} [{r.k_lo:.2f}, {r.k_hi:.2f}]",
-                             f"{r.theory_k:g}", "yes" if r.covers_theory else "no",
+                             f"{r.k:.2f} [{r.k_lo:.2f}, {r.k_hi:.2f}]", f"{r.theory_k:g}",
+                             "yes" if r.covers_theory else "no",
                              _ops_k(fits, sweep, r.method)])
             both = set(sweep_rows["method"]) >= {"naive", "backprop"}
             if both:

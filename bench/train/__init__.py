@@ -68,7 +68,9 @@ def run(*, out=None, plot=None, progress=None, force=False, **settings):
 
 
 def placement_of(s):
-    """(backend, device, dtype) of the run, checked as sweep does (installed, present); cuda:0."""
+    """(backend, device, dtype) of the run, checked as sweep checks them (installed, present).
+
+    A bare cuda is cuda:0."""
     for name in PLACEMENT:
         if "," in str(s[name]):
             raise UserError(f"--{name} {s[name]}: train runs on one {name} (a comma list is for "
@@ -119,8 +121,8 @@ def _guard(widths, samples, s):
 
 def check_outputs(out, plot, force, data=None):
     """Check --out, --plot before any work: names, folders, then that they are new (or --force)."""
-    given = {option: path for option,
-             path in (("--out", out), ("--plot", plot)) if path is not None}
+    given = {option: path for option, path in (("--out", out), ("--plot", plot))
+             if path is not None}
     real = {option: output.target(path, f"{option} {path}") for option, path in given.items()}
     if plot is not None:
         from bench.train.plot import check_format  # matplotlib: only a run that draws pays for it
