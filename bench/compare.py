@@ -26,11 +26,13 @@ def _overlap(lo_a, hi_a, lo_b, hi_b):
 
 
 def laws(a, b):
-    """The time laws of both runs, joined: a DataFrame with k, k_lo, k_hi of each, the difference."""
-    fits = [fit_results(df, rounds=rounds)[lambda f: f["quantity"] == "time"] for df, rounds in (a, b)]
+    """Both runs' time laws, joined: a DataFrame with k, k_lo, k_hi of each, the difference."""
+    fits = [fit_results(df, rounds=rounds)[lambda f: f["quantity"] == "time"]
+            for df, rounds in (a, b)]
     both = fits[0].merge(fits[1], on=LAW_KEY, suffixes=("_a", "_b"))
     both["diff"] = both["k_b"] - both["k_a"]
-    both["overlap"] = [_overlap(*v) for v in both[["k_lo_a", "k_hi_a", "k_lo_b", "k_hi_b"]].to_numpy()]
+    intervals = both[["k_lo_a", "k_hi_a", "k_lo_b", "k_hi_b"]].to_numpy()
+    both["overlap"] = [_overlap(*v) for v in intervals]
     return both
 
 
@@ -40,7 +42,8 @@ def points(a, b):
     both = ok_rows(a[0])[cols].merge(ok_rows(b[0])[cols], on=POINT_KEY, suffixes=("_a", "_b"))
     both["ratio"] = both[f"{TIME}_b"] / both[f"{TIME}_a"]
     both["overlap"] = [_overlap(*v) for v in
-                       both[["time_lo_s_a", "time_hi_s_a", "time_lo_s_b", "time_hi_s_b"]].to_numpy(float)]
+                       both[["time_lo_s_a", "time_hi_s_a", "time_lo_s_b",
+                             "time_hi_s_b"]].to_numpy(float)]
     return both
 
 
@@ -58,11 +61,13 @@ def compare(path_a, path_b, out=None):
             for r in k.itertuples()]
     lines = [f"# gradbench compare: A = {name_a}, B = {name_b}", "",
              "## Time exponents", ""]
-    lines += table(["method", "variable", "k in A [95% CI]", "k in B [95% CI]", "B - A", "CIs overlap",
-                    "fixed"], rows) if rows else ["No time law is fitted in both files."]
+    lines += (table(["method", "variable", "k in A [95% CI]", "k in B [95% CI]", "B - A",
+                     "CIs overlap", "fixed"], rows)
+              if rows else ["No time law is fitted in both files."])
     p = points(*runs)
     rows = [[r.method, f"depth={r.depth} width={r.width} batch={r.batch}",
-             seconds(getattr(r, f"{TIME}_a")), seconds(getattr(r, f"{TIME}_b")), f"{r.ratio:.3f}", r.overlap]
+             seconds(getattr(r, f"{TIME}_a")), seconds(getattr(r, f"{TIME}_b")), f"{r.ratio:.3f}",
+             r.overlap]
             for r in p.itertuples()]
     lines += ["", "## Times of the points both timed", ""]
     lines += table(["method", "point", "A", "B", "B / A", "CIs overlap"], rows) if rows else [

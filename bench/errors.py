@@ -8,7 +8,8 @@ class UserError(Exception):
 
 
 def whole_number(value, option):
-    """value as an int, or UserError naming the option when it is not a whole number (2.5, "3", True)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value or value % 1 != 0:
+    """value as an int, or UserError naming the option if not a whole number (2.5, "3", True)."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value
+            or value % 1 != 0):
         raise UserError(f"{option} {value!r}: must be a whole number")
     return int(value)

@@ -44,10 +44,13 @@ INTERVALS = ("rounds", "t")
 
 # quantity -> the column fitted
 QUANTITIES = {"time": TIME, "ops": "ops", "memory": "work_mem_bytes"}
-# the values plot and report compute with, and their sane ranges (a damaged file is refused where it is read)
-FIT_RANGES = {"k": (-1e3, 1e3), "k_lo": (-1e3, 1e3), "k_hi": (-1e3, 1e3), "r2": (-1e3, 1), "n_min": (1, 2**63),
-              "n_max": (1, 2**63), "n_points": (1, 2**63), "theory_k": (-1e3, 1e3), "c": (0, 1e300), "a": (0, 1e300)}
-MAY_BE_NAN = {"k_lo", "k_hi", "r2", "theory_k"}  # no interval, a constant series, a method without a theory
+# the values plot and report compute with, and their sane ranges (a damaged file is refused where
+# it is read)
+FIT_RANGES = {"k": (-1e3, 1e3), "k_lo": (-1e3, 1e3), "k_hi": (-1e3, 1e3), "r2": (-1e3, 1),
+              "n_min": (1, 2**63), "n_max": (1, 2**63), "n_points": (1, 2**63),
+              "theory_k": (-1e3, 1e3), "c": (0, 1e300), "a": (0, 1e300)}
+# no interval, a constant series, a method without a theory
+MAY_BE_NAN = {"k_lo", "k_hi", "r2", "theory_k"}
 TEXT_COLUMNS = ["method", "backend", "device", "dtype", "variable", "quantity", "fit_rule", "fixed",
                 "interval", "sweep"]
 # what a fits file was fitted from, on every row: the results file's name and the SHA-256 of its
@@ -144,12 +147,13 @@ def fit_points(n, t, rule):
     return (power_fit(n, t) if len(n) >= MIN_POINTS else None), n, rule
 
 
-def fit_results(df, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE, memory_rule=rules.MEMORY_RULE,
-                rounds=None):
-    """The fits table of a results frame (status ok rows only), one row per method/placement/variable/quantity.
+def fit_results(df, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE,
+                memory_rule=rules.MEMORY_RULE, rounds=None):
+    """A results frame's fits table (ok rows only): a row per method/placement/variable/quantity.
 
-    A sweep holds one placement (bench.results.sweeps), so a method's fit never mixes backends, devices or dtypes.
-    rounds: each row's round values (bench.results.read_rounds), for the time law's interval.
+    A sweep holds one placement (bench.results.sweeps), so a method's fit never mixes backends,
+    devices or dtypes. rounds: each row's round values (bench.results.read_rounds), for the time
+    law's interval.
     """
     if rounds is not None:
         df = df.assign(_rounds=rounds)
@@ -162,7 +166,8 @@ def fit_results(df, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE, memory_r
             for quantity, col in QUANTITIES.items():
                 if col not in pts:  # working memory: not in files of schema version 1
                     continue
-                measured = pts[pd.to_numeric(pts[col], errors="coerce") > 0]  # not measured (empty): left out
+                # not measured (empty): left out
+                measured = pts[pd.to_numeric(pts[col], errors="coerce") > 0]
                 if len(measured) < MIN_POINTS:
                     continue
                 fit, used, rule_used = fit_points(measured[x], measured[col], rule_of[quantity])
@@ -184,7 +189,8 @@ def fit_results(df, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE, memory_r
 def _rounds_interval(fit, used, x):
     """Replace the fit's t interval by a bootstrap over the points' shared rounds, where every
     point has rounds: 'rounds', else 't' (the interval left as it was)."""
-    if "_rounds" not in used or used["_rounds"].isna().any() or (used["_rounds"].map(len) < 2).any():
+    if ("_rounds" not in used or used["_rounds"].isna().any()
+            or (used["_rounds"].map(len) < 2).any()):
         return "t"
     lo, hi = law_interval(used[x].to_numpy(float), list(used["_rounds"]), list(used["series"]))
     if not (np.isfinite(lo) and np.isfinite(hi)):
@@ -194,7 +200,9 @@ def _rounds_interval(fit, used, x):
 
 
 def _covers(fit, theory):
-    """The interval holds the theory (NaN: never); a zero-width interval (a constant series) within rounding."""
+    """The interval holds the theory (NaN: never).
+
+    A zero-width interval (a constant series) holds it within rounding."""
     slack = 1e-9 * max(1.0, abs(theory)) if np.isfinite(theory) else 0.0
     return bool(fit["k_lo"] - slack <= theory <= fit["k_hi"] + slack)
 
@@ -205,7 +213,8 @@ def fits_path(results_path):
     return p.with_name(p.stem + ".fits.csv")
 
 
-def fit_file(path, out=None, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE, memory_rule=rules.MEMORY_RULE):
+def fit_file(path, out=None, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE,
+             memory_rule=rules.MEMORY_RULE):
     """Fit a results CSV and write <name>.fits.csv beside it: (out path, fits, notes)."""
     rules.parse(time_rule, "time rule")  # refuse a bad rule before any work
     rules.parse(ops_rule, "ops rule")
@@ -219,10 +228,12 @@ def fit_file(path, out=None, time_rule=rules.TIME_RULE, ops_rule=rules.OPS_RULE,
         raise
     df = read_results(path)
     fits = fit_results(df, time_rule, ops_rule, memory_rule, rounds=read_rounds(path, df))
-    fits[["n_min", "n_max"]] = fits[["n_min", "n_max"]].astype("int64")  # exact in the file, not %.6g
+    # exact in the file, not %.6g
+    fits[["n_min", "n_max"]] = fits[["n_min", "n_max"]].astype("int64")
     fits, dropped = _drop_unreadable(fits)
     fits = fits.assign(**dict(zip(SOURCE_COLUMNS, source)))
-    out = write_atomic(out or fits_path(path), lambda tmp: fits.to_csv(tmp, index=False, float_format="%.6g"))
+    out = write_atomic(out or fits_path(path),
+                       lambda tmp: fits.to_csv(tmp, index=False, float_format="%.6g"))
     asked = fits["quantity"].map({"time": time_rule, "ops": ops_rule, "memory": memory_rule})
     other = int((fits["fit_rule"] != asked).sum())
     notes = [excluded(df), unfitted_note(df, MIN_POINTS)] + [
@@ -278,7 +289,7 @@ def _out_of_range(column, name):
 
 
 def read_fits(path):
-    """Read a fits CSV written by fit_file, checking every value plot and report draw; UserError if damaged."""
+    """Read a fit_file CSV, checking each value plot and report draw; UserError if damaged."""
     path = Path(path)
     if not path.is_file():
         why = "not a regular file" if path.exists() else "no such file"
@@ -286,7 +297,8 @@ def read_fits(path):
     try:
         text = {c: str for c in TEXT_COLUMNS + SOURCE_COLUMNS}
         fits = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=text)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as e:
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
+            ValueError) as e:
         raise UserError(f"{path}: cannot read fits file ({str(e).splitlines()[0]})") from None
     if "sweep" not in fits.columns:  # what keys a fit to its sweep: a display label did before
         source = path.with_name(path.name.removesuffix(".fits.csv") + ".csv")
@@ -294,20 +306,22 @@ def read_fits(path):
                         f"run `gradbench fit {source}` again")
     missing = [c for c in FIT_COLUMNS if c not in fits.columns]
     if missing:
-        raise UserError(f"{path}: not a gradbench fits file (missing columns: {', '.join(missing)})")
+        raise UserError(f"{path}: not a gradbench fits file (missing columns: "
+                        f"{', '.join(missing)})")
     for name, (lo, hi) in FIT_RANGES.items():
         values = pd.to_numeric(fits[name], errors="coerce")
         bad = _out_of_range(fits[name], name)
         if bad.any():
             i = bad[bad].index[0]
-            raise UserError(f"{path}: line {i + 2}, column {name}: {str(fits.loc[i, name])!r}: expected a number "
-                            f"from {lo:g} to {hi:g} (refit with `gradbench fit`)")
+            raise UserError(f"{path}: line {i + 2}, column {name}: {str(fits.loc[i, name])!r}: "
+                            f"expected a number from {lo:g} to {hi:g} (refit with `gradbench fit`)")
         fits[name] = values
     bad = ~fits["covers_theory"].astype(str).isin(["True", "False"])
     if bad.any():
         i = bad[bad].index[0]
-        raise UserError(f"{path}: line {i + 2}, column covers_theory: {str(fits.loc[i, 'covers_theory'])!r}: "
-                        "expected True or False (refit with `gradbench fit`)")
+        raise UserError(f"{path}: line {i + 2}, column covers_theory: "
+                        f"{str(fits.loc[i, 'covers_theory'])!r}: expected True or False (refit "
+                        "with `gradbench fit`)")
     fits["covers_theory"] = fits["covers_theory"].astype(str) == "True"
     fits[TEXT_COLUMNS] = fits[TEXT_COLUMNS].fillna("")
     for i, key in fits["sweep"].items():

@@ -28,7 +28,8 @@ def ratio(x):
 
 def nbytes(n):
     """A size for people: 512 B, 3.2 KiB, 16 MiB, 1.5 GiB, 2 TiB, 7.1e+03 PiB."""
-    for unit, scale in (("PiB", 2**50), ("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+    for unit, scale in (("PiB", 2**50), ("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20),
+                        ("KiB", 2**10)):
         if n >= scale:
             return f"{n / scale:.3g} {unit}"
     return f"{n:.0f} B"

@@ -1,4 +1,4 @@
-"""The memory guard: the bytes a network, its data and a gradient call need, against the memory there is.
+"""The memory guard: the bytes a network, its data and a gradient call need, against what there is.
 
 Checked before anything is allocated: `gradbench train` refuses with one line (exit 2) and a
 sweep point that cannot fit gets a `skipped` row, both naming what is needed and what is there.
@@ -20,7 +20,8 @@ import gradients
 from bench.formatting import nbytes
 from gradients.sizes import parameter_bytes
 
-MAX_DEPTH = 10**6  # a network is an array per layer: deeper, even its list of widths and its op count take minutes
+# a network is an array per layer: deeper, even its list of widths and its op count take minutes
+MAX_DEPTH = 10**6
 FLOAT = 8
 ARRAY = 128  # bytes a numpy array object and its list slot take beyond its data
 SPARE = 1.25  # the guard's margin: Python, numpy and the allocator need some too
@@ -48,8 +49,8 @@ def forward_bytes(widths, batch):
 
 
 def gradient_bytes(method, widths, batch=1, activation="relu"):
-    """Bytes one call of `method` keeps alive at its peak, beyond the network and the batch: its working
-    memory (gradients.memory_count, the model) plus the gradient it returns.
+    """Bytes one call of `method` keeps alive at its peak, beyond the network and the batch: its
+    working memory (gradients.memory_count, the model) plus the gradient it returns.
 
     A method without a memory model is given its forward pass and its result.
     """
@@ -59,29 +60,35 @@ def gradient_bytes(method, widths, batch=1, activation="relu"):
         work = forward_bytes(widths, batch)
     if not gradients.record(method, strict=False).is_gradient:  # the loss alone returns no gradient
         return work
-    # plus a ufunc buffer and Python's objects, which the model leaves out where arrays dominate and which
-    # are most of what a small call allocates (measured: up to 66 KiB over the model on small networks)
+    # plus a ufunc buffer and Python's objects, which the model leaves out where arrays dominate
+    # and which are most of what a small call allocates (measured: up to 66 KiB over the model on
+    # small networks)
     return work + network_bytes(widths) + UFUNC_BUFFERS
 
 
 def point_bytes(method, widths, batch, activation="relu"):
     """A sweep child's peak: the network, the batch, the call, and backprop's gradient beside it."""
-    need = network_bytes(widths) + batch_bytes(widths, batch) + gradient_bytes(method, widths, batch, activation)
+    need = (network_bytes(widths) + batch_bytes(widths, batch)
+            + gradient_bytes(method, widths, batch, activation))
     if gradients.record(method, strict=False).is_gradient:  # compared with backprop's
-        need += gradient_bytes("backprop", widths, batch, activation) + 4 * network_bytes(widths)  # flat copies
+        # flat copies
+        need += gradient_bytes("backprop", widths, batch, activation) + 4 * network_bytes(widths)
     return need
 
 
 def train_bytes(widths, samples, batch_size, method, optimizer, activation="relu"):
-    """`gradbench train`: the data set and its copies, teacher and student, optimizer state, the largest pass."""
-    data = 4 * batch_bytes(widths, samples)  # X, y; the split's copies; the standardised ones; a shuffle
-    networks = (5 + EXTRA_NETWORKS.get(optimizer, 2)) * network_bytes(widths)  # + theta, its step, its gradient
-    passes = forward_bytes(widths, samples) + gradient_bytes(method, widths, min(batch_size, samples), activation)
+    """`gradbench train`: data and copies, teacher and student, optimizer state, largest pass."""
+    # X, y; the split's copies; the standardised ones; a shuffle
+    data = 4 * batch_bytes(widths, samples)
+    # + theta, its step, its gradient
+    networks = (5 + EXTRA_NETWORKS.get(optimizer, 2)) * network_bytes(widths)
+    passes = (forward_bytes(widths, samples)
+              + gradient_bytes(method, widths, min(batch_size, samples), activation))
     return data + networks + passes
 
 
 def available_bytes():
-    """Memory this process may still allocate: the least of the machine's, its cgroup's, its rlimit's; or None."""
+    """Memory this process may still allocate: least of machine's, cgroup's, rlimit's; or None."""
     known = [b for b in (_meminfo(), _cgroup(), _rlimit()) if b is not None]
     return min(known) if known else None
 
@@ -100,7 +107,7 @@ def _meminfo():
 
 
 def _cgroup():
-    """What the cgroup (a container's limit) leaves: v2 memory.max - memory.current, or v1's files."""
+    """What the cgroup (a container's limit) leaves: v2 memory.max - memory.current, or v1's."""
     for limit, used in (("memory.max", "memory.current"), ("memory/memory.limit_in_bytes",
                                                            "memory/memory.usage_in_bytes")):
         try:
@@ -128,7 +135,7 @@ def _rlimit():
 
 
 def device_free_bytes(backend, device):
-    """Free memory of CUDA device `device` ('cuda:N') as `backend` ('torch' or 'cupy') reports it, or None."""
+    """Free memory of CUDA `device` ('cuda:N') as `backend` ('torch', 'cupy') says, or None."""
     index = int(device.partition(":")[2] or 0)
     try:
         if backend == "torch":
@@ -146,7 +153,7 @@ def device_free_bytes(backend, device):
 
 
 def refusal(needed, what, backend="numpy", device="cpu"):
-    """The reason `what` cannot run when `needed` bytes (with the margin) exceed what is available, else None.
+    """Why `what` cannot run when `needed` bytes (with the margin) exceed what there is, else None.
 
     Available is the host's memory on the CPU, the device's free memory on a CUDA device.
     """
@@ -157,5 +164,7 @@ def refusal(needed, what, backend="numpy", device="cpu"):
     if available is None or needed * SPARE <= available:
         return None
     if on_cpu:
-        return f"{what} needs about {nbytes(needed)} of memory, and {nbytes(available)} is available"
-    return f"{what} needs about {nbytes(needed)} of {device} memory, and {nbytes(available)} of it is free"
+        return (f"{what} needs about {nbytes(needed)} of memory, and {nbytes(available)} is "
+                "available")
+    return (f"{what} needs about {nbytes(needed)} of {device} memory, and {nbytes(available)} of "
+            "it is free")

@@ -31,8 +31,8 @@ from bench.errors import UserError
 # a name must leave room for what gradbench derives from it: <out>.pyperf, <name>.fits.csv,
 # <name>-vs-forward.svg
 RESERVED = 16
-KINDS = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
-         stat.S_IFSOCK: "a socket"}
+KINDS = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device",
+         stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
 
 
 def _why(e):
@@ -74,13 +74,14 @@ def kind(path):
 
 
 def check_name(text, label=None):
-    """Refuse, from the text alone, a path no command should write: UserError naming it as `label`."""
+    """Refuse, from the text alone, a path no command should write: UserError naming it `label`."""
     text = os.fspath(text)
     label = label or text
     if text == "":
         raise UserError(f"{label}: empty path")
     if any(ord(c) < 32 or ord(c) == 127 for c in text):
-        raise UserError(f"{label}: cannot write (a control character, such as a newline, in the name)")
+        raise UserError(f"{label}: cannot write (a control character, such as a newline, in the "
+                        "name)")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -107,15 +108,16 @@ def _check_length(out, label, reserve=RESERVED):
     *folders, name = out.absolute().parts
     for part in folders:
         if len(os.fsencode(part)) > name_max:
-            raise UserError(f"{label}: cannot write (a folder name longer than this file system takes, "
-                            f"{name_max} bytes)")
+            raise UserError(f"{label}: cannot write (a folder name longer than this file system "
+                            f"takes, {name_max} bytes)")
     size = len(os.fsencode(name))
     if size > name_max - reserve:
         room = f", and gradbench needs {reserve} of them for the files it names after it"
         raise UserError(f"{label}: cannot write (a name of {size} bytes; this file system takes "
                         f"{name_max}{room if reserve else ''})")
     if len(os.fsencode(out.absolute())) > path_max - reserve:
-        raise UserError(f"{label}: cannot write (the path is longer than this file system takes, {path_max} bytes)")
+        raise UserError(f"{label}: cannot write (the path is longer than this file system takes, "
+                        f"{path_max} bytes)")
 
 
 def parent_is_a_file(out, label):
@@ -158,7 +160,7 @@ def target(out, label=None, reserve=RESERVED):
 
 
 def temporary(out):
-    """A fresh temporary name beside out, short whatever out's length, never shared by two processes."""
+    """A fresh temporary name beside out, short whatever out's length, unique to this process."""
     return out.with_name(f".gradbench-{os.getpid()}-{secrets.token_hex(4)}.tmp")
 
 
@@ -187,7 +189,9 @@ def _alive(pid):
 
 
 def check_writable(out, label=None, reserve=RESERVED):
-    """Check out and its folder before any work, making the folder: the file to write (a symlink resolved)."""
+    """Check out and its folder before any work, making the folder: the file to write.
+
+    A symlink is resolved."""
     label = label or str(out)
     real = target(out, label, reserve)
     tmp = temporary(real)
@@ -205,7 +209,7 @@ def check_writable(out, label=None, reserve=RESERVED):
 
 
 def sync_folder(folder):
-    """fsync a folder, so a rename in it survives a power cut (a no-op where folders cannot be opened)."""
+    """fsync a folder, so a rename in it survives a power cut (a no-op where folders can't open)."""
     with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY)
         try:
@@ -249,7 +253,7 @@ def write_text(out, text):
 
 
 def append_line(fd, data, label, sync=True):
-    """Append bytes as one write, all or nothing: a short or failed write is cut back (UserError)."""
+    """Append bytes in one write, all or nothing; a short or failed one is cut back (UserError)."""
     start = os.fstat(fd).st_size
     try:
         written = os.write(fd, data)
@@ -263,4 +267,5 @@ def append_line(fd, data, label, sync=True):
     except OSError as e:
         with contextlib.suppress(OSError):
             os.ftruncate(fd, start)  # the rows before stay whole; no torn row is left
-        raise UserError(f"{label}: cannot write ({_why(e)}); the rows before are complete") from None
+        raise UserError(f"{label}: cannot write ({_why(e)}); the rows before are "
+                        "complete") from None

@@ -1,4 +1,4 @@
-"""The conveniences the command line offers on top of the one-way stages (sweep -> fit -> plot -> report).
+"""The command line's conveniences on top of the one-way stages (sweep -> fit -> plot -> report).
 
 `gradbench plot x.csv` and `gradbench report x.csv` make what is missing or stale first, and say
 so: the fits of a results file when its fits file is missing or was fitted from another file or
@@ -107,7 +107,9 @@ def default_report(paths):
 
 
 def report(paths, out=None, plots_dir="plots", command=None, readme=None):
-    """Write the Markdown report of results CSVs, making missing or stale fits and figures first: (out, notes).
+    """Write the Markdown report of results CSVs, making missing or stale fits and figures first.
+
+    Returns (out, notes).
 
     readme: also rewrite that file's results block (bench.report.readme) from the same numbers."""
     check_names(paths)
@@ -119,7 +121,8 @@ def report(paths, out=None, plots_dir="plots", command=None, readme=None):
     for p in paths:  # the report must not replace what it reads (or writes first)
         for source in (Path(p), fits_path(p)):
             if os.path.realpath(out) == os.path.realpath(source):
-                raise UserError(f"--out {out} is {source}, which the report reads: choose another name")
+                raise UserError(f"--out {out} is {source}, which the report reads: choose another "
+                                "name")
     notes, all_fits, pngs = [], {}, {}
     for p in paths:
         name = Path(p).stem
@@ -128,6 +131,7 @@ def report(paths, out=None, plots_dir="plots", command=None, readme=None):
         notes += fit_notes + plot_notes
     written = write_report(frames, all_fits, pngs, out, command, paths)
     if readme is not None:
-        front_page.update(readme, front_page.block(frames, all_fits, plots_dir, Path(readme).parent))
+        front_page.update(readme,
+                          front_page.block(frames, all_fits, plots_dir, Path(readme).parent))
         notes.append(f"wrote the results block of {readme}")
     return written, notes

@@ -76,13 +76,14 @@ def rows_of(df, placement):
 
 
 def device_name(rows):
-    """The device that ran the rows: device_name, or for a file without it (schema version 1) the CPU column."""
+    """The device that ran the rows: device_name, or for a file without it (schema 1) the CPU."""
     named = rows["device_name"].astype(str).str.strip()
     named = named[named != ""]
     if len(named):
         return values(named)
     cpus = rows["cpu"].astype(str).str.strip()
-    return values(cpus[cpus != ""]) if (rows["device"] == "cpu").all() and (cpus != "").any() else "?"
+    on_cpus = (rows["device"] == "cpu").all() and (cpus != "").any()
+    return values(cpus[cpus != ""]) if on_cpus else "?"
 
 
 def describe(df):

@@ -22,7 +22,7 @@ FORMAT = "{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {unit} [{elapsed}
 
 
 def wanted(asked=None, stream=None):
-    """Whether to draw: `asked` when given, else whether stderr is a terminal or this is a notebook."""
+    """Whether to draw: `asked` when given, else whether stderr is a terminal or this a notebook."""
     if asked is not None:
         return bool(asked)
     stream = stream or sys.stderr
@@ -39,10 +39,10 @@ def in_notebook():
 
 
 class Bar:
-    """A tqdm bar of `total` `unit`s; show(done, note, left_s) redraws it. Draws nothing when not wanted.
+    """A tqdm bar of `total` `unit`s; show(done, note, left_s) redraws it. Draws nothing unwanted.
 
-    mininterval: the fewest seconds between redraws (the last state is drawn at the end); the sweep's
-    are few and far between (a check, a round): each one is drawn."""
+    mininterval: the fewest seconds between redraws (the last state is drawn at the end); the
+    sweep's are few and far between (a check, a round): each one is drawn."""
 
     def __init__(self, total, desc, unit, asked=None, stream=None, mininterval=0.0):
         self.tqdm, self.mininterval, self.drawn = None, mininterval, -math.inf
@@ -51,7 +51,8 @@ class Bar:
             from tqdm.std import tqdm  # a text line on `stream`
 
             if stream is None:
-                with warnings.catch_warnings():  # Jupyter without ipywidgets: the text line, no warning
+                # Jupyter without ipywidgets: the text line, no warning
+                with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     from tqdm.auto import tqdm
             stream = stream or sys.stderr
@@ -59,11 +60,12 @@ class Bar:
                              file=Guarded(stream), leave=True, **_size(stream))
 
     def show(self, done, note="", left_s=None):
-        """`done` of the total; `note` says what runs now; `left_s` the seconds left (None: not known yet)."""
+        """`done` of the total; `note` says what runs now; `left_s` seconds left (None: unknown)."""
         if self.tqdm is None:
             return
         self.tqdm.n = done
-        left = [f"about {clock(left_s)} left"] if done < self.tqdm.total else []  # none once all is done
+        # none once all is done
+        left = [f"about {clock(left_s)} left"] if done < self.tqdm.total else []
         self.tqdm.set_postfix_str(", ".join(left + [note] * bool(note)), refresh=False)
         now = time.perf_counter()
         if now - self.drawn >= self.mininterval or done >= self.tqdm.total:

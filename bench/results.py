@@ -36,7 +36,7 @@ BYTE_COLUMNS = ("peak_mem_bytes", "work_mem_bytes", "mem_model_bytes", "l2_bytes
 
 
 def read_results(path, *, text=None, allow_empty=False, allow_duplicates=False):
-    """Read a gradbench results CSV (from `text` if given), or raise UserError naming what is wrong with it.
+    """Read a gradbench results CSV (from `text` if given), or raise UserError naming what is wrong.
 
     Numeric columns come back as numbers, the others as strings ("" when empty); a row's line
     number in messages is its line in the file. A file with a header and no rows is refused unless
@@ -57,17 +57,20 @@ def read_results(path, *, text=None, allow_empty=False, allow_duplicates=False):
             raise UserError(f"{path}: line {line} repeats the header (two files joined?): "
                             "delete that line, or keep the two files apart")
         if len(fields) != len(header):
-            raise UserError(f"{path}: line {line} has {len(fields)} fields, the header has {len(header)}")
+            raise UserError(f"{path}: line {line} has {len(fields)} fields, the header has "
+                            f"{len(header)}")
     if not rows and not allow_empty:
         raise UserError(f"{path}: no rows (only a header): nothing was measured yet")
     header, rows = _upgraded(path, header, rows)
     missing = [n for n in NAMES if n not in header]
     if missing:
-        raise UserError(f"{path}: not a gradbench results file (missing columns: {', '.join(missing)})")
+        raise UserError(f"{path}: not a gradbench results file (missing columns: "
+                        f"{', '.join(missing)})")
     raw = pd.DataFrame(rows, columns=header, dtype=object)  # the cells as read, for messages
     df = raw.copy()
     df["schema_version"] = SCHEMA_VERSION
-    df["device"] = df["device"].map(normal_device)  # a file written by hand may say cuda: it is cuda:0
+    # a file written by hand may say cuda: it is cuda:0
+    df["device"] = df["device"].map(normal_device)
     check = lambda bad, name, why: _refuse(raw, df, bad, name, path, why, lines)  # noqa: E731
     for name in [*COUNTS, *MEASURES]:
         empty = raw[name].str.strip().str.lower().isin(["", "nan"])
@@ -81,10 +84,12 @@ def read_results(path, *, text=None, allow_empty=False, allow_duplicates=False):
     check(~df["status"].isin(STATUSES), "status", f"expected one of {', '.join(STATUSES)}")
     ok = df["status"] == "ok"
     for name in OK_TIMES:
-        check(ok & ~((df[name] > 0) & (df[name] < float("inf"))), name, "an ok row needs a positive, finite time")
+        check(ok & ~((df[name] > 0) & (df[name] < float("inf"))), name,
+              "an ok row needs a positive, finite time")
         check(ok & ~df[name].between(*TIME_RANGE), name,
               f"an ok row's time must lie between {TIME_RANGE[0]:g} and {TIME_RANGE[1]:g} s")
-    check(ok & ((df["time_min_s"] > df["time_median_s"]) | (df["time_median_s"] > df["time_max_s"])),
+    check(ok & ((df["time_min_s"] > df["time_median_s"])
+                | (df["time_median_s"] > df["time_max_s"])),
           "time_median_s", "an ok row needs time_min_s <= time_median_s <= time_max_s")
     for name in BYTE_COLUMNS:  # drawn and tabled: inf or 1e308 would reach the axes' limits
         check(df[name].notna() & ~(df[name].abs() < 2**63), name,
@@ -100,19 +105,22 @@ def read_results(path, *, text=None, allow_empty=False, allow_duplicates=False):
 def _upgraded(path, header, rows):
     """(header, rows) in the current schema: the columns an older version lacks are added, empty.
 
-    Version 1 came before the backends and the memory columns: its rows ran on NumPy, on the CPU, in float64.
-    Version 2 came before time_vs_backprop; versions 1 to 3 before the rounds: their time_s is
-    their time_min_s, the fastest pyperf value, which is what they fitted and drew.
+    Version 1 came before the backends and the memory columns: its rows ran on NumPy, on the CPU, in
+    float64. Version 2 came before time_vs_backprop; versions 1 to 3 before the rounds: their time_s
+    is their time_min_s, the fastest pyperf value, which is what they fitted and drew.
     """
     versions = {f[header.index("schema_version")] for f in rows} - {""}
     readable = {str(v) for v in READABLE_VERSIONS}
     if rows and (len(versions) != 1 or not versions <= readable):
         found = ", ".join(sorted(versions)) or "none"
         *first, last = sorted(readable)
-        raise UserError(f"{path}: schema version {found}, this gradbench reads versions {', '.join(first)} and {last}")
+        raise UserError(f"{path}: schema version {found}, this gradbench reads versions "
+                        f"{', '.join(first)} and {last}")
     added = [n for n in NAMES if n not in header]
-    if versions == {str(SCHEMA_VERSION)} or (not versions and not set(added) <= ADDED_IN_3 | ADDED_IN_4):
-        return header, rows  # (a header alone lacking more than the later columns is not ours: refused below)
+    if (versions == {str(SCHEMA_VERSION)}
+            or (not versions and not set(added) <= ADDED_IN_3 | ADDED_IN_4)):
+        # (a header alone lacking more than the later columns is not ours: refused below)
+        return header, rows
     defaults = V1_DEFAULTS if versions == {"1"} else {}
     header, rows = header + added, [f + [defaults.get(n, "") for n in added] for f in rows]
     if "time_s" in added and "time_min_s" in header:
@@ -123,10 +131,11 @@ def _upgraded(path, header, rows):
 
 
 def _records(path, text):
-    """(header, rows, line of each row) of a CSV file, blank lines and rows of empty cells left out."""
+    """(header, rows, line of each row) of a CSV file; blank lines, rows of empty cells left out."""
     if text is None:
         if not path.is_file():
-            raise UserError(f"{path}: " + ("not a regular file" if path.exists() else "no such file"))
+            raise UserError(f"{path}: "
+                            + ("not a regular file" if path.exists() else "no such file"))
         try:
             text = path.read_bytes().decode("utf-8")
         except UnicodeDecodeError as e:
@@ -140,7 +149,8 @@ def _records(path, text):
         for fields in reader:
             if any(cell.strip() for cell in fields):
                 records.append(fields)
-                lines.append(reader.line_num)  # the record's last line: a quoted cell may span lines
+                # the record's last line: a quoted cell may span lines
+                lines.append(reader.line_num)
     except csv.Error as e:
         raise UserError(f"{path}: not a CSV file ({e})") from None
     if not records:
@@ -149,11 +159,14 @@ def _records(path, text):
 
 
 def _refuse(raw, df, bad, name, path, why, lines):
-    """UserError naming the file line, column and cell (as read: a number as a number) where `bad` first holds."""
+    """UserError naming the line, column and cell where `bad` first holds.
+
+    The cell is shown as read, a number as a number."""
     if bad.any():
         index = bad[bad].index[0]
         value = df.loc[index, name]
-        cell = str(value) if isinstance(value, numbers.Number) and value == value else str(raw.loc[index, name])
+        is_number = isinstance(value, numbers.Number) and value == value
+        cell = str(value) if is_number else str(raw.loc[index, name])
         cell = "empty" if cell.strip() == "" else repr(cell)
         raise UserError(f"{path}: line {lines[index]}, column {name}: {cell}: {why}")
 
@@ -164,8 +177,9 @@ def _refuse_duplicates(df, path, lines):
     if again.any():
         first, second = again[again].index[:2]
         point = " ".join(f"{k}={df.loc[first, k]}" for k in POINT_KEY)
-        raise UserError(f"{path}: lines {lines[first]} and {lines[second]} hold the same point ({point}); "
-                        "a sweep writes one row per point: delete one of them (--resume keeps the ok one)")
+        raise UserError(f"{path}: lines {lines[first]} and {lines[second]} hold the same point "
+                        f"({point}); a sweep writes one row per point: delete one of them "
+                        "(--resume keeps the ok one)")
 
 
 def whole_number(text):
@@ -181,7 +195,7 @@ def whole_number(text):
 
 
 def parse_row(row):
-    """A row of CSV strings (as csv.reader gives) as Python values: numbers, True/False, None for empty."""
+    """A row of CSV strings (csv.reader's) as Python values: numbers, True/False, None for empty."""
     typed = {}
     for name, text in row.items():
         if text == "":
@@ -198,9 +212,9 @@ def parse_row(row):
 
 
 def read_rounds(path, df):
-    """Each row's round values from the pyperf suite its pyperf_json names (beside `path`), as a list
-    aligned with df's rows; None where the row has none (not ok, a file before version 4, a suite
-    moved or damaged: its fits fall back to the spread of the times)."""
+    """Each row's round values from the pyperf suite its pyperf_json names (beside `path`), as a
+    list aligned with df's rows; None where the row has none (not ok, a file before version 4, a
+    suite moved or damaged: its fits fall back to the spread of the times)."""
     import pyperf  # only a fit of rounds pays for it
 
     suites, values = {}, []

@@ -66,7 +66,7 @@ def common(*series):
 
 
 def ratio(values, reference):
-    """(ratio, lo, hi): the median over shared rounds of values[r] / reference[r], with its interval."""
+    """(ratio, lo, hi): median over shared rounds of values[r] / reference[r], and its interval."""
     a, b = common(values, reference)
     r = a / b  # (rounds,)
     if len(r) < 2:
@@ -76,7 +76,7 @@ def ratio(values, reference):
 
 
 def local_exponent(n0, values0, n1, values1):
-    """(k, lo, hi): log(t1 / t0) / log(n1 / n0) from same-round ratios of two neighbouring points."""
+    """(k, lo, hi): log(t1 / t0) / log(n1 / n0) from same-round ratios of neighbouring points."""
     step = np.log(n1 / n0)
     return tuple(float(np.log(x) / step) for x in ratio(values1, values0))
 

@@ -9,14 +9,17 @@ import math
 
 from bench.errors import UserError
 
-TIME_RULE = "upper:8"  # times: the upper part of the range, where the algorithm, not per-call overhead, sets the time
+# times: the upper part of the range, where the algorithm, not per-call overhead, sets the time
+TIME_RULE = "upper:8"
 OPS_RULE = "top:3"  # op counts are exact: the largest points show the leading term
-MEMORY_RULE = "upper:8"  # working memory: the upper part of the range, where the arrays, not fixed allocations, set it
+# working memory: the upper part of the range, where the arrays, not fixed allocations, set it
+MEMORY_RULE = "upper:8"
 SYNTAX = "offset, all, top:K (K >= 1 points), ratio:R or upper:F (R, F > 0)"
 
 # kind -> its meaning, with {} for the rule's number
 MEANING = {
-    "offset": "t = a + c n^k, all points, least squares on log t (the constant a absorbs per-call overhead)",
+    "offset": "t = a + c n^k, all points, least squares on log t (the constant a absorbs per-call "
+              "overhead)",
     "all": "OLS of log y on log n over all points",
     "top": "OLS of log y on log n over the {} largest n",
     "ratio": "OLS of log y on log n over the points at least {} times the smallest",
@@ -27,7 +30,7 @@ HELP = ("upper:F (n >= max n / F), top:K (K largest n), ratio:R (value >= R x sm
 
 
 def parse(rule, what="fit rule"):
-    """A fit rule as (kind, number): ('upper', 8.0), ('top', 3), ('all', None); UserError if malformed."""
+    """A fit rule as (kind, number): ('upper', 8.0), ('top', 3), ('all', None); UserError if bad."""
     kind, colon, arg = str(rule).partition(":")
     if kind in ("offset", "all") and not colon:
         return kind, None

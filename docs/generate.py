@@ -1,6 +1,6 @@
 """Rewrite the generated blocks of the docs from the code that owns them.
 
-    python docs/generate.py     # rewrites docs/results-csv.md's column table from bench.schema.COLUMNS
+    python docs/generate.py  # rewrites docs/results-csv.md's column table from bench.schema.COLUMNS
 
 tests/test_docs.py fails when a block differs from what this would write.
 """
@@ -15,7 +15,7 @@ END = "<!-- columns: end -->"
 
 
 def block(text):
-    """The text between the markers (without them), or ValueError when they are not there once each."""
+    """The text between the markers (without them), or ValueError unless each is there once."""
     if text.count(BEGIN) != 1 or text.count(END) != 1 or text.index(BEGIN) > text.index(END):
         raise ValueError(f"expected one {BEGIN!r} followed by one {END!r}")
     return text.split(BEGIN)[1].split(END)[0].strip("\n") + "\n"

@@ -1,5 +1,5 @@
-"""What every figure shares: a style per destination, each method's colour and marker (its record's),
-fitted laws and guide slopes.
+"""What every figure shares: a style per destination, each method's colour and marker (its
+record's), fitted laws and guide slopes.
 
 A style (report, paper, slides) is a figure size, a font size and a resolution, applied in a
 matplotlib rc context while a figure is drawn and saved: importing bench changes no global
@@ -187,7 +187,8 @@ def series(rows, method, var):
 
 def methods(rows):
     """Methods in the records' order (the expensive first); unknown ones last, by name."""
-    return sorted(rows["method"].unique(), key=lambda m: (gradients.record(m, strict=False).order, m))
+    return sorted(rows["method"].unique(),
+                  key=lambda m: (gradients.record(m, strict=False).order, m))
 
 
 def method_color(method):
@@ -236,7 +237,8 @@ def place_apart(ax, renderer):
             dx, dy = text.get_position()
             text.set_position((dx, dy - 4))
         placed.append(text.get_window_extent(renderer))
-    for text in [t for t in ax.texts if isinstance(t, matplotlib.text.Annotation) and t not in guides]:
+    for text in [t for t in ax.texts
+                 if isinstance(t, matplotlib.text.Annotation) and t not in guides]:
         best = None
         for spot in [None] + SPOTS:
             if spot is not None:

@@ -30,7 +30,8 @@ def _guides(ax, rows, sweep, fits, quantity, values):
     v = values.to_numpy(float)  # (points, columns)
     last = v[(rows[var] == rows[var].max()).to_numpy()]  # the guides end under the last points
     y_end = np.nanmin(last) / 2
-    floor = min(np.nanmin(v) / 2, y_end / 30)  # room for the guides under flat (overhead-bound) data
+    # room for the guides under flat (overhead-bound) data
+    floor = min(np.nanmin(v) / 2, y_end / 30)
     guide_slopes(ax, var, x_from, x_to, y_end, floor, theory_exponents(fits, sweep, quantity))
     data_ylim(ax, values, low=floor)
 
@@ -51,7 +52,8 @@ def draw_time(ax, rows, sweep, fits):
             s[var], t, yerr=err, fmt=method_marker(m), color=color, capsize=2, ls="none"
         )
         entries.append(with_fit(ax, bars, m, fit_row(fits, sweep, "time", m), color, s[var]))
-    spans = ["time_lo_s", "time_hi_s"] if rows["time_lo_s"].notna().all() else ["time_min_s", "time_max_s"]
+    spans = (["time_lo_s", "time_hi_s"] if rows["time_lo_s"].notna().all()
+             else ["time_min_s", "time_max_s"])
     _guides(ax, rows, sweep, fits, "time", rows[spans])
     ax.set_ylabel("time per call (s)")
     ax.set_title(f"Time of one gradient vs {var}")
@@ -81,15 +83,18 @@ def draw_speedup(ax, rows, sweep, fits):
     """naive time / backprop time, and the same ratio of op counts."""
     var = sweep.variable
     x, r = ratio(rows, var, "naive", "backprop", TIME)
-    paired = series(rows, "naive", var).set_index(var)["time_vs_backprop"].reindex(x).to_numpy(float)
-    r = np.where(np.isfinite(paired), paired, r)  # the same-round ratio where the rounds were shared
+    naive_rows = series(rows, "naive", var).set_index(var)
+    paired = naive_rows["time_vs_backprop"].reindex(x).to_numpy(float)
+    # the same-round ratio where the rounds were shared
+    r = np.where(np.isfinite(paired), paired, r)
     (time,) = ax.plot(x, r, "o-", color="black")
     x, r = ratio(rows, var, "naive", "backprop", "ops")
     (ops,) = ax.plot(x, r, "--", color="tab:purple")
     ax.axhline(1, color="gray", lw=0.8)
     ax.set_ylabel("naive time / backprop time")
     ax.set_title(f"How many times faster backprop is vs {var}")
-    return [(time, "measured (same-round ratio of times)"), (ops, "predicted by operation counts")], None
+    return [(time, "measured (same-round ratio of times)"),
+            (ops, "predicted by operation counts")], None
 
 
 def draw_vs_forward(ax, rows, sweep, fits):

@@ -1,4 +1,5 @@
-"""A Markdown report of one or more results frames: environment, sweeps, fits vs theory, speedups, memory, figures.
+"""A Markdown report of one or more results frames: environment, sweeps, fits vs theory, speedups,
+memory, figures.
 
 It tabulates what it is given (results, fits, figure paths) and writes only the report;
 bench.pipeline reads the files and makes missing fits and figures first.

@@ -1,4 +1,4 @@
-"""The report as a document: its header, the environment and sweeps it covers, its figures, and the file."""
+"""The report as a document: its header, the environment and sweeps it covers, figures, the file."""
 
 import datetime
 import os
@@ -14,7 +14,8 @@ from bench.report.placements import placements_section
 from bench.report.space import space_section
 from bench.results import excluded, excluded_rows, ok_rows
 
-ENVIRONMENT = ("python", "numpy", "framework", "blas", "blas_threads", "cpu", "device_name", "profile")
+ENVIRONMENT = ("python", "numpy", "framework", "blas", "blas_threads", "cpu", "device_name",
+               "profile")
 CACHES = ("l2_bytes", "llc_bytes")
 
 
@@ -26,7 +27,8 @@ def _sizes(series):
 
 def environment_section(frames):
     """Environment columns, one column of the table per file."""
-    rows = [[key] + [values(df[key].astype(object).fillna("-").astype(str)) for df in frames.values()]
+    rows = [[key] + [values(df[key].astype(object).fillna("-").astype(str))
+                     for df in frames.values()]
             for key in ENVIRONMENT]
     rows += [[key] + [_sizes(df[key]) for df in frames.values()] for key in CACHES]
     rows.append(["measured (UTC)"] + [f"{df['timestamp'].min()} .. {df['timestamp'].max()}"
@@ -39,18 +41,21 @@ def sweep_section(frames):
     rows, notes = [], []
     for name, df in frames.items():
         ok = ok_rows(df)
-        gradient = ok["method"].map(lambda m: gradients.record(m, strict=False).is_gradient).astype(bool)
+        is_gradient = lambda m: gradients.record(m, strict=False).is_gradient
+        gradient = ok["method"].map(is_gradient).astype(bool)
         grads = ok[gradient & (ok["method"] != "backprop")]  # backprop is the reference itself
         if grads.empty:
             agree = "n/a (no gradient method but backprop)"
         else:
-            agree = "all agree" if grads["agree"].astype(str).str.lower().eq("true").all() else "DISAGREEMENT"
+            all_agree = grads["agree"].astype(str).str.lower().eq("true").all()
+            agree = "all agree" if all_agree else "DISAGREEMENT"
             agree += f" (max rel err {grads['max_rel_err'].max():.1e})"
         rows.append([name, values(df["method"]), values(df["depth"]), values(df["width"]),
                      values(df["input_dim"]), values(df["batch"]), values(df["activation"]),
                      values(df["seed"]), f"{len(ok)} of {len(df)}", agree])
         if excluded(df):
-            notes.append(f"- {name}: {excluded(df)}; they are left out of the fits, tables and figures:")
+            notes.append(f"- {name}: {excluded(df)}; they are left out of the fits, tables and "
+                         "figures:")
             for r in excluded_rows(df).itertuples():
                 notes.append(f"  - {r.method} depth={r.depth} width={r.width} batch={r.batch}: "
                              f"{r.status} ({r.reason})")
@@ -71,15 +76,18 @@ def figures_section(plots, out_dir):
 
 
 def placement_line(frames):
-    """The header's line naming where each file's rows ran: backend, device, device_name and dtype."""
-    found = {name: " and ".join(describe(ok_rows(df) if len(ok_rows(df)) else df)) for name, df in frames.items()}
-    if len(set(found.values())) == 1:  # every file ran where the first did (the default study): say it once
+    """The header's line naming where each file's rows ran: backend, device, device_name, dtype."""
+    found = {name: " and ".join(describe(ok_rows(df) if len(ok_rows(df)) else df))
+             for name, df in frames.items()}
+    # every file ran where the first did (the default study): say it once
+    if len(set(found.values())) == 1:
         return f"Backend, device and dtype: {next(iter(found.values()))}."
-    return "Backend, device and dtype: " + "; ".join(f"{name}: {where}" for name, where in found.items()) + "."
+    return ("Backend, device and dtype: "
+            + "; ".join(f"{name}: {where}" for name, where in found.items()) + ".")
 
 
 def write_report(frames, all_fits, plots, out, command, sources):
-    """Write the Markdown report of results frames {name: df}, their fits {name: df} and PNGs {name: [paths]}.
+    """Write the Markdown report of results {name: df}, fits {name: df}, PNGs {name: [paths]}.
 
     command is the command line that wrote it; sources the results files, linked from the report.
     """
@@ -95,5 +103,6 @@ def write_report(frames, all_fits, plots, out, command, sources):
                     placements_section(frames, all_fits), local_section(frames, all_fits),
                     speedup_section(frames), space_section(frames, all_fits),
                     figures_section(plots, out.parent)):
-        lines += section + [""] if section else []  # the Backends section is there only for several placements
+        # the Backends section is there only for several placements
+        lines += section + [""] if section else []
     return write_text(out, "\n".join(lines).rstrip() + "\n")

@@ -1,4 +1,4 @@
-"""The report's sections on growth: headline exponents, every fit against theory, speedups per swept value."""
+"""The report's sections on growth: headline exponents, fits vs theory, speedups per swept value."""
 
 import gradients
 from bench import rules
@@ -28,7 +28,8 @@ def method_order(method):
 def sort_fits(fits):
     """Rows in reading order: variable, then method (the expensive first)."""
     v = fits["variable"].map(lambda v: VARIABLES.index(v) if v in VARIABLES else 99)
-    return fits.assign(_v=v, _m=fits["method"].map(method_order)).sort_values(["_v", "_m"], kind="stable")
+    return (fits.assign(_v=v, _m=fits["method"].map(method_order))
+            .sort_values(["_v", "_m"], kind="stable"))
 
 
 def fits_section(all_fits, frames=None):
@@ -39,31 +40,38 @@ def fits_section(all_fits, frames=None):
     fit_rules = sorted({rule for fits in all_fits.values() for rule in fits["fit_rule"]})
     lines = ["## Growth exponents against theory", "",
              "Fitted y = c n^k per method and swept variable (time: seconds of one call, the 10th "
-             "percentile of the point's rounds; ops: exact multiplications); E is the number of edges "
-             "(weights plus alpha), swept through the depth or the width. 95% confidence intervals: for "
-             "time, by resampling the rounds the points shared (column `interval`: rounds); for op "
-             "counts and memory, from the t distribution of the slope. Theory: naive "
-             "costs E (E + V), so 2 in E and in depth and 4 in width (E grows as width^2 when the input "
-             "dimension follows the width); backprop and the forward pass cost E + V: 1 in E and depth, "
-             "2 in width; every method is linear in the batch.", "", "Fit rules used:", ""]
+             "percentile of the point's rounds; ops: exact multiplications); E is the number of "
+             "edges (weights plus alpha), swept through the depth or the width. 95% confidence "
+             "intervals: for time, by resampling the rounds the points shared (column `interval`: "
+             "rounds); for op counts and memory, from the t distribution of the slope. Theory: "
+             "naive costs E (E + V), so 2 in E and in depth and 4 in width (E grows as width^2 "
+             "when the input dimension follows the width); backprop and the forward pass cost E + "
+             "V: 1 in E and depth, 2 in width; every method is linear in the batch.", "",
+             "Fit rules used:", ""]
     lines += [f"- `{rule}`: {rules.describe(rule)}" for rule in fit_rules]
     short = [f"- {name}, {sweep.variable} ({sweep.label}): {why}"
              for name, df in (frames or {}).items()
              for sweep, why in too_short(df, MIN_POINTS).items()]
     lines += ["", "Laws not fitted (too few points):", ""] + short if short else []
-    lines += ["", "Small sizes are left out of the time fits on purpose: there a call's fixed Python and "
-              "numpy overhead, not the algorithm, sets the time. Operation counts are exact: their "
-              "interval only reflects how lower-order terms bend the curve over the points used.", ""]
+    lines += ["",
+              "Small sizes are left out of the time fits on purpose: there a call's fixed Python "
+              "and numpy overhead, not the algorithm, sets the time. Operation counts are exact: "
+              "their interval only reflects how lower-order terms bend the curve over the points "
+              "used.", ""]
     header = ["file", "variable", "method", "k", "95% CI", "theory", "in CI", "k - theory", "R^2",
               "n used (points)", "rule", "fixed"]
-    for quantity, title in (("time", "Time"), ("ops", "Operation counts"), ("memory", "Working memory")):
+    for quantity, title in (("time", "Time"), ("ops", "Operation counts"),
+                            ("memory", "Working memory")):
         rows = []
         for name, fits in all_fits.items():
-            fits = fits.assign(label=fit_labels(fits))  # the method, with its placement where a file has several
+            # the method, with its placement where a file has several
+            fits = fits.assign(label=fit_labels(fits))
             for r in sort_fits(fits[fits["quantity"] == quantity]).itertuples():
-                rows.append([name, r.variable, r.label, f"{r.k:.3f}", f"[{r.k_lo:.3f}, {r.k_hi:.3f}]",
-                             f"{r.theory_k:g}", "yes" if r.covers_theory else "no", f"{r.k - r.theory_k:+.3f}",
-                             f"{r.r2:.4f}", f"{r.n_min:g}..{r.n_max:g} ({r.n_points})", f"`{r.fit_rule}`",
+                rows.append([name, r.variable, r.label, f"{r.k:.3f}",
+                             f"[{r.k_lo:.3f}, {r.k_hi:.3f}]", f"{r.theory_k:g}",
+                             "yes" if r.covers_theory else "no", f"{r.k - r.theory_k:+.3f}",
+                             f"{r.r2:.4f}", f"{r.n_min:g}..{r.n_max:g} ({r.n_points})",
+                             f"`{r.fit_rule}`",
                              r.fixed])
         lines += [f"### {title}", ""] + table(header, rows) + [""]
     return lines
@@ -87,15 +95,15 @@ def summary_section(frames, all_fits):
                     n = both.index.max()
                     naive, backprop = both.loc[n, "naive"], both.loc[n, "backprop"]
                     ops = t["ops"].loc[n]
-                    line += (f" At {var} {n}, backprop is {fmt_ratio(speedup(rows, var, n))}x faster than naive "
-                             f"({fmt_time(naive)} vs {fmt_time(backprop)}; op-count ratio "
-                             f"{fmt_ratio(ops['naive'] / ops['backprop'])}).")
+                    line += (f" At {var} {n}, backprop is {fmt_ratio(speedup(rows, var, n))}x "
+                             f"faster than naive ({fmt_time(naive)} vs {fmt_time(backprop)}; "
+                             f"op-count ratio {fmt_ratio(ops['naive'] / ops['backprop'])}).")
             lines.append(line)
     return lines
 
 
 def speedup(rows, var, n):
-    """naive / backprop at var = n: the same-round ratio where they shared rounds, else their times'."""
+    """naive / backprop at var = n: same-round ratio where rounds were shared, else times'."""
     naive = rows[(rows["method"] == "naive") & (rows[var] == n)]
     backprop = rows[(rows["method"] == "backprop") & (rows[var] == n)]
     if naive.empty or backprop.empty:
@@ -123,7 +131,8 @@ def speedup_section(frames):
                       + [f"{m} / {base} time" for m in per_base])
             out = []
             for n in piv.index:
-                row = [n, f"{piv['edges'].loc[n].max():g}"] + [cell(t.loc[n, m], fmt_time) for m in methods]
+                row = ([n, f"{piv['edges'].loc[n].max():g}"]
+                       + [cell(t.loc[n, m], fmt_time) for m in methods])
                 if pair:
                     row += [cell(speedup(rows, var, n), fmt_ratio),
                             cell(ops.loc[n, "naive"] / ops.loc[n, "backprop"], fmt_ratio)]

@@ -23,8 +23,8 @@ def steps(rows, method, var, column="local_k"):
 
 
 def meeting(mid, k, target):
-    """The n where the trend of the last local exponents (linear in log n) reaches `target`: a number,
-    'now' where the top one has, or None where the trend does not approach it."""
+    """The n where the trend of the last local exponents (linear in log n) reaches `target`: a
+    number, 'now' where the top one has, or None where the trend does not approach it."""
     keep = np.isfinite(k)
     mid, k = mid[keep][-TREND_POINTS:], k[keep][-TREND_POINTS:]
     if len(k) < 2:
@@ -54,19 +54,19 @@ def explain(r, rows, var):
         where = "the trend of the last local exponents does not approach it"
     else:
         where = f"their trend would reach it near {var} {at:,.0f}"
-    return (f"{r.method} vs {var}: k = {r.k:.2f} [{r.k_lo:.2f}, {r.k_hi:.2f}] misses theory {r.theory_k:g}; "
-            f"its top local exponent is {k[i]:.2f} [{lo[i]:.2f}, {hi[i]:.2f}] ({var} {mid[i]:.3g}), "
-            f"the op count's there {k_ops[-1]:.2f}: {where}.")
+    return (f"{r.method} vs {var}: k = {r.k:.2f} [{r.k_lo:.2f}, {r.k_hi:.2f}] misses theory "
+            f"{r.theory_k:g}; its top local exponent is {k[i]:.2f} [{lo[i]:.2f}, {hi[i]:.2f}] "
+            f"({var} {mid[i]:.3g}), the op count's there {k_ops[-1]:.2f}: {where}.")
 
 
 def local_section(frames, all_fits):
     """Per sweep, every method's local exponents; then what each missed time law lacks."""
     lines = ["## Local exponents", "",
-             "The slope of log time between neighbouring points, log(t2 / t1) / log(n2 / n1), from the "
-             "ratio of the two points' times in each round they shared (median over rounds, 95% "
-             "interval by resampling rounds), beside the exponent of the exact op counts over the same "
-             "step. Where the local exponent still climbs, the sweep has not reached the asymptotic "
-             "regime: per-call overhead still counts.", ""]
+             "The slope of log time between neighbouring points, log(t2 / t1) / log(n2 / n1), from "
+             "the ratio of the two points' times in each round they shared (median over rounds, "
+             "95% interval by resampling rounds), beside the exponent of the exact op counts over "
+             "the same step. Where the local exponent still climbs, the sweep has not reached the "
+             "asymptotic regime: per-call overhead still counts.", ""]
     found = False
     for name, df in frames.items():
         ok = ok_rows(df)
@@ -84,7 +84,8 @@ def local_section(frames, all_fits):
                 continue
             found = True
             lines += [f"### {name}: {var} ({sweep.label})", ""]
-            lines += table(["method", f"{var} (middle of step)", "local k", "95% CI", "op-count k"], rows_out)
+            lines += table(["method", f"{var} (middle of step)", "local k", "95% CI", "op-count k"],
+                           rows_out)
             lines.append("")
             if fits is None:
                 continue

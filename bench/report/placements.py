@@ -15,15 +15,16 @@ from bench.report.growth import cell, method_order
 from bench.results import ok_rows, panels
 from bench.schema import TIME
 
-INTRO = ("The same methods on each placement (backend, device, dtype) of a file, at the largest value of the "
-         "swept variable that every (method, placement) has an ok point at. Ratio: the time over NumPy's "
-         "backprop at that point (float64 where the file has it); below 1 is faster than NumPy's backprop. "
-         "k: the placement's own fitted time exponent, 95% CI.")
-SHAPE = ["depth", "width", "input_dim", "batch", "activation", "seed"]  # a row per network and batch
-POINTS = ("No variable is swept across these placements: each shape's time per (method, placement), and in "
-          "brackets over NumPy's backprop at that shape (below 1 is faster).")
-HEADER = ["method", "backend", "device", "dtype", "time", "/ numpy backprop", "k", "95% CI", "device_name",
-          "framework"]
+INTRO = ("The same methods on each placement (backend, device, dtype) of a file, at the largest "
+         "value of the swept variable that every (method, placement) has an ok point at. Ratio: "
+         "the time over NumPy's backprop at that point (float64 where the file has it); below 1 is "
+         "faster than NumPy's backprop. k: the placement's own fitted time exponent, 95% CI.")
+# a row per network and batch
+SHAPE = ["depth", "width", "input_dim", "batch", "activation", "seed"]
+POINTS = ("No variable is swept across these placements: each shape's time per (method, "
+          "placement), and in brackets over NumPy's backprop at that shape (below 1 is faster).")
+HEADER = ["method", "backend", "device", "dtype", "time", "/ numpy backprop", "k", "95% CI",
+          "device_name", "framework"]
 
 
 def reference(rows):
@@ -34,7 +35,7 @@ def reference(rows):
 
 
 def curves(rows):
-    """{(method, placement): its rows} of a sweep, placements in placements() order, then methods."""
+    """{(method, placement): its rows} of a sweep, in placements() order, then methods."""
     out = {}
     for where in placement.placements(rows):
         here = placement.rows_of(rows, where)
@@ -44,7 +45,7 @@ def curves(rows):
 
 
 def sweep_table(rows, sweep, fits):
-    """Lines of one sweep's table: its heading, a row per (method, placement), or why there is none."""
+    """One sweep's table: its heading, a row per (method, placement), or why there are none."""
     var = sweep.variable
     found = curves(rows)
     common = set.intersection(*(set(s[var]) for s in found.values()))
@@ -58,10 +59,11 @@ def sweep_table(rows, sweep, fits):
         t = s.set_index(var)[TIME].loc[n]
         fit = fits_for(fits, sweep.at(where), "time", method)
         fit = None if fit.empty else fit.iloc[0]
-        k, ci = ("-", "-") if fit is None else (f"{fit['k']:.3f}", f"[{fit['k_lo']:.3f}, {fit['k_hi']:.3f}]")
+        k, ci = (("-", "-") if fit is None
+                 else (f"{fit['k']:.3f}", f"[{fit['k_lo']:.3f}, {fit['k_hi']:.3f}]"))
         framework = s["framework"].astype(str).str.strip()
-        out.append([method, *where, fmt_time(t), cell(t / ref_time, fmt_ratio), k, ci, placement.device_name(s),
-                    values(framework[framework != ""]) or "-"])
+        out.append([method, *where, fmt_time(t), cell(t / ref_time, fmt_ratio), k, ci,
+                    placement.device_name(s), values(framework[framework != ""]) or "-"])
     note = (f"Ratio against backprop ({ref.label})." if ref
             else "No backprop on NumPy in this sweep: no ratio.")
     return [f"At {var} {n} ({sweep.label}). {note}", ""] + table(HEADER, out)
@@ -76,9 +78,10 @@ def _time_at(rows, shape):
 
 
 def points_table(rows):
-    """A row per shape, a column per (method, placement): its time, and its ratio to NumPy's backprop there."""
+    """A row per shape, a column per (method, placement): time, and ratio to NumPy's backprop."""
     found, ref = curves(rows), reference(rows)
-    by_size = rows.assign(size=rows["edges"] * rows["batch"]).sort_values(["size", *SHAPE])  # smallest first
+    # smallest first
+    by_size = rows.assign(size=rows["edges"] * rows["batch"]).sort_values(["size", *SHAPE])
     out = []
     for shape in dict.fromkeys(by_size[SHAPE].itertuples(index=False, name=None)):
         times = {key: _time_at(s, shape) for key, s in found.items()}

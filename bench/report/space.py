@@ -10,17 +10,18 @@ from bench.results import ok_rows, panels
 from bench.schema import TIME
 
 MEMORY, MODEL, PAIRED = "work_mem_bytes", "mem_model_bytes", "time_vs_backprop"
-CHECKPOINT = ("Checkpointed backprop against backprop, per point. Time: the ratio of their times (each the 10th "
-              "percentile of its rounds), and the median over the rounds they shared of the ratio of their "
-              "blocks (time_vs_backprop, same rounds), which a slow spell of a shared machine cannot put on "
-              "one side only.")
-THEORY = ("Working memory is what a call keeps alive besides the gradient it returns (tracemalloc's peak "
-          "during the call minus that gradient's bytes; every method must return the same E + 1 numbers). "
-          "Theory, from what each method stores (gradients.memory_count is the model): backprop every u and z, "
-          "B V numbers, 1 in depth and width; checkpoint the z of about sqrt(L) segment boundaries and one "
-          "segment's u and z, 1/2 in depth; the forward pass one layer, 0 in depth; naive the forward pass and "
-          "one block of chains, capped at max_bytes (256 MiB), 1 in depth and 3 in width below its cap. "
-          "Every method is linear in the batch, except naive at its cap.")
+CHECKPOINT = ("Checkpointed backprop against backprop, per point. Time: the ratio of their times "
+              "(each the 10th percentile of its rounds), and the median over the rounds they "
+              "shared of the ratio of their blocks (time_vs_backprop, same rounds), which a slow "
+              "spell of a shared machine cannot put on one side only.")
+THEORY = ("Working memory is what a call keeps alive besides the gradient it returns "
+          "(tracemalloc's peak during the call minus that gradient's bytes; every method must "
+          "return the same E + 1 numbers). Theory, from what each method stores "
+          "(gradients.memory_count is the model): backprop every u and z, B V numbers, 1 in depth "
+          "and width; checkpoint the z of about sqrt(L) segment boundaries and one segment's u and "
+          "z, 1/2 in depth; the forward pass one layer, 0 in depth; naive the forward pass and one "
+          "block of chains, capped at max_bytes (256 MiB), 1 in depth and 3 in width below its "
+          "cap. Every method is linear in the batch, except naive at its cap.")
 
 
 def _measured(rows):
@@ -28,7 +29,7 @@ def _measured(rows):
 
 
 def regime(nbytes_stored, row):
-    """Where backprop's stored arrays sit: in the level 2 cache, in the last-level cache, or beyond it."""
+    """Where backprop's stored arrays sit: in the level 2 cache, the last-level cache, or beyond."""
     l2, llc = row.get("l2_bytes"), row.get("llc_bytes")
     if llc != llc or llc is None:  # NaN: unknown
         return "?"
@@ -57,8 +58,10 @@ def _largest(rows, var):
 
 
 def _checkpoint(rows, var):
-    """checkpoint over backprop per value: time (two ways), ops and working memory, and where backprop's arrays sit."""
-    piv = rows.pivot_table(index=var, columns="method", values=[TIME, "ops", MEMORY], aggfunc="first")
+    """checkpoint over backprop per value: time (two ways), ops, working memory, where backprop's
+    arrays sit."""
+    piv = rows.pivot_table(index=var, columns="method", values=[TIME, "ops", MEMORY],
+                           aggfunc="first")
     if not {"checkpoint", "backprop"} <= set(piv[TIME].columns):
         return []
     times = (piv[TIME]["checkpoint"] / piv[TIME]["backprop"]).dropna()
@@ -70,7 +73,8 @@ def _checkpoint(rows, var):
     for n in piv.index:
         bp = piv[MEMORY].loc[n, "backprop"]
         first = rows[rows[var] == n].iloc[0]
-        out.append([n, cell(bp, nbytes), regime(bp, first) if bp == bp else "?", cell(times.get(n, nan), fmt_ratio),
+        out.append([n, cell(bp, nbytes), regime(bp, first) if bp == bp else "?",
+                    cell(times.get(n, nan), fmt_ratio),
                     cell(paired.get(n, nan), fmt_ratio), cell(ops.get(n, nan), fmt_ratio),
                     cell(piv[MEMORY].loc[n, "checkpoint"] / bp, fmt_ratio)])
     header = [var, "backprop's working memory", "where it sits", "checkpoint / backprop time",
@@ -80,17 +84,17 @@ def _checkpoint(rows, var):
 
 
 def _summary(times, paired, ops):
-    """One sentence: the ranges of checkpoint's time ratios, both ways, and of its op-count ratio."""
+    """A sentence: ranges of checkpoint's time ratios (both ways) and of its op-count ratio."""
     span = lambda r: f"{fmt_ratio(r.min())} to {fmt_ratio(r.max())}"  # noqa: E731
     if not len(times):
         return ""
     both = f", and {span(paired)} round by round" if len(paired) else ""
-    return (f"Across these {len(times)} points checkpoint took {span(times)} times backprop's time{both}, "
-            f"for {span(ops)} times its multiplications.")
+    return (f"Across these {len(times)} points checkpoint took {span(times)} times backprop's "
+            f"time{both}, for {span(ops)} times its multiplications.")
 
 
 def space_section(frames, all_fits):
-    """Exponents, memory at the largest point, and checkpoint's trade-off, per file and swept variable."""
+    """Exponents, memory at the largest point, checkpoint's trade-off, per file and variable."""
     lines = ["## Working memory", "", THEORY, ""]
     found = False
     for name, df in frames.items():
@@ -105,5 +109,6 @@ def space_section(frames, all_fits):
             lines += _exponents(name, fits, sweep) + [""]
             lines += _largest(rows, var) + _checkpoint(rows, var) + [""]
     if not found:
-        lines.append("No working memory was measured in these files (files of schema version 1 have none).")
+        lines.append("No working memory was measured in these files (files of schema version 1 "
+                     "have none).")
     return lines

@@ -19,9 +19,11 @@ def _format(path):
 
 def check_format(path):
     """Refuse, before training, a --plot file whose suffix names no format matplotlib can write."""
-    formats = matplotlib.backend_bases.FigureCanvasBase.get_supported_filetypes()  # no figure made or closed
+    # no figure made or closed
+    formats = matplotlib.backend_bases.FigureCanvasBase.get_supported_filetypes()
     if _format(path) not in formats:
-        raise UserError(f"{path}: cannot draw a .{_format(path)} file; use one of {', '.join(sorted(formats))}")
+        raise UserError(f"{path}: cannot draw a .{_format(path)} file; use one of "
+                        f"{', '.join(sorted(formats))}")
 
 
 def plot_curves(rows, path):
@@ -42,8 +44,9 @@ def _draw(rows, path):
     ax.set_xlabel("epoch")
     ax.set_ylabel("mean square loss")
     ax.grid(True, which="both", alpha=0.3)
-    ax.set_title(f"{first['method']} / {first['optimizer']} (lr {first['lr']:g}, batch {first['batch_size']}), "
-                 f"depth {first['depth']}, width {first['width']}, seed {first['seed']}", fontsize=9)
+    ax.set_title(f"{first['method']} / {first['optimizer']} (lr {first['lr']:g}, batch "
+                 f"{first['batch_size']}), depth {first['depth']}, width {first['width']}, seed "
+                 f"{first['seed']}", fontsize=9)
     ax.legend()
     save = lambda tmp: fig.savefig(tmp, format=_format(path), bbox_inches="tight")  # noqa: E731
     return write_atomic(path, save)
@@ -69,7 +72,8 @@ def race_figure(runs):
             trained = rows[1:]  # epoch 0 took no time: the log time axis starts at epoch 1
             clock = np.cumsum([r["seconds"] for r in trained])  # (epochs,)
             loss = [r["train_loss"] for r in trained]
-            look = dict(color=method_color(m), ls=dashes[i % len(dashes)], lw=max(0.8, 2.2 - 0.5 * i))
+            look = dict(color=method_color(m), ls=dashes[i % len(dashes)],
+                        lw=max(0.8, 2.2 - 0.5 * i))
             label = (f"{m}: {total_seconds(rows):.3g} s" if m == ref
                      else f"{m}: {times[m]:.3g}x {ref}'s time")
             by_time.plot(clock, loss, **look, label=label, marker="o", markevery=[-1])  # its end

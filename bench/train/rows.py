@@ -54,7 +54,8 @@ class RowWriter:
 
     def _line(self, row):
         buffer = io.StringIO()
-        csv.DictWriter(buffer, fieldnames=self.columns, lineterminator="\n").writerow(row)  # floats as repr
+        # floats as repr
+        csv.DictWriter(buffer, fieldnames=self.columns, lineterminator="\n").writerow(row)
         output.append_line(self.fd, buffer.getvalue().encode(), self.label, sync=False)
 
     def _sync(self):
