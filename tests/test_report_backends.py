@@ -1,5 +1,6 @@
-"""A file of several placements (backend, device, dtype): fits per placement, the backends figure, the Backends
-table and the report's header; a file of one placement looks as it did before placements."""
+"""A file of several placements (backend, device, dtype): fits per placement, the backends
+figure, the Backends table and the report's header; a file of one placement looks as it did before
+placements."""
 
 import itertools
 
@@ -15,30 +16,36 @@ from bench.results import Sweep, ok_rows, panels
 from bench.schema import TIME
 
 DEPTHS = [1, 2, 4, 8, 16, 32]
-TIMES = ["time_s", "time_lo_s", "time_hi_s", "time_median_s", "time_mean_s", "time_stdev_s", "time_min_s", "time_max_s"]
+TIMES = ["time_s", "time_lo_s", "time_hi_s", "time_median_s", "time_mean_s", "time_stdev_s",
+         "time_min_s", "time_max_s"]
 GPU = placement.Placement("torch", "cuda:0", "float32")
 
 
 def placed(results_frame, noise=0.02):
-    """NumPy's naive, backprop and forward; backprop and forward on torch's CPU in float32, at 0.7x NumPy's time;
-    naive and backprop on a GPU, whose time grows as depth^-0.5 times NumPy's (its chains run in parallel)."""
+    """NumPy's naive, backprop and forward; backprop and forward on torch's CPU in float32, at
+    0.7x NumPy's time; naive and backprop on a GPU, whose time grows as depth^-0.5 times NumPy's
+    (its chains run in parallel)."""
     numpy = results_frame(DEPTHS, [8], noise=noise, framework="numpy 2.4.0")
-    cpu = results_frame(DEPTHS, [8], methods=("backprop", "forward"), noise=noise, backend="torch", dtype="float32",
-                        framework="torch 2.13.0", device_name="Test CPU")
+    cpu = results_frame(DEPTHS, [8], methods=("backprop", "forward"), noise=noise, backend="torch",
+                        dtype="float32", framework="torch 2.13.0", device_name="Test CPU")
     cpu[TIMES] *= 0.7
-    gpu = results_frame(DEPTHS, [8], methods=("naive", "backprop"), noise=noise, backend="torch", device="cuda:0",
-                        dtype="float32", framework="torch 2.13.0", device_name="Test GPU")
+    gpu = results_frame(DEPTHS, [8], methods=("naive", "backprop"), noise=noise, backend="torch",
+                        device="cuda:0", dtype="float32", framework="torch 2.13.0",
+                        device_name="Test GPU")
     gpu[TIMES] = gpu[TIMES].mul(gpu["depth"] ** -0.5, axis=0)
     return pd.concat([numpy, cpu, gpu], ignore_index=True)
 
 
 @pytest.fixture(scope="module")
 def reported(tmp_path_factory, results_frame, write_csv):
-    """The placed frame's results file, reported (fitted and plotted) once: (folder, frame, report text)."""
+    """The placed frame's results file, reported (fitted and plotted) once.
+
+    Returns (folder, frame, report text)."""
     root = tmp_path_factory.mktemp("placed")
     df = placed(results_frame)
     path = write_csv(root / "multi.csv", df)
-    with pytest.MonkeyPatch.context() as mp:  # two kinds of figure, not eight: a second, not ten (the study has all)
+    # two kinds of figure, not eight: a second, not ten (the study has all)
+    with pytest.MonkeyPatch.context() as mp:
         for module in (figures, plot):
             mp.setattr(module, "KINDS", ("time", "backends"))
         assert gradbench("report", path, "--plots-dir", root / "plots").code == 0
@@ -65,14 +72,17 @@ def test_each_placement_is_fitted_on_its_own_rows(results_frame):
         # the fixed label gains the placement, before E's "(E via depth)"
         suffix = "".join(f" {k}={v}" for k, v in where._asdict().items())
         assert list(got["fixed"].str.replace(suffix, "")) == list(alone["fixed"])
-    assert len(fits) == sum(len(fit.fit_results(placement.rows_of(df, p))) for p in placement.placements(df))
+    assert len(fits) == sum(len(fit.fit_results(placement.rows_of(df, p)))
+                            for p in placement.placements(df))
 
 
 def test_a_placements_exponent_is_its_own(results_frame):
     fits = fit.fit_results(placed(results_frame, noise=0.0))
-    time = fits[(fits["quantity"] == "time") & (fits["variable"] == "depth") & (fits["method"] == "naive")]
+    time = fits[(fits["quantity"] == "time") & (fits["variable"] == "depth")
+                & (fits["method"] == "naive")]
     k = {tuple(r[list(placement.PLACEMENT)]): r["k"] for _, r in time.iterrows()}
-    assert k[GPU] == pytest.approx(k[placement.DEFAULT] - 0.5, abs=1e-9)  # the GPU rows' law, not a blend
+    # the GPU rows' law, not a blend
+    assert k[GPU] == pytest.approx(k[placement.DEFAULT] - 0.5, abs=1e-9)
 
 
 def test_labels_name_the_placement_only_where_a_file_has_several(results_frame):
@@ -80,9 +90,10 @@ def test_labels_name_the_placement_only_where_a_file_has_several(results_frame):
     assert any(line.startswith("backprop (torch cuda:0 float32) time ") for line in multi)
     assert any(line.startswith("backprop (numpy cpu float64) time ") for line in multi)
     single = fit.fit_results(results_frame(DEPTHS, [8]))
-    assert set(single["fixed"]) == {"width=8 batch=1 activation=relu seed=0 input_dim=8",
-                                    "width=8 batch=1 activation=relu seed=0 input_dim=8 (E via depth)"}
-    assert all(line.split()[0] in ("naive", "backprop", "forward") and line.split()[1] in ("time", "ops", "memory")
+    fixed = "width=8 batch=1 activation=relu seed=0 input_dim=8"
+    assert set(single["fixed"]) == {fixed, f"{fixed} (E via depth)"}
+    assert all(line.split()[0] in ("naive", "backprop", "forward")
+               and line.split()[1] in ("time", "ops", "memory")
                for line in fit.summary(single))  # the bare method, then the quantity
 
 
@@ -101,11 +112,14 @@ def test_backends_figure_has_a_curve_per_method_and_placement(reported):
     for where in placement.placements(df):
         for method in placement.rows_of(df, where)["method"].unique():
             f = placement.rows_of(fits, where)
-            r = f[(f["method"] == method) & (f["variable"] == "depth") & (f["quantity"] == "time")].iloc[0]
-            assert f"{placement.method_label(method, where)}: k = {r['k']:.2f} [{r['k_lo']:.2f}" in svg
+            r = f[(f["method"] == method) & (f["variable"] == "depth")
+                  & (f["quantity"] == "time")].iloc[0]
+            label = placement.method_label(method, where)
+            assert f"{label}: k = {r['k']:.2f} [{r['k_lo']:.2f}" in svg
     time_svg = (root / "plots" / "multi-time.svg").read_text()
     assert "input dim 8, torch cuda:0 float32." in time_svg  # a panel per placement, in its caption
-    where = "numpy cpu float64 on Test CPU; torch cpu float32 on Test CPU; torch cuda:0 float32 on Test GPU"
+    where = ("numpy cpu float64 on Test CPU; torch cpu float32 on Test CPU; "
+             "torch cuda:0 float32 on Test GPU")
     assert where in " ".join(svg_texts(svg))  # the caption, wrapped into lines
 
 
@@ -113,14 +127,18 @@ def test_backends_table_compares_each_method_and_placement_with_numpy_backprop(r
     _, df, md = reported
     table = section(md, "## Backends")
     assert "At depth 32 (width=8 batch=1 activation=relu seed=0 input_dim=8)." in table
-    rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| method")]
-    assert len(rows) == 3 + 2 + 2  # numpy: naive, backprop, forward; torch cpu: backprop, forward; gpu: two
+    rows = [line for line in table.splitlines()
+            if line.startswith("| ") and not line.startswith("| method")]
+    # numpy: naive, backprop, forward; torch cpu: backprop, forward; gpu: two
+    assert len(rows) == 3 + 2 + 2
     t = df[df["depth"] == 32].set_index(["method", *placement.PLACEMENT])[TIME]
     reference = t["backprop", *placement.DEFAULT]
     for (method, *where), time in t.items():
-        expected = f"| {method} | {' | '.join(where)} | {seconds(time)} | {ratio(time / reference)} |"
+        expected = (f"| {method} | {' | '.join(where)} | {seconds(time)} "
+                    f"| {ratio(time / reference)} |")
         assert sum(line.startswith(expected) for line in rows) == 1, expected
-    assert "| naive | torch | cuda:0 | float32 |" in table and "| Test GPU | torch 2.13.0 |" in table
+    assert "| naive | torch | cuda:0 | float32 |" in table
+    assert "| Test GPU | torch 2.13.0 |" in table
 
 
 def test_backends_table_compares_at_the_largest_point_every_curve_has(results_frame):
@@ -131,7 +149,8 @@ def test_backends_table_compares_at_the_largest_point_every_curve_has(results_fr
     table = "\n".join(placements_section({"gpu": df}, {"gpu": fit.fit_results(ok_rows(df))}))
     assert "At depth 16 (" in table
     assert "No backprop on NumPy in this sweep: no ratio." in table
-    t = df[(df["depth"] == 16) & (df["method"] == "backprop") & (df["device"] == "cuda:0")][TIME].item()
+    t = df[(df["depth"] == 16) & (df["method"] == "backprop")
+           & (df["device"] == "cuda:0")][TIME].item()
     assert f"| backprop | torch | cuda:0 | float32 | {seconds(t)} | - |" in table
     one = results_frame(DEPTHS, [8])
     assert placements_section({"one": one}, {"one": fit.fit_results(df)}) == []
@@ -139,18 +158,22 @@ def test_backends_table_compares_at_the_largest_point_every_curve_has(results_fr
 
 def test_report_header_names_backend_device_its_name_and_dtype(study, reported):
     md = (study / "results" / "report.md").read_text()
-    assert "\nBackend, device and dtype: numpy on cpu (Test CPU), float64.\n" in md  # device_name empty: the CPU
-    assert ("\nBackend, device and dtype: numpy on cpu (Test CPU), float64 and torch on cpu (Test CPU), float32 and "
+    # device_name empty: the CPU
+    assert "\nBackend, device and dtype: numpy on cpu (Test CPU), float64.\n" in md
+    assert ("\nBackend, device and dtype: numpy on cpu (Test CPU), float64 and "
+            "torch on cpu (Test CPU), float32 and "
             "torch on cuda:0 (Test GPU), float32.\n") in reported[2]
 
 
 def test_a_file_of_one_placement_reports_and_plots_as_before(study, reported):
     md = (study / "results" / "report.md").read_text()
     headings = [line for line in md.splitlines() if line.startswith("## ")]
-    assert headings == ["## Summary", "## Environment", "## Sweeps", "## Growth exponents against theory",
-                        "## Local exponents", "## Speedup of backprop over naive", "## Working memory", "## Figures"]
+    assert headings == ["## Summary", "## Environment", "## Sweeps",
+                        "## Growth exponents against theory", "## Local exponents",
+                        "## Speedup of backprop over naive", "## Working memory", "## Figures"]
     assert "backend=" not in md and "(numpy cpu float64)" not in md
-    assert "\n\n\n\n" not in md  # no trace of the Backends section it lacks (an empty one was one more blank line)
+    # no trace of the Backends section it lacks (an empty one was one more blank line)
+    assert "\n\n\n\n" not in md
     assert not list((study / "plots").glob("*-backends.*"))
     multi = [line for line in reported[2].splitlines() if line.startswith("## ")]
     assert multi == headings[:4] + ["## Backends"] + headings[4:]
@@ -159,17 +182,21 @@ def test_a_file_of_one_placement_reports_and_plots_as_before(study, reported):
 
 def test_figure_titles_name_the_placements_and_each_device_once(results_frame):
     df = placed(results_frame)
-    assert placement.title(results_frame(DEPTHS, [8])) == "Test CPU"  # the default study: the CPU, as before
+    # the default study: the CPU, as before
+    assert placement.title(results_frame(DEPTHS, [8])) == "Test CPU"
     cpus = df[df["device"] == "cpu"]
     assert placement.title(cpus) == "numpy cpu float64, torch cpu float32 on Test CPU"
     gpu = placement.rows_of(df, GPU)
     assert placement.title(gpu) == "torch cuda:0 float32 on Test GPU"
 
 
-def test_a_file_of_shapes_that_sweep_nothing_gets_a_row_per_shape(tmp_path, results_frame, write_csv):
-    # make bench-torch's kind of file: shapes that differ in every variable, each on NumPy and on torch
+def test_a_file_of_shapes_that_sweep_nothing_gets_a_row_per_shape(tmp_path, results_frame,
+                                                                  write_csv):
+    # make bench-torch's kind of file: shapes that differ in every variable, each on NumPy and on
+    # torch
     shapes = [(8, 16, 1), (16, 64, 32), (4, 256, 64)]
-    frames = [results_frame([d], [w], methods=("backprop", "checkpoint"), batch=b, noise=0.3, **where)
+    frames = [results_frame([d], [w], methods=("backprop", "checkpoint"), batch=b, noise=0.3,
+                            **where)
               for (d, w, b), where in itertools.product(shapes, ({}, {"backend": "torch"}))]
     df = pd.concat(frames, ignore_index=True)
     df.loc[df["backend"] == "torch", TIMES] *= 1.7  # torch's times differ from NumPy's
@@ -178,11 +205,13 @@ def test_a_file_of_shapes_that_sweep_nothing_gets_a_row_per_shape(tmp_path, resu
     assert gradbench("report", path, "--plots-dir", tmp_path / "plots").code == 0
     md = section((tmp_path / "grid.md").read_text(), "## Backends")
     lines = [line for line in md.splitlines() if line.startswith("| ")]
-    assert lines[0] == ("| depth | width | input_dim | batch | activation | seed | backprop (numpy cpu float64) "
+    assert lines[0] == ("| depth | width | input_dim | batch | activation | seed "
+                        "| backprop (numpy cpu float64) "
                         "| checkpoint (numpy cpu float64) | backprop (torch cpu float64) "
                         "| checkpoint (torch cpu float64) |")
     t = df.set_index(["depth", "backend", "method"])[TIME]
-    for (d, w, b), line in zip(shapes, lines[1:], strict=True):  # smallest edges x batch first: the order given
+    # smallest edges x batch first: the order given
+    for (d, w, b), line in zip(shapes, lines[1:], strict=True):
         ref = t[d, "numpy", "backprop"]
         cells = [f"{seconds(t[d, backend, m])} ({ratio(t[d, backend, m] / ref)})"
                  for backend in ("numpy", "torch") for m in ("backprop", "checkpoint")]
@@ -190,9 +219,11 @@ def test_a_file_of_shapes_that_sweep_nothing_gets_a_row_per_shape(tmp_path, resu
 
 
 def test_a_kind_whose_methods_share_no_sweep_is_left_out_with_a_note(tmp_path, results_frame):
-    # naive and backprop are both in the file, but on different placements: no panel has both for a speedup
+    # naive and backprop are both in the file, but on different placements: no panel has both for
+    # a speedup
     df = pd.concat([results_frame(DEPTHS, [8], methods=("backprop", "forward")),
-                    results_frame(DEPTHS, [8], methods=("naive",), backend="torch")], ignore_index=True)
+                    results_frame(DEPTHS, [8], methods=("naive",), backend="torch")],
+                   ignore_index=True)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(figures, "KINDS", ("time", "speedup"))
         written, notes = figures.draw(df, fit.fit_results(df), "apart", tmp_path)

@@ -1,4 +1,6 @@
-"""The results reader: numbers checked cell by cell, one line naming the file line and column; other files refused."""
+"""The results reader: numbers checked cell by cell, one line naming the file line and column.
+
+Other files are refused."""
 
 import pytest
 
@@ -7,16 +9,19 @@ from bench.results import excluded_rows, ok_rows, read_results
 from bench.schema import ADDED_IN_4, NAMES, SCHEMA_VERSION
 from bench.sweep.results_file import HEADER, format_row
 
+# round: quoted
 TIMES = dict(time_s=1e-6, time_lo_s=1e-6, time_hi_s=2e-6,
-             time_median_s=2e-6, time_mean_s=2e-6, time_stdev_s=0.0, time_min_s=1e-6, time_max_s=3e-6)  # round: quoted
+             time_median_s=2e-6, time_mean_s=2e-6, time_stdev_s=0.0, time_min_s=1e-6,
+             time_max_s=3e-6)
 
 
 @pytest.fixture
 def row(result_row):
-    """`row(status, **cells)`: a result_row of a tiny point with TIMES when ok, then the cells as given."""
+    """`row(status, **cells)`: a tiny point's result_row, TIMES when ok, then the cells given."""
 
     def make(status="ok", **cells):
-        return {**result_row("naive", 1, status=status, **(TIMES if status == "ok" else {})), **cells}
+        times = TIMES if status == "ok" else {}
+        return {**result_row("naive", 1, status=status, **times), **cells}
 
     return make
 
@@ -28,7 +33,8 @@ def write(tmp_path, *rows, extra=""):
 
 
 def test_numbers_come_back_as_numbers_and_not_ok_rows_may_lack_times(tmp_path, row):
-    df = read_results(write(tmp_path, row(), row("skipped", depth=2, reason="predicted 90 s"), row("timeout", depth=3)))
+    df = read_results(write(tmp_path, row(), row("skipped", depth=2, reason="predicted 90 s"),
+                            row("timeout", depth=3)))
     assert list(df.columns) == NAMES
     assert len(df) == 3
     assert df["depth"].tolist() == [1, 2, 3]
@@ -59,14 +65,22 @@ def test_header_only_file_has_no_rows(tmp_path):
     ({"ops": None}, "line 3, column ops: empty: expected a whole number >= 1"),
     ({"width": 0}, "line 3, column width: '0': expected a whole number >= 1"),
     ({"seed": -1}, "line 3, column seed: '-1': expected a whole number >= 0"),
-    ({"depth": 1e19}, "line 3, column depth: '1e+19': expected a whole number >= 1"),  # beyond int64
-    ({"time_median_s": 0}, "line 3, column time_median_s: '0.0': an ok row needs a positive, finite time"),
-    ({"time_median_s": None}, "line 3, column time_median_s: empty: an ok row needs a positive, finite time"),
-    ({"time_max_s": float("inf")}, "line 3, column time_max_s: 'inf': an ok row needs a positive, finite time"),
-    ({"time_min_s": 5e-6}, "line 3, column time_median_s: '2e-06': an ok row needs time_min_s <= time_median_s"),
-    ({"time_vs_backprop": -3}, "line 3, column time_vs_backprop: '-3.0': expected a positive, finite ratio"),
-    ({"time_vs_backprop": 0}, "line 3, column time_vs_backprop: '0.0': expected a positive, finite ratio"),
-    ({"time_vs_backprop": float("inf")}, "line 3, column time_vs_backprop: 'inf': expected a positive, finite ratio"),
+    ({"depth": 1e19},  # beyond int64
+     "line 3, column depth: '1e+19': expected a whole number >= 1"),
+    ({"time_median_s": 0},
+     "line 3, column time_median_s: '0.0': an ok row needs a positive, finite time"),
+    ({"time_median_s": None},
+     "line 3, column time_median_s: empty: an ok row needs a positive, finite time"),
+    ({"time_max_s": float("inf")},
+     "line 3, column time_max_s: 'inf': an ok row needs a positive, finite time"),
+    ({"time_min_s": 5e-6},
+     "line 3, column time_median_s: '2e-06': an ok row needs time_min_s <= time_median_s"),
+    ({"time_vs_backprop": -3},
+     "line 3, column time_vs_backprop: '-3.0': expected a positive, finite ratio"),
+    ({"time_vs_backprop": 0},
+     "line 3, column time_vs_backprop: '0.0': expected a positive, finite ratio"),
+    ({"time_vs_backprop": float("inf")},
+     "line 3, column time_vs_backprop: 'inf': expected a positive, finite ratio"),
     ({"work_mem_bytes": float("inf")}, "column work_mem_bytes: 'inf': expected a finite byte"),
     ({"work_mem_bytes": 1e308}, "column work_mem_bytes: '1e+308': expected a finite byte count"),
     ({"mem_model_bytes": -float("inf")}, "column mem_model_bytes: '-inf': expected a finite byte"),
@@ -92,7 +106,8 @@ def test_line_numbers_count_blank_lines(tmp_path, row):
     ("fit", []), ("plot", ["--out-dir", "p"]), ("report", ["--plots-dir", "p", "--out", "r.md"])])
 def test_every_reader_refuses_a_bad_cell_in_one_line(tmp_path, gradbench, row, command, options):
     path = write(tmp_path, row(), row(depth=2, time_median_s=0))
-    code, _, err = gradbench(command, str(path), *(str(tmp_path / o) if o in ("p", "r.md") else o for o in options))
+    args = (str(tmp_path / o) if o in ("p", "r.md") else o for o in options)
+    code, _, err = gradbench(command, str(path), *args)
     assert code == 2
     assert err.count("\n") == 1
     assert "Traceback" not in err
@@ -109,8 +124,8 @@ def test_every_reader_refuses_a_bad_cell_in_one_line(tmp_path, gradbench, row, c
 def test_readers_refuse_other_files(tmp_path, gradbench, command, content, message):
     path = tmp_path / "x.csv"
     path.write_text(content)
-    code, _, err = gradbench(command, str(path), "--plots-dir" if command == "report" else "--out-dir",
-                             str(tmp_path / "p"))
+    out_dir = "--plots-dir" if command == "report" else "--out-dir"
+    code, _, err = gradbench(command, str(path), out_dir, str(tmp_path / "p"))
     assert code == 2
     assert message in err
     assert len(err.strip().splitlines()) == 1
@@ -122,9 +137,11 @@ def test_readers_refuse_other_files(tmp_path, gradbench, command, content, messa
 # the columns of schema version 3, before the rounds: each point timed by its own pyperf run
 V3_NAMES = [n for n in NAMES if n not in ADDED_IN_4]
 # the columns of schema version 1, the layout results/*.csv were first written in
-V1_NAMES = [n for n in V3_NAMES if n not in ("backend", "device", "dtype", "work_mem_bytes", "mem_model_bytes",
-                                             "framework", "device_name", "l2_bytes", "llc_bytes", "time_vs_backprop")]
-V2_NAMES = [n for n in V3_NAMES if n != "time_vs_backprop"]  # the layout of the first backends and memory study
+V1_NAMES = [n for n in V3_NAMES
+            if n not in ("backend", "device", "dtype", "work_mem_bytes", "mem_model_bytes",
+                         "framework", "device_name", "l2_bytes", "llc_bytes", "time_vs_backprop")]
+# the layout of the first backends and memory study
+V2_NAMES = [n for n in V3_NAMES if n != "time_vs_backprop"]
 
 
 def older(path, names, version, rows):
@@ -175,17 +192,20 @@ def test_a_version_3_file_reads_with_time_s_its_fastest_value_and_no_rounds(tmp_
 
 
 def test_a_file_of_mixed_or_unknown_versions_is_refused(tmp_path, row):
-    with pytest.raises(UserError, match=r"schema version 1, 4, this gradbench reads versions 1, 2, 3 and 4"):
+    with pytest.raises(UserError,
+                       match=r"schema version 1, 4, this gradbench reads versions 1, 2, 3 and 4"):
         read_results(write(tmp_path, row(), row(depth=2, schema_version=1)))
 
 
-def test_a_version_2_header_alone_reads_as_an_empty_file_and_resume_says_start_anew(tmp_path, row, gradbench):
-    path = older(tmp_path / "v2.csv", V2_NAMES, 2, [])  # a version 2 sweep stopped in its first point
+def test_a_version_2_header_alone_reads_as_an_empty_file_and_resume_says_start_anew(tmp_path, row,
+                                                                                    gradbench):
+    # a version 2 sweep stopped in its first point
+    path = older(tmp_path / "v2.csv", V2_NAMES, 2, [])
     assert read_results(path, allow_empty=True).empty
     with pytest.raises(UserError, match=r"v2.csv: no rows \(only a header\)"):
         read_results(path)
-    result = gradbench("sweep", "--depth", "1", "--width", "2", "--methods", "backprop", "--profile", "quick",
-                       "--resume", "--out", path)
+    result = gradbench("sweep", "--depth", "1", "--width", "2", "--methods", "backprop",
+                       "--profile", "quick", "--resume", "--out", path)
     assert result.code == 2
     assert "its columns differ from this gradbench's; start a new file" in result.err
 

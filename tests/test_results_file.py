@@ -1,4 +1,6 @@
-"""The sweep's results file: complete rows only, refused unless --resume or --force, resumed without duplicates."""
+"""The sweep's results file: complete rows only, refused unless --resume or --force.
+
+Resumed, it keeps no duplicates."""
 
 import csv
 import os
@@ -23,7 +25,8 @@ def test_new_file_gets_a_header_and_complete_rows(tmp_path, result_row):
     out = tmp_path / "sub" / "r.csv"
     with open_results(out, []) as results:
         results.write(result_row("naive", 1, reason="a, \"quoted\" reason"))
-    assert out.read_text() == HEADER + format_row(result_row("naive", 1, reason="a, \"quoted\" reason"))
+    expected = format_row(result_row("naive", 1, reason="a, \"quoted\" reason"))
+    assert out.read_text() == HEADER + expected
     df = read_results(out)
     assert df.loc[0, "reason"] == 'a, "quoted" reason'
 
@@ -43,9 +46,12 @@ def test_existing_file_is_refused_without_resume_or_force(tmp_path, result_row):
 
 def test_resume_keeps_ok_rows_and_drops_the_rest_of_the_planned_points(tmp_path, result_row):
     out = tmp_path / "r.csv"
-    ok1, skip2, err9, ok3 = (format_row(result_row("naive", 1)), format_row(result_row("naive", 2, status="skipped")),
-                             format_row(result_row("naive", 9, status="error")), format_row(result_row("naive", 3)))
-    out.write_text(HEADER + ok1 + skip2 + err9 + ok3 + ok1 + ok3[:20])  # a duplicate and a torn last line
+    ok1, skip2, err9, ok3 = (format_row(result_row("naive", 1)),
+                             format_row(result_row("naive", 2, status="skipped")),
+                             format_row(result_row("naive", 9, status="error")),
+                             format_row(result_row("naive", 3)))
+    # a duplicate and a torn last line
+    out.write_text(HEADER + ok1 + skip2 + err9 + ok3 + ok1 + ok3[:20])
     planned = [key("naive", d) for d in (1, 2, 3, 4)]
     with open_results(out, planned, resume=True) as results:
         assert set(results.done) == {key("naive", 1), key("naive", 3)}
@@ -71,7 +77,8 @@ def test_resume_of_a_header_only_file_starts_it(tmp_path, result_row):
     assert out.read_text() == HEADER + format_row(result_row("naive", 1))
 
 
-def test_resume_of_a_file_not_ending_in_a_newline_keeps_rows_on_their_own_lines(tmp_path, result_row):
+def test_resume_of_a_file_not_ending_in_a_newline_keeps_rows_on_their_own_lines(tmp_path,
+                                                                                result_row):
     out = tmp_path / "r.csv"
     out.write_text(HEADER.rstrip("\n"))  # an editor, or a copy, dropped the last newline
     with open_results(out, [key("naive", 1)], resume=True) as results:
@@ -97,7 +104,8 @@ def test_resumed_rows_hold_python_values(tmp_path, result_row):
     out.write_text(HEADER + format_row(written))
     with open_results(out, [key("naive", 1)], resume=True) as results:
         [done] = results.done.values()
-    assert (done["depth"], done["ops"], done["time_median_s"]) == (1, written["ops"], written["time_median_s"])
+    assert ((done["depth"], done["ops"], done["time_median_s"])
+            == (1, written["ops"], written["time_median_s"]))
     assert done["agree"] is False
     assert done["max_rel_err"] == 0.5
     assert done["time_mean_s"] is None
@@ -105,7 +113,8 @@ def test_resumed_rows_hold_python_values(tmp_path, result_row):
 
 def test_resume_refuses_bad_values_untouched(tmp_path, result_row):
     out = tmp_path / "r.csv"
-    out.write_text(HEADER + format_row(result_row("naive", 1)) + format_row(result_row("naive", 2, time_median_s=0)))
+    out.write_text(HEADER + format_row(result_row("naive", 1))
+                   + format_row(result_row("naive", 2, time_median_s=0)))
     before = out.read_bytes()
     with pytest.raises(UserError, match="line 3, column time_median_s"):
         open_results(out, [key("naive", 3)], resume=True)

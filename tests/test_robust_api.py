@@ -155,9 +155,9 @@ def hostile(draw, rows, cols):
 
 
 def fuzz(examples):
-    """The entry-point test with `examples` examples: derandomized at the default, fresh otherwise."""
-    return settings(max_examples=examples, derandomize=examples == 150, deadline=None, database=None,
-                    suppress_health_check=list(HealthCheck))
+    """The entry-point test with `examples` examples: derandomized at the default, else fresh."""
+    return settings(max_examples=examples, derandomize=examples == 150, deadline=None,
+                    database=None, suppress_health_check=list(HealthCheck))
 
 
 CALLS = st.sampled_from(["loss", "predict", *gradients.METHODS])
@@ -203,4 +203,5 @@ def test_entry_points_return_finite_results_or_a_value_error_naming_the_argument
 @given(data=st.data(), call=CALLS)
 def test_entry_points_under_the_long_fuzz_profile(data, call):
     """The test above with 2000 fresh examples: run by hand, `pytest -m slow`."""
-    test_entry_points_return_finite_results_or_a_value_error_naming_the_argument.hypothesis.inner_test(data, call)
+    test = test_entry_points_return_finite_results_or_a_value_error_naming_the_argument
+    test.hypothesis.inner_test(data, call)

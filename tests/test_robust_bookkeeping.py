@@ -1,5 +1,5 @@
-"""The sweep's bookkeeping: each op count once per point, sizes in closed form, and a sweep whose counts a results
-file cannot hold refused before any file."""
+"""The sweep's bookkeeping: each op count once per point, sizes in closed form, and a sweep whose
+counts a results file cannot hold refused before any file."""
 
 import numpy as np
 import pytest
@@ -34,10 +34,13 @@ def test_point_sizes_in_closed_form_match_the_network_over_random_shapes():
 @pytest.mark.parametrize("options, fragment", [
     (dict(depth="1000001"), "--depth 1000001: 1,000,001 layers, more than 1,000,000"),
     (dict(width="4000000000", methods="backprop"), "more than a results file holds (2^63)"),
-    (dict(batch="10000000000000000000", methods="forward"), "more than a results file holds (2^63)"),
+    (dict(batch="10000000000000000000", methods="forward"),
+     "more than a results file holds (2^63)"),
 ])
-def test_a_sweep_whose_bookkeeping_cannot_be_kept_is_refused_before_any_file(tmp_path, options, fragment):
-    with pytest.raises(UserError, match=fragment.replace("^", r"\^").replace("(", r"\(").replace(")", r"\)")):
+def test_a_sweep_whose_bookkeeping_cannot_be_kept_is_refused_before_any_file(tmp_path, options,
+                                                                             fragment):
+    pattern = fragment.replace("^", r"\^").replace("(", r"\(").replace(")", r"\)")
+    with pytest.raises(UserError, match=pattern):
         sweep(out=tmp_path / "r.csv", **{"depth": "1", "width": "1", **options})
     assert list(tmp_path.iterdir()) == []
     options = [f"--{k}={v}" for k, v in options.items()]

@@ -77,7 +77,8 @@ def test_stdout_full_is_one_line_and_exit_2(tmp_path):
 def test_a_bad_mplbackend_does_not_stop_the_figures(tmp_path):
     path = write_results(tmp_path / "r.csv", study_rows(methods=("backprop",)))
     env = {**ENV, "MPLBACKEND": "no-such-backend"}
-    result = subprocess.run([*GRADBENCH, "plot", str(path), "--format", "png", "--out-dir", str(tmp_path / "p")],
+    result = subprocess.run([*GRADBENCH, "plot", str(path), "--format", "png",
+                             "--out-dir", str(tmp_path / "p")],
                             env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and result.stderr == "", result.stderr
     assert list((tmp_path / "p").glob("r-*.png"))

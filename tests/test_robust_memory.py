@@ -1,4 +1,5 @@
-"""The memory guard: estimates that hold against what tracemalloc measures, and refusals before any allocation."""
+"""The memory guard: estimates that hold against what tracemalloc measures, and refusals before
+any allocation."""
 
 import importlib.util
 import os
@@ -17,7 +18,8 @@ import gradients
 from bench import guard
 from bench import train as training
 
-SLACK = 16 * 2**10  # Python's own objects (lists, tuples, scalars) beside the arrays the estimates count
+# Python's own objects (lists, tuples, scalars) beside the arrays the estimates count
+SLACK = 16 * 2**10
 
 
 def traced_peak(call):
@@ -46,33 +48,38 @@ def test_the_gradient_estimate_covers_the_measured_peak_over_random_shapes(metho
             peak = traced_peak(lambda: gradients.gradient(net, X, y, method=method))  # noqa: B023
         estimate = guard.gradient_bytes(method, widths, batch, activation)
         assert peak <= estimate + SLACK, (widths, batch, activation)
-        if method != "naive":  # naive's chain blocks are estimated at the widest layer: generous by design
+        # naive's chain blocks are estimated at the widest layer: generous by design
+        if method != "naive":
             assert estimate <= 4 * peak + guard.UFUNC_BUFFERS + SLACK, (widths, batch, activation)
 
 
 @pytest.mark.parametrize("settings", [
     dict(depth=2, width=64, samples=2000, batch_size=32, method="backprop", optimizer="adam"),
     dict(depth=3, width=16, samples=3000, batch_size=512, method="naive", optimizer="sgd"),
-    dict(depth=1, width=200, input_dim=50, samples=3000, batch_size=3000, method="backprop", optimizer="adagrad"),
+    dict(depth=1, width=200, input_dim=50, samples=3000, batch_size=3000, method="backprop",
+         optimizer="adagrad"),
 ])
 def test_the_training_estimate_covers_the_measured_peak(settings):
     training.run(epochs=1, samples=8, progress=False)  # imports are not the run's memory
     peak = traced_peak(lambda: training.run(epochs=2, progress=False, **settings))
-    widths = [settings.get("input_dim", training.SYNTHETIC_INPUT_DIM)] + [settings["width"]] * settings["depth"]
+    input_dim = settings.get("input_dim", training.SYNTHETIC_INPUT_DIM)
+    widths = [input_dim] + [settings["width"]] * settings["depth"]
     estimate = guard.train_bytes(widths, settings["samples"], settings["batch_size"],
                                  settings["method"], settings["optimizer"])
     assert peak <= estimate <= 4 * peak
 
 
 @pytest.mark.parametrize("args", [["--width", "10000000"], ["--samples", "10000000000000"],
-                                  ["--input-dim", "100000000"], ["--depth", "100000", "--width", "100000"]])
+                                  ["--input-dim", "100000000"],
+                                  ["--depth", "100000", "--width", "100000"]])
 def test_train_refuses_what_cannot_fit_before_allocating_it(args):
     assert guard.available_bytes() is not None
     tracemalloc.start()
     code, _, err = gradbench("train", *args, "--no-progress")
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert one_line_error(code, err) and "needs about" in err and "is available: lower --width" in err, err
+    assert (one_line_error(code, err) and "needs about" in err
+            and "is available: lower --width" in err), err
     assert peak < 2**26  # refused with next to nothing allocated
 
 
@@ -106,14 +113,16 @@ def test_available_memory_honours_the_address_space_limit():
 
 
 def fake_gpu_torch(free, asked):
-    """A stand-in for torch with one CUDA device that has `free` bytes free; `asked` collects the device indices."""
+    """A stand-in for torch with one CUDA device that has `free` bytes free.
+
+    `asked` collects the device indices."""
     torch = fake_torch(2)
     torch.cuda.mem_get_info = lambda index: asked.append(index) or (free, 80 * 2**30)
     return torch
 
 
 def fake_cupy(free, asked):
-    """A stand-in for cupy whose memGetInfo answers for the current device (the one entered last)."""
+    """A stand-in for cupy whose memGetInfo answers for the current device (the last entered)."""
     current = []
 
     class Device:
@@ -126,7 +135,11 @@ def fake_cupy(free, asked):
         def __exit__(self, *exc):
             current.pop()
 
-    runtime = types.SimpleNamespace(memGetInfo=lambda: asked.append(current[-1]) or (free, 80 * 2**30))
+    def mem_get_info():
+        asked.append(current[-1])
+        return free, 80 * 2**30
+
+    runtime = types.SimpleNamespace(memGetInfo=mem_get_info)
     return types.SimpleNamespace(cuda=types.SimpleNamespace(Device=Device, runtime=runtime))
 
 
@@ -180,7 +193,7 @@ def test_gpu_training_that_cannot_fit_is_one_line_naming_the_device(monkeypatch)
     monkeypatch.setattr(importlib.util, "find_spec", installed("torch"))
     monkeypatch.setitem(sys.modules, "torch", fake_gpu_torch(2**30, []))
     monkeypatch.setattr(guard, "available_bytes", lambda: 2**50)
-    code, _, err = gradbench("train", "--backend", "torch", "--device", "cuda:1", "--width", "100000",
-                             "--no-progress")
+    code, _, err = gradbench("train", "--backend", "torch", "--device", "cuda:1",
+                             "--width", "100000", "--no-progress")
     assert one_line_error(code, err), err
     assert "of cuda:1 memory, and 1 GiB of it is free: lower --width" in err, err

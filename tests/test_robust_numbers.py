@@ -1,4 +1,5 @@
-"""Numbers at the edge: standardisation that cannot overflow, sizes that must be whole, values checked where read."""
+"""Numbers at the edge: standardisation that cannot overflow, sizes that must be whole, values
+checked where read."""
 
 import math
 import warnings
@@ -27,7 +28,8 @@ def exact_z(column):
 
 
 @settings(max_examples=60, derandomize=True, deadline=None)
-@given(ks=st.lists(st.integers(-1000, 1000), min_size=2, max_size=20).filter(lambda ks: len(set(ks)) > 1),
+@given(ks=st.lists(st.integers(-1000, 1000), min_size=2, max_size=20)
+       .filter(lambda ks: len(set(ks)) > 1),
        exponent=st.integers(-305, 305))
 def test_standardising_is_exact_at_every_scale_and_never_overflows(ks, exponent):
     column = np.array([k * 10.0**exponent for k in ks])  # (n,) from 1e-305 to 1e308
@@ -51,7 +53,8 @@ def test_a_constant_column_is_only_centred_and_a_test_value_far_outside_is_named
 def test_a_csv_of_values_near_the_float_limit_trains_without_a_warning(tmp_path):
     rng = np.random.default_rng(0)
     Z = rng.standard_normal((40, 2))  # (40, 2)
-    lines = ["big,small,y"] + [f"{float(1e300 * p)!r},{float(1e-300 * q)!r},{float(p - q)!r}" for p, q in Z]
+    lines = ["big,small,y"] + [f"{float(1e300 * p)!r},{float(1e-300 * q)!r},{float(p - q)!r}"
+                               for p, q in Z]
     path = tmp_path / "edge.csv"
     path.write_text("\n".join(lines) + "\n")
     with warnings.catch_warnings():
@@ -62,8 +65,9 @@ def test_a_csv_of_values_near_the_float_limit_trains_without_a_warning(tmp_path)
     assert rows[-1]["train_loss"] < rows[0]["train_loss"]
 
 
-@pytest.mark.parametrize("name, value", [("width", 2.5), ("depth", True), ("epochs", "3"), ("samples", math.nan),
-                                         ("seed", 1e-3), ("batch_size", math.inf), ("input_dim", 2.000001)])
+@pytest.mark.parametrize("name, value", [("width", 2.5), ("depth", True), ("epochs", "3"),
+                                         ("samples", math.nan), ("seed", 1e-3),
+                                         ("batch_size", math.inf), ("input_dim", 2.000001)])
 def test_train_refuses_sizes_that_are_not_whole_numbers(name, value):
     with pytest.raises(UserError, match=f"^--{name.replace('_', '-')} .*: must be a whole number$"):
         training.run(**{**SMALL, name: value})
@@ -71,7 +75,8 @@ def test_train_refuses_sizes_that_are_not_whole_numbers(name, value):
 
 def test_train_takes_whole_numbers_of_any_type():
     rows = training.run(**{**SMALL, "width": 3.0, "depth": np.int64(2), "samples": np.uint8(16)})
-    assert rows[-1]["width"] == 3 and rows[-1]["depth"] == 2 and rows[-1]["n_train"] + rows[-1]["n_test"] == 16
+    assert rows[-1]["width"] == 3 and rows[-1]["depth"] == 2
+    assert rows[-1]["n_train"] + rows[-1]["n_test"] == 16
 
 
 @pytest.mark.parametrize("option, value", [("seed", 2.5), ("blas_threads", 1.5), ("seed", True)])

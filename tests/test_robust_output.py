@@ -1,5 +1,6 @@
-"""Output files (bench.output) under every command: only regular files of ours, symlinks written through,
-names the file system takes, and real faults (a full disk, a read-only one) as one line with every row whole."""
+"""Output files (bench.output) under every command: only regular files of ours, symlinks written
+through, names the file system takes, and real faults (a full disk, a read-only one) as one line
+with every row whole."""
 
 import csv
 import os
@@ -40,13 +41,15 @@ def fake_children(monkeypatch):
 
 
 @pytest.mark.parametrize("name, fragment", [
-    ("", "empty path"), (".", "names a folder"), ("/", "names a folder"), ("new.csv/", "names a folder"),
-    ("..", "names a folder"), ("a\nb.csv", "a control character"), ("\udcff.csv", "not valid UTF-8"),
+    ("", "empty path"), (".", "names a folder"), ("/", "names a folder"),
+    ("new.csv/", "names a folder"), ("..", "names a folder"), ("a\nb.csv", "a control character"),
+    ("\udcff.csv", "not valid UTF-8"),
     ("x" * 250 + ".csv", "a name of 254 bytes; this file system takes 255"),
     ("dir", "it is a folder"), ("fifo", "it is a FIFO (named pipe), not a regular file"),
     ("dangling", "it is a symlink to a missing file"), ("file/x.csv", "a parent of it is a file"),
 ])
-def test_target_refuses_what_is_not_a_regular_file_or_a_new_name(tmp_path, monkeypatch, name, fragment):
+def test_target_refuses_what_is_not_a_regular_file_or_a_new_name(tmp_path, monkeypatch, name,
+                                                                  fragment):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "dir").mkdir()
     (tmp_path / "file").write_text("")
@@ -63,9 +66,9 @@ def test_a_device_node_is_refused_by_every_writer_and_stays_a_device(tmp_path, f
     null = device_node(tmp_path / "null")
     data = tmp_path / "data.csv"
     data.write_text("a,y\n1,2\n2,3\n3,5\n")
+    results = write_results(tmp_path / "r.csv", study_rows())
     for args in ([*SWEEP, "--out", null, "--force"], [*TRAIN, "--out", null, "--force"],
-                 [*TRAIN, "--plot", null, "--force"], ["report", write_results(tmp_path / "r.csv", study_rows()),
-                                                       "--out", null]):
+                 [*TRAIN, "--plot", null, "--force"], ["report", results, "--out", null]):
         code, _, err = gradbench(*args)
         assert one_line_error(code, err) and "a character device, not a regular file" in err, err
     assert stat.S_ISCHR(os.lstat(null).st_mode)
@@ -74,8 +77,8 @@ def test_a_device_node_is_refused_by_every_writer_and_stays_a_device(tmp_path, f
 def test_a_fifo_is_refused_without_hanging_and_stays_a_fifo(tmp_path, fake_children):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
-    for args in ([*SWEEP, "--out", fifo, "--resume"], [*TRAIN, "--out", fifo, "--force"], ["fit", fifo],
-                 [*TRAIN, "--data", fifo, "--target", "y"]):
+    for args in ([*SWEEP, "--out", fifo, "--resume"], [*TRAIN, "--out", fifo, "--force"],
+                 ["fit", fifo], [*TRAIN, "--data", fifo, "--target", "y"]):
         code, _, err = gradbench(*args)
         assert one_line_error(code, err) and ("FIFO" in err or "not a regular file" in err), err
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
@@ -107,7 +110,8 @@ def test_train_refuses_an_existing_output_unless_force_and_one_file_for_two_outp
     code, _, err = gradbench(*TRAIN, "--out", sweep_csv)
     assert one_line_error(code, err) and "already exists: add --force" in err
     code, _, err = gradbench(*TRAIN, "--out", tmp_path / "x.png", "--plot", tmp_path / "x.png")
-    assert one_line_error(code, err) and "name the same file" in err and not (tmp_path / "x.png").exists()
+    assert one_line_error(code, err) and "name the same file" in err
+    assert not (tmp_path / "x.png").exists()
     data = tmp_path / "data.csv"
     data.write_text("a,y\n1,2\n2,3\n3,5\n4,4\n")
     code, _, err = gradbench(*TRAIN, "--data", data, "--target", "y", "--out", data, "--force")
@@ -117,7 +121,8 @@ def test_train_refuses_an_existing_output_unless_force_and_one_file_for_two_outp
     assert code == 0, err
     with open(sweep_csv, newline="") as f:
         assert [r["epoch"] for r in csv.DictReader(f)] == ["0", "1"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "sweep.csv"]  # no temporary file left
+    # no temporary file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "sweep.csv"]
 
 
 def test_report_refuses_to_write_over_what_it_reads(tmp_path):
@@ -126,7 +131,8 @@ def test_report_refuses_to_write_over_what_it_reads(tmp_path):
     (tmp_path / "link.md").symlink_to("r.csv")
     for out in (results, tmp_path / "r.fits.csv", tmp_path / "link.md"):
         code, _, err = gradbench("report", results, "--out", out)
-        assert one_line_error(code, err) and "which the report reads: choose another name" in err, err
+        assert (one_line_error(code, err)
+                and "which the report reads: choose another name" in err), err
     assert results.read_bytes() == before
 
 
@@ -137,19 +143,22 @@ def test_report_refuses_to_write_over_what_it_reads(tmp_path):
 def test_a_full_disk_mid_sweep_is_one_line_and_every_row_whole_then_resume_completes(fake_children):
     with tmpfs(size="64k") as fs:
         out = fs / "r.csv"
-        # two pages: the header and a few rows, and the series' pyperf suite, which fills the disk first (it is
-        # rewritten whole as each point finishes, and each point's row is written after its suite)
+        # two pages: the header and a few rows, and the series' pyperf suite, which fills the disk
+        # first (it is rewritten whole as each point finishes, and each point's row is written after
+        # its suite)
         fill(fs, leave=8192)
         args = ["sweep", "--depth", "1:30", "--width", "1", "--methods", "backprop", "--out", out]
         code, _, err = gradbench(*args)
-        assert one_line_error(code, err) and "No space left on device" in err and ".json: cannot write" in err, err
+        assert (one_line_error(code, err) and "No space left on device" in err
+                and ".json: cannot write" in err), err
         written = lines_of(out)  # every line whole
         assert 0 < len(written) < 30
         (fs / "filler").unlink()
         code, _, err = gradbench(*args, "--resume")
         assert code == 0, err
         rows = lines_of(out)
-        assert [r[2] for r in rows] == [str(d) for d in range(1, 31)]  # each depth once, the old rows first
+        # each depth once, the old rows first
+        assert [r[2] for r in rows] == [str(d) for d in range(1, 31)]
 
 
 @needs_root
@@ -168,13 +177,15 @@ def test_a_full_disk_mid_training_keeps_the_finished_epochs_whole():
 @needs_root
 def test_a_full_disk_leaves_every_whole_file_output_untouched(tmp_path, fake_children):
     results = write_results(tmp_path / "r.csv", study_rows()).read_bytes()
-    with tmpfs(size="64k", files={"r.csv": results, "r.fits.csv": b"old fits\n", "t.csv": b"old rows\n"}) as fs:
+    files = {"r.csv": results, "r.fits.csv": b"old fits\n", "t.csv": b"old rows\n"}
+    with tmpfs(size="64k", files=files) as fs:
         fill(fs)
         for args in (["fit", fs / "r.csv"], [*TRAIN, "--plot", fs / "t.png"],
                      [*TRAIN, "--out", fs / "t.csv", "--force"], [*SWEEP, "--out", fs / "s.csv"]):
             code, _, err = gradbench(*args)
             assert one_line_error(code, err) and "No space left on device" in err, err
-        assert (fs / "r.fits.csv").read_text() == "old fits\n" and (fs / "t.csv").read_text() == "old rows\n"
+        assert (fs / "r.fits.csv").read_text() == "old fits\n"
+        assert (fs / "t.csv").read_text() == "old rows\n"
         assert sorted(p.name for p in fs.iterdir()) == ["filler", "r.csv", "r.fits.csv", "t.csv"]
 
 
@@ -195,7 +206,8 @@ def test_a_short_write_is_cut_back_and_the_file_keeps_its_whole_rows(tmp_path, m
     path.write_text(HEADER)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND)
     real_write = os.write
-    monkeypatch.setattr(os, "write", lambda fd, data: real_write(fd, data[: len(data) // 2]))  # a full disk
+    # a full disk
+    monkeypatch.setattr(os, "write", lambda fd, data: real_write(fd, data[: len(data) // 2]))
     with pytest.raises(UserError, match="No space left on device"):
         output.append_line(fd, b"a,whole,row\n", "--out r.csv")
     os.close(fd)

@@ -1,5 +1,6 @@
-"""One writer per results file (an advisory lock), and readers that refuse what a later stage cannot use:
-rows of the wrong width, two rows of one point, times outside what a sweep measures, damaged fits."""
+"""One writer per results file (an advisory lock), and readers that refuse what a later stage
+cannot use: rows of the wrong width, two rows of one point, times outside what a sweep measures,
+damaged fits."""
 
 import os
 import subprocess
@@ -51,7 +52,8 @@ def test_the_lock_goes_with_the_name_when_a_resume_or_force_replaces_the_file(tm
         assert out.stat().st_ino != inode
         with pytest.raises(UserError, match="another gradbench sweep"):
             open_results(out, KEYS, force=True)
-    with open_results(out, KEYS, force=True), pytest.raises(UserError, match="another gradbench sweep"):
+    with (open_results(out, KEYS, force=True),
+          pytest.raises(UserError, match="another gradbench sweep")):
         open_results(out, KEYS, resume=True)
     assert out.read_text() == HEADER
 
@@ -68,16 +70,19 @@ with open_results(sys.argv[1], []) as results:
 """
 
 
-def test_a_sweep_while_another_process_writes_the_file_is_refused_and_the_rows_all_kept(tmp_path, monkeypatch):
+def test_a_sweep_while_another_process_writes_the_file_is_refused_and_the_rows_all_kept(
+        tmp_path, monkeypatch):
     out = tmp_path / "r.csv"
-    first = subprocess.Popen([sys.executable, "-c", HOLDER, str(out)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    first = subprocess.Popen([sys.executable, "-c", HOLDER, str(out)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     assert first.stdout.readline() == "locked\n"
     monkeypatch.setattr(launcher, "Child", pytest.fail)  # the second must not run anything
     for flag in ("--resume", "--force"):
         code, _, err = gradbench("sweep", "--depth", "1", "--width", "2", "--methods", "backprop",
                                  "--out", out, flag)
-        assert one_line_error(code, err) and f"--out {out}: another gradbench sweep is writing it" in err
+        assert (one_line_error(code, err)
+                and f"--out {out}: another gradbench sweep is writing it" in err)
     first.communicate("go\n", timeout=60)
     assert first.returncode == 0
     assert [r[2] for r in lines_of(out)] == ["1", "2", "3"]
@@ -88,7 +93,8 @@ def test_readers_refuse_two_rows_of_one_point_and_resume_repairs_the_file(tmp_pa
     path = write_results(tmp_path / "r.csv", rows)
     for args in (["fit", path], ["plot", path, "--out-dir", tmp_path / "p"], ["report", path]):
         code, _, err = gradbench(*args)
-        assert one_line_error(code, err) and "lines 2 and 4 hold the same point (method=backprop depth=1" in err
+        assert (one_line_error(code, err)
+                and "lines 2 and 4 hold the same point (method=backprop depth=1" in err)
     with open_results(path, [], resume=True):
         pass
     assert len(read_results(path)) == 2 and not list(tmp_path.glob("p/*"))
@@ -114,7 +120,8 @@ def test_readers_refuse_a_row_of_the_wrong_shape(tmp_path, line, fragment):
 def test_readers_refuse_times_no_sweep_can_measure(tmp_path, seconds):
     rows = [result_row("backprop", 1), result_row("backprop", 2, seconds=seconds)]
     path = write_results(tmp_path / "r.csv", rows)
-    with pytest.raises(UserError, match="line 3, column time_s: .*: an ok row's time must lie between"):
+    with pytest.raises(UserError,
+                       match="line 3, column time_s: .*: an ok row's time must lie between"):
         read_results(path)
 
 
@@ -125,12 +132,14 @@ def test_times_at_both_ends_of_the_range_are_fitted_and_plotted(tmp_path):
     path = write_results(tmp_path / "edge.csv", rows)
     code, _, err = gradbench("plot", path, "--out-dir", tmp_path / "p")
     assert code == 0 and err == "", err
-    assert len(list((tmp_path / "p").glob("edge-*.png"))) == 5  # time, ops, rate, memory, tradeoff: a lone method
+    # time, ops, rate, memory, tradeoff: a lone method
+    assert len(list((tmp_path / "p").glob("edge-*.png"))) == 5
 
 
 @pytest.mark.parametrize("column, value, fragment", [
     ("k", "abc", "column k: 'abc': expected a number from -1000 to 1000"),
-    ("n_min", "0", "column n_min: "), ("c", "inf", "column c: 'inf'"), ("k_hi", "1e308", "column k_hi"),
+    ("n_min", "0", "column n_min: "), ("c", "inf", "column c: 'inf'"),
+    ("k_hi", "1e308", "column k_hi"),
     ("covers_theory", "maybe", "column covers_theory: 'maybe': expected True or False"),
     ("sweep", "width=8", "column sweep: 'width=8': not a sweep's key"),
 ])
@@ -142,14 +151,16 @@ def test_a_damaged_fits_file_is_one_line_for_plot_and_report(tmp_path, column, v
     fits.to_csv(fits_path, index=False)
     with pytest.raises(UserError, match=fragment):
         read_fits(fits_path)
-    for args in (["plot", path, "--out-dir", tmp_path / "p"], ["report", path, "--plots-dir", tmp_path / "p"]):
+    for args in (["plot", path, "--out-dir", tmp_path / "p"],
+                 ["report", path, "--plots-dir", tmp_path / "p"]):
         code, _, err = gradbench(*args)
         assert one_line_error(code, err) and "line 3, " + fragment in err, err
     assert not list(tmp_path.glob("p/*"))  # no figure drawn
 
 
 def test_a_block_time_no_reader_would_take_is_an_error_row_not_an_ok_one(tmp_path, monkeypatch):
-    monkeypatch.setattr(launcher, "Child", FakeChild.of(block_s=1e-16))  # a clock that said 0.1 femtoseconds
+    # a clock that said 0.1 femtoseconds
+    monkeypatch.setattr(launcher, "Child", FakeChild.of(block_s=1e-16))
     out = tmp_path / "r.csv"
     code, _, err = gradbench("sweep", "--depth", "1", "--width", "2", "--methods", "backprop",
                              "--out", out)

@@ -1,4 +1,4 @@
-"""Sizes are integers; NaN, inf and overflow never come back as numbers; naive's count at any depth."""
+"""Sizes are integers; NaN, inf and overflow never return as numbers; naive's count at any depth."""
 
 import re
 
@@ -28,7 +28,8 @@ def test_non_integer_sizes_are_refused(widths):
 def test_numpy_integer_sizes_are_fine():
     net = gradients.Network.init(np.array([3, 4, 2]))
     assert net.widths == [3, 4, 2]
-    count = gradients.op_count("backprop", [np.int32(3), np.int64(4)], batch=np.int16(2), activation="identity")
+    count = gradients.op_count("backprop", [np.int32(3), np.int64(4)], batch=np.int16(2),
+                               activation="identity")
     assert count == 2 * 12
 
 
@@ -65,7 +66,8 @@ def test_finite_weights_that_overflow_the_forward_pass_raise(call, activation):
     for W in net.weights:
         W *= 1e90  # every parameter finite; four layers reach 1e360
     X, y = gradients.make_data(net.widths, 3, seed=0)
-    with pytest.raises(gradients.NotFiniteError, match="the parameters are finite, so the .* overflowed"):
+    with pytest.raises(gradients.NotFiniteError,
+                       match="the parameters are finite, so the .* overflowed"):
         _use(call, net, X, y)
 
 
@@ -84,9 +86,12 @@ def test_not_finite_is_a_value_error():
 
 
 def _naive_uniform(w, L, relu):
-    """naive's count on widths [w] * (L + 1), batch 1, summed by hand: sum over m = L-1-t of each chain."""
+    """naive's count on widths [w] * (L + 1), batch 1, summed by hand.
+
+    The sum over m = L-1-t of each chain."""
     r = int(relu)
-    chains = (r + 1) + (L - 1) * (r + 2 * w) + r * w * (L - 1) * L // 2 + w * w * (L - 2) * (L - 1) // 2
+    chains = ((r + 1) + (L - 1) * (r + 2 * w) + r * w * (L - 1) * L // 2
+              + w * w * (L - 2) * (L - 1) // 2)
     return w * w * chains
 
 
@@ -95,7 +100,8 @@ def _naive_uniform(w, L, relu):
 def test_naive_count_of_a_deep_uniform_network_is_its_sum(w, L, relu):
     # depth 30000: the closed form is O(L) (suffix sums), where a sum per layer would be O(L^2)
     activation = "relu" if relu else "identity"
-    assert gradients.op_count("naive", [w] * (L + 1), activation=activation) == _naive_uniform(w, L, relu)
+    count = gradients.op_count("naive", [w] * (L + 1), activation=activation)
+    assert count == _naive_uniform(w, L, relu)
 
 
 def test_naive_closed_form_matches_its_tally_on_random_shapes():
@@ -124,7 +130,8 @@ def test_gradient_finiteness_sees_every_array(layout):
     from gradients.network import gradient_arrays
 
     net = gradients.Network.init([3, 4, 5, 2], seed=0)
-    weights = gradient_arrays(net) if layout == "one buffer" else [np.empty_like(W) for W in net.weights]
+    weights = (gradient_arrays(net) if layout == "one buffer"
+               else [np.empty_like(W) for W in net.weights])
     for W in weights:
         W[:] = 1.0
     g = gradients.Gradient(weights, np.ones(2), 0.5)

@@ -39,7 +39,7 @@ class Machine:
 
 
 def time_series(machine, costs, n_rounds=21, block_s=0.002):
-    """Every point's round values, as the child times them; the machine's round advances with each."""
+    """Each point's round values as the child times them; the machine's round advances with each."""
     live = {i: (machine.call(c), lambda: None, child.loops_for(c, block_s), n_rounds)
             for i, c in enumerate(costs)}
     values = {i: [] for i in live}
@@ -63,8 +63,13 @@ def fitted_k(values, n=N):
 def test_every_round_runs_each_live_point_once_in_a_fresh_order():
     orders, blocks = [], []
     live = {i: (lambda: None, lambda: None, 1, r) for i, r in enumerate([3, 5, 5, 5])}
-    child.run_rounds(live, np.random.default_rng(1), lambda e: (orders if e["event"] == "order" else blocks).append(e))
-    assert [sorted(o["order"]) for o in orders] == [[0, 1, 2, 3]] * 3 + [[1, 2, 3]] * 2  # 0 leaves after 3
+
+    def record(e):
+        (orders if e["event"] == "order" else blocks).append(e)
+
+    child.run_rounds(live, np.random.default_rng(1), record)
+    # 0 leaves after 3
+    assert [sorted(o["order"]) for o in orders] == [[0, 1, 2, 3]] * 3 + [[1, 2, 3]] * 2
     assert len({tuple(o["order"]) for o in orders}) > 1  # shuffled
     assert len(blocks) == 3 + 5 * 3
 
@@ -96,7 +101,8 @@ def synthetic(rng, k, n_rounds=21):
     """Round values of the points of N: a law times a spell per round, block noise and spikes."""
     spell = rng.lognormal(0, 0.3, n_rounds)  # (rounds,)
     block = 1 + rng.exponential(0.05, (len(N), n_rounds))  # (points, rounds)
-    spike = np.where(rng.random((len(N), n_rounds)) < 0.2, rng.uniform(1.5, 4, (len(N), n_rounds)), 1)
+    spike = np.where(rng.random((len(N), n_rounds)) < 0.2,
+                     rng.uniform(1.5, 4, (len(N), n_rounds)), 1)
     return 1e-4 * (N[:, None] / 32) ** k * spell * block * spike
 
 
@@ -118,7 +124,8 @@ def test_points_of_different_series_draw_rounds_apart():
 
 
 def test_ratio_is_the_median_of_same_round_ratios_over_shared_rounds():
-    a, b = [2.0, 4.0, 6.0, 100.0], [1.0, 2.0, 3.0]  # b left after three rounds: the fourth is not shared
+    # b left after three rounds: the fourth is not shared
+    a, b = [2.0, 4.0, 6.0, 100.0], [1.0, 2.0, 3.0]
     assert rounds.ratio(a, b)[0] == 2.0
 
 

@@ -1,4 +1,4 @@
-"""The fit-rule grammar: good rules parsed, bad ones refused by the parser and by the fitting alike."""
+"""The fit-rule grammar: good rules parsed, bad ones refused by the parser and the fitting alike."""
 
 import pytest
 
@@ -6,8 +6,9 @@ from bench import fit, rules
 from bench.errors import UserError
 
 
-@pytest.mark.parametrize("rule", ["upper:0", "upper:-5", "upper:inf", "upper:", "top:0", "top:-1", "top:1.5",
-                                  "top:x", "ratio:nan", "ratio:0", "all:3", "offset:2", "median", ""])
+@pytest.mark.parametrize("rule", ["upper:0", "upper:-5", "upper:inf", "upper:", "top:0", "top:-1",
+                                  "top:1.5", "top:x", "ratio:nan", "ratio:0", "all:3", "offset:2",
+                                  "median", ""])
 def test_parse_rule_refuses_bad_rules(rule):
     with pytest.raises(UserError, match="bad fit rule"):
         rules.parse(rule)

@@ -1,4 +1,4 @@
-"""A real series: one child process times a quick sweep in rounds; its rows, its pyperf suite, its fits."""
+"""A real series: one child process times a quick sweep in rounds; its rows, pyperf suite, fits."""
 
 import subprocess
 import sys
@@ -31,7 +31,8 @@ def test_same_round_ratios_fill_time_vs_backprop_and_the_local_exponents(quick):
     _, df = quick
     naive = df[df["method"] == "naive"].sort_values("depth")
     assert (naive["time_vs_backprop"] > 0).all()
-    assert df.loc[df["method"] != "naive", "time_vs_backprop"].isna().all()  # backprop and forward: none
+    # backprop and forward: none
+    assert df.loc[df["method"] != "naive", "time_vs_backprop"].isna().all()
     for _, rows in df.groupby("method"):
         rows = rows.sort_values("depth")
         assert rows["local_k"].iloc[:1].isna().all()  # the first point has none before it
@@ -78,7 +79,8 @@ def test_force_leaves_no_json_of_points_it_no_longer_has(tmp_path):
     assert {p.name for p in second} == {name.split("/")[-1]}
 
 
-def test_a_version_3_file_reads_with_its_fastest_value_as_the_time(tmp_path, results_frame, write_csv):
+def test_a_version_3_file_reads_with_its_fastest_value_as_the_time(tmp_path, results_frame,
+                                                                   write_csv):
     df = results_frame([1, 2, 4], [4]).drop(columns=sorted(schema.ADDED_IN_4))
     df["schema_version"] = 3
     back = read_results(write_csv(tmp_path / "v3.csv", df))
@@ -92,10 +94,12 @@ def test_each_later_process_times_every_point_again_and_is_a_pyperf_run(tmp_path
     profile = budget.Profile(rounds=5, block_s=0.001, processes=3)
     monkeypatch.setitem(loop.PROFILES, "quick", profile)
     out = tmp_path / "r.csv"
-    sweep(out=out, depth="1,2,4", width="3", methods="naive,backprop", profile="quick", progress=False)
+    sweep(out=out, depth="1,2,4", width="3", methods="naive,backprop", profile="quick",
+          progress=False)
     df = read_results(out)
     assert (df["n_values"] == 15).all() and df["series"].nunique() == 1
     [name] = df["pyperf_json"].unique()
     for bench_ in pyperf.BenchmarkSuite.load(str(tmp_path / name)).get_benchmarks():
         assert [len(r.values) for r in bench_.get_runs()] == [5, 5, 5]
-    assert df.loc[df["method"] == "naive", "time_vs_backprop"].notna().all()  # rounds of all processes
+    # rounds of all processes
+    assert df.loc[df["method"] == "naive", "time_vs_backprop"].notna().all()

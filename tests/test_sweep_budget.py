@@ -1,4 +1,4 @@
-"""The sweep's budget: how long a point's rounds will take, predicted from the points measured before it."""
+"""The sweep's budget: how long a point's rounds take, predicted from points measured before it."""
 
 import pytest
 
@@ -11,10 +11,12 @@ def test_predicted_run_grows_with_the_call_and_counts_every_round():
     quick = PROFILES["quick"]
     assert predict_run_seconds(1.0, quick) >= quick.rounds * 1.0
     # below block_s a block loops the call until it lasts block_s: the rounds no longer shrink
-    assert quick.rounds * quick.block_s <= predict_run_seconds(1e-6, quick) < predict_run_seconds(0.1, quick)
+    assert (quick.rounds * quick.block_s <= predict_run_seconds(1e-6, quick)
+            < predict_run_seconds(0.1, quick))
     assert predict_run_seconds(0.1, quick) < predict_run_seconds(1.0, quick)
     assert predict_run_seconds(1.0, quick, MIN_ROUNDS) < predict_run_seconds(1.0, quick)
-    assert predict_run_seconds(1.0, PROFILES["rigorous"]) > predict_run_seconds(1.0, PROFILES["default"])
+    assert (predict_run_seconds(1.0, PROFILES["rigorous"])
+            > predict_run_seconds(1.0, PROFILES["default"]))
 
 
 @pytest.mark.parametrize("name", sorted(PROFILES))
@@ -26,7 +28,8 @@ def test_loops_make_a_block_last_block_s(name, call_s):
         assert loops == 1
     else:
         # the fewest calls that last block_s, up to the rounding of block_s / call_s
-        assert block_s <= loops * call_s * (1 + 1e-12) and (loops - 1) * call_s < block_s * (1 + 1e-12)
+        assert (block_s <= loops * call_s * (1 + 1e-12)
+                and (loops - 1) * call_s < block_s * (1 + 1e-12))
 
 
 @pytest.mark.parametrize("call_s", [0.01, 0.1, 1.0, 100.0])
@@ -48,7 +51,8 @@ def test_budget_predicts_from_the_largest_measured_point():
     budget.record(large, 1000, 1e-3, "pyperf")
     budget.record(small, 100, 1.0, "pyperf")  # smaller: ignored
     seconds, why = budget.predict(small, 10**6)
-    assert seconds == pytest.approx(predict_run_seconds(1.0, PROFILES["quick"], MIN_ROUNDS))  # the fewest rounds
+    # the fewest rounds
+    assert seconds == pytest.approx(predict_run_seconds(1.0, PROFILES["quick"], MIN_ROUNDS))
     assert "depth=4" in why
     assert budget.over(seconds, why) is None
     reason = budget.over(1e3, why)
@@ -72,8 +76,8 @@ def test_a_gpu_measurement_never_predicts_a_cpu_point():
     assert "on torch cuda:0 float64" in gpu_why and "on torch" not in cpu_why
 
 
-@pytest.mark.parametrize("other", [dict(dtype="float32"), dict(device="cpu"), dict(backend="numpy", device="cpu"),
-                                   dict(method="backprop")])
+@pytest.mark.parametrize("other", [dict(dtype="float32"), dict(device="cpu"),
+                                   dict(backend="numpy", device="cpu"), dict(method="backprop")])
 def test_each_method_backend_device_and_dtype_is_its_own_budget(other):
     budget = Budget(PROFILES["quick"], max_seconds=60)
     measured = Point("naive", 8, 16, 16, 1, **GPU)
@@ -83,10 +87,14 @@ def test_each_method_backend_device_and_dtype_is_its_own_budget(other):
 
 
 def test_a_cluster_workers_budget_merges_by_placement():
-    here, there = Budget(PROFILES["quick"], 60), Budget(PROFILES["quick"], 60)
+    quick = PROFILES["quick"]
+    here, there = Budget(quick, 60), Budget(quick, 60)
     cpu, gpu = Point("naive", 8, 16, 16, 1), Point("naive", 8, 16, 16, 1, **GPU)
     here.record(cpu, 10**6, 1.0, "pyperf")
-    there.record(gpu, 10**7, 1e-3, "pyperf")  # larger, but of another placement: must not replace the CPU's
+    # larger, but of another placement: must not replace the CPU's
+    there.record(gpu, 10**7, 1e-3, "pyperf")
     here.merge(there.measured)
-    assert here.predict(cpu, 10**6)[0] == pytest.approx(predict_run_seconds(1.0, PROFILES["quick"], MIN_ROUNDS))
-    assert here.predict(gpu, 10**7)[0] == pytest.approx(predict_run_seconds(1e-3, PROFILES["quick"], MIN_ROUNDS))
+    assert (here.predict(cpu, 10**6)[0]
+            == pytest.approx(predict_run_seconds(1.0, quick, MIN_ROUNDS)))
+    assert (here.predict(gpu, 10**7)[0]
+            == pytest.approx(predict_run_seconds(1e-3, quick, MIN_ROUNDS)))

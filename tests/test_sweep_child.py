@@ -1,5 +1,6 @@
-"""The series' child: a warm call sets the block's loops, and time_vs_backprop is reported for every
-gradient method but backprop (the statistics of rounds are test_rounds', the series' test_series')."""
+"""The series' child: a warm call sets the block's loops, and time_vs_backprop is reported for
+every gradient method but backprop (the statistics of rounds are test_rounds', the series'
+test_series')."""
 
 import pytest
 from helpers import FakeChild
@@ -20,7 +21,8 @@ class Clock:
 
 def test_a_slow_first_call_is_not_what_sets_the_loops():
     clock = Clock()
-    costs = iter([2.0, 1e-3, 1e-3])  # the first call pays a start-up (an import, a device's libraries)
+    # the first call pays a start-up (an import, a device's libraries)
+    costs = iter([2.0, 1e-3, 1e-3])
 
     def call():
         clock.now += next(costs)
@@ -45,8 +47,8 @@ def test_a_long_first_call_is_not_repeated():
 
 def test_time_vs_backprop_for_every_gradient_method_but_backprop(tmp_path, monkeypatch):
     monkeypatch.setattr(launcher, "Child", FakeChild.of())
-    result = sweep(depth="3", width="4", methods="checkpoint,naive,forward,backprop", out=tmp_path / "r.csv",
-                   profile="quick")
+    result = sweep(depth="3", width="4", methods="checkpoint,naive,forward,backprop",
+                   out=tmp_path / "r.csv", profile="quick")
     ratios = {r["method"]: r.get("time_vs_backprop") for r in result.rows}
     # forward runs no backprop at all; backprop's would be 1
     assert ratios["backprop"] is None and ratios["forward"] is None

@@ -1,4 +1,5 @@
-"""The sweep's launcher: a real child process whose point fails, whose spec kills it, or that runs too long."""
+"""The sweep's launcher: a real child process whose point fails, whose spec kills it, or that runs
+too long."""
 
 import pytest
 
@@ -8,8 +9,8 @@ from bench.sweep.points import Point
 
 
 def spec(*points):
-    return {"points": [p.__dict__ for p in points], "ops": [1] * len(points), "profile": PROFILES["quick"].__dict__,
-            "max_seconds": 60.0, "budget": [], "seed": 0}
+    return {"points": [p.__dict__ for p in points], "ops": [1] * len(points),
+            "profile": PROFILES["quick"].__dict__, "max_seconds": 60.0, "budget": [], "seed": 0}
 
 
 def events(child, timeout=30):

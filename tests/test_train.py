@@ -1,4 +1,6 @@
-"""bench.train and `gradbench train`: naive and backprop train alike, defaults as documented, bad input in one line."""
+"""bench.train and `gradbench train`: naive and backprop train alike, defaults as documented.
+
+Bad input is refused in one line."""
 
 import csv
 import re
@@ -31,7 +33,8 @@ def test_naive_and_backprop_follow_the_same_trajectory(optimizer):
     a = training.run(method="backprop", optimizer=optimizer, lr=lr, **SMALL)
     b = training.run(method="naive", optimizer=optimizer, lr=lr, **SMALL)
     assert len(a) == len(b) == SMALL["epochs"] + 1
-    assert a[-1]["train_loss"] < 0.9 * a[0]["train_loss"]  # the trajectory moves: not a trivial match
+    # the trajectory moves: not a trivial match
+    assert a[-1]["train_loss"] < 0.9 * a[0]["train_loss"]
     for x, y in zip(a, b):
         assert rel(x["train_loss"], y["train_loss"]) <= 1e-9, x["epoch"]
         assert rel(x["test_loss"], y["test_loss"]) <= 1e-9, x["epoch"]
@@ -94,10 +97,11 @@ def test_divergence_is_one_line_naming_the_epoch_without_numpy_warnings(tmp_path
                                       "--epochs", "8", "--no-progress", "--out", str(out))
     assert code == 2
     assert stdout == ""
-    assert err == ("gradbench: error: training diverged at epoch 3 (parameters or gradient overflowed to inf or NaN, "
-                   "learning rate 1e+06); lower --lr\n")
+    assert err == ("gradbench: error: training diverged at epoch 3 (parameters or gradient "
+                   "overflowed to inf or NaN, learning rate 1e+06); lower --lr\n")
     with open(out, newline="") as f:
-        assert [r["epoch"] for r in csv.DictReader(f)] == ["0", "1", "2"]  # the epochs before it are kept
+        # the epochs before it are kept
+        assert [r["epoch"] for r in csv.DictReader(f)] == ["0", "1", "2"]
 
 
 def write(path, text):
@@ -110,7 +114,8 @@ def test_train_on_a_csv_file(tmp_path):
     Z = rng.standard_normal((60, 2))
     lines = ["u,v,target"] + [f"{p},{q},{max(p, 0) - q}" for p, q in Z]
     path = write(tmp_path / "d.csv", "\n".join(lines) + "\n")
-    rows = training.run(data=str(path), target="target", depth=2, width=6, epochs=30, progress=False)
+    rows = training.run(data=str(path), target="target", depth=2, width=6, epochs=30,
+                        progress=False)
     assert rows[0]["input_dim"] == 2
     assert rows[0]["n_train"] == 48
     assert rows[0]["n_test"] == 12
@@ -122,8 +127,9 @@ def test_train_on_a_csv_file(tmp_path):
 
 def test_train_command_writes_rows_and_plot(tmp_path, gradbench):
     out, png = tmp_path / "r" / "train.csv", tmp_path / "p" / "train.png"
-    code, stdout, _ = gradbench("train", "--method", "backprop", "--optimizer", "adam", "--depth", "3",
-                                "--width", "16", "--epochs", "5", "--batch-size", "32", "--lr", "1e-2", "--seed", "0",
+    code, stdout, _ = gradbench("train", "--method", "backprop", "--optimizer", "adam",
+                                "--depth", "3", "--width", "16", "--epochs", "5",
+                                "--batch-size", "32", "--lr", "1e-2", "--seed", "0",
                                 "--out", str(out), "--plot", str(png), "--no-progress")
     assert code == 0
     assert "backprop/adam" in stdout
@@ -140,9 +146,11 @@ def test_train_command_writes_rows_and_plot(tmp_path, gradbench):
 def test_cli_choices_are_the_registries():
     from bench.cli import cli
 
-    choices = {p.name: list(p.type.choices) for p in cli.commands["train"].params if hasattr(p.type, "choices")}
+    choices = {p.name: list(p.type.choices) for p in cli.commands["train"].params
+               if hasattr(p.type, "choices")}
     assert choices == {"optimizer": list(OPTIMIZERS), "activation": list(gradients.ACTIVATIONS)}
-    [method] = [p for p in cli.commands["train"].params if p.name == "method"]  # a comma list: a race
+    # a comma list: a race
+    [method] = [p for p in cli.commands["train"].params if p.name == "method"]
     assert all(m in method.help for m in gradients.METHODS)
 
 
@@ -170,11 +178,12 @@ def test_outputs_are_checked_before_training(tmp_path, monkeypatch, gradbench):
     (tmp_path / "file").write_text("")
     out = tmp_path / "keep.csv"
     out.write_text("old rows\n")
-    for args, message in [(["--plot", str(tmp_path / "file" / "t.png")], "a parent of it is a file"),
-                          (["--plot", "/proc/gradbench/t.png"], "/proc/gradbench/t.png: cannot write"),
-                          (["--plot", str(tmp_path / "t.xyz")], "cannot draw a .xyz file; use one of"),
-                          (["--out", str(tmp_path / "file" / "r.csv")], "a parent of it is a file"),
-                          (["--out", str(tmp_path)], "is a directory")]:  # click's own check
+    refused = [(["--plot", str(tmp_path / "file" / "t.png")], "a parent of it is a file"),
+               (["--plot", "/proc/gradbench/t.png"], "/proc/gradbench/t.png: cannot write"),
+               (["--plot", str(tmp_path / "t.xyz")], "cannot draw a .xyz file; use one of"),
+               (["--out", str(tmp_path / "file" / "r.csv")], "a parent of it is a file"),
+               (["--out", str(tmp_path)], "is a directory")]  # click's own check
+    for args, message in refused:
         code, stdout, err = gradbench("train", "--no-progress", "--out", str(out), *args)
         assert code == 2, err
         assert stdout == "", err
@@ -185,7 +194,8 @@ def test_outputs_are_checked_before_training(tmp_path, monkeypatch, gradbench):
             training.run(**{**SMALL, where: tmp_path})
     assert calls == []  # no training started
     assert out.read_text() == "old rows\n"  # and no output was replaced
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "keep.csv"]  # no scratch file left
+    # no scratch file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "keep.csv"]
 
 
 def test_plot_format_follows_the_suffix(tmp_path, gradbench):
@@ -227,18 +237,22 @@ def test_interrupted_run_leaves_the_finished_epochs(tmp_path, monkeypatch, gradb
 
 BAD_CSV = {
     "good.csv": ("a,b,y\n1,2,3\n4,5,6\n", None),
-    "letters.csv": ("a,b,y\n1,2,3\n4,x5,6\n", "letters.csv: line 3, column 'b': 'x5' is not a number"),
+    "letters.csv": ("a,b,y\n1,2,3\n4,x5,6\n",
+                    "letters.csv: line 3, column 'b': 'x5' is not a number"),
     "nan.csv": ("a,b,y\n1,2,3\n4,NaN,6\n", "line 3, column 'b': missing value (NaN)"),
     "blank.csv": ("a,b,y\n1,,3\n", "line 2, column 'b': empty cell"),
     "inf.csv": ("a,b,y\n1,2,inf\n", "line 2, column 'y': 'inf' is not finite"),
-    # line numbers are the file's: blank lines (before the header too) and a two-line quoted cell count
-    "gaps.csv": ("\na,b,y\n\n1,2,3\n\n\n4,x5,6\n", "gaps.csv: line 7, column 'b': 'x5' is not a number"),
+    # line numbers are the file's: blank lines (before the header too) and a two-line quoted cell
+    # count
+    "gaps.csv": ("\na,b,y\n\n1,2,3\n\n\n4,x5,6\n",
+                 "gaps.csv: line 7, column 'b': 'x5' is not a number"),
     "quoted.csv": ('a,"b\nc",y\n1,2,3\n4,5,\n', "line 4, column 'y': empty cell"),
     "dup.csv": ("a,b,a,y\n1,2,3,4\n", "dup.csv: line 1: duplicate column name 'a'"),
     "spaced.csv": ("a, a ,y\n1,2,3\n", "duplicate column name 'a'"),
     "unnamed.csv": ("a,,y\n1,2,3\n", "line 1: column 2 has no name"),
     "ragged.csv": ("a,b,y\n1,2,3\n4,5\n", "line 3 has 2 fields, the header has 3"),
-    "emptyrow.csv": ("a,b,y\n1,2,3\n,,\n4,5,6\n", "line 3, column 'a': empty cell"),  # not a blank line
+    # not a blank line
+    "emptyrow.csv": ("a,b,y\n1,2,3\n,,\n4,5,6\n", "line 3, column 'a': empty cell"),
     "underscore.csv": ("a,b,y\n1_000,2,3\n", "line 2, column 'a': '1_000' is not a number"),
     "binary.csv": (b"a,b,y\n\xff\xfe,1,2\n", "binary.csv: not a CSV file"),
     "header.csv": ("a,b,y\n", "empty data set"),
@@ -270,8 +284,10 @@ BAD_CSV = {
         (["--epochs", "two"], "'two' is not a valid integer"),
         (["--target", "y"], "--data and --target go together"),
         (["--data", "NOFILE.csv", "--target", "y"], "no such file"),
-        (["--data", "good.csv", "--target", "y", "--input-dim", "5"], "2 feature columns but --input-dim is 5"),
-        *[(["--data", name, "--target", "y"], message) for name, (_, message) in BAD_CSV.items() if message],
+        (["--data", "good.csv", "--target", "y", "--input-dim", "5"],
+         "2 feature columns but --input-dim is 5"),
+        *[(["--data", name, "--target", "y"], message)
+          for name, (_, message) in BAD_CSV.items() if message],
     ],
 )
 def test_bad_input_is_one_line_and_status_2(args, message, tmp_path, gradbench, monkeypatch):

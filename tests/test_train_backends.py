@@ -1,5 +1,6 @@
-"""Training on other backends: the same losses as on NumPy (array_api_strict always, PyTorch where installed),
-the placement in every row and the summary, and the sweep's one-line refusals for a missing library or device."""
+"""Training on other backends: the same losses as on NumPy (array_api_strict always, PyTorch where
+installed), the placement in every row and the summary, and the sweep's one-line refusals for a
+missing library or device."""
 
 import importlib.util
 import sys
@@ -23,7 +24,8 @@ def rel(a, b):
 
 def assert_same_losses(a, b, tolerance):
     assert len(a) == len(b) == SMALL["epochs"] + 1
-    assert a[-1]["train_loss"] < 0.95 * a[0]["train_loss"]  # the trajectory moves: not a trivial match
+    # the trajectory moves: not a trivial match
+    assert a[-1]["train_loss"] < 0.95 * a[0]["train_loss"]
     for x, y in zip(a, b):
         assert rel(x["train_loss"], y["train_loss"]) <= tolerance, x["epoch"]
         assert rel(x["test_loss"], y["test_loss"]) <= tolerance, x["epoch"]
@@ -32,7 +34,7 @@ def assert_same_losses(a, b, tolerance):
 @pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
 @pytest.mark.parametrize("method", ["backprop", "naive", "checkpoint"])
 def test_the_training_loop_uses_only_the_array_api(method, optimizer):
-    """gradients.train on array_api_strict (the standard and nothing else) follows NumPy's trajectory."""
+    """gradients.train on array_api_strict (the standard alone) follows NumPy's trajectory."""
     import array_api_strict
 
     rng = np.random.default_rng(3)
@@ -45,8 +47,9 @@ def test_the_training_loop_uses_only_the_array_api(method, optimizer):
         for on in (None, array_api_strict):
             moved = arrays if on is None else [gradients.backends.move(a, on) for a in arrays]
             student = net if on is None else net.to(on)
-            epochs = train(student, *moved[:2], method=method, optimizer=optimizer, lr=1e-2, epochs=3,
-                           batch_size=7, rng=np.random.default_rng(0), X_test=moved[2], y_test=moved[3])
+            epochs = train(student, *moved[:2], method=method, optimizer=optimizer, lr=1e-2,
+                           epochs=3, batch_size=7, rng=np.random.default_rng(0),
+                           X_test=moved[2], y_test=moved[3])
             runs.append([(e.train_loss, e.test_loss) for e in epochs])
         np.testing.assert_allclose(runs[1], runs[0], rtol=1e-12, atol=0)
 
@@ -59,13 +62,15 @@ def test_torch_float64_trains_as_numpy_does(method, optimizer):
     numpy_rows = training.run(method="backprop", optimizer=optimizer, lr=lr, **SMALL)
     torch_rows = training.run(method=method, optimizer=optimizer, lr=lr, backend="torch", **SMALL)
     assert_same_losses(numpy_rows, torch_rows, 1e-10)
-    assert {(r["backend"], r["device"], r["dtype"]) for r in torch_rows} == {("torch", "cpu", "float64")}
+    placements = {(r["backend"], r["device"], r["dtype"]) for r in torch_rows}
+    assert placements == {("torch", "cpu", "float64")}
 
 
 @pytest.mark.skipif(not HAS_TORCH, reason=NO_TORCH)
 def test_torch_float32_trains_as_float64_to_its_precision(gradbench, tmp_path):
     out = tmp_path / "t.csv"
-    result = gradbench("train", *cli_args(SMALL), "--backend", "torch", "--dtype", "float32", "--out", out)
+    result = gradbench("train", *cli_args(SMALL), "--backend", "torch", "--dtype", "float32",
+                       "--out", out)
     assert result.code == 0, result
     assert "on torch cpu float32:" in result.out
     rows = training.run(**SMALL)
@@ -73,9 +78,11 @@ def test_torch_float32_trains_as_float64_to_its_precision(gradbench, tmp_path):
 
     with open(out) as f:
         written = list(csv.DictReader(f))
-    assert {(r["backend"], r["device"], r["dtype"]) for r in written} == {("torch", "cpu", "float32")}
+    placements = {(r["backend"], r["device"], r["dtype"]) for r in written}
+    assert placements == {("torch", "cpu", "float32")}
     for x, y in zip(rows, written):
-        assert rel(x["train_loss"], float(y["train_loss"])) <= 1e-4  # float32's documented agreement
+        # float32's documented agreement
+        assert rel(x["train_loss"], float(y["train_loss"])) <= 1e-4
 
 
 def cli_args(settings):
@@ -97,21 +104,25 @@ def test_numpy_rows_and_summary_name_the_placement(gradbench, tmp_path):
 def test_torch_not_installed_exits_2_naming_the_extra(gradbench, tmp_path, monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", missing("torch"))
     out = tmp_path / "t.csv"
-    result = gradbench("train", "--backend", "torch", "--epochs", "1", "--no-progress", "--out", out)
+    result = gradbench("train", "--backend", "torch", "--epochs", "1", "--no-progress",
+                       "--out", out)
     assert result.code == 2
-    assert result.err.splitlines() == ["gradbench: error: --backend torch: PyTorch is not installed "
-                                       "(pip install 'gradbench[torch]')"]
+    assert result.err.splitlines() == ["gradbench: error: --backend torch: PyTorch is not "
+                                       "installed (pip install 'gradbench[torch]')"]
     assert not out.exists()
 
 
 @pytest.mark.parametrize("args, says", [
-    (["--backend", "numpy", "--device", "cuda"], "--backend numpy --device cuda: NumPy computes on the CPU only"),
-    (["--backend", "torch", "--device", "cuda:1"], "--device cuda:1: PyTorch finds 1 CUDA device(s), cuda:0 Fake"),
+    (["--backend", "numpy", "--device", "cuda"],
+     "--backend numpy --device cuda: NumPy computes on the CPU only"),
+    (["--backend", "torch", "--device", "cuda:1"],
+     "--device cuda:1: PyTorch finds 1 CUDA device(s), cuda:0 Fake"),
     (["--backend", "numpy,torch"], "--backend numpy,torch: train runs on one backend"),
     (["--dtype", "float16"], "--dtype float16: choose from float64, float32"),
     (["--device", "tpu"], "--device tpu: choose cpu, cuda or cuda:N"),
 ])
-def test_bad_placements_exit_2_in_one_line_as_sweep_says(gradbench, tmp_path, monkeypatch, args, says):
+def test_bad_placements_exit_2_in_one_line_as_sweep_says(gradbench, tmp_path, monkeypatch, args,
+                                                         says):
     monkeypatch.setattr(importlib.util, "find_spec", installed("torch"))
     monkeypatch.setitem(sys.modules, "torch", fake_torch(1))
     out = tmp_path / "t.csv"
