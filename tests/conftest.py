@@ -44,7 +44,9 @@ def result_row_fixture():
 
 @pytest.fixture(scope="session", name="results_frame")
 def results_frame_fixture():
-    """`results_frame(depths, widths, methods, batch, seed, noise, input_dim)` -> DataFrame of result rows."""
+    """`results_frame(depths, widths, methods, batch, seed, noise, input_dim)` -> DataFrame.
+
+    The DataFrame holds result rows."""
     return results_frame
 
 
@@ -59,14 +61,16 @@ def write_csv_fixture():
 
 @pytest.fixture(scope="session")
 def study(tmp_path_factory):
-    """A depth and a width results CSV, one skipped point; reported (fitted and plotted) once for the session.
+    """A depth and a width results CSV, one skipped point; reported (fitted, plotted) per session.
 
-    depth.csv supports every figure kind and the report's every section (checkpoint against backprop: caches
-    small enough that backprop's synthetic working memory is in L2 at depth 4 and beyond the LLC at 32);
-    width.csv, one method without working memory, only time, ops and rate: figures take most of a report's time."""
+    depth.csv supports every figure kind and the report's every section (checkpoint against
+    backprop: caches small enough that backprop's synthetic working memory is in L2 at depth 4 and
+    beyond the LLC at 32); width.csv, one method without working memory, only time, ops and rate:
+    figures take most of a report's time."""
     root = tmp_path_factory.mktemp("study")
     (root / "results").mkdir()
-    depth = results_frame([1, 2, 4, 8, 16, 32], [8], methods=("naive", "backprop", "checkpoint", "forward"))
+    depth = results_frame([1, 2, 4, 8, 16, 32], [8],
+                          methods=("naive", "backprop", "checkpoint", "forward"))
     depth["l2_bytes"], depth["llc_bytes"] = 2**10, 4 * 2**10
     skip = (depth["method"] == "naive") & (depth["depth"] == 32)
     depth.loc[skip, ["status", "reason"]] = ["skipped", "predicted 90 s > budget 60 s"]
@@ -97,4 +101,5 @@ def only_kinds(monkeypatch):
 def unwritable(tmp_path):
     """Output folders that cannot be made: under a file, and (on Linux) under /proc."""
     (tmp_path / "file").write_text("")
-    return [tmp_path / "file" / "sub"] + [Path("/proc/gradbench-no-such")] * os.path.isdir("/proc/self")
+    under_proc = [Path("/proc/gradbench-no-such")] * os.path.isdir("/proc/self")
+    return [tmp_path / "file" / "sub"] + under_proc

@@ -32,9 +32,11 @@ from bench.sweep.results_file import HEADER, format_row
 
 # synthetic time = overhead + seconds-per-op * ops, like a real call: theory exponents hold
 # for the op counts, and the constant flattens small sizes as Python overhead does
-OVERHEAD, PER_OP = {"naive": 2e-5, "backprop": 1e-5, "checkpoint": 1.2e-5, "forward": 8e-6, "numerical": 2e-5}, 2e-8
+OVERHEAD, PER_OP = {"naive": 2e-5, "backprop": 1e-5, "checkpoint": 1.2e-5, "forward": 8e-6,
+                    "numerical": 2e-5}, 2e-8
 METHODS = ("naive", "backprop", "forward")
-# synthetic working memory: what each method stores (backprop every layer, forward one, naive also a w^3 block)
+# synthetic working memory: what each method stores (backprop every layer, forward one, naive also
+# a w^3 block)
 MEMORY = {"backprop": lambda w, b: 16 * b * sum(w), "forward": lambda w, b: 16 * b * max(w),
           "naive": lambda w, b: 16 * b * sum(w) + 8 * b * max(w) ** 3,
           "numerical": lambda w, b: 16 * b * sum(w),
@@ -86,21 +88,23 @@ def result_row(method="naive", depth=1, width=2, *, input_dim=None, batch=1, sta
     w = [d] + [width] * depth  # widths n[1..L+1]
     ops = gradients.op_count(method, w, batch=batch)
     row = {name: "" for name in schema.NAMES}
-    row.update(schema_version=schema.SCHEMA_VERSION, method=method, depth=depth, width=width, input_dim=d,
-               batch=batch, activation="relu", backend="numpy", device="cpu", dtype="float64",
-               params=gradients.edges(w) + 1, edges=gradients.edges(w),
-               nodes=gradients.nodes(w), ops=ops, status=status, reason="", seed=seed, profile="quick",
-               pyperf_json="", python="3.11.2", numpy="2.4.0", blas="openblas", blas_threads=1, cpu="Test CPU",
-               timestamp="2025-01-01T00:00:00+00:00")
+    row.update(schema_version=schema.SCHEMA_VERSION, method=method, depth=depth, width=width,
+               input_dim=d, batch=batch, activation="relu", backend="numpy", device="cpu",
+               dtype="float64", params=gradients.edges(w) + 1, edges=gradients.edges(w),
+               nodes=gradients.nodes(w), ops=ops, status=status, reason="", seed=seed,
+               profile="quick", pyperf_json="", python="3.11.2", numpy="2.4.0", blas="openblas",
+               blas_threads=1, cpu="Test CPU", timestamp="2025-01-01T00:00:00+00:00")
     if status == "ok":
         rng = np.random.default_rng(seed) if rng is None else rng
         noise = np.exp(rng.normal(0, noise, 5))  # (5,)
         t = (OVERHEAD[method] + PER_OP * ops) * noise  # (5,) values
         memory = MEMORY[method](w, batch)  # the model; measured with the first value's noise
-        row.update(time_s=t.min(), time_lo_s=t.min(), time_hi_s=np.median(t), time_median_s=np.median(t),
-                   time_mean_s=t.mean(), time_stdev_s=t.std(ddof=1), time_min_s=t.min(), time_max_s=t.max(),
-                   n_values=5, max_rel_err=0.0 if gradients.record(method).is_gradient else np.nan, agree=True,
-                   peak_mem_bytes=1000 + memory, work_mem_bytes=memory * noise[0], mem_model_bytes=memory)
+        row.update(time_s=t.min(), time_lo_s=t.min(), time_hi_s=np.median(t),
+                   time_median_s=np.median(t), time_mean_s=t.mean(), time_stdev_s=t.std(ddof=1),
+                   time_min_s=t.min(), time_max_s=t.max(), n_values=5,
+                   max_rel_err=0.0 if gradients.record(method).is_gradient else np.nan, agree=True,
+                   peak_mem_bytes=1000 + memory, work_mem_bytes=memory * noise[0],
+                   mem_model_bytes=memory)
         if seconds is not None:
             row.update(time_s=seconds, time_lo_s=seconds, time_hi_s=seconds * 1.1,
                        time_min_s=seconds, time_median_s=seconds * 1.1, time_mean_s=seconds * 1.1,
@@ -108,27 +112,33 @@ def result_row(method="naive", depth=1, width=2, *, input_dim=None, batch=1, sta
     return {**row, **more}
 
 
-def results_frame(depths, widths, methods=METHODS, batch=1, seed=0, noise=0.02, input_dim=None, **more):
-    """A sweep's results as a DataFrame: one result_row per (depth, width, method), noise seeded by `seed`.
+def results_frame(depths, widths, methods=METHODS, batch=1, seed=0, noise=0.02, input_dim=None,
+                  **more):
+    """A sweep's results as a DataFrame: one result_row per (depth, width, method).
 
-    `more` sets columns of every row, e.g. backend="torch", device="cuda:0", dtype="float32".
+    The noise is seeded by `seed`; `more` sets columns of every row, e.g. backend="torch",
+    device="cuda:0", dtype="float32".
     """
     import pandas as pd
 
     rng = np.random.default_rng(seed)
-    rows = [result_row(m, depth, width, input_dim=input_dim, batch=batch, seed=seed, noise=noise, rng=rng, **more)
+    rows = [result_row(m, depth, width, input_dim=input_dim, batch=batch, seed=seed, noise=noise,
+                       rng=rng, **more)
             for depth in depths for width in widths for m in methods]
     df = pd.DataFrame(rows, columns=schema.NAMES)
     swept = [v for v, values in (("depth", depths), ("width", widths)) if len(values) > 1]
     var = swept[0] if len(swept) == 1 else None
-    if var and "local_k" not in more:  # a sweep of one variable: each point's local exponent, as the series gives
+    # a sweep of one variable: each point's local exponent, as the series gives
+    if var and "local_k" not in more:
         for column in ("local_k", "local_k_lo", "local_k_hi"):
             df[column] = np.nan
         ok = df[df["status"] == "ok"].sort_values(var)
         for _, s in ok.groupby("method"):
-            k = np.diff(np.log(s["time_s"].to_numpy(float))) / np.diff(np.log(s[var].to_numpy(float)))
-            df.loc[s.index[1:], "local_k"] = k
-            df.loc[s.index[1:], "local_k_lo"], df.loc[s.index[1:], "local_k_hi"] = k - 0.05, k + 0.05
+            k = (np.diff(np.log(s["time_s"].to_numpy(float)))
+                 / np.diff(np.log(s[var].to_numpy(float))))
+            later = s.index[1:]
+            df.loc[later, "local_k"] = k
+            df.loc[later, "local_k_lo"], df.loc[later, "local_k_hi"] = k - 0.05, k + 0.05
     return df
 
 
@@ -179,13 +189,13 @@ def rows_of(path):
 
 
 class FakeChild:
-    """`launcher.Child`'s stand-in for an instant series: for each point of its spec a check (a call of
-    1e-5 s, relative error `max_rel_err`, none for forward), then MIN_ROUNDS rounds of every point, its
-    blocks `block_s` a call (1% more each round), then done. A later process's spec (its `plan`): the
-    plan's points warmed and timed alike, no check.
+    """`launcher.Child`'s stand-in for an instant series: for each point of its spec a check (a call
+    of 1e-5 s, relative error `max_rel_err`, none for forward), then MIN_ROUNDS rounds of every
+    point, its blocks `block_s` a call (1% more each round), then done. A later process's spec (its
+    `plan`): the plan's points warmed and timed alike, no check.
 
-    monkeypatch.setattr(launcher, "Child", FakeChild) (or FakeChild.of(max_rel_err=0.5)); `specs` keeps
-    every spec it was handed.
+    monkeypatch.setattr(launcher, "Child", FakeChild) (or FakeChild.of(max_rel_err=0.5)); `specs`
+    keeps every spec it was handed.
     """
 
     max_rel_err, block_s = 0.0, 1e-5
@@ -197,27 +207,30 @@ class FakeChild:
         self.proc = None
         type(self).specs.append(spec)
         points = range(len(spec["points"]))
-        check = {"event": "check", "seconds": 1e-5, "loops": 1, "rounds": MIN_ROUNDS, "peak_mem_bytes": 1,
-                 "work_mem_bytes": 1, "max_rel_err": self.max_rel_err, "framework": "numpy 0",
-                 "device_name": "Test CPU"}
+        check = {"event": "check", "seconds": 1e-5, "loops": 1, "rounds": MIN_ROUNDS,
+                 "peak_mem_bytes": 1, "work_mem_bytes": 1, "max_rel_err": self.max_rel_err,
+                 "framework": "numpy 0", "device_name": "Test CPU"}
         self._events = []
         plan = spec.get("plan")
         points = range(len(spec["points"])) if plan is None else [int(i) for i in plan]
         for i, point in enumerate(spec["points"]):
-            gradient = gradients.record(point["method"]).is_gradient  # the loss alone has no gradient
+            # the loss alone has no gradient
+            gradient = gradients.record(point["method"]).is_gradient
             error = self.max_rel_err if gradient else None
             if plan is None:
-                self._events += [{"event": "checking", "i": i}, {**check, "i": i, "max_rel_err": error}]
+                self._events += [{"event": "checking", "i": i},
+                                 {**check, "i": i, "max_rel_err": error}]
             elif i in points:
                 self._events.append({"event": "checking", "i": i})
         for r in range(MIN_ROUNDS):
             self._events.append({"event": "order", "round": r, "order": list(points)})
-            self._events += [{"event": "block", "i": i, "s": self.block_s * (1 + 0.01 * r)} for i in points]
+            block_s = self.block_s * (1 + 0.01 * r)
+            self._events += [{"event": "block", "i": i, "s": block_s} for i in points]
         self._events.append({"event": "done"})
 
     @classmethod
     def of(cls, **attributes):
-        """A FakeChild class with other `attributes` (max_rel_err=..., block_s=...), and its own `specs`."""
+        """A FakeChild class with other `attributes` (max_rel_err=..., block_s=...), own `specs`."""
         return type("FakeChild", (cls,), {**attributes, "specs": []})
 
     def next(self, timeout):
@@ -228,7 +241,8 @@ class FakeChild:
 
 
 FAKE_AGREES = FakeChild.of(max_rel_err=0.0)
-STATUS, REASON = schema.NAMES.index("status"), schema.NAMES.index("reason")  # fields of a results line
+# fields of a results line
+STATUS, REASON = schema.NAMES.index("status"), schema.NAMES.index("reason")
 
 
 def processes_mentioning(text):
@@ -246,8 +260,8 @@ def processes_mentioning(text):
 
 
 def signal_a_pyperf_run(out, sig, env=None):
-    """Start `gradbench sweep` of 16 backprop points into `out` with the default profile (a series of
-    seconds, whose points all finish in its last rounds), send `sig` once its child process
+    """Start `gradbench sweep` of 16 backprop points into `out` with the default profile (a series
+    of seconds, whose points all finish in its last rounds), send `sig` once its child process
     (bench.sweep.child) is going, and give the kernel 2 s to clean up the killed group.
 
     Returns (exit status, stderr, what only the environment of that sweep's children holds: the
@@ -255,8 +269,9 @@ def signal_a_pyperf_run(out, sig, env=None):
     """
     from bench.sweep.launcher import PARENT_PID
 
-    proc = subprocess.Popen([sys.executable, "-m", "bench.cli", "sweep", "--depth", "1:16", "--width", "2", "--methods",
-                             "backprop", "--profile", "default", "--out", str(out)],
+    proc = subprocess.Popen([sys.executable, "-m", "bench.cli", "sweep", "--depth", "1:16",
+                             "--width", "2", "--methods", "backprop", "--profile", "default",
+                             "--out", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     timing = f"{PARENT_PID}={proc.pid}\0"
     deadline = time.monotonic() + 60

@@ -40,7 +40,8 @@ def test_a_figure_the_data_cannot_draw_says_why(results, kind, says):
         results.plot(kind)
 
 
-def test_save_writes_the_file_byte_for_byte_and_report_writes_markdown(results, tmp_path, only_kinds):
+def test_save_writes_the_file_byte_for_byte_and_report_writes_markdown(results, tmp_path,
+                                                                       only_kinds):
     only_kinds("time")
     saved = results.save(tmp_path / "copy" / "d.csv")
     assert saved.read_bytes() == results.path.read_bytes()
@@ -74,6 +75,7 @@ def test_run_sweep_keeps_the_command_lines_guarantees(tmp_path):
 def test_a_sweep_in_memory_fits_its_time_law_from_its_rounds():
     import bench
 
-    out = bench.run_sweep(depth=[1, 2, 4], width=3, methods="backprop", profile="quick", progress=False)
+    out = bench.run_sweep(depth=[1, 2, 4], width=3, methods="backprop", profile="quick",
+                          progress=False)
     time = out.fit(time_rule="all").query("quantity == 'time'")
     assert set(time["interval"]) == {"rounds"}  # read before the temporary folder went

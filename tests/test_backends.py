@@ -1,4 +1,6 @@
-"""Every method runs unchanged on any array API backend and agrees with NumPy; networks and batches move."""
+"""Every method runs unchanged on any array API backend and agrees with NumPy.
+
+Networks and batches move between backends."""
 
 import importlib.util
 import subprocess
@@ -16,14 +18,16 @@ STRICT = "array_api_strict"
 FLOAT32_TOL = 1e-4  # gradients.backends' documented float32 agreement
 NO_TORCH = "PyTorch is optional (pip install 'gradbench[torch]'); make test does not install it"
 SEEDS = range(100)
-SMALL = {"numerical": dict(max_depth=2, max_width=3, max_input=3, max_batch=3)}  # E (E + V) work per call
+# E (E + V) work per call
+SMALL = {"numerical": dict(max_depth=2, max_width=3, max_input=3, max_batch=3)}
 
 
 def problem(seed, max_depth=3, max_width=5, max_input=4, max_batch=4):
     """A small seeded random network and batch: odd shapes, both activations, a nonzero b."""
     rng = np.random.default_rng(seed)
     depth = int(rng.integers(1, max_depth + 1))
-    widths = [int(rng.integers(1, max_input + 1))] + [int(n) for n in rng.integers(1, max_width + 1, size=depth)]
+    hidden = [int(n) for n in rng.integers(1, max_width + 1, size=depth)]
+    widths = [int(rng.integers(1, max_input + 1))] + hidden
     net = gradients.Network.init(widths, seed=seed, activation=gradients.ACTIVATIONS[seed % 2])
     net.b = float(rng.normal())
     X, y = gradients.make_data(widths, int(rng.integers(1, max_batch + 1)), seed=seed)
@@ -41,8 +45,9 @@ def assert_agrees_with_numpy(method, backend, tol, device=None, seeds=SEEDS):
         net, X, y = problem(seed, **SMALL.get(method, {}))
         reference = gradients.gradient(net, X, y, method=method)
         g = gradients.gradient(*on(backend, net, X, y, device), method=method)
-        assert backends.backend_name(backends.namespace_of(g.alpha)) == backend, seed
-        assert all(backends.namespace_of(W) is backends.namespace_of(g.alpha) for W in g.weights), seed
+        xp = backends.namespace_of(g.alpha)
+        assert backends.backend_name(xp) == backend, seed
+        assert all(backends.namespace_of(W) is xp for W in g.weights), seed
         assert gradients.relative_error(g, reference) <= tol, seed
 
 
@@ -73,13 +78,15 @@ def test_non_finite_results_are_refused_on_strict_arrays(method):
     with pytest.raises(gradients.NotFiniteError, match="overflowed"):
         gradients.gradient(net, X, y, method=method)
     net.weights[1][0, 0] = float("nan")
-    with pytest.raises(ValueError, match=r"weights\[1\] has non-finite"):  # numerical's copy refuses it already
+    # numerical's copy refuses it already
+    with pytest.raises(ValueError, match=r"weights\[1\] has non-finite"):
         gradients.gradient(net, X, y, method=method)
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_loss_and_predict_refuse_an_overflow_on_strict_arrays():
-    net, X, y = on(STRICT, gradients.Network.init([2, 3, 3], seed=0), *gradients.make_data([2, 3, 3], 2))
+    net, X, y = on(STRICT, gradients.Network.init([2, 3, 3], seed=0),
+                   *gradients.make_data([2, 3, 3], 2))
     for W in net.weights:
         W *= 1e200
     with pytest.raises(gradients.NotFiniteError, match="forward pass overflowed"):
@@ -114,8 +121,10 @@ def test_loss_and_predict_on_strict_arrays_match_numpy():
     for seed in SEEDS:
         net, X, y = problem(seed)
         strict, Xs, ys = on(STRICT, net, X, y)
-        assert gradients.loss(strict, Xs, ys) == pytest.approx(gradients.loss(net, X, y), rel=1e-12, abs=1e-300)
-        np.testing.assert_allclose(backends.to_numpy(strict.predict(Xs)), net.predict(X), rtol=1e-12, atol=1e-300)
+        assert gradients.loss(strict, Xs, ys) == pytest.approx(gradients.loss(net, X, y), rel=1e-12,
+                                                               abs=1e-300)
+        np.testing.assert_allclose(backends.to_numpy(strict.predict(Xs)), net.predict(X),
+                                   rtol=1e-12, atol=1e-300)
 
 
 @pytest.mark.parametrize("method", gradients.METHODS)
@@ -146,9 +155,11 @@ def test_methods_run_on_cupy_and_match_numpy(method):
 def test_autograd_agrees_with_backprop_on_larger_networks(backend):
     pytest.importorskip("torch", reason=NO_TORCH)
     for seed in range(150):
-        net, X, y = on(backend, *problem(seed, max_depth=8, max_width=16, max_input=10, max_batch=16))
+        net, X, y = on(backend, *problem(seed, max_depth=8, max_width=16, max_input=10,
+                                         max_batch=16))
         g = gradients.gradient(net, X, y, method="autograd")
-        assert gradients.relative_error(g, gradients.gradient(net, X, y, method="backprop")) <= 1e-10, seed
+        reference = gradients.gradient(net, X, y, method="backprop")
+        assert gradients.relative_error(g, reference) <= 1e-10, seed
 
 
 def test_autograd_leaves_a_torch_network_as_it_was():
@@ -169,7 +180,8 @@ def test_float32_agrees_with_float64_to_the_documented_tolerance(backend, method
         net, X, y = problem(seed, max_depth=6, max_width=12, max_batch=8)
         g = gradients.gradient(*on(backend, net, X, y, dtype="float32"), method=method)
         assert {backends.dtype_name(W.dtype) for W in [*g.weights, g.alpha]} == {"float32"}
-        assert gradients.relative_error(g, gradients.gradient(net, X, y, method="backprop")) <= FLOAT32_TOL, seed
+        reference = gradients.gradient(net, X, y, method="backprop")
+        assert gradients.relative_error(g, reference) <= FLOAT32_TOL, seed
 
 
 def test_moving_a_network_is_a_copy_and_the_round_trip_exact():
@@ -177,7 +189,8 @@ def test_moving_a_network_is_a_copy_and_the_round_trip_exact():
     strict = net.to(STRICT)
     back = strict.to("numpy")
     assert all(np.array_equal(W, V) for W, V in zip(back.weights, net.weights))
-    assert np.array_equal(back.alpha, net.alpha) and back.b == net.b and back.activation == net.activation
+    assert np.array_equal(back.alpha, net.alpha)
+    assert back.b == net.b and back.activation == net.activation
     strict.weights[0][0, 0] = 123.0
     back.alpha[0] = 123.0
     assert net.weights[0][0, 0] != 123.0 and net.alpha[0] != 123.0
@@ -237,7 +250,8 @@ def test_synchronize_waits_for_a_cuda_tensor_and_not_for_the_cpu(monkeypatch):
 
 def test_synchronize_waits_for_a_cupy_device(monkeypatch):
     calls = []
-    fake = types.ModuleType("cupy")  # a stub namespace: array_api_compat recognises cupy.ndarray instances
+    # a stub namespace: array_api_compat recognises cupy.ndarray instances
+    fake = types.ModuleType("cupy")
 
     class ndarray:
         device = types.SimpleNamespace(synchronize=lambda: calls.append("device 0"))
@@ -253,7 +267,8 @@ def test_synchronize_waits_for_a_cupy_device(monkeypatch):
 def test_autograd_is_registered_exactly_when_torch_is_installed_and_not_imported_early():
     assert ("autograd" in gradients.METHODS) == (importlib.util.find_spec("torch") is not None)
     code = "import sys, gradients; print('torch' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == "False\n"
 
 
 NET = gradients.Network.init([3, 4, 2], seed=0)
@@ -268,10 +283,13 @@ XS, YS = gradients.make_data([3, 4, 2], 5, backend=STRICT)
         (lambda: NET.to("numpy", dtype="float16"), "dtype"),
         (lambda: NET.to("numpy", device="cuda"), "device"),
         (lambda: gradients.make_data([3, 2], 4, dtype="int32"), "dtype"),
-        (lambda: gradients.gradient(NET, XS, YS), "X is on backend array_api_strict but the network is on numpy"),
+        (lambda: gradients.gradient(NET, XS, YS),
+         "X is on backend array_api_strict but the network is on numpy"),
         (lambda: gradients.gradient(NET, X3, YS), "y is on backend array_api_strict"),
-        (lambda: gradients.gradient(NET.to(STRICT), X3, YS), "X is on backend numpy but the network is on array_api"),
-        (lambda: gradients.Network([NET.to(STRICT).weights[0]], NET.alpha[:4], 0.0), "alpha is on backend numpy"),
+        (lambda: gradients.gradient(NET.to(STRICT), X3, YS),
+         "X is on backend numpy but the network is on array_api"),
+        (lambda: gradients.Network([NET.to(STRICT).weights[0]], NET.alpha[:4], 0.0),
+         "alpha is on backend numpy"),
         (lambda: gradients.Network([XS * float("nan")], YS[:3], 0.0), "weights[0] has non-finite"),
     ],
 )
@@ -284,7 +302,7 @@ def test_bad_placement_raises_a_clear_value_error(call, message):
 def test_a_missing_backend_says_how_to_install_it_as_the_command_line_does(backend, name):
     if importlib.util.find_spec(backend) is not None:
         pytest.skip(f"{name} is installed")
-    says = f"{name} is not installed (pip install 'gradbench[{backend}]')"  # the command line's words
+    says = f"{name} is not installed (pip install 'gradbench[{backend}]')"  # the CLI's words
     with pytest.raises(ValueError) as e:
         NET.to(backend)
     assert str(e.value) == f"backend {backend!r}: {says}"

@@ -1,5 +1,5 @@
-"""The sweep on other backends: --backend/--device/--dtype checked before any file, float32 rows, and timing
-that waits for the device (timed_loops against a fake device that only queues work)."""
+"""The sweep on other backends: --backend/--device/--dtype checked before any file, float32 rows,
+and timing that waits for the device (timed_loops against a fake device that only queues work)."""
 
 import importlib.util
 import time
@@ -22,7 +22,8 @@ REAL_FIND_SPEC = importlib.util.find_spec
 
 def installed(*names):
     """A find_spec that reports the named modules installed (a spec), others as they are."""
-    return lambda name, *a: types.SimpleNamespace(name=name) if name in names else REAL_FIND_SPEC(name, *a)
+    return lambda name, *a: (types.SimpleNamespace(name=name) if name in names
+                             else REAL_FIND_SPEC(name, *a))
 
 
 def missing(*names):
@@ -36,9 +37,10 @@ def rows_of(path):
 
 
 def assert_refused(gradbench, tmp_path, *options, says):
-    """Exit 2, one line on stderr containing `says`, and neither the CSV nor its pyperf folder made."""
+    """Exit 2, one line on stderr containing `says`, and neither the CSV nor its pyperf folder."""
     out = tmp_path / "r.csv"
-    result = gradbench("sweep", "--depth", "1", "--width", "2", "--profile", "quick", "--out", out, *options)
+    result = gradbench("sweep", "--depth", "1", "--width", "2", "--profile", "quick", "--out", out,
+                       *options)
     assert result.code == 2, result
     lines = result.err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("gradbench: error: "), result.err
@@ -63,26 +65,31 @@ def test_bad_options_exit_2_with_one_line_and_no_file(gradbench, tmp_path, optio
 
 
 @pytest.mark.parametrize("backend, name", [("torch", "PyTorch"), ("cupy", "CuPy")])
-def test_a_backend_not_installed_names_what_to_install(gradbench, tmp_path, monkeypatch, backend, name):
+def test_a_backend_not_installed_names_what_to_install(gradbench, tmp_path, monkeypatch, backend,
+                                                       name):
     monkeypatch.setattr(importlib.util, "find_spec", missing(backend))
     assert_refused(gradbench, tmp_path, "--backend", f"numpy,{backend}",
-                   says=f"--backend {backend}: {name} is not installed (pip install 'gradbench[{backend}]')")
+                   says=f"--backend {backend}: {name} is not installed "
+                        f"(pip install 'gradbench[{backend}]')")
 
 
 def fake_torch(count):
     """A stand-in for the torch module with `count` CUDA devices."""
     cuda = types.SimpleNamespace(is_available=lambda: count > 0, device_count=lambda: count,
                                  get_device_name=lambda i: f"Fake GPU {i}")
-    return types.SimpleNamespace(cuda=cuda, version=types.SimpleNamespace(cuda="12.8" if count else None),
+    return types.SimpleNamespace(cuda=cuda,
+                                 version=types.SimpleNamespace(cuda="12.8" if count else None),
                                  __version__="9.9.9")
 
 
 @pytest.mark.parametrize("count, device, says", [
     (0, "cuda", "--device cuda: PyTorch finds 0 CUDA device(s) (torch 9.9.9, a CPU-only build)"),
-    (1, "cuda:1", "--device cuda:1: PyTorch finds 1 CUDA device(s), cuda:0 Fake GPU 0 (torch 9.9.9, built for CUDA"),
+    (1, "cuda:1", "--device cuda:1: PyTorch finds 1 CUDA device(s), cuda:0 Fake GPU 0 "
+                  "(torch 9.9.9, built for CUDA"),
     (2, "cpu,cuda:2", "finds 2 CUDA device(s), cuda:0 Fake GPU 0, cuda:1 Fake GPU 1"),
 ])
-def test_a_cuda_device_that_is_not_there_says_what_was_found(gradbench, tmp_path, monkeypatch, count, device, says):
+def test_a_cuda_device_that_is_not_there_says_what_was_found(gradbench, tmp_path, monkeypatch,
+                                                             count, device, says):
     monkeypatch.setattr(importlib.util, "find_spec", installed("torch"))
     monkeypatch.setitem(__import__("sys").modules, "torch", fake_torch(count))
     assert_refused(gradbench, tmp_path, "--backend", "torch", "--device", device, says=says)
@@ -92,23 +99,27 @@ def test_a_present_cuda_device_is_accepted(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", installed("torch"))
     monkeypatch.setitem(__import__("sys").modules, "torch", fake_torch(2))
     placements = points_module.parse_placements("torch", "cpu,cuda:1", "float32,float64")
-    assert placements == [("torch", d, t) for d in ("cpu", "cuda:1") for t in ("float32", "float64")]
+    assert placements == [("torch", d, t) for d in ("cpu", "cuda:1")
+                          for t in ("float32", "float64")]
 
 
 def test_cupy_without_a_driver_and_on_the_cpu_are_refused(gradbench, tmp_path, monkeypatch):
     def no_driver():
         raise RuntimeError("cudaErrorNoDevice: no CUDA-capable device is detected")
 
-    cupy = types.SimpleNamespace(cuda=types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=no_driver)))
+    runtime = types.SimpleNamespace(getDeviceCount=no_driver)
+    cupy = types.SimpleNamespace(cuda=types.SimpleNamespace(runtime=runtime))
     monkeypatch.setattr(importlib.util, "find_spec", installed("cupy"))
     monkeypatch.setitem(__import__("sys").modules, "cupy", cupy)
     assert_refused(gradbench, tmp_path, "--backend", "cupy", "--device", "cuda",
                    says="CuPy finds no CUDA device (RuntimeError: cudaErrorNoDevice")
-    assert_refused(gradbench, tmp_path, "--backend", "cupy", says="CuPy computes on CUDA devices only")
+    assert_refused(gradbench, tmp_path, "--backend", "cupy",
+                   says="CuPy computes on CUDA devices only")
 
 
 def test_the_plan_is_the_product_of_the_placements():
-    points = plan("1,2", "4", "1", "naive,backprop", backend="numpy", device="cpu", dtype="float64,float32")
+    points = plan("1,2", "4", "1", "naive,backprop", backend="numpy", device="cpu",
+                  dtype="float64,float32")
     assert len(points) == 2 * 2 * 2
     assert {(p.depth, p.method, p.dtype) for p in points} == {
         (d, m, t) for d in (1, 2) for m in ("naive", "backprop") for t in ("float64", "float32")}
@@ -119,7 +130,8 @@ def test_float32_agreement_tolerance():
     point = Point("naive", 2, 4, 4, 1, dtype="float32")
     assert agreement(point, FLOAT32_TOLERANCE / 2)["agree"] is True
     assert agreement(point, FLOAT32_TOLERANCE * 2)["agree"] is False
-    assert agreement(Point("naive", 2, 4, 4, 1), FLOAT32_TOLERANCE / 2)["agree"] is False  # float64 stays strict
+    float64 = Point("naive", 2, 4, 4, 1)  # stays strict
+    assert agreement(float64, FLOAT32_TOLERANCE / 2)["agree"] is False
 
 
 def test_the_child_builds_on_the_points_dtype(monkeypatch):
@@ -127,13 +139,15 @@ def test_the_child_builds_on_the_points_dtype(monkeypatch):
     assert str(net.dtype) == str(X.dtype) == str(y.dtype) == str(call().alpha.dtype) == "float32"
     assert X.shape == (5, 3)
     monkeypatch.setattr(__import__("gradients").backends, "synchronize", pytest.fail)
-    child.syncer(Point("backprop", 2, 4, 3, 5), net)()  # the CPU: a call is over when it returns, no wait
+    # the CPU: a call is over when it returns, no wait
+    child.syncer(Point("backprop", 2, 4, 3, 5), net)()
 
 
 def test_a_numpy_float32_sweep_records_its_dtype_and_framework(gradbench, tmp_path):
     out = tmp_path / "r.csv"
-    result = gradbench("sweep", "--depth", "2", "--width", "4", "--profile", "quick", "--dtype", "float32",
-                       "--out", out)  # one network, each method of the default sweep
+    # one network, each method of the default sweep
+    result = gradbench("sweep", "--depth", "2", "--width", "4", "--profile", "quick",
+                       "--dtype", "float32", "--out", out)
     assert result.code == 0, result.err
     rows = rows_of(out)
     assert len(rows) == 3 and {r["status"] for r in rows} == {"ok"}
@@ -147,7 +161,7 @@ def test_a_numpy_float32_sweep_records_its_dtype_and_framework(gradbench, tmp_pa
 
 
 class FakeDevice:
-    """A device whose calls only queue `per_call` seconds of work each; sync() sleeps until the queue is done."""
+    """A device whose calls only queue `per_call` seconds of work each; sync() waits them out."""
 
     def __init__(self, per_call):
         self.per_call, self.done_at, self.calls = per_call, 0.0, 0
@@ -169,7 +183,8 @@ def test_timed_loops_waits_for_the_device():
     queued = device.per_call * loops
     assert child.timed_loops(device.call, device.sync, loops) >= queued
     assert device.calls == loops and not device.busy()
-    # the same loop without the wait stops its clock while the device still works: it measures the queueing
+    # the same loop without the wait stops its clock while the device still works: it
+    # measures the queueing
     unsynced = child.timed_loops(device.call, lambda: None, loops)
     assert device.busy() and unsynced < queued
     device.sync()
@@ -179,7 +194,8 @@ def test_timed_loops_does_not_count_work_queued_before_it():
     device = FakeDevice(per_call=0.05)
     device.call()  # a warmup's work, still running
     measured = child.timed_loops(lambda: None, device.sync, 3)
-    # the wait before the clock starts takes the warmup's 50 ms: a timer counting it would measure >= 0.05
+    # the wait before the clock starts takes the warmup's 50 ms: a timer counting it would
+    # measure >= 0.05
     assert not device.busy() and measured < device.per_call
 
 
@@ -198,9 +214,9 @@ def devices(torch):
 
 
 def test_every_method_checks_on_torch(torch):
-    """The spec's torch sweep, depth 1:4:x2 width 8, each point's check run here (one torch import)."""
-    points = plan("1:4:x2", "8", "1", "naive,backprop,autograd,forward", backend="torch", device=devices(torch),
-                  dtype="float64,float32")
+    """The spec's torch sweep, depth 1:4:x2 width 8, each point's check run here (one import)."""
+    points = plan("1:4:x2", "8", "1", "naive,backprop,autograd,forward", backend="torch",
+                  device=devices(torch), dtype="float64,float32")
     assert len(points) == 3 * 4 * 2 * len(devices(torch).split(","))
     for point in points:
         check = run_check(point)
@@ -214,8 +230,9 @@ def test_every_method_checks_on_torch(torch):
 
 def test_a_torch_sweep_runs_end_to_end(torch, gradbench, tmp_path):
     out = tmp_path / "t.csv"
-    result = gradbench("sweep", "--backend", "torch", "--device", devices(torch).split(",")[-1], "--methods",
-                       "autograd", "--depth", "2", "--width", "8", "--profile", "quick", "--out", out)
+    result = gradbench("sweep", "--backend", "torch", "--device", devices(torch).split(",")[-1],
+                       "--methods", "autograd", "--depth", "2", "--width", "8", "--profile",
+                       "quick", "--out", out)
     assert result.code == 0, result.err
     (row,) = rows_of(out)
     assert row["status"] == "ok" and row["agree"] == "True" and row["time_median_s"] > 0
@@ -226,9 +243,10 @@ def test_a_torch_sweep_runs_end_to_end(torch, gradbench, tmp_path):
 # --- cuda and cuda:0: one device, one spelling ------------------------------------------
 
 
-@pytest.mark.parametrize("given, normal", [("cuda", "cuda:0"), ("cuda:0", "cuda:0"), ("cuda:01", "cuda:1"),
-                                           ("cuda:3", "cuda:3"), ("cpu", "cpu"), (" cuda ", "cuda:0"),
-                                           ("gpu", "gpu"), ("cuda:x", "cuda:x")])
+@pytest.mark.parametrize("given, normal", [("cuda", "cuda:0"), ("cuda:0", "cuda:0"),
+                                           ("cuda:01", "cuda:1"), ("cuda:3", "cuda:3"),
+                                           ("cpu", "cpu"), (" cuda ", "cuda:0"), ("gpu", "gpu"),
+                                           ("cuda:x", "cuda:x")])
 def test_normal_device(given, normal):
     assert normal_device(given) == normal
 
@@ -236,17 +254,20 @@ def test_normal_device(given, normal):
 def test_cuda_and_cuda_0_are_one_placement_and_the_points_say_cuda_0(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", installed("torch"))
     monkeypatch.setitem(__import__("sys").modules, "torch", fake_torch(1))
-    assert points_module.parse_placements("torch", "cuda,cuda:0", "float64") == [("torch", "cuda:0", "float64")]
+    placements = points_module.parse_placements("torch", "cuda,cuda:0", "float64")
+    assert placements == [("torch", "cuda:0", "float64")]
     points = plan("1", "2", "1", "backprop", backend="torch", device="cuda")
     assert [p.device for p in points] == ["cuda:0"]
     assert Point.from_row({**points[0].__dict__, "device": "cuda"}) == points[0]
 
 
-def test_a_file_saying_cuda_reads_as_cuda_0_and_cuda_0_is_its_duplicate(tmp_path, result_row, write_csv):
+def test_a_file_saying_cuda_reads_as_cuda_0_and_cuda_0_is_its_duplicate(tmp_path, result_row,
+                                                                        write_csv):
     gpu = dict(backend="torch", dtype="float64")
     write_csv(tmp_path / "one.csv", pd.DataFrame([result_row("backprop", **gpu, device="cuda")]))
     assert list(read_results(tmp_path / "one.csv")["device"]) == ["cuda:0"]
-    both = [result_row("backprop", **gpu, device="cuda"), result_row("backprop", **gpu, device="cuda:0")]
+    both = [result_row("backprop", **gpu, device="cuda"),
+            result_row("backprop", **gpu, device="cuda:0")]
     write_csv(tmp_path / "two.csv", pd.DataFrame(both))
     with pytest.raises(UserError, match="lines 2 and 3 hold the same point"):
         read_results(tmp_path / "two.csv")
@@ -261,14 +282,17 @@ def test_resume_counts_a_row_written_as_cuda_done_for_cuda_0(tmp_path, result_ro
 
 
 def test_autograd_without_torch_names_the_extra(gradbench, tmp_path, monkeypatch):
-    monkeypatch.setattr(__import__("gradients"), "METHODS", ("backprop", "naive"))  # as registered without torch
+    # as registered without torch
+    monkeypatch.setattr(__import__("gradients"), "METHODS", ("backprop", "naive"))
     assert_refused(gradbench, tmp_path, "--methods", "naive,autograd",
-                   says="--methods naive,autograd: autograd is PyTorch's own reverse mode, and PyTorch is not "
-                        "installed (pip install 'gradbench[torch]')")
+                   says="--methods naive,autograd: autograd is PyTorch's own reverse mode, and "
+                        "PyTorch is not installed (pip install 'gradbench[torch]')")
 
 
-def test_a_missing_backend_is_named_before_a_method_it_would_bring(gradbench, tmp_path, monkeypatch):
+def test_a_missing_backend_is_named_before_a_method_it_would_bring(gradbench, tmp_path,
+                                                                   monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", missing("torch"))
     monkeypatch.setattr(__import__("gradients"), "METHODS", ("backprop", "naive"))
     assert_refused(gradbench, tmp_path, "--backend", "torch", "--methods", "autograd",
-                   says="--backend torch: PyTorch is not installed (pip install 'gradbench[torch]')")
+                   says="--backend torch: PyTorch is not installed "
+                        "(pip install 'gradbench[torch]')")

@@ -13,7 +13,9 @@ DEPTHS = [1, 2, 3, 4, 5, 7, 9, 11, 13, 16, 17, 25]
 
 
 def _random_problem(seed):
-    """A seeded random network and batch: a depth from DEPTHS, odd widths, either activation, batch 1 or more."""
+    """A seeded random network and batch: a depth from DEPTHS, odd widths, either activation.
+
+    The batch holds 1 or more examples."""
     rng = np.random.default_rng(seed)
     depth = DEPTHS[seed % len(DEPTHS)]
     widths = [int(rng.integers(1, 9))] + [int(w) for w in rng.integers(1, 13, size=depth)]
@@ -32,7 +34,8 @@ SEEDS = range(312)  # one test, not 312: a failure names its seed
 def test_checkpoint_agrees_with_backprop():
     for seed in SEEDS:
         net, X, y, rng = _random_problem(seed)
-        segments = None if seed % 2 else int(rng.integers(1, net.depth + 1))  # the default k, or any other
+        # the default k, or any other
+        segments = None if seed % 2 else int(rng.integers(1, net.depth + 1))
         g_back = gradients.gradient(net, X, y, method="backprop")
         g_check = gradients.gradient(net, X, y, method="checkpoint", segments=segments)
         assert gradients.relative_error(g_check, g_back) <= 1e-12, f"seed {seed}"
@@ -52,7 +55,8 @@ def test_default_segments_are_ceil_sqrt_depth_of_lengths_differing_by_at_most_on
     assert b[0] == 0 and b[-1] == depth
     assert len(lengths) == math.ceil(math.sqrt(depth))
     assert lengths.max() - lengths.min() <= 1
-    assert list(lengths) == sorted(lengths, reverse=True)  # the longer first: fewer boundaries live beside them
+    # the longer first: fewer boundaries live beside them
+    assert list(lengths) == sorted(lengths, reverse=True)
 
 
 @pytest.mark.parametrize("k", range(1, 8))
@@ -99,10 +103,13 @@ def test_instrumented_count_matches_the_closed_form_for_any_segments():
         k = int(rng.integers(1, net.depth + 1))
         tally = gradients.Tally()
         gradients.gradient(net, X, y, method="checkpoint", segments=k, tally=tally)
-        assert tally.mults == gradients.op_count("checkpoint", net.widths, len(X), net.activation), f"seed {seed}"
+        expected = gradients.op_count("checkpoint", net.widths, len(X), net.activation)
+        assert tally.mults == expected, f"seed {seed}"
 
 
 def test_count_is_backprops_plus_one_forward_pass():
     widths, batch = [7, 5, 9, 4, 6], 3
-    extra = gradients.op_count("checkpoint", widths, batch) - gradients.op_count("backprop", widths, batch)
-    assert extra == gradients.op_count("forward", widths, batch) - batch * widths[-1]  # forward counts alpha too
+    extra = (gradients.op_count("checkpoint", widths, batch)
+             - gradients.op_count("backprop", widths, batch))
+    # forward counts alpha too
+    assert extra == gradients.op_count("forward", widths, batch) - batch * widths[-1]

@@ -1,5 +1,6 @@
-"""gradbench sweep on a Dask cluster (--workers, --scheduler): the sequential sweep's rows, one writer, a worker
-killed mid-series, Ctrl-C and SIGTERM with no process left behind, the budget, and the options' errors.
+"""gradbench sweep on a Dask cluster (--workers, --scheduler): the sequential sweep's rows, one
+writer, a worker killed mid-series, Ctrl-C and SIGTERM with no process left behind, the budget, and
+the options' errors.
 
 A series is all the points of one placement: the sweeps here that need two series run two dtypes."""
 
@@ -34,8 +35,8 @@ CHILD = "bench.sweep.child"  # in the command line of every process that times a
 
 def sweep_process(*args, **popen):
     """`gradbench sweep ARGS` as a child process, for signals and kills."""
-    return subprocess.Popen([sys.executable, "-m", "bench.cli", "sweep", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **popen)
+    return subprocess.Popen([sys.executable, "-m", "bench.cli", "sweep", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
 
 def keys(rows):
@@ -47,7 +48,8 @@ def point_processes(procs):
     found = []
     for p in procs:
         with suppress(psutil.Error):
-            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE and CHILD in " ".join(p.cmdline()):
+            if (p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+                    and CHILD in " ".join(p.cmdline())):
                 found.append(p)
     return found
 
@@ -63,7 +65,8 @@ def wait_until(condition, seconds, what):
 
 
 class DaskProcesses:
-    """`dask scheduler` and `dask worker`s started for these tests (module scope), each in its own session."""
+    """`dask scheduler` and `dask worker`s started for these tests (module scope), each in its own
+    session."""
 
     def __init__(self, folder, workers=2):
         self.folder, self.procs = folder, []
@@ -74,15 +77,16 @@ class DaskProcesses:
         self._start("scheduler", ["--port", "0", *common], env)
         wait_until(lambda: file.exists() and file.stat().st_size > 0, 60, "the scheduler's file")
         self.address = json.loads(file.read_text())["address"]
-        self.nannies = [self._start(f"worker{i}", ["--nthreads", "1", "--resources", "bench=1", *common], env)
-                        for i in range(workers)]
+        worker_args = ["--nthreads", "1", "--resources", "bench=1", *common]
+        self.nannies = [self._start(f"worker{i}", worker_args, env) for i in range(workers)]
         self.ready()
 
     def _start(self, name, args, env):
-        module = "distributed.cli.dask_scheduler" if name == "scheduler" else "distributed.cli.dask_worker"
+        module = ("distributed.cli.dask_scheduler" if name == "scheduler"
+                  else "distributed.cli.dask_worker")
         log = open(self.folder / f"{name}.log", "w")  # noqa: SIM115 (closed with the process)
-        proc = subprocess.Popen([sys.executable, "-m", module, *args], stdout=log, stderr=subprocess.STDOUT,
-                                env=env, start_new_session=True)
+        proc = subprocess.Popen([sys.executable, "-m", module, *args], stdout=log,
+                                stderr=subprocess.STDOUT, env=env, start_new_session=True)
         self.procs.append((proc, log))
         return psutil.Process(proc.pid)
 
@@ -94,10 +98,12 @@ class DaskProcesses:
 
     def running_points(self):
         """The series' child processes running under the workers."""
-        return point_processes([p for nanny in self.nannies for p in nanny.children(recursive=True)])
+        return point_processes([p for nanny in self.nannies
+                                for p in nanny.children(recursive=True)])
 
     def busy_workers(self):
-        """The worker processes running a series: parents of a series' child that are not one themselves."""
+        """The worker processes running a series: parents of a series' child that are not one
+        themselves."""
         points = self.running_points()
         return list({p.parent() for p in points} - set(points) - {None})
 
@@ -129,16 +135,19 @@ def dask(tmp_path_factory):
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_a_series_child_dies_with_the_process_that_started_it(tmp_path):
     # a stand-in for a cluster worker killed outright during a series (the default profile: seconds)
-    code = ("import time; from bench.sweep import launcher; from bench.sweep.budget import PROFILES; "
+    code = ("import time; from bench.sweep import launcher; "
+            "from bench.sweep.budget import PROFILES; "
             "from bench.sweep.points import Point; "
             "points = [Point('backprop', d, 2, 2, 1).__dict__ for d in range(1, 9)]; "
-            "launcher.Child({'points': points, 'ops': [1] * 8, 'profile': PROFILES['default'].__dict__, "
+            "launcher.Child({'points': points, 'ops': [1] * 8, "
+            "'profile': PROFILES['default'].__dict__, "
             "'max_seconds': 60.0, 'budget': [], 'seed': 0}, launcher.child_env(1)); time.sleep(60)")
     parent = subprocess.Popen([sys.executable, "-c", code])
     started = psutil.Process(parent.pid)
-    wait_until(lambda: parent.poll() is not None or point_processes(started.children(recursive=True)), 60,
-               "the series' child")
-    doomed = point_processes(started.children(recursive=True))  # the group leader of its own session
+    wait_until(lambda: parent.poll() is not None
+               or point_processes(started.children(recursive=True)), 60, "the series' child")
+    # the group leader of its own session
+    doomed = point_processes(started.children(recursive=True))
     assert doomed
     parent.kill()  # SIGKILL: it kills nothing itself
     parent.wait()
@@ -157,51 +166,58 @@ def closed_port():
 
 @pytest.mark.parametrize("args, fragment", [
     (["--workers", "0"], "--workers 0: must be 1 to"),
-    (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "--workers and --scheduler contradict"),
+    (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"],
+     "--workers and --scheduler contradict"),
     (["--workers", "100000"], "--workers 100000: must be 1 to"),
     (["--scheduler", "nonsense"], "--scheduler nonsense: not a scheduler's TCP address"),
-    (["--scheduler", "tcp://127.0.0.1:{port}"], "--scheduler tcp://127.0.0.1:{port}: cannot connect"),
+    (["--scheduler", "tcp://127.0.0.1:{port}"],
+     "--scheduler tcp://127.0.0.1:{port}: cannot connect"),
     *[(["--scheduler", odd], f"--scheduler {odd}: not a scheduler's TCP address")
       for odd in ("ws://127.0.0.1:1", "ucx://127.0.0.1:1", "inproc://x", "tcp://:")],
     (["--worker-wait", "0", "--workers", "1"], "--worker-wait 0.0: must be a positive number"),
 ])
-def test_bad_cluster_options_exit_2_with_one_line_and_no_file(tmp_path, gradbench, monkeypatch, args, fragment):
+def test_bad_cluster_options_exit_2_with_one_line_and_no_file(tmp_path, gradbench, monkeypatch,
+                                                              args, fragment):
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 0.5)
     port = closed_port()
     out = tmp_path / "r.csv"
-    code, stdout, stderr = gradbench("sweep", *[a.format(port=port) for a in args], "--out", str(out))
+    options = [a.format(port=port) for a in args]
+    code, stdout, stderr = gradbench("sweep", *options, "--out", str(out))
     assert code == 2 and stdout == ""
     assert stderr.startswith("gradbench: error: ") and stderr.count("\n") == 1
     assert fragment.format(port=port) in stderr
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_tcp_server_that_is_not_a_scheduler_is_one_line_within_the_deadline(tmp_path, gradbench, monkeypatch):
+def test_a_tcp_server_that_is_not_a_scheduler_is_one_line_within_the_deadline(tmp_path, gradbench,
+                                                                              monkeypatch):
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 0.5)
     monkeypatch.setattr(cluster, "CONNECT_GRACE_S", 0.2)  # Dask's own verdict never comes here
     with socket.socket() as server:  # accepts, and never answers
         server.bind(("127.0.0.1", 0))
         server.listen()
         address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
-        code, _, stderr = gradbench("sweep", "--scheduler", address, "--out", str(tmp_path / "r.csv"))
+        code, _, stderr = gradbench("sweep", "--scheduler", address,
+                                    "--out", str(tmp_path / "r.csv"))
     assert code == 2 and stderr.count("\n") == 1
     assert f"--scheduler {address}: no Dask scheduler answered within 0.5 s" in stderr
 
 
 def test_a_scheduler_without_workers_stops_after_the_wait_with_one_line(tmp_path, gradbench):
-    """A real scheduler that no worker joins: the sweep gives up after --worker-wait, says how to go on."""
+    """A real scheduler that no worker joins: the sweep gives up after --worker-wait, says how to go
+    on."""
     (tmp_path / "d").mkdir()
     lonely = DaskProcesses(tmp_path / "d", workers=0)
     try:
-        code, _, stderr = gradbench("sweep", "--depth", "1", "--width", "2", "--methods", "backprop", *QUICK,
-                                    "--scheduler", lonely.address, "--worker-wait", "0.5",
-                                    "--out", tmp_path / "r.csv")
+        code, _, stderr = gradbench("sweep", "--depth", "1", "--width", "2", "--methods",
+                                    "backprop", *QUICK, "--scheduler", lonely.address,
+                                    "--worker-wait", "0.5", "--out", tmp_path / "r.csv")
     finally:
         lonely.close()
     assert code == 2
     last = stderr.strip().splitlines()[-1]
-    assert last.startswith(f"gradbench: error: --scheduler {lonely.address}: no worker that can take a "
-                           "series for 0.5 s")
+    assert last.startswith(f"gradbench: error: --scheduler {lonely.address}: "
+                           "no worker that can take a series for 0.5 s")
     assert "--resume" in last and "--worker-wait" in last
 
 
@@ -209,7 +225,8 @@ def test_a_cluster_without_the_extra_is_one_line_naming_it(tmp_path, gradbench, 
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed: ImportError
     code, _, stderr = gradbench("sweep", "--workers", "2", "--out", str(tmp_path / "r.csv"))
     assert code == 2 and stderr.count("\n") == 1
-    assert "--workers 2 needs Dask's distributed" in stderr and "pip install 'gradbench[cluster]'" in stderr
+    assert "--workers 2 needs Dask's distributed" in stderr
+    assert "pip install 'gradbench[cluster]'" in stderr
     assert list(tmp_path.iterdir()) == []
 
 
@@ -217,9 +234,10 @@ def test_a_cluster_without_the_extra_is_one_line_naming_it(tmp_path, gradbench, 
 
 
 def test_workers_sweep_gives_the_sequential_sweeps_points_and_checks(tmp_path, gradbench):
-    ranges = ["--depth", "1,2", "--width", "8", "--methods", "naive,backprop", *TWO_SERIES, *QUICK]  # one per worker
-    code, stdout, stderr = gradbench("sweep", *ranges, "--workers", "2", "--out", str(tmp_path / "c.csv"),
-                                     "--progress")
+    # one per worker
+    ranges = ["--depth", "1,2", "--width", "8", "--methods", "naive,backprop", *TWO_SERIES, *QUICK]
+    code, stdout, stderr = gradbench("sweep", *ranges, "--workers", "2", "--out",
+                                     str(tmp_path / "c.csv"), "--progress")
     assert code == 0, stderr
     assert "of 2 workers busy" in stderr
     assert gradbench("sweep", *ranges, "--out", str(tmp_path / "s.csv"))[0] == 0
@@ -234,25 +252,31 @@ def test_workers_sweep_gives_the_sequential_sweeps_points_and_checks(tmp_path, g
             <= float(row["time_max_s"])
         # the suite the worker sent back, written here: the point's rounds
         suite = pyperf.BenchmarkSuite.load(str(tmp_path / row["pyperf_json"]))
-        assert suite.get_benchmark(Point.from_row(row).slug).get_nvalue() == PROFILES["quick"].rounds
-    for dtype in ("float64", "float32"):  # a series per placement, its points timed in the same rounds
+        benchmark = suite.get_benchmark(Point.from_row(row).slug)
+        assert benchmark.get_nvalue() == PROFILES["quick"].rounds
+    # a series per placement, its points timed in the same rounds
+    for dtype in ("float64", "float32"):
         assert len({r["series"] for r in on_cluster if r["dtype"] == dtype}) == 1
     assert len({r["series"] for r in on_cluster}) == 2
 
 
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")
-def test_ctrl_c_of_a_workers_sweep_leaves_complete_rows_and_no_process_and_resumes(tmp_path, gradbench, dask):
+def test_ctrl_c_of_a_workers_sweep_leaves_complete_rows_and_no_process_and_resumes(
+        tmp_path, gradbench, dask):
     out = tmp_path / "r.csv"
-    # two series of seconds on one worker, one after the other: Ctrl-C when the first is back and the other runs
-    ranges = ["--depth", "1:8", "--width", "3", "--methods", "backprop", *TWO_SERIES, "--out", str(out),
-              "--profile", "default"]
+    # two series of seconds on one worker, one after the other: Ctrl-C when the first is back and
+    # the other runs
+    ranges = ["--depth", "1:8", "--width", "3", "--methods", "backprop", *TWO_SERIES, "--out",
+              str(out), "--profile", "default"]
     # a session of its own: Ctrl-C at a terminal signals the whole group, the local workers too
     proc = sweep_process(*ranges, "--workers", "1", start_new_session=True)
     sweep = psutil.Process(proc.pid)
-    wait_until(lambda: proc.poll() is not None or (out.exists() and out.read_text().count("\n") >= 2
-                                                  and point_processes(sweep.children(recursive=True))),
+    wait_until(lambda: proc.poll() is not None
+               or (out.exists() and out.read_text().count("\n") >= 2
+                   and point_processes(sweep.children(recursive=True))),
                120, "a series back and another running")
-    left_behind = sweep.children(recursive=True)  # local workers, series' children, multiprocessing's tracker
+    # local workers, series' children, multiprocessing's tracker
+    left_behind = sweep.children(recursive=True)
     os.killpg(proc.pid, signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
@@ -260,7 +284,8 @@ def test_ctrl_c_of_a_workers_sweep_leaves_complete_rows_and_no_process_and_resum
     _, alive = psutil.wait_procs(left_behind, timeout=10)
     assert alive == []
     partial = rows_of(out)
-    assert len(partial) == 8 and all(r["status"] == "ok" for r in partial)  # the first series, whole
+    # the first series, whole
+    assert len(partial) == 8 and all(r["status"] == "ok" for r in partial)
     dask.ready()
     code, _, stderr = gradbench("sweep", *ranges, "--scheduler", dask.address, "--resume", *QUICK)
     assert code == 0, stderr
@@ -277,9 +302,10 @@ def test_a_worker_killed_mid_series_has_its_series_run_again_elsewhere(tmp_path,
     dask.ready()
     out = tmp_path / "r.csv"
     # one series of seconds: the worker is killed during it, and it is run again in full
-    proc = sweep_process("--depth", "1:4", "--width", "4", "--methods", "backprop", "--scheduler", dask.address,
-                         "--out", str(out), "--profile", "default")
-    wait_until(lambda: proc.poll() is not None or dask.busy_workers(), 120, "a series running on a worker")
+    proc = sweep_process("--depth", "1:4", "--width", "4", "--methods", "backprop", "--scheduler",
+                         dask.address, "--out", str(out), "--profile", "default")
+    wait_until(lambda: proc.poll() is not None or dask.busy_workers(), 120,
+               "a series running on a worker")
     worker = dask.busy_workers()[0]
     orphans = worker.children(recursive=True)
     assert point_processes(orphans)
@@ -291,7 +317,8 @@ def test_a_worker_killed_mid_series_has_its_series_run_again_elsewhere(tmp_path,
     rows = rows_of(out)
     assert sorted(keys(rows)) == sorted(set(keys(rows))) and len(rows) == 4
     assert [r["status"] for r in rows] == ["ok"] * 4
-    assert len({r["series"] for r in rows}) == 1  # the second attempt's rounds, none of the lost one's
+    # the second attempt's rounds, none of the lost one's
+    assert len({r["series"] for r in rows}) == 1
     assert dask.running_points() == []
 
 
@@ -300,9 +327,10 @@ def test_sigterm_kills_the_running_series_on_workers_that_stay(tmp_path, dask):
     dask.ready()
     out = tmp_path / "r.csv"
     # the default profile: two series of seconds, which the stop must cut short on the workers
-    proc = sweep_process("--depth", "1:8", "--width", "2", "--methods", "backprop", *TWO_SERIES, "--scheduler",
-                         dask.address, "--out", str(out), "--profile", "default")
-    wait_until(lambda: proc.poll() is not None or len(dask.running_points()) >= 2, 120, "two series running")
+    proc = sweep_process("--depth", "1:8", "--width", "2", "--methods", "backprop", *TWO_SERIES,
+                         "--scheduler", dask.address, "--out", str(out), "--profile", "default")
+    wait_until(lambda: proc.poll() is not None or len(dask.running_points()) >= 2, 120,
+               "two series running")
     running = dask.running_points()
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=60)
@@ -312,13 +340,15 @@ def test_sigterm_kills_the_running_series_on_workers_that_stay(tmp_path, dask):
     assert out.read_text() == HEADER  # no series came back: no row
 
 
-def test_a_point_predicted_over_budget_by_a_resumed_row_is_skipped_on_the_cluster(tmp_path, gradbench, dask,
-                                                                                   result_row):
+def test_a_point_predicted_over_budget_by_a_resumed_row_is_skipped_on_the_cluster(
+        tmp_path, gradbench, dask, result_row):
     dask.ready()
     out = tmp_path / "r.csv"
-    args = ["--depth", "1,2", "--width", "8", "--methods", "naive", "--scheduler", dask.address, "--out", str(out)]
+    args = ["--depth", "1,2", "--width", "8", "--methods", "naive", "--scheduler", dask.address,
+            "--out", str(out)]
     # a resumed point that took 1 s: the next, deeper one is predicted over the budget
-    one_second = dict(time_median_s=1.0, time_mean_s=1.0, time_stdev_s=0.0, time_min_s=1.0, time_max_s=1.0)
+    one_second = dict(time_median_s=1.0, time_mean_s=1.0, time_stdev_s=0.0, time_min_s=1.0,
+                      time_max_s=1.0)
     resumed = result_row("naive", 1, 8, **one_second)
     out.write_text(HEADER + format_row(resumed))
     # the series' budget goes with it to the worker
@@ -337,8 +367,9 @@ def test_a_series_that_kills_its_workers_becomes_error_rows(tmp_path, gradbench,
 
     monkeypatch.setattr(cluster, "run_series", die)
     out = tmp_path / "r.csv"
-    code, stdout, stderr = gradbench("sweep", "--depth", "1", "--width", "2", "--methods", "naive,backprop",
-                                     "--scheduler", dask.address, "--out", str(out), *QUICK)
+    code, stdout, stderr = gradbench("sweep", "--depth", "1", "--width", "2", "--methods",
+                                     "naive,backprop", "--scheduler", dask.address, "--out",
+                                     str(out), *QUICK)
     assert code == 0, stderr
     rows = rows_of(out)
     assert [r["status"] for r in rows] == ["error", "error"]
@@ -348,7 +379,8 @@ def test_a_series_that_kills_its_workers_becomes_error_rows(tmp_path, gradbench,
 
 
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")
-def test_a_scheduler_killed_mid_sweep_is_one_line_and_the_rows_so_far(tmp_path, gradbench, monkeypatch):
+def test_a_scheduler_killed_mid_sweep_is_one_line_and_the_rows_so_far(tmp_path, gradbench,
+                                                                      monkeypatch):
     # the sweep in this process, so that the client gives up reconnecting after 1 s, not Dask's 10
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 1.0)
     (tmp_path / "d").mkdir()
@@ -362,15 +394,16 @@ def test_a_scheduler_killed_mid_sweep_is_one_line_and_the_rows_so_far(tmp_path, 
     killer = threading.Thread(target=kill_the_scheduler, daemon=True)
     try:
         killer.start()
-        code, _, stderr = gradbench("sweep", "--depth", "1:4", "--width", "4", "--methods", "backprop",
-                                    "--profile", "default", "--scheduler", doomed.address,
-                                    "--worker-wait", "2", "--out", out)
+        code, _, stderr = gradbench("sweep", "--depth", "1:4", "--width", "4", "--methods",
+                                    "backprop", "--profile", "default", "--scheduler",
+                                    doomed.address, "--worker-wait", "2", "--out", out)
         killer.join(10)
     finally:
         doomed.close()
     assert not killer.is_alive()
     assert code == 2 and "Traceback" not in stderr
-    assert stderr.strip().splitlines()[-1].startswith(f"gradbench: error: --scheduler {doomed.address}: ")
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith(f"gradbench: error: --scheduler {doomed.address}: ")
     assert "--resume" in stderr
     assert rows_of(out) == []  # the series never came back: nothing partial
 

@@ -1,4 +1,5 @@
-"""gradients.data: the training tasks, from a CSV file (standardised on the training split) or a seeded teacher."""
+"""gradients.data: the training tasks, from a CSV file (standardised on the training split) or a
+seeded teacher."""
 
 import numpy as np
 

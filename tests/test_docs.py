@@ -1,4 +1,5 @@
-"""The docs against the code: the generated column table, links, the README's example, the CLI reference."""
+"""The docs against the code: the generated column table, links, the README's example, the CLI
+reference."""
 
 import contextlib
 import importlib.util
@@ -23,8 +24,8 @@ from gradients.train import OPTIMIZERS, AdaGrad, Adam
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 PAGES = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
-COMMAND_PAGES = {"sweep": "sweep.md", "fit": "analysis.md", "plot": "analysis.md", "report": "analysis.md",
-                 "compare": "analysis.md",
+COMMAND_PAGES = {"sweep": "sweep.md", "fit": "analysis.md", "plot": "analysis.md",
+                 "report": "analysis.md", "compare": "analysis.md",
                  "train": "train.md"}  # where each command's options are documented
 README_MAX_LINES = 150
 
@@ -38,7 +39,9 @@ def generate():
 
 
 def without_code(text):
-    """Markdown text with fenced code blocks and inline code removed: links and headings only outside code."""
+    """Markdown text with fenced code blocks and inline code removed.
+
+    Links and headings count only outside code."""
     text = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
     return re.sub(r"`[^`\n]*`", "", text)
 
@@ -62,12 +65,14 @@ def table_names(text):
 
 def test_column_table_is_the_one_generated_from_the_schema():
     text = (DOCS / "results-csv.md").read_text()
-    assert generate().block(text) == markdown_table(), "stale column table: run python docs/generate.py"
+    assert generate().block(text) == markdown_table(), ("stale column table: "
+                                                        "run python docs/generate.py")
 
 
 def test_generate_rewrites_only_the_block():
     gen = generate()
-    stale = f"# page\n\nbefore\n\n{gen.BEGIN}\n| column | meaning |\n|---|---|\n| `old` | gone |\n{gen.END}\n\nafter\n"
+    stale = (f"# page\n\nbefore\n\n{gen.BEGIN}\n| column | meaning |\n|---|---|\n| `old` | gone |\n"
+             f"{gen.END}\n\nafter\n")
     new = gen.with_block(stale, markdown_table())
     assert gen.block(new) == markdown_table()
     assert new.startswith("# page\n\nbefore\n\n") and new.endswith(f"{gen.END}\n\nafter\n")
@@ -82,7 +87,8 @@ def test_column_table_lists_every_column_in_file_order():
 
 
 def test_results_csv_page_names_the_schema_version():
-    assert f"(schema version {SCHEMA_VERSION})" in (DOCS / "results-csv.md").read_text().splitlines()[0]
+    first = (DOCS / "results-csv.md").read_text().splitlines()[0]
+    assert f"(schema version {SCHEMA_VERSION})" in first
 
 
 def test_the_schema_module_names_the_key_of_a_row_as_it_is():
@@ -102,7 +108,8 @@ def test_training_output_table_lists_the_columns_in_order():
 
 def test_profile_table_holds_the_profiles():
     text = section((DOCS / "sweep.md").read_text(), "## Profiles")
-    rows = [f"| `{name}` | {p.processes} | {p.rounds} | {p.block_s * 1000:g} ms |" for name, p in PROFILES.items()]
+    rows = [f"| `{name}` | {p.processes} | {p.rounds} | {p.block_s * 1000:g} ms |"
+            for name, p in PROFILES.items()]
     assert [row for row in rows if row not in text] == []
     assert len(re.findall(r"^\| `\w+` \|", text, flags=re.M)) == len(PROFILES)
 
@@ -119,7 +126,9 @@ def test_optimizer_table_in_docs_holds_the_defaults():
 
 
 def short(x):
-    """A number as the docs write it, in the fewest digits that read back exactly: 3e-2, 1e-10, 2.5e-3."""
+    """A number as the docs write it, in the fewest digits that read back exactly.
+
+    For example 3e-2, 1e-10, 2.5e-3."""
     text = next(t for t in (f"{x:.{d}e}" for d in range(17)) if float(t) == x)
     mantissa, exponent = text.split("e")
     return f"{mantissa}e{int(exponent)}"
@@ -166,7 +175,8 @@ def test_every_local_link_resolves(page):
 
 def test_link_check_catches_a_missing_file_and_heading(tmp_path):
     page = tmp_path / "p.md"
-    page.write_text("# Title\n\n[a](gone.md) [b](#title) [c](#nowhere) [d](https://x.org) `[e](code.md)`\n")
+    page.write_text("# Title\n\n[a](gone.md) [b](#title) [c](#nowhere) [d](https://x.org) "
+                    "`[e](code.md)`\n")
     assert broken_links(page) == ["gone.md: no such file", "#nowhere: no heading #nowhere in p.md"]
 
 
@@ -180,7 +190,8 @@ def test_readme_shows_a_figure_the_suite_made():
 
 def test_readme_is_a_front_page():
     lines = (ROOT / "README.md").read_text().splitlines()
-    assert len(lines) <= README_MAX_LINES, f"README.md has {len(lines)} lines; move reference text to docs/"
+    assert len(lines) <= README_MAX_LINES, (f"README.md has {len(lines)} lines; "
+                                            "move reference text to docs/")
 
 
 def test_readme_example_runs_and_prints_what_the_readme_shows(tmp_path, monkeypatch):
@@ -216,7 +227,8 @@ def params_missing(command, text):
 
 @pytest.mark.parametrize("name", sorted(cli.commands))
 def test_every_command_and_option_is_on_its_page(name):
-    assert name in COMMAND_PAGES, f"gradbench {name}: no docs page; add it to docs/ and to COMMAND_PAGES"
+    assert name in COMMAND_PAGES, (f"gradbench {name}: no docs page; "
+                                   "add it to docs/ and to COMMAND_PAGES")
     text = (DOCS / COMMAND_PAGES[name]).read_text()
     assert mentioned(f"gradbench {name}", text)
     assert params_missing(cli.commands[name], text) == []
@@ -229,21 +241,24 @@ def test_every_command_is_in_the_index_and_the_group_options_too():
 
 
 def test_option_check_catches_an_undocumented_option():
-    command = click.Command("demo", params=[click.Option(["--seen"]), click.Option(["--flag/--no-flag"]),
+    command = click.Command("demo", params=[click.Option(["--seen"]),
+                                            click.Option(["--flag/--no-flag"]),
                                             click.Argument(["files"], nargs=-1)])
     assert params_missing(command, "--seen and --flag for FILES") == ["--no-flag"]
 
 
 # --- every Python example of docs/ runs as written ---------------------------------------
 
-BLOCK = re.compile(r"(?:<!-- (needs|not run): ([^>]*) -->\n)?^```python\n(.*?)^```", flags=re.S | re.M)
+BLOCK = re.compile(r"(?:<!-- (needs|not run): ([^>]*) -->\n)?^```python\n(.*?)^```",
+                   flags=re.S | re.M)
 EXAMPLES = [(page, i, *m.groups()) for page in sorted(DOCS.glob("*.md"))
             for i, m in enumerate(BLOCK.finditer(page.read_text()))]
 
 
 @pytest.mark.parametrize("page, index, mark, what, code", EXAMPLES,
                          ids=[f"{p.name}:{i}" for p, i, *_ in EXAMPLES])
-def test_every_python_block_of_the_docs_runs_as_written(tmp_path, monkeypatch, page, index, mark, what, code):
+def test_every_python_block_of_the_docs_runs_as_written(tmp_path, monkeypatch, page, index, mark,
+                                                        what, code):
     """A block runs unless the line before it says `<!-- needs: MODULE -->` (absent here) or
     `<!-- not run: why -->`; each in a fresh folder, with its own names only."""
     if mark == "not run":

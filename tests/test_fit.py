@@ -1,4 +1,5 @@
-"""The fitter: known exponents recovered with honest intervals, swept variables found, bad files refused."""
+"""The fitter: known exponents recovered with honest intervals, swept variables found, bad files
+refused."""
 
 import numpy as np
 import pandas as pd
@@ -32,7 +33,8 @@ def test_power_fit_interval_covers_truth_95_percent_with_four_points():
     draws = 10_000
     hits = 0
     for _ in range(draws):
-        t = 3e-4 * n**1.5 * np.exp(rng.normal(0, 0.1, n.size))  # exact model for log t: the t interval is exact
+        # exact model for log t: the t interval is exact
+        t = 3e-4 * n**1.5 * np.exp(rng.normal(0, 0.1, n.size))
         f = fit.power_fit(n, t)
         hits += f["k_lo"] <= 1.5 <= f["k_hi"]
     sd = np.sqrt(0.95 * 0.05 / draws)  # binomial sd of the covered share
@@ -52,7 +54,8 @@ def test_offset_fit_sees_through_constant_overhead():
     n = 2.0 ** np.arange(0, 8)  # (8,)
     hits, ks = 0, []
     for _ in range(200):
-        t = (5e-5 + 1e-6 * n**2) * np.exp(rng.normal(0, 0.05, n.size))  # overhead-dominated below n=8
+        # overhead-dominated below n=8
+        t = (5e-5 + 1e-6 * n**2) * np.exp(rng.normal(0, 0.05, n.size))
         f = fit.offset_fit(n, t)
         ks.append(f["k"])
         hits += f["k_lo"] <= 2 <= f["k_hi"]
@@ -64,8 +67,8 @@ def test_offset_fit_sees_through_constant_overhead():
 
 @pytest.mark.parametrize("rule, used, rule_used", [
     ("all", 7, "all"), ("top:3", 3, "top:3"), ("top:5", 5, "top:5"), ("upper:4", 3, "upper:4"),
-    ("ratio:10", 4, "ratio:10"), ("upper:2", 3, "top:3"), ("upper:1", 3, "top:3"), ("top:1", 3, "top:3"),
-    ("offset", 7, "offset"),
+    ("ratio:10", 4, "ratio:10"), ("upper:2", 3, "top:3"), ("upper:1", 3, "top:3"),
+    ("top:1", 3, "top:3"), ("offset", 7, "offset"),
 ])
 def test_fit_rules_choose_the_range_and_name_the_rule_used(rule, used, rule_used):
     n = 2.0 ** np.arange(7)  # 1..64
@@ -88,8 +91,8 @@ def test_offset_falls_back_to_all_and_says_so(tmp_path, monkeypatch, results_fra
     assert len(time) == 6  # every series kept, none vanished
     assert (time["fit_rule"] == "all").all()
     assert (time["n_points"] == 5).all()
-    assert notes == ["6 fit(s) used another rule than asked (too few points, or the offset fit failed): "
-                     "see their fit_rule"]
+    assert notes == ["6 fit(s) used another rule than asked (too few points, or the offset fit "
+                     "failed): see their fit_rule"]
 
 
 def test_fit_results_depth_sweep_matches_theory(results_frame):
@@ -121,17 +124,21 @@ def test_width_theory_doubles_when_input_dim_follows_width(results_frame):
 def test_two_sweeps_in_one_file_are_fitted_separately(results_frame):
     df = pd.concat([results_frame([1, 2, 4, 8], [8]), results_frame([1, 2, 4, 8], [16], seed=0)])
     fits = fit.fit_results(df)
-    depth = fits[(fits["variable"] == "depth") & (fits["method"] == "naive") & (fits["quantity"] == "ops")]
-    assert sorted(depth["fixed"]) == sorted(["width=8 batch=1 activation=relu seed=0 input_dim=8",
-                                             "width=16 batch=1 activation=relu seed=0 input_dim=16"])
+    depth = fits[(fits["variable"] == "depth") & (fits["method"] == "naive")
+                 & (fits["quantity"] == "ops")]
+    fixed = ["width=8 batch=1 activation=relu seed=0 input_dim=8",
+             "width=16 batch=1 activation=relu seed=0 input_dim=16"]
+    assert sorted(depth["fixed"]) == sorted(fixed)
 
 
 def test_points_not_ok_are_excluded(tmp_path, results_frame, write_csv):
     df = results_frame([1, 2, 4, 8, 16], [8])
-    df.loc[(df["method"] == "naive") & (df["depth"] == 16), ["status", "reason"]] = ["skipped", "budget"]
-    df.loc[(df["method"] == "naive") & (df["depth"] == 16), fit.TIME] = 1e-12  # would wreck the fit
+    deepest = (df["method"] == "naive") & (df["depth"] == 16)
+    df.loc[deepest, ["status", "reason"]] = ["skipped", "budget"]
+    df.loc[deepest, fit.TIME] = 1e-12  # would wreck the fit
     out, fits, notes = fit.fit_file(write_csv(tmp_path / "d.csv", df))
-    naive = fits[(fits["method"] == "naive") & (fits["quantity"] == "time") & (fits["variable"] == "depth")]
+    naive = fits[(fits["method"] == "naive") & (fits["quantity"] == "time")
+                 & (fits["variable"] == "depth")]
     assert naive["n_max"].item() == 8
     assert naive["n_points"].item() == 4
     assert notes == ["excluded 1 point(s) with status != ok (1 skipped)"]
@@ -142,9 +149,9 @@ def test_fit_command_writes_fits_csv(tmp_path, gradbench, results_frame, write_c
     code, out, _ = gradbench("fit", str(path))
     assert code == 0
     fits = fit.read_fits(tmp_path / "depth.fits.csv")
-    assert list(fits.columns[:16]) == ["method", "backend", "device", "dtype", "variable", "quantity", "k", "k_lo",
-                                       "k_hi", "r2", "n_min", "n_max", "n_points", "fit_rule", "theory_k",
-                                       "covers_theory"]
+    assert list(fits.columns[:16]) == ["method", "backend", "device", "dtype", "variable",
+                                       "quantity", "k", "k_lo", "k_hi", "r2", "n_min", "n_max",
+                                       "n_points", "fit_rule", "theory_k", "covers_theory"]
     assert len(fits) == 3 * 2 * 3  # methods x (depth, E) x (time, ops, memory)
     assert "naive" in out
 
@@ -163,7 +170,8 @@ def test_fit_refuses_other_files(tmp_path, gradbench, content, message):
     assert not (tmp_path / "x.fits.csv").exists()
 
 
-def test_fit_refuses_other_schema_version_and_bad_rule(tmp_path, gradbench, results_frame, write_csv):
+def test_fit_refuses_other_schema_version_and_bad_rule(tmp_path, gradbench, results_frame,
+                                                       write_csv):
     df = results_frame([1, 2, 4], [8])
     good = write_csv(tmp_path / "good.csv", df)
     df["schema_version"] = 99
@@ -180,35 +188,42 @@ def test_fit_refuses_other_schema_version_and_bad_rule(tmp_path, gradbench, resu
     assert not (tmp_path / "good.fits.csv").exists()
 
 
-def test_fit_output_that_cannot_be_written_is_one_line(tmp_path, gradbench, results_frame, write_csv):
+def test_fit_output_that_cannot_be_written_is_one_line(tmp_path, gradbench, results_frame,
+                                                       write_csv):
     path = write_csv(tmp_path / "d.csv", results_frame([1, 2, 4, 8], [8]))
     (tmp_path / "d.fits.csv").mkdir()  # where the fits file goes
     code, _, err = gradbench("fit", str(path))
     assert code == 2
     assert len(err.strip().splitlines()) == 1
     assert f"{tmp_path / 'd.fits.csv'}: cannot write" in err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "d.fits.csv"]  # no temporary file left
+    # no temporary file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "d.fits.csv"]
 
 
-def test_a_two_value_sweep_says_in_one_line_why_no_law_was_fitted(tmp_path, gradbench, results_frame, write_csv):
-    path = write_csv(tmp_path / "two.csv", results_frame([1, 2], [8], methods=("naive", "backprop")))
+def test_a_two_value_sweep_says_in_one_line_why_no_law_was_fitted(tmp_path, gradbench,
+                                                                  results_frame, write_csv):
+    two = results_frame([1, 2], [8], methods=("naive", "backprop"))
+    path = write_csv(tmp_path / "two.csv", two)
     code, out, _ = gradbench("fit", path)
     assert code == 0
     [line] = [x for x in out.splitlines() if "law" in x]
-    assert line == ("could not fit a law: depth sweep (width=8 batch=1 activation=relu seed=0 input_dim=8): "
-                    "2 values of depth (1, 2) for backprop, naive; a law needs 3; sweep 3 or more values")
+    assert line == ("could not fit a law: depth sweep "
+                    "(width=8 batch=1 activation=relu seed=0 input_dim=8): "
+                    "2 values of depth (1, 2) for backprop, naive; a law needs 3; "
+                    "sweep 3 or more values")
 
 
-def test_the_report_of_a_two_value_sweep_names_the_laws_it_could_not_fit(tmp_path, gradbench, results_frame,
-                                                                        write_csv, only_kinds):
+def test_the_report_of_a_two_value_sweep_names_the_laws_it_could_not_fit(
+        tmp_path, gradbench, results_frame, write_csv, only_kinds):
     only_kinds("time")  # the text is what this test reads
-    path = write_csv(tmp_path / "two.csv", results_frame([1, 2], [8], methods=("naive", "backprop")))
+    two = results_frame([1, 2], [8], methods=("naive", "backprop"))
+    path = write_csv(tmp_path / "two.csv", two)
     code, _, _ = gradbench("report", path, "--plots-dir", tmp_path / "plots")
     assert code == 0
     md = (tmp_path / "two.md").read_text()
     assert "exponents ." not in md
-    assert ("- two, time vs depth (width=8 batch=1 activation=relu seed=0 input_dim=8): no law fitted "
-            "(2 values of depth (1, 2) for backprop, naive; a law needs 3).") in md
+    assert ("- two, time vs depth (width=8 batch=1 activation=relu seed=0 input_dim=8): "
+            "no law fitted (2 values of depth (1, 2) for backprop, naive; a law needs 3).") in md
     assert "Laws not fitted (too few points):" in md
 
 

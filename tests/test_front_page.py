@@ -19,7 +19,8 @@ def test_the_readme_block_matches_results():
     text = (ROOT / "README.md").read_text()
     found = re.search(re.escape(readme.BEGIN) + r"\n(.*?)\n" + re.escape(readme.END), text, re.S)
     assert found, "README.md lost its results block"
-    assert found.group(1).splitlines() == expected, "README.md's results differ from results/: run make bench"
+    assert found.group(1).splitlines() == expected, ("README.md's results differ from results/: "
+                                                     "run make bench")
 
 
 def test_update_replaces_only_the_block(tmp_path):

@@ -1,4 +1,5 @@
-"""Every gradient method agrees with the others and with finite differences, on many random networks."""
+"""Every gradient method agrees with the others and with finite differences, on many random
+networks."""
 
 import numpy as np
 import pytest
@@ -15,7 +16,8 @@ SETTINGS = settings(max_examples=300, deadline=None, derandomize=True)
 def problems(draw, max_depth=8, max_width=16, max_input=10, max_batch=16):
     """A random network and batch: odd shapes, both activations, dead units, zero weights."""
     depth = draw(st.integers(1, max_depth))
-    widths = [draw(st.integers(1, max_input))] + [draw(st.integers(1, max_width)) for _ in range(depth)]
+    hidden = [draw(st.integers(1, max_width)) for _ in range(depth)]
+    widths = [draw(st.integers(1, max_input))] + hidden
     activation = draw(st.sampled_from(gradients.ACTIVATIONS))
     seed = draw(st.integers(0, 2**32 - 1))
     batch = draw(st.integers(1, max_batch))
@@ -24,7 +26,8 @@ def problems(draw, max_depth=8, max_width=16, max_input=10, max_batch=16):
     for W in net.weights:
         W[rng.random(W.shape) < draw(st.sampled_from([0.0, 0.2]))] = 0.0  # zero weights
         if draw(st.booleans()):
-            W[rng.integers(W.shape[0])] = -np.abs(W[rng.integers(W.shape[0])]) - 1.0  # a unit that is mostly dead
+            # a unit that is mostly dead
+            W[rng.integers(W.shape[0])] = -np.abs(W[rng.integers(W.shape[0])]) - 1.0
     net.b = float(rng.normal())
     X, y = gradients.make_data(widths, batch, seed=seed)
     if draw(st.booleans()):
@@ -71,8 +74,10 @@ def test_batch_gradient_is_the_mean_of_per_example_gradients(method):
     net = gradients.Network.init([4, 6, 5, 3], seed=3)
     X, y = gradients.make_data(net.widths, 5, seed=3)
     g = gradients.gradient(net, X, y, method=method).flat()
-    each = [gradients.gradient(net, X[k : k + 1], y[k : k + 1], method=method).flat() for k in range(5)]
-    np.testing.assert_allclose(g, np.mean(each, axis=0), rtol=1e-6 if method == "numerical" else 1e-12, atol=1e-9)
+    each = [gradients.gradient(net, X[k : k + 1], y[k : k + 1], method=method).flat()
+            for k in range(5)]
+    np.testing.assert_allclose(g, np.mean(each, axis=0),
+                               rtol=1e-6 if method == "numerical" else 1e-12, atol=1e-9)
 
 
 @pytest.mark.parametrize("method", gradients.METHODS)

@@ -35,7 +35,8 @@ def test_adam_matches_hand_computed_steps():
     # t=1: m = 0.2, v = 0.004; m_hat = 0.2/0.1 = 2, v_hat = 0.004/0.001 = 4
     #      theta = 1 - 0.1 * 2 / (2 + 1e-8) = 0.9000000005
     # t=2: m = 0.18 - 0.1 = 0.08, v = 0.003996 + 0.001 = 0.004996
-    #      m_hat = 0.08 / 0.19 = 0.42105263, v_hat = 0.004996 / 0.001999 = 2.49924962, sqrt = 1.58090152
+    #      m_hat = 0.08 / 0.19 = 0.42105263, v_hat = 0.004996 / 0.001999 = 2.49924962,
+    #      sqrt = 1.58090152
     #      theta = 0.9000000005 - 0.1 * 0.42105263 / 1.58090152 = 0.9 - 0.02663370 = 0.87336630
     got = scalar_steps(Adam(lr=0.1), [2.0, -1.0])
     assert got[0] == pytest.approx(0.9000000005, abs=1e-12)
@@ -85,7 +86,8 @@ def test_fit_calls_the_gradient_once_per_batch_with_the_batch_itself(monkeypatch
     monkeypatch.setattr(gradients.train, "gradient", spy)
     net = gradients.Network.init([3, 4, 4], seed=1)
     X, y = gradients.make_data([3, 4, 4], 10, seed=2)
-    rows = list(train(net, X, y, method="naive", epochs=2, batch_size=4, rng=np.random.default_rng(0)))
+    rows = list(train(net, X, y, method="naive", epochs=2, batch_size=4,
+                      rng=np.random.default_rng(0)))
     assert seen == [(4, "naive"), (4, "naive"), (2, "naive")] * 2
     assert [r.epoch for r in rows] == [0, 1, 2]
     assert rows[0].seconds == rows[0].gradient_seconds == 0.0
@@ -96,7 +98,8 @@ def test_one_full_batch_epoch_is_one_gradient_step():
     widths = [3, 5, 5]
     net = gradients.Network.init(widths, seed=3)
     X, y = gradients.make_data(widths, 12, seed=4)
-    rows = list(train(net, X, y, optimizer="sgd", lr=0.05, epochs=1, batch_size=12, rng=np.random.default_rng(0)))
+    rows = list(train(net, X, y, optimizer="sgd", lr=0.05, epochs=1, batch_size=12,
+                      rng=np.random.default_rng(0)))
     g = gradients.gradient(net, X, y, method="backprop")
     want = [p - 0.05 * q for p, q in zip(params_of(net), [*g.weights, g.alpha, np.asarray(g.b)])]
     for p, q in zip(params_of(rows[-1].net), want):
@@ -112,7 +115,8 @@ def test_fit_refuses_bad_arguments():
     X, y = gradients.make_data([2, 3], 5, seed=0)
     for kwargs, match in [(dict(batch_size=0), "batch size"), (dict(epochs=-1), "epochs"),
                           (dict(lr=0.0), "learning rate"), (dict(lr=-1.0), "learning rate"),
-                          (dict(method="magic"), "method"), (dict(optimizer="rmsprop"), "optimizer")]:
+                          (dict(method="magic"), "method"),
+                          (dict(optimizer="rmsprop"), "optimizer")]:
         with pytest.raises(ValueError, match=match):
             train(net, X, y, **kwargs)
     with pytest.raises(ValueError, match="empty data set"):

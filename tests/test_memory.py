@@ -31,13 +31,15 @@ CASES = [
     ("naive", [32] * 4, 32, "relu", {"max_bytes": 3 * MIB // 2}),  # the cap regime
     ("naive", [16, 32, 32, 32], 32, "identity", {"max_bytes": 4 * MIB}),
     ("naive", [10, 40, 5, 30], 64, "relu", {}),  # under the default cap: whole layers at once
-    ("numerical", [1, 4, 4], 12000, "relu", {}),  # few parameters, many examples: cheap, and still 1 MiB
+    # few parameters, many examples: cheap, and still 1 MiB
+    ("numerical", [1, 4, 4], 12000, "relu", {}),
     ("numerical", [1, 4, 4], 2**15, "identity", {}),
 ]
 
 
 @pytest.mark.parametrize("method, widths, batch, activation, options", CASES)
-def test_model_is_within_a_quarter_of_the_measured_working_memory(method, widths, batch, activation, options):
+def test_model_is_within_a_quarter_of_the_measured_working_memory(method, widths, batch, activation,
+                                                                  options):
     net = gradients.Network.init(widths, seed=0, activation=activation)
     X, y = gradients.make_data(widths, batch, seed=0)
     _, work = gradients.measure_work_memory(method, net, X, y, **options)
@@ -48,7 +50,8 @@ def test_model_is_within_a_quarter_of_the_measured_working_memory(method, widths
 
 @pytest.mark.parametrize("method", ["backprop", "checkpoint"])
 def test_batch_one_outer_products_buffers_are_modelled(method):
-    # one example stores little: numpy's two broadcast buffers (64 KiB each) for dW = delta z^T are the peak
+    # one example stores little: numpy's two broadcast buffers (64 KiB each) for dW = delta z^T
+    # are the peak
     widths = [256] * 5
     net = gradients.Network.init(widths, seed=0)
     X, y = gradients.make_data(widths, 1, seed=0)
@@ -57,7 +60,8 @@ def test_batch_one_outer_products_buffers_are_modelled(method):
 
 
 def test_every_registered_method_and_forward_is_tested_against_its_measurement():
-    # autograd (registered with torch) has no model: PyTorch's allocations are not tracemalloc's to see
+    # autograd (registered with torch) has no model: PyTorch's allocations are not
+    # tracemalloc's to see
     assert {case[0] for case in CASES} == {"forward", *gradients.METHODS} - {"autograd"}
 
 
@@ -75,7 +79,8 @@ def test_measuring_memory_needs_a_numpy_network():
         gradients.measure_work_memory("backprop", net, X, y)
 
 
-ACCEPTED = [("backprop", 0.9, 1.1), ("checkpoint", 0.4, 0.6), ("forward", -0.1, 0.1)]  # issue 9's bounds
+# issue 9's bounds
+ACCEPTED = [("backprop", 0.9, 1.1), ("checkpoint", 0.4, 0.6), ("forward", -0.1, 0.1)]
 
 
 @pytest.mark.parametrize("method, low, high", ACCEPTED)
@@ -97,7 +102,8 @@ def test_depth_exponent_of_the_measurement(method, low, high):
 def test_checkpoint_keeps_less_than_backprop_once_deep():
     for L in (16, 64, 256):
         widths = [32] * (L + 1)
-        assert gradients.memory_count("checkpoint", widths, 16) < gradients.memory_count("backprop", widths, 16)
+        assert (gradients.memory_count("checkpoint", widths, 16)
+                < gradients.memory_count("backprop", widths, 16))
 
 
 def test_naive_model_never_counts_more_blocks_than_its_cap():

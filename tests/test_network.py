@@ -14,7 +14,8 @@ def test_two_layer_network_is_the_lectures_formula():
     W1, W2 = net.weights
     expected = [net.alpha @ np.maximum(W2 @ np.maximum(W1 @ x, 0), 0) + net.b for x in X]
     np.testing.assert_allclose(net.predict(X), expected, rtol=1e-13)
-    assert gradients.loss(net, X, y) == pytest.approx(np.mean((np.array(expected) - y) ** 2), rel=1e-13)
+    mse = np.mean((np.array(expected) - y) ** 2)
+    assert gradients.loss(net, X, y) == pytest.approx(mse, rel=1e-13)
 
 
 def test_identity_chain_is_the_lectures_naive_example():
@@ -57,7 +58,8 @@ X3, Y3 = gradients.make_data([3, 4, 2], 5)
         (lambda: gradients.Network.init([3]), "depth"),
         (lambda: gradients.Network.init([3, 2], activation="tanh"), "activation"),
         (lambda: gradients.Network([], [1.0], 0.0), "depth"),
-        (lambda: gradients.Network([np.ones((2, 3)), np.ones((2, 3))], np.ones(2), 0.0), "weights[1]"),
+        (lambda: gradients.Network([np.ones((2, 3)), np.ones((2, 3))], np.ones(2), 0.0),
+         "weights[1]"),
         (lambda: gradients.Network([np.ones((2, 3))], np.ones(3), 0.0), "alpha"),
         (lambda: gradients.Network([np.full((2, 3), np.nan)], np.ones(2), 0.0), "non-finite"),
         (lambda: gradients.Network([np.ones((2, 3))], np.ones(2), np.inf), "non-finite"),

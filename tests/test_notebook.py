@@ -13,7 +13,7 @@ NOTEBOOK = Path(__file__).parents[1] / "docs" / "lecture.ipynb"
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    """The notebook run top to bottom in a fresh kernel (a cell that raises fails here, naming it)."""
+    """The notebook run top to bottom in a new kernel (a cell that raises fails here, naming it)."""
     nb = nbformat.read(NOTEBOOK, as_version=4)
     cwd = tmp_path_factory.mktemp("lecture")  # anything it writes lands here, not in docs/
     nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", coalesce_streams=True,
@@ -42,7 +42,8 @@ def test_the_sweep_shows_its_progress_bar_in_the_notebook(executed):
 
 
 def test_the_figures_are_drawn_inline(executed):
-    pictures = [o for c in executed.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    pictures = [o for c in executed.cells for o in c.get("outputs", [])
+                if "image/png" in o.get("data", {})]
     assert len(pictures) == 3  # time, local exponents, the training race
 
 

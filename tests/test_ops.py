@@ -1,4 +1,5 @@
-"""Exact operation counts: closed forms against instrumented runs, the lecture's chain, growth rates."""
+"""Exact operation counts: closed forms against instrumented runs, the lecture's chain, growth
+rates."""
 
 import pytest
 from hypothesis import given, settings
@@ -20,7 +21,8 @@ def test_closed_form_matches_the_instrumented_count(widths, batch, activation):
     net = gradients.Network.init(widths, seed=0, activation=activation)
     X, y = gradients.make_data(widths, batch, seed=0)
     for method in ALL:
-        assert gradients.count_ops(method, net, X, y) == gradients.op_count(method, widths, batch, activation), method
+        expected = gradients.op_count(method, widths, batch, activation)
+        assert gradients.count_ops(method, net, X, y) == expected, method
 
 
 def test_instrumented_naive_count_does_not_depend_on_the_memory_cap():
@@ -61,7 +63,8 @@ def test_doubling_width_multiplies_naive_by_sixteen_and_backprop_by_four():
 def test_counts_grow_linearly_in_batch():
     widths = [4, 6, 6, 6]
     for method in ALL:
-        assert gradients.op_count(method, widths, batch=8) == 8 * gradients.op_count(method, widths, batch=1)
+        one = gradients.op_count(method, widths, batch=1)
+        assert gradients.op_count(method, widths, batch=8) == 8 * one
 
 
 def test_graph_size():
@@ -71,7 +74,8 @@ def test_graph_size():
     net = gradients.Network.init(widths)
     params = sum(W.size for W in net.weights) + net.alpha.size + 1
     assert params == gradients.edges(widths) + 1
-    assert gradients.op_count("numerical", widths) == 2 * (gradients.edges(widths) + 1) * gradients.edges(widths)
+    edges = gradients.edges(widths)
+    assert gradients.op_count("numerical", widths) == 2 * (edges + 1) * edges
 
 
 def test_a_networks_parameter_bytes_are_its_arrays_bytes():

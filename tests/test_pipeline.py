@@ -1,4 +1,5 @@
-"""The pipeline: plot and report make missing fits and figures first; outputs checked before any work."""
+"""The pipeline: plot and report make missing fits and figures first; outputs checked before any
+work."""
 
 import hashlib
 import os
@@ -13,8 +14,9 @@ from bench.errors import UserError
 
 
 def test_report_makes_fits_and_every_plot_when_missing(study):
-    # depth.csv supports every kind; width.csv (backprop alone, no working memory) time, ops and rate
-    one_placement = tuple(k for k in plot.KINDS if k not in plot.SEVERAL_ONLY)  # the study ran on NumPy alone
+    # depth.csv supports every kind; width.csv (backprop alone, no working memory) time, ops and
+    # rate; the study ran on NumPy alone
+    one_placement = tuple(k for k in plot.KINDS if k not in plot.SEVERAL_ONLY)
     for name, kinds in (("depth", one_placement), ("width", ("time", "ops", "rate", "local"))):
         assert fit.read_fits(study / "results" / f"{name}.fits.csv").shape[0] > 0
         assert sorted(p.name for p in (study / "plots").glob(f"{name}-*")) == sorted(
@@ -48,13 +50,16 @@ def test_report_one_file_default_name_and_out(tmp_path, gradbench, results_frame
     assert "](../figs/batch-time.png)" in (tmp_path / "sub" / "r.md").read_text()
 
 
-def test_plot_without_naive_skips_speedup_and_writes_missing_fits(tmp_path, results_frame, write_csv):
+def test_plot_without_naive_skips_speedup_and_writes_missing_fits(tmp_path, results_frame,
+                                                                  write_csv):
     df = results_frame([1, 2, 4, 8], [8], methods=("backprop", "forward"))
-    df["work_mem_bytes"] = ""  # fewer figures: memory and tradeoff without naive are test_robust_results' lone backprop
+    # fewer figures: memory and tradeoff without naive are test_robust_results' lone backprop
+    df["work_mem_bytes"] = ""
     path = write_csv(tmp_path / "bp.csv", df)
     written, notes = pipeline.plot(path, tmp_path / "p")
     # the others need backprop and forward; backends a file of several placements
-    kinds = [k for k in plot.KINDS if k not in ("speedup", "memory", "tradeoff", *plot.SEVERAL_ONLY)]
+    kinds = [k for k in plot.KINDS
+             if k not in ("speedup", "memory", "tradeoff", *plot.SEVERAL_ONLY)]
     assert {"speedup", "memory", "tradeoff"} < set(plot.KINDS)
     assert {p.name for p in written} == {f"bp-{k}.{e}" for k in kinds for e in ("png", "svg")}
     assert any("no speedup plot" in n for n in notes)
@@ -67,12 +72,13 @@ def test_plot_without_naive_skips_speedup_and_writes_missing_fits(tmp_path, resu
     assert pipeline.ensure_fits(path)[1] == []  # now fresh: read, not refitted
 
 
-def test_report_out_that_cannot_be_written_fails_in_one_line_before_any_work(tmp_path, gradbench, unwritable,
-                                                                            results_frame, write_csv):
+def test_report_out_that_cannot_be_written_fails_in_one_line_before_any_work(
+        tmp_path, gradbench, unwritable, results_frame, write_csv):
     path = write_csv(tmp_path / "d.csv", results_frame([1, 2, 4, 8], [8]))
     for folder in unwritable:
         out = folder / "r.md"
-        code, _, err = gradbench("report", str(path), "--out", str(out), "--plots-dir", str(tmp_path / "p"))
+        code, _, err = gradbench("report", str(path), "--out", str(out),
+                                 "--plots-dir", str(tmp_path / "p"))
         assert code == 2
         assert f"{out}: cannot write (" in err
         assert len(err.strip().splitlines()) == 1
@@ -88,7 +94,8 @@ def test_report_refuses_two_files_of_one_name(tmp_path, gradbench, results_frame
     b = tmp_path / "b"
     a.mkdir(), b.mkdir()
     df = results_frame([1, 2, 4], [8])
-    code, _, err = gradbench("report", str(write_csv(a / "d.csv", df)), str(write_csv(b / "d.csv", df)))
+    first, second = write_csv(a / "d.csv", df), write_csv(b / "d.csv", df)
+    code, _, err = gradbench("report", str(first), str(second))
     assert code == 2
     assert "share a name" in err
 

@@ -54,7 +54,8 @@ def test_a_bar_is_drawn_by_default_only_where_someone_watches(asked, stream, dra
 
 def test_a_bar_with_a_redraw_interval_still_ends_on_the_last_state():
     stream = io.StringIO()
-    bar = progress.Bar(100, "train backprop/sgd", "epochs", asked=True, stream=stream, mininterval=60.0)
+    bar = progress.Bar(100, "train backprop/sgd", "epochs", asked=True, stream=stream,
+                       mininterval=60.0)
     for done in range(1, 100):
         bar.show(done, f"train loss {1 / done:.4g}", 1.0)
     bar.close()
@@ -141,7 +142,8 @@ def test_sweep_shows_the_series_time_left_when_asked(gradbench, tmp_path, monkey
     code, _, err = gradbench("sweep", "--depth", "1,2", "--width", "2", "--methods", "backprop",
                              "--out", tmp_path / "r.csv", "--progress")
     assert code == 0
-    # two points, five rounds of one 2 s block each: 20 s before the first round, 16 s before the second
+    # two points, five rounds of one 2 s block each: 20 s before the first round, 16 s
+    # before the second
     assert "about 20 s left, round 1 of 5" in err
     assert "about 16 s left, round 2 of 5" in err
     assert "2/2 points" in err

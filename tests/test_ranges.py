@@ -70,4 +70,5 @@ def test_more_than_ten_thousand_values_is_refused_at_once(text):
 
 def test_ten_thousand_values_and_a_factor_near_one_are_fine():
     assert len(parse_range("1:10000", "--width")) == 10_000
-    assert parse_range("1:5000:x1.0000001", "--width") == list(range(1, 5001))  # one value per integer
+    # one value per integer
+    assert parse_range("1:5000:x1.0000001", "--width") == list(range(1, 5001))

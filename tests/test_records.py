@@ -1,4 +1,5 @@
-"""Method records: every registered one complete, and a method of one's own taken up by every stage."""
+"""Method records: every registered one complete, and a method of one's own taken up by every
+stage."""
 
 import dataclasses
 import importlib
@@ -84,7 +85,8 @@ def test_a_method_of_ones_own_is_swept_fitted_drawn_and_reported(toy, tmp_path):
     ops = fits[(fits["method"] == "toy") & (fits["quantity"] == "ops")].set_index("variable")
     assert ops.loc["depth", "theory_k"] == toy.time_in_e  # the record's theory
     figure = results.plot("ops", fits=fits)
-    labels = [t.get_text() for ax in figure.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+    labels = [t.get_text() for ax in figure.axes if ax.get_legend()
+              for t in ax.get_legend().get_texts()]
     assert any(label.startswith("toy") for label in labels)
     report, _ = pipeline.report([out], tmp_path / "own.md", tmp_path / "plots")
     text = Path(report).read_text()
