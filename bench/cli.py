@@ -49,7 +49,8 @@ except (ImportError, MemoryError, RuntimeError, SystemError) as _e:  # a limit t
 
 NO_ARGS = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click 8.1 prints the help itself
 PROGRESS_HELP = "progress bar on stderr  [default: when stderr is a terminal]"
-LR_DEFAULTS = ", ".join(f"{name} {opt.default_lr:.0e}".replace("e-0", "e-") for name, opt in OPTIMIZERS.items())
+LR_DEFAULTS = ", ".join(f"{name} {opt.default_lr:.0e}".replace("e-0", "e-")
+                        for name, opt in OPTIMIZERS.items())
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,34 +66,43 @@ def cli():
 @cli.command()
 @click.option("--depth", default=SWEEP["depth"], show_default=True,
               help="L, weight matrices: 8, 1,2,4, 2:20:2 or 1:64:x2")
-@click.option("--width", default=SWEEP["width"], show_default=True, help="hidden width, same range syntax")
-@click.option("--batch", default=SWEEP["batch"], show_default=True, help="examples per mini-batch, same range syntax")
+@click.option("--width", default=SWEEP["width"], show_default=True,
+              help="hidden width, same range syntax")
+@click.option("--batch", default=SWEEP["batch"], show_default=True,
+              help="examples per mini-batch, same range syntax")
 @click.option("--input-dim", default=SWEEP["input_dim"],
               help="d, the input size, same range syntax  [default: the width]")
 @click.option("--methods", default=SWEEP["methods"], show_default=True,
               help="comma-separated gradient methods, plus forward (the loss alone)")
-@click.option("--activation", type=click.Choice(gradients.ACTIVATIONS), default=SWEEP["activation"],
-              show_default=True, help="sigma of every network")
-@click.option("--seed", default=SWEEP["seed"], show_default=True, type=int, help="seed of every network and batch")
+@click.option("--activation", type=click.Choice(gradients.ACTIVATIONS),
+              default=SWEEP["activation"], show_default=True, help="sigma of every network")
+@click.option("--seed", default=SWEEP["seed"], show_default=True, type=int,
+              help="seed of every network and batch")
 @click.option("--backend", default=SWEEP["backend"], show_default=True,
               help="array library of the network and batch: numpy, torch, cupy, or a comma list")
 @click.option("--device", default=SWEEP["device"], show_default=True,
               help="where they compute: cpu, cuda or cuda:N (torch, cupy), or a comma list")
-@click.option("--dtype", default=SWEEP["dtype"], show_default=True, help="float64, float32, or a comma list")
-@click.option("--profile", type=click.Choice(list(PROFILES)), default=SWEEP["profile"], show_default=True,
+@click.option("--dtype", default=SWEEP["dtype"], show_default=True,
+              help="float64, float32, or a comma list")
+@click.option("--profile", type=click.Choice(list(PROFILES)), default=SWEEP["profile"],
+              show_default=True,
               help="timing effort: processes, rounds per point, seconds of a block (docs/sweep.md)")
 @click.option("--max-seconds", default=SWEEP["max_seconds"], show_default=True, type=float,
-              help="budget of one point's timing: predicted over it is skipped, running over it is killed")
+              help="budget of one point's timing: predicted over it is skipped, "
+                   "running over it is killed")
 @click.option("--blas-threads", default=SWEEP["blas_threads"], show_default=True, type=int,
               help="OMP/OpenBLAS/MKL threads of the timing processes")
-@click.option("--out", required=True, type=click.Path(), help="results CSV (pyperf JSON goes to OUT.pyperf/)")
+@click.option("--out", required=True, type=click.Path(),
+              help="results CSV (pyperf JSON goes to OUT.pyperf/)")
 @click.option("--resume", is_flag=True, help="continue OUT: points already ok are not run again")
 @click.option("--force", is_flag=True, help="replace an existing OUT with a fresh file")
 @click.option("--workers", type=int, default=None, metavar="N",
               help="run the series on a local Dask cluster of N worker processes "
                    "(needs gradbench[cluster])")
-@click.option("--worker-wait", default=SWEEP["worker_wait"], show_default=True, type=float, metavar="SECONDS",
-              help="with --workers or --scheduler: how long to wait while no worker can take a series")
+@click.option("--worker-wait", default=SWEEP["worker_wait"], show_default=True, type=float,
+              metavar="SECONDS",
+              help="with --workers or --scheduler: how long to wait while no worker can take "
+                   "a series")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="run the series on a running Dask cluster, e.g. tcp://host:8786; "
                    "see docs/cluster.md")
@@ -101,7 +111,8 @@ def cli():
 def sweep(ctx, **options):
     """Time every method over depth x width x batch in interleaved rounds: a CSV row per point.
 
-    Each point's gradient is first checked against backprop; a disagreement makes the exit status 1.
+    Each point's gradient is first checked against backprop; a disagreement makes the exit
+    status 1.
     """
     from bench.sweep.loop import sweep as run_sweep
     from bench.sweep.progress import summary
@@ -121,12 +132,13 @@ def sweep(ctx, **options):
 @click.option("--memory-rule", default=rules.MEMORY_RULE, show_default=True, metavar="RULE",
               help="points of the working-memory fits, same rules")
 def fit(results, time_rule, ops_rule, memory_rule):
-    """Fit growth exponents k (y = c n^k, 95% CI) of time, op count and working memory per method and swept
-    variable; writes <name>.fits.csv."""
+    """Fit growth exponents k (y = c n^k, 95% CI) of time, op count and working memory per
+    method and swept variable; writes <name>.fits.csv."""
     from bench.fit import fit_file, summary
 
     for path in results:
-        out, fits, notes = fit_file(path, time_rule=time_rule, ops_rule=ops_rule, memory_rule=memory_rule)
+        out, fits, notes = fit_file(path, time_rule=time_rule, ops_rule=ops_rule,
+                                    memory_rule=memory_rule)
         click.echo("\n".join(notes + summary(fits) + [f"wrote {out}"]))
 
 
@@ -140,8 +152,9 @@ def fit(results, time_rule, ops_rule, memory_rule):
               help="sizes and fonts: report (a Markdown page), paper (a column of a two-column "
                    "paper; several panels span both) or slides (a 16:9 slide)")
 def plot(results, out_dir, formats, style):
-    """Draw the figures (time, speedup, ops, vs-forward, rate, local, memory, tradeoff; backends for a file of
-    several backends, devices or dtypes) of results CSVs; fits them first if need be."""
+    """Draw the figures (time, speedup, ops, vs-forward, rate, local, memory, tradeoff; backends
+    for a file of several backends, devices or dtypes) of results CSVs; fits them first if need
+    be."""
     from bench import pipeline
 
     for _, written, notes in pipeline.plot_files(results, out_dir, formats, style):
@@ -151,7 +164,8 @@ def plot(results, out_dir, formats, style):
 @cli.command()
 @click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--out", default=None, type=click.Path(dir_okay=False),
-              help="Markdown file  [default: results/<name>.md for one CSV, report.md beside the first of several]")
+              help="Markdown file  [default: results/<name>.md for one CSV, "
+                   "report.md beside the first of several]")
 @click.option("--plots-dir", default="plots", show_default=True, type=click.Path(file_okay=False),
               help="where the figures are (drawn there if missing)")
 @click.option("--readme", default=None, type=click.Path(dir_okay=False),
@@ -167,10 +181,12 @@ def report(results, out, plots_dir, readme):
 @cli.command()
 @click.argument("a", type=click.Path(dir_okay=False))
 @click.argument("b", type=click.Path(dir_okay=False))
-@click.option("--out", default=None, type=click.Path(dir_okay=False), help="also write the comparison here (Markdown)")
+@click.option("--out", default=None, type=click.Path(dir_okay=False),
+              help="also write the comparison here (Markdown)")
 def compare(a, b, out):
-    """Compare two results CSVs: time exponents and per-point times side by side, their differences and
-    whether their 95% intervals overlap (does a result reproduce? what did a change do?)."""
+    """Compare two results CSVs: time exponents and per-point times side by side, their
+    differences and whether their 95% intervals overlap (does a result reproduce? what did a
+    change do?)."""
     from bench.compare import compare as run_compare
 
     lines, written = run_compare(a, b, out)
@@ -182,18 +198,22 @@ def compare(a, b, out):
               help=f"gradient method ({', '.join(gradients.METHODS)}), or a comma list of them "
                    "for a race: each trains from the same seed, and --plot draws loss against "
                    "seconds and epochs")
-@click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default=TRAIN["optimizer"], show_default=True,
-              help="update rule (gradients.train.OPTIMIZERS)")
-@click.option("--lr", type=float, default=None, help=f"learning rate eta  [default: {LR_DEFAULTS}]")
-@click.option("--epochs", type=int, default=TRAIN["epochs"], show_default=True, help="passes over the training set")
+@click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default=TRAIN["optimizer"],
+              show_default=True, help="update rule (gradients.train.OPTIMIZERS)")
+@click.option("--lr", type=float, default=None,
+              help=f"learning rate eta  [default: {LR_DEFAULTS}]")
+@click.option("--epochs", type=int, default=TRAIN["epochs"], show_default=True,
+              help="passes over the training set")
 @click.option("--batch-size", type=int, default=TRAIN["batch_size"], show_default=True,
               help="B, examples per mini-batch (the last one may be smaller)")
-@click.option("--depth", type=int, default=TRAIN["depth"], show_default=True, help="L, number of weight matrices")
+@click.option("--depth", type=int, default=TRAIN["depth"], show_default=True,
+              help="L, number of weight matrices")
 @click.option("--width", type=int, default=TRAIN["width"], show_default=True, help="hidden width")
 @click.option("--input-dim", type=int, default=None,
-              help=f"d of the synthetic task [default: {SYNTHETIC_INPUT_DIM}; with --data: the number of features]")
-@click.option("--activation", type=click.Choice(gradients.ACTIVATIONS), default=TRAIN["activation"],
-              show_default=True, help="sigma of student and teacher")
+              help=f"d of the synthetic task [default: {SYNTHETIC_INPUT_DIM}; "
+                   "with --data: the number of features]")
+@click.option("--activation", type=click.Choice(gradients.ACTIVATIONS),
+              default=TRAIN["activation"], show_default=True, help="sigma of student and teacher")
 @click.option("--seed", type=int, default=TRAIN["seed"], show_default=True,
               help="seeds the data, teacher, split, initial network and shuffles")
 @click.option("--samples", type=int, default=TRAIN["samples"], show_default=True,
@@ -209,15 +229,18 @@ def compare(a, b, out):
 @click.option("--dtype", default=TRAIN["dtype"], show_default=True, help="float64 or float32")
 @click.option("--data", type=click.Path(dir_okay=False), default=None,
               help="train on this numeric CSV file instead of the synthetic task")
-@click.option("--target", default=None, help="the CSV column to predict (every other column is a feature)")
+@click.option("--target", default=None,
+              help="the CSV column to predict (every other column is a feature)")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="write per-epoch rows to this CSV file")
 @click.option("--plot", type=click.Path(dir_okay=False), default=None,
-              help="draw the learning curves to this image file (format from the suffix: png, svg, pdf, ...)")
+              help="draw the learning curves to this image file "
+                   "(format from the suffix: png, svg, pdf, ...)")
 @click.option("--force", is_flag=True, help="replace an existing --out or --plot file")
 @click.option("--progress/--no-progress", default=None, help=PROGRESS_HELP)
 def train(out, plot, force, progress, method, **settings):
-    """Train the network by mini-batch SGD, Adam or AdaGrad with any gradient method; report losses per epoch."""
+    """Train the network by mini-batch SGD, Adam or AdaGrad with any gradient method; report
+    losses per epoch."""
     from bench import train as training
     from bench.train import race
 
@@ -232,7 +255,9 @@ def train(out, plot, force, progress, method, **settings):
 
 
 def main(argv=None):
-    """Entry point: every failure is one line on stderr; exit 2 for bad input, 130 for Ctrl-C, 128 + n for signal n."""
+    """Entry point: every failure is one line on stderr.
+
+    Exit 2 for bad input, 130 for Ctrl-C, 128 + n for signal n."""
     own = argv is None  # the command line's own process, which ends here
     if own:  # a stop signal before the command, or after it, is one line too
         signals.raise_stopped_while_loading()
@@ -301,10 +326,12 @@ def _silence(stream):
 
 def _run(argv):
     """The command's exit status, its error printed as one line."""
-    if argv is not None and any("\0" in str(a) for a in argv):  # only a caller in Python can pass one
+    # only a caller in Python can pass one
+    if argv is not None and any("\0" in str(a) for a in argv):
         return _error("an argument holds a NUL character, which no value or path can")
     try:
-        with stop_signals_exit():  # SIGTERM, SIGHUP: SystemExit(128 + n), so clean-ups run as for Ctrl-C
+        # SIGTERM, SIGHUP: SystemExit(128 + n), so clean-ups run as for Ctrl-C
+        with stop_signals_exit():
             code = cli.main(args=argv, prog_name="gradbench", standalone_mode=False)
     except click.exceptions.Abort:
         return _interrupted(argv)
@@ -349,12 +376,13 @@ def _first(error):
 
 
 def _one_line(text):
-    """Control characters (a newline in a path) and invalid UTF-8 escaped, so a message stays one line."""
+    """Escape control characters (a newline in a path), invalid UTF-8: a message stays one line."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
 def _interrupted(argv):
-    if argv is None:  # the command line's own process, about to exit: a second Ctrl-C must not interrupt that
+    # the command line's own process, about to exit: a second Ctrl-C must not interrupt that
+    if argv is None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     _say(INTERRUPTED)
     return 130

@@ -1,5 +1,6 @@
-"""Stop signals: SIGTERM (`kill`, a batch system) and SIGHUP (the terminal closed) end a command as Ctrl-C does.
+"""Stop signals, SIGTERM and SIGHUP, end a command as Ctrl-C does.
 
+SIGTERM comes from `kill` or a batch system, SIGHUP from the terminal closing.
 Each raises Stopped, a SystemExit(128 + signal), in the main thread, so every `finally` on the
 way out runs: the sweep kills its running child's process group (no orphaned timing processes)
 and keeps only complete rows; train moves the epochs it finished into place.
@@ -33,7 +34,8 @@ def _exit(signum, frame):
 @contextmanager
 def stop_signals_exit():
     """SIGTERM and SIGHUP raise SystemExit while inside; the previous handlers come back after."""
-    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+    # only the main thread may set handlers
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = {sig: signal.signal(sig, _exit) for sig in STOP}

@@ -1,10 +1,11 @@
-"""The command line under hostile input (hypothesis): every command, arguments from the options' own grammars
-and from hostile values (empty, huge, negative, non-numeric, unicode, every kind of path).
+"""The command line under hostile input (hypothesis): every command, arguments from the options'
+own grammars and from hostile values (empty, huge, negative, non-numeric, unicode, every kind of
+path).
 
 Whatever the arguments: exit status 0, 1 or 2; no traceback and no warning; a failure is one line;
 a refusal (2) changes no file that existed before; no temporary file is left; and nothing
-outside the test's folder is touched. The sweep's child process and figures are stand-ins (the property is
-the command line's; the sweep's and plot's own tests run the real ones).
+outside the test's folder is touched. The sweep's child process and figures are stand-ins (the
+property is the command line's; the sweep's and plot's own tests run the real ones).
 
 The families of issue 19 too: whole results and fits files damaged (a BOM, CRLF, two files in
 one, a cut, a quoted newline, a NUL, a big seed; --resume keeps every row the reader takes), and
@@ -68,8 +69,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 def fuzz(default):
     """A fixed seed and `default` examples, or GRADBENCH_FUZZ_EXAMPLES fresh ones."""
-    return settings(max_examples=EXAMPLES or default, derandomize=not EXAMPLES, deadline=None, database=None,
-                    suppress_health_check=list(HealthCheck))
+    return settings(max_examples=EXAMPLES or default, derandomize=not EXAMPLES, deadline=None,
+                    database=None, suppress_health_check=list(HealthCheck))
 
 
 # --- the test's folder: every kind of path ----------------------------------------------------
@@ -77,7 +78,7 @@ def fuzz(default):
 
 @pytest.fixture(scope="module")
 def mounts():
-    """A read-only file system holding a results file, and a full one (root only; otherwise none)."""
+    """A read-only file system holding a results file, and a full one (root only; else none)."""
     with contextlib.ExitStack() as stack:
         found = {}
         if ROOT:
@@ -93,7 +94,7 @@ def mounts():
 
 @contextlib.contextmanager
 def playground(mounts):
-    """A fresh folder to run in: work/ (the cwd, where every path points) and outside/ (a canary)."""
+    """A fresh folder to run in: work/ (the cwd, where all paths point) and outside/ (a canary)."""
     root = Path(tempfile.mkdtemp(prefix="gradbench-fuzz-"))
     work, outside = root / "work", root / "outside"
     outside.mkdir()
@@ -107,8 +108,9 @@ def playground(mounts):
     os.mkfifo(work / "fifo")
     if ROOT:
         device_node(work / "null")
-    for name, to in (("link-foreign", "foreign.txt"), ("link-results", "results.csv"), ("link-dir", "dir"),
-                     ("dangling", "missing.csv"), *((k, str(v)) for k, v in mounts.items())):
+    for name, to in (("link-foreign", "foreign.txt"), ("link-results", "results.csv"),
+                     ("link-dir", "dir"), ("dangling", "missing.csv"),
+                     *((k, str(v)) for k, v in mounts.items())):
         (work / name).symlink_to(to)
     cwd = os.getcwd()
     os.chdir(work)
@@ -119,34 +121,39 @@ def playground(mounts):
         shutil.rmtree(root, ignore_errors=True)
 
 
-FILES = ["new.csv", "sub/new.csv", "results.csv", "foreign.txt", "data.csv", "link-foreign", "link-results",
-         "dangling", "dir", "dir/", "link-dir", "fifo", "null", "file/x.csv", "file/", "", ".", "/", "x" * 300,
-         "a\nb.csv", "a\x00b.csv", "ünïcödé.csv", "\udcff.csv", "new.png", "new.svg", "new.xyz", "results.fits.csv",
-         "ro/x.csv", "ro/results.csv", "full/x.csv", "full/sub/x.csv", "missing.csv"]
-FOLDERS = ["plots", "dir", "link-dir", "file", "fifo", "null", "dangling", "", "x" * 300, "a\nb", "ro", "full",
-           "new dir/sub"]  # not "/" or "..": a valid plot would rightly draw there
-HOSTILE = ["", " ", "0", "-1", "-0", "+1", "x", "2.5", "1e3", "nan", "inf", "-inf", "1e308", "1e-320",
-           "99999999999999999999", "٣", "１", "0x10", "1_000", "\n", "1\n2", "\udcff", "\x00"]
+FILES = ["new.csv", "sub/new.csv", "results.csv", "foreign.txt", "data.csv", "link-foreign",
+         "link-results", "dangling", "dir", "dir/", "link-dir", "fifo", "null", "file/x.csv",
+         "file/", "", ".", "/", "x" * 300, "a\nb.csv", "a\x00b.csv", "ünïcödé.csv", "\udcff.csv",
+         "new.png", "new.svg", "new.xyz", "results.fits.csv", "ro/x.csv", "ro/results.csv",
+         "full/x.csv", "full/sub/x.csv", "missing.csv"]
+FOLDERS = ["plots", "dir", "link-dir", "file", "fifo", "null", "dangling", "", "x" * 300, "a\nb",
+           "ro", "full", "new dir/sub"]  # not "/" or "..": a valid plot would rightly draw there
+HOSTILE = ["", " ", "0", "-1", "-0", "+1", "x", "2.5", "1e3", "nan", "inf", "-inf", "1e308",
+           "1e-320", "99999999999999999999", "٣", "１", "0x10", "1_000", "\n", "1\n2", "\udcff",
+           "\x00"]
 
 
 def mostly(common, rare):
-    """Nine times in ten `common`, else `rare`: most runs get past the first check and meet the next."""
+    """`common` nine times in ten, else `rare`: most runs pass the first check and meet the next."""
     return st.integers(0, 9).flatmap(lambda i: rare if i == 0 else common)
 
 
 hostile = st.sampled_from(HOSTILE)
-paths = mostly(st.sampled_from(FILES), st.text(min_size=1, max_size=12).map(lambda s: s.replace("/", "_")))
+paths = mostly(st.sampled_from(FILES),
+               st.text(min_size=1, max_size=12).map(lambda s: s.replace("/", "_")))
 results = mostly(st.sampled_from(["results.csv", "link-results", "ro/results.csv"]), paths)
 folders = st.sampled_from(FOLDERS)
 value = lambda *valid: mostly(st.sampled_from(valid), hostile)  # noqa: E731
-ranges = mostly(st.sampled_from(["1", "2", "1,2", "1:3", "1:4:x2", "3,1"]), st.one_of(hostile, st.sampled_from([
-    ":", "1:", ":5", "5:1", "1:8:x1", "1:8:0", "1:3:-1", "1,,2", "1::", "1:9999999999:x1.0000001", "1:100000",
-    "10000000", "1000000000", "1000000000000000"])))
+BAD_RANGES = [":", "1:", ":5", "5:1", "1:8:x1", "1:8:0", "1:3:-1", "1,,2", "1::",
+              "1:9999999999:x1.0000001", "1:100000", "10000000", "1000000000", "1000000000000000"]
+ranges = mostly(st.sampled_from(["1", "2", "1,2", "1:3", "1:4:x2", "3,1"]),
+                st.one_of(hostile, st.sampled_from(BAD_RANGES)))
 
 
 def options(table):
     """Some of a command's options, each with a value from its strategy, in any order."""
-    return st.dictionaries(st.sampled_from(sorted(table)), st.just(None), max_size=len(table)).flatmap(
+    names = st.dictionaries(st.sampled_from(sorted(table)), st.just(None), max_size=len(table))
+    return names.flatmap(
         lambda chosen: st.tuples(*[table[name] for name in chosen]).map(lambda values: [
             arg for name, value in zip(chosen, values) for arg in (name, value)]))
 
@@ -156,24 +163,27 @@ def flags(names):
 
 
 SWEEP = {"--depth": ranges, "--width": ranges, "--batch": ranges, "--input-dim": ranges,
-         "--methods": value("naive", "backprop", "forward", "naive,backprop,forward", "numerical", ",",
-                            "naive,naive", "foo"),
+         "--methods": value("naive", "backprop", "forward", "naive,backprop,forward", "numerical",
+                            ",", "naive,naive", "foo"),
          "--activation": value("relu", "identity", "tanh"), "--seed": value("0", "7"),
          "--profile": value("quick", "default", "slow"), "--max-seconds": value("60", "0.001"),
          "--blas-threads": value("1")}
 # sizes: small valid ones, and hostile ones that are invalid or too large to fit (never merely slow)
-size = mostly(st.sampled_from(["1", "2", "3"]), st.one_of(st.sampled_from(["10000000", "10000000000000"]),
-                                                         hostile.filter(lambda v: v not in ("1e308", "9" * 20))))
-TRAIN = {"--method": value("backprop", "naive", "numerical"), "--optimizer": value("sgd", "adam", "adagrad"),
-         "--lr": value("0.01", "1e6"), "--epochs": st.sampled_from(["0", "1", "2", "-1", "x", "2.5", ""]),
+size = mostly(st.sampled_from(["1", "2", "3"]),
+              st.one_of(st.sampled_from(["10000000", "10000000000000"]),
+                        hostile.filter(lambda v: v not in ("1e308", "9" * 20))))
+TRAIN = {"--method": value("backprop", "naive", "numerical"),
+         "--optimizer": value("sgd", "adam", "adagrad"), "--lr": value("0.01", "1e6"),
+         "--epochs": st.sampled_from(["0", "1", "2", "-1", "x", "2.5", ""]),
          "--batch-size": value("1", "4", "99999999999999999999"), "--depth": size, "--width": size,
          "--input-dim": size, "--activation": value("relu", "identity"), "--seed": value("0", "3"),
-         "--samples": mostly(st.sampled_from(["2", "16"]), st.one_of(st.just("10000000000000"), hostile)),
+         "--samples": mostly(st.sampled_from(["2", "16"]),
+                             st.one_of(st.just("10000000000000"), hostile)),
          "--noise": value("0", "0.5", "1e308"), "--test-fraction": value("0", "0.25", "0.99", "1"),
          "--data": mostly(st.sampled_from(["data.csv"]), paths), "--target": value("y", "a", "zz"),
          "--out": paths, "--plot": paths}
-RULES = value("upper:8", "top:3", "all", "offset", "ratio:2", "upper:0", "top:x", "upper:nan", "upper:1e308",
-              "top:99999999999999999999", "bogus:1")
+RULES = value("upper:8", "top:3", "all", "offset", "ratio:2", "upper:0", "top:x", "upper:nan",
+              "upper:1e308", "top:99999999999999999999", "bogus:1")
 
 
 # --- the contract ------------------------------------------------------------------------------
@@ -225,10 +235,12 @@ def check_contract(root, argv):
         assert err.endswith("\n") and err.splitlines()[-1].startswith("gradbench: error: "), err
         changed = [p for p in before if after.get(p) != before[p]]
         assert not changed, (err, changed)  # a refusal changes nothing that was there
-    for path, kind in before.items():  # whatever happened: folders, FIFOs, devices and links keep their kind
+    # whatever happened: folders, FIFOs, devices and links keep their kind
+    for path, kind in before.items():
         if kind[0] != "file":
             assert after.get(path) == kind, (path, err)
-    assert not [p for p in after if Path(p).name.startswith(".gradbench-")], "a temporary file was left"
+    temporary = [p for p in after if Path(p).name.startswith(".gradbench-")]
+    assert not temporary, "a temporary file was left"
     assert snapshot(*watched, content=False) == outside and sorted(os.listdir("/")) == top
 
 
@@ -243,12 +255,13 @@ def test_sweep_keeps_the_contract(mounts, args, out, extra):
 @given(args=options(TRAIN), extra=flags(["--force", "--no-progress"]))
 def test_train_keeps_the_contract(mounts, args, extra):
     with playground(mounts) as root:
-        # small runs unless an option drawn says otherwise (the last of an option given twice counts)
+        # small runs unless a drawn option says otherwise (the last of an option given twice counts)
         check_contract(root, ["train", "--epochs", "1", "--samples", "16", *args, *extra])
 
 
 @fuzz(25)
-@given(results=st.lists(results, min_size=1, max_size=2), rules=options({"--time-rule": RULES, "--ops-rule": RULES}))
+@given(results=st.lists(results, min_size=1, max_size=2),
+       rules=options({"--time-rule": RULES, "--ops-rule": RULES}))
 def test_fit_keeps_the_contract(mounts, results, rules):
     with playground(mounts) as root:
         check_contract(root, ["fit", *results, *rules])
@@ -262,7 +275,8 @@ def test_plot_keeps_the_contract(mounts, results, out_dir):
 
 
 @fuzz(12)
-@given(results=st.lists(results, min_size=1, max_size=2), out=st.one_of(st.none(), paths), plots_dir=folders)
+@given(results=st.lists(results, min_size=1, max_size=2), out=st.one_of(st.none(), paths),
+       plots_dir=folders)
 def test_report_keeps_the_contract(mounts, results, out, plots_dir):
     with playground(mounts) as root:
         check_contract(root, ["report", *results, *(["--out", out] if out is not None else []),
@@ -271,13 +285,13 @@ def test_report_keeps_the_contract(mounts, results, out, plots_dir):
 
 # --- the files the commands read: any cell of a results file damaged ---------------------------
 
-CELLS = ["", "x", "nan", "inf", "-inf", "0", "-1", "1e-320", "1e308", "1e19", "2.5", "True", "ok", "skipped",
-         "\"", ",", "naive", "relu", "99999999999999999999"]
+CELLS = ["", "x", "nan", "inf", "-inf", "0", "-1", "1e-320", "1e308", "1e19", "2.5", "True", "ok",
+         "skipped", "\"", ",", "naive", "relu", "99999999999999999999"]
 
 
 @fuzz(30)
-@given(line=st.integers(1, len(study_rows())), column=st.integers(0, 36), cell=st.sampled_from(CELLS),
-       command=st.sampled_from(["fit", "plot", "report"]))
+@given(line=st.integers(1, len(study_rows())), column=st.integers(0, 36),
+       cell=st.sampled_from(CELLS), command=st.sampled_from(["fit", "plot", "report"]))
 def test_a_damaged_results_cell_keeps_the_contract(mounts, line, column, cell, command):
     with playground(mounts) as root:
         lines = (root / "work" / "results.csv").read_text().splitlines(keepends=True)

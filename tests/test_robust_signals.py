@@ -1,5 +1,6 @@
-"""Signals, with real processes: SIGHUP (the terminal closed) ends a sweep as SIGTERM does, killing its timing
-child; a Ctrl-C at any moment once gradbench's code runs (its imports included) is one line, never a traceback.
+"""Signals, with real processes: SIGHUP (the terminal closed) ends a sweep as SIGTERM does, killing
+its timing child; a Ctrl-C at any moment once gradbench's code runs (its imports included) is one
+line, never a traceback.
 
 Not covered, because no program can cover it: a Ctrl-C in Python's own start-up (its site
 module and import system, before the first line of bench.cli runs), some tens of milliseconds.
@@ -42,12 +43,13 @@ def test_sighup_kills_the_running_timing_child_and_leaves_only_whole_rows(tmp_pa
     code, stderr, timing = signal_a_pyperf_run(out, signal.SIGHUP, ENV)
     assert code == 128 + signal.SIGHUP and "Traceback" not in stderr, stderr
     assert not processes_mentioning(timing)  # no orphan keeps timing
-    assert out.read_text() == HEADER  # hung up before its points had their rounds: a header, no torn row
+    # hung up before its points had their rounds: a header, no torn row
+    assert out.read_text() == HEADER
     assert not list(Path(f"{out}.pyperf").glob("*"))  # no half-written JSON either
 
 
 def numpy_loaded(pid):
-    """The process has mapped numpy's core library: bench.cli's own code is running (it imports numpy)."""
+    """The process has mapped numpy's core library: bench.cli's own code, which imports it, runs."""
     try:
         return "_multiarray_umath" in Path(f"/proc/{pid}/maps").read_text()
     except OSError:
@@ -57,8 +59,9 @@ def numpy_loaded(pid):
 @linux
 def test_ctrl_c_at_any_moment_of_a_command_is_one_line(tmp_path):
     results = write_results(tmp_path / "r.csv", study_rows())
-    # report: its imports, fitting and drawing last seconds; each process is interrupted at another moment
-    # after its code started (numpy loading), the first in the middle of the command line's imports
+    # report: its imports, fitting and drawing last seconds; each process is interrupted at another
+    # moment after its code started (numpy loading), the first in the middle of the command line's
+    # imports
     delays = [0.0, 0.1, 0.4, 1.0]
     procs = [subprocess.Popen([sys.executable, "-m", "bench.cli", "report", str(results), "--out",
                                str(tmp_path / f"r{i}.md"), "--plots-dir", str(tmp_path / f"p{i}")],
@@ -76,8 +79,9 @@ def test_ctrl_c_at_any_moment_of_a_command_is_one_line(tmp_path):
         assert "Traceback" not in stderr, stderr
         if proc.returncode == 0:  # a fast machine finished first: nothing to interrupt
             continue
-        # 130, or killed by SIGINT itself: CPython ends so when the Ctrl-C landed in code a C extension ran
-        # while importing (Cython's), even though gradbench caught it; click adds a blank line before
+        # 130, or killed by SIGINT itself: CPython ends so when the Ctrl-C landed in code a C
+        # extension ran while importing (Cython's), even though gradbench caught it; click adds a
+        # blank line before
         assert proc.returncode in (130, -signal.SIGINT), stderr
         assert stderr.strip() == "gradbench: interrupted; results already written are kept", stderr
         interrupted += 1
@@ -87,7 +91,8 @@ def test_ctrl_c_at_any_moment_of_a_command_is_one_line(tmp_path):
 
 
 def test_ctrl_c_while_the_command_line_is_still_importing_is_one_line():
-    # a Ctrl-C exactly while bench.cli imports numpy (through gradients): the window a real one hits first
+    # a Ctrl-C exactly while bench.cli imports numpy (through gradients): the window a real one hits
+    # first
     script = ("import builtins, os, signal\n"
               "real = builtins.__import__\n"
               "def hit(name, *args, **kwargs):\n"
@@ -96,8 +101,10 @@ def test_ctrl_c_while_the_command_line_is_still_importing_is_one_line():
               "    return real(name, *args, **kwargs)\n"
               "builtins.__import__ = hit\n"
               "import bench.cli\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=ENV, timeout=60)
-    assert done.returncode == 130 and done.stderr == "gradbench: interrupted; results already written are kept\n"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=ENV,
+                          timeout=60)
+    assert (done.returncode == 130
+            and done.stderr == "gradbench: interrupted; results already written are kept\n")
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
@@ -118,8 +125,10 @@ def test_a_stop_signal_while_the_command_line_is_still_importing_is_one_line(sig
 
 # --- a local Dask cluster that is starting ------------------------------------------------------
 
-LINES = {signal.SIGINT: INTERRUPTED, **{sig: Stopped(sig).line() for sig in (signal.SIGTERM, signal.SIGHUP)}}
-CLUSTER_SWEEP = ["sweep", "--depth", "1:3", "--width", "2", "--methods", "backprop", "--profile", "quick"]
+LINES = {signal.SIGINT: INTERRUPTED,
+         **{sig: Stopped(sig).line() for sig in (signal.SIGTERM, signal.SIGHUP)}}
+CLUSTER_SWEEP = ["sweep", "--depth", "1:3", "--width", "2", "--methods", "backprop",
+                 "--profile", "quick"]
 
 
 def started_sweep(out, *args):
@@ -134,7 +143,7 @@ def started_sweep(out, *args):
 
 
 def send(proc, sig, group):
-    """`sig` to the sweep alone (kill PID), or to its group as a terminal sends Ctrl-C and SIGHUP."""
+    """`sig` to the sweep alone (kill PID), or to its group as a terminal sends Ctrl-C, SIGHUP."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, sig) if group else proc.send_signal(sig)
 
@@ -153,7 +162,8 @@ def ended_alone(proc, tag):
     """The sweep's stderr once it and every process it started have ended (SIGKILLed after 10 s)."""
     _, stderr = proc.communicate(timeout=120)
     deadline = time.monotonic() + 10
-    while (left := [p for p in processes_mentioning(tag) if p != proc.pid]) and time.monotonic() < deadline:
+    while ((left := [p for p in processes_mentioning(tag) if p != proc.pid])
+           and time.monotonic() < deadline):
         time.sleep(0.05)
     for pid in left:
         with contextlib.suppress(ProcessLookupError):
@@ -175,7 +185,8 @@ def resumed_whole(out, before, planned):
 
 
 @linux
-@pytest.mark.parametrize("sig, group, delay", [(signal.SIGINT, True, 0.0), (signal.SIGINT, False, 0.3),
+@pytest.mark.parametrize("sig, group, delay", [(signal.SIGINT, True, 0.0),
+                                               (signal.SIGINT, False, 0.3),
                                                (signal.SIGTERM, True, 0.2),
                                                (signal.SIGHUP, True, 0.4)])
 def test_a_signal_while_the_local_cluster_starts_is_one_line_and_leaves_no_process(tmp_path, sig,

@@ -2,8 +2,9 @@
 worker in one child process, so the points of a fit are always compared in the same rounds on the
 same host; this process writes every row.
 
---workers N starts a local cluster of N single-threaded worker processes for the sweep and closes it at the end;
---scheduler ADDRESS uses a running one, whose workers hold the resource RESOURCE=1 (one series at a time each):
+--workers N starts a local cluster of N single-threaded worker processes for the sweep and closes
+it at the end; --scheduler ADDRESS uses a running one, whose workers hold the resource RESOURCE=1
+(one series at a time each):
     dask worker ADDRESS --nthreads 1 --resources bench=1
 A series is sent only when a worker is free, so its budget uses every result back by then. A worker
 that dies mid-series has its series run again elsewhere (distributed.scheduler.allowed-failures
@@ -34,20 +35,23 @@ from bench.output import write_text
 from bench.sweep import launcher, series
 
 RESOURCE = "bench"  # the abstract resource a series holds: one per worker
-CONNECT_TIMEOUT_S = 10.0  # a --scheduler that has not answered as Dask's after this long is an error
+CONNECT_TIMEOUT_S = 10.0  # a --scheduler that has not answered as Dask's in this long is an error
 CONNECT_GRACE_S = 2.0  # and then this long for Dask's own verdict, which says more than ours
-WORKER_WAIT_S = 60.0  # --worker-wait's default: how long a sweep waits while no worker can take a series
+WORKER_WAIT_S = 60.0  # --worker-wait's default: how long to wait while no worker can take a series
 POLL_S = 1.0  # how often the sweep looks at the cluster while it waits for a series
 EXTRA = "pip install 'gradbench[cluster]'"
 # a local cluster's open files: measured, one worker started at 32 and two at 48; with room
 FILES_BASE, FILES_PER_WORKER = 32, 16
-ADDRESS = re.compile(r"(tcp|tls)://[^\s:/]+:\d{1,5}|[^\s:/]+:\d{1,5}")  # what Dask's TCP comm can reach
+# what Dask's TCP comm can reach
+ADDRESS = re.compile(r"(tcp|tls)://[^\s:/]+:\d{1,5}|[^\s:/]+:\d{1,5}")
 
 
 @contextlib.contextmanager
 def connect(workers=None, scheduler=None):
-    """A distributed Client of a fresh local cluster (`workers` processes) or of a running `scheduler`; None for
-    neither. Bad options, a missing extra or an unreachable scheduler raise UserError before anything starts."""
+    """A distributed Client of a fresh local cluster (`workers` processes) or a running `scheduler`.
+
+    None for neither. Bad options, a missing extra or an unreachable scheduler raise UserError
+    before anything starts."""
     if workers is None and scheduler is None:
         yield None
         return
@@ -56,8 +60,8 @@ def connect(workers=None, scheduler=None):
     option = f"--workers {workers}" if scheduler is None else f"--scheduler {scheduler}"
     cores = os.cpu_count() or 1
     if workers is not None and not 1 <= int(workers) <= cores:
-        raise UserError(f"{option}: must be 1 to {cores}, this machine's cores (a worker times on a core "
-                        "of its own; more would time each other's waits)")
+        raise UserError(f"{option}: must be 1 to {cores}, this machine's cores (a worker times on "
+                        "a core of its own; more would time each other's waits)")
     if workers is not None:
         _check_open_files(int(workers), option)
     if scheduler is not None and not ADDRESS.fullmatch(str(scheduler)):
@@ -104,7 +108,8 @@ class Executor:
     one line says what happened, and `--resume` finishes the sweep."""
 
     def __init__(self, client, blas_threads, worker_wait=WORKER_WAIT_S, option="--workers"):
-        self.client, self.blas_threads, self.worker_wait, self.option = client, blas_threads, worker_wait, option
+        self.client, self.blas_threads = client, blas_threads
+        self.worker_wait, self.option = worker_wait, option
         self.sweep = uuid.uuid4().hex  # names this sweep's tasks, and its children on the workers
 
     def run(self, series_list, setting, write, show):
@@ -114,7 +119,8 @@ class Executor:
         try:
             idle_since = None
             while queue or pending:
-                connected = self.client.status == "running"  # reconnecting to a scheduler that went away
+                # False while reconnecting to a scheduler that went away
+                connected = self.client.status == "running"
                 capacity = _capacity(self.client) if connected else 0
                 idle_since = None if capacity else idle_since or time.monotonic()
                 if idle_since is not None and time.monotonic() - idle_since > self.worker_wait:
@@ -122,8 +128,8 @@ class Executor:
                 while queue and len(pending) < capacity:
                     points, ops = queue.popleft()
                     pending[self._submit(points, ops, setting)] = (points, ops)
-                    show(done, f"sent {len(points)} points on {_where(points)}; {len(pending)} of {capacity} "
-                               "workers busy", None)
+                    show(done, f"sent {len(points)} points on {_where(points)}; "
+                               f"{len(pending)} of {capacity} workers busy", None)
                 for future in self._ended(distributed, pending):
                     points, ops = pending.pop(future)
                     for i, columns in _rows_back(future, points, setting):
@@ -131,11 +137,14 @@ class Executor:
                     done += len(points)
                     show(done, f"back: {len(points)} points on {_where(points)}", None)
         except (OSError, distributed.comm.CommClosedError) as e:  # TimeoutError is an OSError
-            raise UserError(f"{self.option}: lost the Dask scheduler ({type(e).__name__}: {_first_line(e)}); "
-                            "the rows so far are written: rerun with --resume") from None
+            raise UserError(f"{self.option}: lost the Dask scheduler ({type(e).__name__}: "
+                            f"{_first_line(e)}); the rows so far are written: "
+                            "rerun with --resume") from None
         finally:
-            if pending:  # Ctrl-C, SIGTERM or a failure here: nothing of this sweep goes on running
-                with contextlib.suppress(Exception):  # a scheduler that is gone has nothing left to stop
+            # Ctrl-C, SIGTERM or a failure here: nothing of this sweep goes on running
+            if pending:
+                # a scheduler that is gone has nothing left to stop
+                with contextlib.suppress(Exception):
                     self.client.run(stop, self.sweep, on_error="ignore")
                     self.client.cancel(list(pending), force=True)
 
@@ -145,25 +154,28 @@ class Executor:
             time.sleep(POLL_S)
             return []
         try:
-            return distributed.wait(list(pending), timeout=POLL_S, return_when="FIRST_COMPLETED").done
+            return distributed.wait(list(pending), timeout=POLL_S,
+                                    return_when="FIRST_COMPLETED").done
         except TimeoutError:  # none ended meanwhile
             return []
-        except Exception as e:  # FuturesCancelledError: the client lost the scheduler, and its tasks with it
-            raise UserError(f"{self.option}: lost the Dask scheduler mid-sweep ({type(e).__name__}); the rows so "
-                            "far are written: start it again and rerun with --resume") from None
+        except Exception as e:  # FuturesCancelledError: the client lost the scheduler and its tasks
+            raise UserError(f"{self.option}: lost the Dask scheduler mid-sweep "
+                            f"({type(e).__name__}); the rows so far are written: "
+                            "start it again and rerun with --resume") from None
 
     def _gave_up(self, connected):
         why = ("no worker that can take a series" if connected
                else f"no answer from the Dask scheduler (its client is {self.client.status})")
-        return (f"{self.option}: {why} for {self.worker_wait:g} s; the rows so far are written: start workers "
-                f"(dask worker ADDRESS --nthreads 1 --resources {RESOURCE}=1) or the scheduler again and rerun "
-                "with --resume, or wait longer with --worker-wait")
+        return (f"{self.option}: {why} for {self.worker_wait:g} s; the rows so far are written: "
+                f"start workers (dask worker ADDRESS --nthreads 1 --resources {RESOURCE}=1) "
+                "or the scheduler again and rerun with --resume, or wait longer with --worker-wait")
 
     def _submit(self, points, ops, setting):
         budget = copy.deepcopy(setting.budget)  # as it is now: Dask may serialize it later
         key = f"gradbench-series-{points[0].slug}-{self.sweep}"
         return self.client.submit(run_series, self.sweep, points, ops, budget, self.blas_threads,
-                                  setting.out_name, setting.seed, resources={RESOURCE: 1}, pure=False, key=key)
+                                  setting.out_name, setting.seed, resources={RESOURCE: 1},
+                                  pure=False, key=key)
 
 
 def _where(points):
@@ -179,13 +191,14 @@ def run_series(sweep, points, ops, budget, blas_threads, out_name, seed):
     rows = []
     with launcher.RUNNING.of(sweep), tempfile.TemporaryDirectory(prefix="gradbench-series-") as tmp:
         setting = series.Setting(budget, env, Path(tmp), out_name, seed)
-        series.run(points, ops, setting, lambda i, columns: rows.append((i, {**env_columns, **columns})))
+        series.run(points, ops, setting,
+                   lambda i, columns: rows.append((i, {**env_columns, **columns})))
         files = {p.name: p.read_text() for p in Path(tmp).glob("*.json")}
     return {"rows": rows, "files": files, "budget": budget.measured}
 
 
 def stop(sweep):
-    """Run on every worker (Client.run) when a sweep stops: kill its running children, start no more."""
+    """On every worker (Client.run) when a sweep stops: kill its running children, start no more."""
     return launcher.RUNNING.stop(sweep)
 
 
@@ -198,8 +211,8 @@ def _rows_back(future, points, setting):
         result = future.result()
     except KilledWorker as e:
         reason = (f"the series killed {e.allowed_failures + 1} workers, the last "
-                  f"{getattr(e.last_worker, 'address', '')} (distributed.scheduler.allowed-failures "
-                  f"{e.allowed_failures})")
+                  f"{getattr(e.last_worker, 'address', '')} "
+                  f"(distributed.scheduler.allowed-failures {e.allowed_failures})")
         return [(i, {"status": "error", "reason": reason}) for i in range(len(points))]
     except Exception as e:  # the task raised: the worker's installation, most likely
         reason = f"the series' task failed on its worker: {type(e).__name__}: {_first_line(e)}"
@@ -324,8 +337,9 @@ def _client(distributed, scheduler):
     thread.start()
     thread.join(CONNECT_TIMEOUT_S + CONNECT_GRACE_S)
     if thread.is_alive():
-        raise UserError(f"--scheduler {scheduler}: no Dask scheduler answered within {CONNECT_TIMEOUT_S:g} s "
-                        "(something listens there, but not a Dask scheduler, or it is stuck)")
+        raise UserError(f"--scheduler {scheduler}: no Dask scheduler answered within "
+                        f"{CONNECT_TIMEOUT_S:g} s (something listens there, but not a Dask "
+                        "scheduler, or it is stuck)")
     if "error" in made:
         memory, first_line = made["error"]
         why = "it answered, but not as a Dask scheduler" if memory else first_line
@@ -334,14 +348,16 @@ def _client(distributed, scheduler):
     workers = client.scheduler_info()["workers"]
     if workers and not _capacity(client):
         client.close()
-        raise UserError(f"--scheduler {scheduler}: none of its {len(workers)} workers has the resource "
-                        f"{RESOURCE}; start them with: dask worker {scheduler} --nthreads 1 --resources {RESOURCE}=1")
+        raise UserError(f"--scheduler {scheduler}: none of its {len(workers)} workers has the "
+                        f"resource {RESOURCE}; start them with: "
+                        f"dask worker {scheduler} --nthreads 1 --resources {RESOURCE}=1")
     return client
 
 
 def _local_worker_plugin(distributed):
-    """A worker plugin for the local cluster's workers: they ignore SIGINT, since a terminal's Ctrl-C reaches them
-    too (they share this process's group) and this process stops them itself; and they close quietly."""
+    """A worker plugin for the local cluster's workers: they ignore SIGINT, since a terminal's
+    Ctrl-C reaches them too (they share this process's group) and this process stops them itself;
+    and they close quietly."""
 
     class LocalWorker(distributed.WorkerPlugin):  # defined here: distributed is optional
         def setup(self, worker):
@@ -349,7 +365,8 @@ def _local_worker_plugin(distributed):
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
 
         def teardown(self, worker):
-            # closing with the cluster, a worker may lose the scheduler mid-heartbeat: noise, not an error
+            # closing with the cluster, a worker may lose the scheduler mid-heartbeat:
+            # noise, not an error
             logging.getLogger("distributed").setLevel(logging.CRITICAL)
 
     return LocalWorker()
@@ -357,11 +374,12 @@ def _local_worker_plugin(distributed):
 
 @contextlib.contextmanager
 def _quiet():
-    """Dask's log off the terminal while a sweep uses it: the progress line and the one-line errors are
-    ours, and say what happened (a lost scheduler, a killed worker) in the sweep's words. Every
+    """Dask's log off the terminal while a sweep uses it: the progress line and the one-line errors
+    are ours, and say what happened (a lost scheduler, a killed worker) in the sweep's words. Every
     distributed.* logger: Dask's configuration gives several a level of their own."""
     loggers = [logging.getLogger("distributed")] + [
-        logging.getLogger(name) for name in list(logging.root.manager.loggerDict) if name.startswith("distributed.")]
+        logging.getLogger(name) for name in list(logging.root.manager.loggerDict)
+        if name.startswith("distributed.")]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.CRITICAL)
@@ -374,7 +392,8 @@ def _quiet():
 
 def _capacity(client):
     """How many series the cluster runs at once: its workers holding the resource."""
-    return sum(RESOURCE in w.get("resources", {}) for w in client.scheduler_info()["workers"].values())
+    workers = client.scheduler_info()["workers"].values()
+    return sum(RESOURCE in w.get("resources", {}) for w in workers)
 
 
 def _first_line(error):
