@@ -43,6 +43,9 @@ except signals.Stopped as _e:
     sys.stderr.write(_e.line() + "\n")
     raise
 except (ImportError, MemoryError, RuntimeError, SystemError) as _e:  # a limit the probe missed
+    if _e.__cause__.__class__ is KeyboardInterrupt or _e.__context__.__class__ is KeyboardInterrupt:
+        sys.stderr.write(INTERRUPTED + "\n")  # Ctrl-C that a module's C init wrapped
+        sys.exit(130)
     _why = f"{type(_e).__name__}{limits.note()}"
     sys.stderr.write(f"gradbench: error: cannot load its modules ({_why})\n")
     sys.exit(2)
@@ -347,23 +350,43 @@ def _run(argv):
         return _error(e.format_message(), 2 if isinstance(e, click.UsageError) else e.exit_code)
     except UserError as e:
         return _error(str(e))
-    except MemoryError:
-        why = limits.note() or " (the memory guard's estimate fell short)"
-        return _error(f"out of memory{why}; try smaller sizes")
-    except ImportError as e:  # a library that cannot map its code under a limit (ulimit -v)
-        return _error(f"cannot load {e.name or 'a module'} ({_first(e)}){limits.note()}")
-    except SystemError as e:  # under a limit: C code whose allocation failed (re, in pandas)
-        if limits.address_space() is None:  # else a bug: its traceback says where
+    except (MemoryError, ImportError, SystemError, RuntimeError) as e:
+        if (code := _fault(e, argv)) is None:  # a bug: its traceback says where
             raise
-        return _error(f"out of memory inside Python ({_first(e)}){limits.note()}")
-    except RuntimeError as e:  # threading's; anything else is a bug, and its traceback says where
-        if "can't start new thread" not in str(e):
-            raise
-        return _error(f"cannot start a thread{limits.note()}")
+        return code
     except OSError as e:  # a fault no check foresaw (EIO, ...): still one line
         return _error(f"{e.filename + ': ' if e.filename else ''}{e.strerror or e}")
     # without standalone_mode, click returns ctx.exit(n)'s n instead of exiting
     return code if isinstance(code, int) else 0
+
+
+def _fault(e, argv):
+    """The exit status of a fault a limit or Ctrl-C explains, its line printed; else None."""
+    if _interrupted_inside(e):  # Ctrl-C inside C code that wrapped it (a module's init)
+        return _interrupted(argv)
+    if isinstance(e, MemoryError):
+        why = limits.note() or " (the memory guard's estimate fell short)"
+        return _error(f"out of memory{why}; try smaller sizes")
+    if isinstance(e, ImportError):  # a library that cannot map its code under a limit (ulimit -v)
+        return _error(f"cannot load {e.name or 'a module'} ({_first(e)}){limits.note()}")
+    if isinstance(e, SystemError) and limits.address_space() is not None:
+        # under a limit: C code whose allocation failed (re, in pandas)
+        return _error(f"out of memory inside Python ({_first(e)}){limits.note()}")
+    if isinstance(e, RuntimeError) and "can't start new thread" in str(e):  # threading's
+        return _error(f"cannot start a thread{limits.note()}")
+    return None
+
+
+def _interrupted_inside(error):
+    """Ctrl-C behind an error: pybind11's modules turn it into ImportError('initialization
+    failed') raised from it."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def _error(message, code=2):

@@ -123,6 +123,32 @@ def test_a_stop_signal_while_the_command_line_is_still_importing_is_one_line(sig
     assert done.returncode == 128 + sig and done.stderr == Stopped(sig).line() + "\n", done.stderr
 
 
+def wrapped_interrupt(*args, **kwargs):
+    """What a pybind11 module's init does with a Ctrl-C that comes while it runs."""
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt as e:
+        raise ImportError("initialization failed") from e
+
+
+def test_a_ctrl_c_that_a_module_wrapped_as_it_loaded_is_the_interrupted_line(tmp_path,
+                                                                             monkeypatch):
+    monkeypatch.setattr("bench.fit.fit_file", wrapped_interrupt)  # as fit loads its libraries
+    results = write_results(tmp_path / "r.csv", study_rows())
+    code, _, err = gradbench("fit", results)
+    assert (code, err) == (130, INTERRUPTED + "\n")
+
+
+def test_an_import_error_without_a_ctrl_c_is_still_one_line(tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ImportError("initialization failed", name="matplotlib._path")
+
+    monkeypatch.setattr("bench.fit.fit_file", broken)
+    results = write_results(tmp_path / "r.csv", study_rows())
+    code, _, err = gradbench("fit", results)
+    assert code == 2 and err.startswith("gradbench: error: cannot load matplotlib._path"), err
+
+
 # --- a local Dask cluster that is starting ------------------------------------------------------
 
 LINES = {signal.SIGINT: INTERRUPTED,
