@@ -2,7 +2,7 @@
 
     python docs/generate.py  # rewrites docs/results-csv.md's column table from bench.schema.COLUMNS
 
-tests/test_docs.py fails when a block differs from what this would write.
+tests/front/test_docs.py fails when a block differs from what this would write.
 """
 
 import sys

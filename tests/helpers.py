@@ -12,6 +12,7 @@ own folder. Tests that cannot make them are skipped with the reason.
 import contextlib
 import csv
 import functools
+import importlib.util
 import io
 import os
 import shutil
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 from pathlib import Path
 from typing import NamedTuple
 
@@ -362,3 +364,29 @@ def snapshot(*roots, content=True):
             else:
                 seen[str(path)] = ("special", st.st_mode, st.st_rdev)
     return seen
+
+
+# --- optional array libraries, faked: find_spec and a torch with CUDA devices ---
+
+NO_TORCH = "PyTorch is optional (pip install 'gradbench[torch]'); make test does not install it"
+REAL_FIND_SPEC = importlib.util.find_spec
+
+
+def installed(*names):
+    """A find_spec that reports the named modules installed (a spec), others as they are."""
+    return lambda name, *a: (types.SimpleNamespace(name=name) if name in names
+                             else REAL_FIND_SPEC(name, *a))
+
+
+def missing(*names):
+    """A find_spec that reports the named modules absent (None), others as they are."""
+    return lambda name, *a: None if name in names else REAL_FIND_SPEC(name, *a)
+
+
+def fake_torch(count):
+    """A stand-in for the torch module with `count` CUDA devices."""
+    cuda = types.SimpleNamespace(is_available=lambda: count > 0, device_count=lambda: count,
+                                 get_device_name=lambda i: f"Fake GPU {i}")
+    return types.SimpleNamespace(cuda=cuda,
+                                 version=types.SimpleNamespace(cuda="12.8" if count else None),
+                                 __version__="9.9.9")

@@ -10,8 +10,7 @@ import types
 
 import numpy as np
 import pytest
-from helpers import REASON, STATUS, gradbench, lines_of, one_line_error
-from test_backends_sweep import fake_torch, installed
+from helpers import REASON, STATUS, fake_torch, gradbench, installed, lines_of, one_line_error
 
 import bench.sweep.launcher as launcher
 import gradients

@@ -7,7 +7,7 @@ from bench.fit import fits_path, read_fits
 from bench.report import readme
 from bench.results import read_results
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 STUDY = ["depth", "width", "wide", "memory"]  # make bench's files, in its order
 
 

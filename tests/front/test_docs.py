@@ -21,7 +21,7 @@ from bench.sweep.budget import PROFILES
 from bench.train import COLUMNS as TRAIN_COLUMNS
 from gradients.train import OPTIMIZERS, AdaGrad, Adam
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 PAGES = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
 COMMAND_PAGES = {"sweep": "sweep.md", "fit": "analysis.md", "plot": "analysis.md",

@@ -17,12 +17,12 @@ exit, no process left, every row whole, and --resume finishes without duplicates
 
 The default suite runs a fixed seed and few examples. A longer run, with fresh random examples:
 
-    GRADBENCH_FUZZ_EXAMPLES=2000 .venv/bin/python -m pytest tests/test_robust_cli.py
+    GRADBENCH_FUZZ_EXAMPLES=2000 .venv/bin/python -m pytest tests/robust/test_robust_cli.py
 
 The limits and signals families take seconds an example (real processes, a real cluster); run
 them alone with fewer:
 
-    GRADBENCH_FUZZ_EXAMPLES=150 .venv/bin/python -m pytest tests/test_robust_cli.py \
+    GRADBENCH_FUZZ_EXAMPLES=150 .venv/bin/python -m pytest tests/robust/test_robust_cli.py \
         -k "resource_limits or workers_sweep"
 """
 
@@ -64,7 +64,7 @@ from bench.plot import figures as plot
 from bench.sweep import cluster
 
 EXAMPLES = int(os.environ.get("GRADBENCH_FUZZ_EXAMPLES", "0"))
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def fuzz(default):

@@ -15,7 +15,7 @@ from bench.sweep.loop import sweep
 from gradients.method import BASELINE, GRADIENT, Method
 from gradients.registry import unregister
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]  # where toy_method.py is
 FIELDS = [f.name for f in dataclasses.fields(Method)]
 OPTIONAL = {"module", "requires"}  # None where a baseline has no module, or a method needs nothing
 

@@ -124,8 +124,9 @@ def test_to_refuses_what_is_not_a_backend(net, backend):
 
 # --- the entry points under hostile input (hypothesis) -----------------------------------------
 # A longer run, fresh random examples, by hand (make test leaves `slow` out):
-#     .venv/bin/python -m pytest -m slow tests/test_robust_api.py
-# or any count: GRADBENCH_FUZZ_EXAMPLES=2000 .venv/bin/python -m pytest tests/test_robust_api.py
+#     .venv/bin/python -m pytest -m slow tests/robust/test_robust_api.py
+# or any count:
+#     GRADBENCH_FUZZ_EXAMPLES=2000 .venv/bin/python -m pytest tests/robust/test_robust_api.py
 
 EXAMPLES = int(os.environ.get("GRADBENCH_FUZZ_EXAMPLES", "0"))
 DTYPES = [np.float64, np.float32, np.int64, np.uint8, np.bool_, np.complex128, np.object_, np.str_]

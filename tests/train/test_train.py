@@ -53,7 +53,7 @@ DOCUMENTED_LR = {"sgd": 3e-2, "adam": 1e-3, "adagrad": 3e-2}  # the README's opt
 
 def readme_optimizer_table():
     """{optimizer: defaults cell} from the README's training section."""
-    text = (Path(__file__).parents[1] / "README.md").read_text()
+    text = (Path(__file__).parents[2] / "README.md").read_text()
     section = text[text.index("## Training"):]
     return dict(re.findall(r"^\| `(\w+)`[^|\n]*\|[^|\n]*\| ([^|\n]*) \|$", section, flags=re.M))
 

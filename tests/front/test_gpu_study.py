@@ -13,7 +13,7 @@ import pytest
 
 from bench.sweep.points import plan
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "bench" / "gpu_study.sh"
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 

@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 import pytest
-from test_backends_sweep import NO_TORCH, fake_torch, installed, missing
+from helpers import NO_TORCH, fake_torch, installed, missing
 
 import gradients
 from bench import train as training

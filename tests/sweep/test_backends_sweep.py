@@ -7,6 +7,7 @@ import types
 
 import pandas as pd
 import pytest
+from helpers import NO_TORCH, fake_torch, installed, missing
 
 from bench.errors import UserError
 from bench.results import read_results
@@ -15,20 +16,6 @@ from bench.sweep import points as points_module
 from bench.sweep.loop import FLOAT32_TOLERANCE, agreement
 from bench.sweep.points import Point, normal_device, plan
 from bench.sweep.results_file import open_results
-
-NO_TORCH = "PyTorch is optional (pip install 'gradbench[torch]'); make test does not install it"
-REAL_FIND_SPEC = importlib.util.find_spec
-
-
-def installed(*names):
-    """A find_spec that reports the named modules installed (a spec), others as they are."""
-    return lambda name, *a: (types.SimpleNamespace(name=name) if name in names
-                             else REAL_FIND_SPEC(name, *a))
-
-
-def missing(*names):
-    """A find_spec that reports the named modules absent (None), others as they are."""
-    return lambda name, *a: None if name in names else REAL_FIND_SPEC(name, *a)
 
 
 def rows_of(path):
@@ -71,15 +58,6 @@ def test_a_backend_not_installed_names_what_to_install(gradbench, tmp_path, monk
     assert_refused(gradbench, tmp_path, "--backend", f"numpy,{backend}",
                    says=f"--backend {backend}: {name} is not installed "
                         f"(pip install 'gradbench[{backend}]')")
-
-
-def fake_torch(count):
-    """A stand-in for the torch module with `count` CUDA devices."""
-    cuda = types.SimpleNamespace(is_available=lambda: count > 0, device_count=lambda: count,
-                                 get_device_name=lambda i: f"Fake GPU {i}")
-    return types.SimpleNamespace(cuda=cuda,
-                                 version=types.SimpleNamespace(cuda="12.8" if count else None),
-                                 __version__="9.9.9")
 
 
 @pytest.mark.parametrize("count, device, says", [

@@ -8,7 +8,7 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
-NOTEBOOK = Path(__file__).parents[1] / "docs" / "lecture.ipynb"
+NOTEBOOK = Path(__file__).parents[2] / "docs" / "lecture.ipynb"
 
 
 @pytest.fixture(scope="module")
