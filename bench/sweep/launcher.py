@@ -93,7 +93,11 @@ class Child:
                                      stderr=self._err, text=True, start_new_session=True)
         RUNNING.add(self.proc)
         self._events = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
+        try:
+            threading.Thread(target=self._read, daemon=True).start()
+        except BaseException:  # no thread (a limit, Ctrl-C): the child must not outlive this
+            self.kill()
+            raise
         try:
             self.proc.stdin.write(json.dumps(spec))
             self.proc.stdin.close()

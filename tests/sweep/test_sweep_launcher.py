@@ -1,8 +1,12 @@
 """The sweep's launcher: a real child process whose point fails, whose spec kills it, or that runs
 too long."""
 
+import signal
+import subprocess
+
 import pytest
 
+from bench.sweep import launcher
 from bench.sweep.budget import PROFILES
 from bench.sweep.launcher import Child, ChildDied, child_env
 from bench.sweep.points import Point
@@ -51,3 +55,22 @@ def test_a_child_that_says_nothing_in_time_is_none_and_killed_whole():
     assert child.next(0.001) is None  # it has not imported numpy yet
     child.kill()
     assert child.proc.returncode == -9
+
+
+def test_a_child_whose_reader_thread_cannot_start_does_not_outlive_the_sweep(monkeypatch):
+    started = []
+
+    def popen(*args, **kwargs):  # the real one, remembered
+        started.append(real_popen(*args, **kwargs))
+        return started[-1]
+
+    def no_thread(self):  # as under ulimit -v: found by the command line's property test
+        raise RuntimeError("can't start new thread")
+
+    real_popen = subprocess.Popen
+    monkeypatch.setattr(launcher.subprocess, "Popen", popen)
+    monkeypatch.setattr(launcher.threading.Thread, "start", no_thread)
+    with pytest.raises(RuntimeError, match="can't start new thread"):
+        launcher.Child({}, env=child_env(1))
+    [proc] = started
+    assert proc.returncode == -signal.SIGKILL  # killed and reaped, not left running
