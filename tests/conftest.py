@@ -4,8 +4,10 @@ session's files that several tests read (the study, made once).
 Test modules use these through fixtures (pytest discourages importing from conftest).
 """
 
+import fcntl
 import gc
 import os
+import shutil
 import signal
 from pathlib import Path
 
@@ -61,14 +63,29 @@ def write_csv_fixture():
 
 @pytest.fixture(scope="session")
 def study(tmp_path_factory):
-    """A depth and a width results CSV, one skipped point; reported (fitted, plotted) per session.
+    """A depth and a width results CSV, one skipped point; reported (fitted, plotted) per run.
 
     depth.csv supports every figure kind and the report's every section (checkpoint against
     backprop: caches small enough that backprop's synthetic working memory is in L2 at depth 4 and
     beyond the LLC at 32); width.csv, one method without working memory, only time, ops and rate:
-    figures take most of a report's time."""
-    root = tmp_path_factory.mktemp("study")
-    (root / "results").mkdir()
+    figures take most of a report's time. Read-only: the first pytest-xdist process to need it
+    makes it under a lock in the run's shared temporary folder, the other reads it (7 s a copy)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # one process: its own folder
+        root = tmp_path_factory.mktemp("study")
+        _make_study(root)
+        return root
+    root = tmp_path_factory.getbasetemp().parent / "study"  # this run's, beside popen-gw0, -gw1
+    with open(f"{root}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "done").exists():
+            shutil.rmtree(root, ignore_errors=True)  # a process that failed half-way
+            _make_study(root)
+            (root / "done").touch()
+    return root
+
+
+def _make_study(root):
+    (root / "results").mkdir(parents=True, exist_ok=True)
     depth = results_frame([1, 2, 4, 8, 16, 32], [8],
                           methods=("naive", "backprop", "checkpoint", "forward"))
     depth["l2_bytes"], depth["llc_bytes"] = 2**10, 4 * 2**10
@@ -84,7 +101,6 @@ def study(tmp_path_factory):
         assert helpers.gradbench("report", "results/depth.csv", "results/width.csv").code == 0
     finally:
         os.chdir(cwd)
-    return root
 
 
 @pytest.fixture

@@ -121,6 +121,8 @@ def figure(kind, found, fits, where, style=DEFAULT_STYLE):
     fig.draw_without_rendering()  # lay out, then move labels off each other
     for ax in axes:
         place_apart(ax, fig.canvas.get_renderer())
+    # saved as laid out here, where the labels were placed apart; not laid out again per format
+    fig.set_layout_engine("none")
     return fig
 
 
