@@ -6,6 +6,7 @@ imported inside each command, so no command pays for another's imports.
 """
 
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -276,6 +277,8 @@ def main(argv=None):
     if own:  # the result is out: a signal while Python exits (it resets handlers) changes nothing
         for sig in (signal.SIGINT, *signals.STOP):
             signal.signal(sig, signal.SIG_IGN)
+        # nor a log line after it (a nanny of an abandoned Dask cluster, failing as Python exits)
+        logging.disable(logging.CRITICAL)
     sys.exit(code)
 
 

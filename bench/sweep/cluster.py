@@ -30,6 +30,7 @@ import uuid
 from collections import deque
 from pathlib import Path
 
+from bench import limits
 from bench.errors import UserError
 from bench.output import write_text
 from bench.sweep import launcher, series
@@ -39,9 +40,14 @@ CONNECT_TIMEOUT_S = 10.0  # a --scheduler that has not answered as Dask's in thi
 CONNECT_GRACE_S = 2.0  # and then this long for Dask's own verdict, which says more than ours
 WORKER_WAIT_S = 60.0  # --worker-wait's default: how long to wait while no worker can take a series
 POLL_S = 1.0  # how often the sweep looks at the cluster while it waits for a series
+LOCAL_START_S = 30.0  # a local cluster that has not started in this long will not (seconds here)
+SETTLE_S = 0.1  # an abandoned cluster: how long no new worker process means none is coming
 EXTRA = "pip install 'gradbench[cluster]'"
 # a local cluster's open files: measured, one worker started at 32 and two at 48; with room
 FILES_BASE, FILES_PER_WORKER = 32, 16
+# measured (Linux x86_64, 1 and 2 workers): 250-400 MiB failed at random, 500 and 800 MiB started
+# 10 times of 10
+LOCAL_AS = 512 * 2**20
 # what Dask's TCP comm can reach
 ADDRESS = re.compile(r"(tcp|tls)://[^\s:/]+:\d{1,5}|[^\s:/]+:\d{1,5}")
 
@@ -64,6 +70,7 @@ def connect(workers=None, scheduler=None):
                         "a core of its own; more would time each other's waits)")
     if workers is not None:
         _check_open_files(int(workers), option)
+        _check_address_space(option)
     if scheduler is not None and not ADDRESS.fullmatch(str(scheduler)):
         raise UserError(f"--scheduler {scheduler}: not a scheduler's TCP address (tcp://host:port, "
                         "tls://host:port or host:port)")
@@ -98,6 +105,18 @@ def _check_open_files(workers, option):
     if soft != resource.RLIM_INFINITY and soft < need:
         raise UserError(f"{option}: a local cluster of {workers} needs {need} open files, and "
                         f"the limit (ulimit -n) is {soft}: raise it or use fewer workers")
+
+
+def _check_address_space(option):
+    """Refuse a local cluster under an address-space limit (RLIMIT_AS, which its workers inherit)
+    below LOCAL_AS: there its start fails at random, some ways past our reach (a worker's fatal
+    stack overflow printed from C, a thread of Dask's that never starts and a start that never
+    ends)."""
+    limit = limits.address_space()
+    if limit is not None and limit < LOCAL_AS:
+        raise UserError(f"{option}: a local Dask cluster needs an address space of "
+                        f"{LOCAL_AS / 2**20:.0f} MiB, and the limit (ulimit -v) is "
+                        f"{limit / 2**20:.0f} MiB: raise it or sweep without --workers")
 
 
 class Executor:
@@ -249,19 +268,24 @@ def _local(distributed, workers, option, before):
 
     thread = threading.Thread(target=make, name="gradbench local cluster", daemon=True)
     _start_resource_tracker()  # here: starting it, multiprocessing unblocks SIGINT in its thread
+    deadline = time.monotonic() + LOCAL_START_S
     try:
         with _blocked(signal.SIGINT):
             thread.start()
-        while thread.is_alive():
+        while thread.is_alive() and time.monotonic() < deadline:
             thread.join(POLL_S)
     except BaseException:  # Ctrl-C, SIGTERM or SIGHUP while it starts
         _abandon(*before)
         raise
+    if thread.is_alive():  # e.g. a thread of Dask's whose start failed under ulimit -v: Python
+        _abandon(*before)  # waits for it forever
+        raise UserError(f"{option}: the local Dask cluster did not start in {LOCAL_START_S:g} s"
+                        f"{limits.note()}")
     if "error" in made:
         e = made["error"]
         _abandon(*before)
         raise UserError(f"{option}: the local Dask cluster could not start ({type(e).__name__}: "
-                        f"{_first_line(e)})") from None
+                        f"{_first_line(e)}){limits.note()}") from None
     return made["cluster"], made["client"]
 
 
@@ -306,15 +330,29 @@ def _ours():
 
 def _abandon(children, clusters):
     """Kill the worker processes of a cluster that did not finish starting, and leave it
-    unclosed: its close at exit (distributed's atexit hook) fails on workers that never started."""
+    unclosed: its close at exit (distributed's atexit hook) fails on workers that never started.
+
+    Its nannies are first told to let a dead worker go: one whose worker had started would start
+    another, whose spawn fails with this process's exit (a traceback for each). A process whose
+    spawn was under way shows up late: looked for again until none is new for SETTLE_S."""
     from distributed.deploy.spec import SpecCluster
 
     for cluster in set(SpecCluster._instances) - clusters:
         SpecCluster._instances.discard(cluster)
-    for child in set(multiprocessing.active_children()) - children:
-        with contextlib.suppress(Exception):
-            child.kill()
-            child.join(5)
+        # _created: every nanny made so far; workers: those that finished starting
+        for nanny in {*getattr(cluster, "_created", ()), *cluster.workers.values()}:
+            with contextlib.suppress(Exception):
+                nanny.close_gracefully()
+    quiet_since = time.monotonic()
+    deadline = quiet_since + 10 * SETTLE_S
+    while time.monotonic() - quiet_since < SETTLE_S and time.monotonic() < deadline:
+        if alive := set(multiprocessing.active_children()) - children:
+            quiet_since = time.monotonic()
+        for child in alive:
+            with contextlib.suppress(Exception):
+                child.kill()
+                child.join(5)
+        time.sleep(SETTLE_S / 5)
 
 
 def _client(distributed, scheduler):

@@ -5,6 +5,7 @@ the options' errors.
 A series is all the points of one placement: the sweeps here that need two series run two dtypes."""
 
 import json
+import multiprocessing
 import os
 import signal
 import socket
@@ -292,6 +293,62 @@ def test_ctrl_c_of_a_workers_sweep_leaves_complete_rows_and_no_process_and_resum
     rows = rows_of(out)
     assert len(rows) == 16 and len(set(keys(rows))) == 16 and all(r["status"] == "ok" for r in rows)
     assert keys(rows[: len(partial)]) == keys(partial)
+
+
+def test_a_local_cluster_that_does_not_start_in_time_is_one_line(monkeypatch):
+    # under ulimit -v a thread of Dask's could start and never run: Python waits for it forever
+    release = threading.Event()
+
+    def never_starts(*args, **kwargs):
+        release.wait(60)
+        raise RuntimeError("released")
+
+    monkeypatch.setattr(distributed, "LocalCluster", never_starts)
+    monkeypatch.setattr(cluster, "LOCAL_START_S", 0.3)
+    started = time.monotonic()
+    try:
+        with pytest.raises(UserError, match=r"^--workers 1: the local Dask cluster did not start "
+                                            r"in 0\.3 s$"), cluster.connect(workers=1):
+            pass
+    finally:
+        release.set()
+    assert time.monotonic() - started < 5
+
+
+def _spawned_child(seconds):
+    time.sleep(seconds)
+
+
+def test_an_abandoned_cluster_starts_no_worker_again_and_its_late_ones_are_killed():
+    # a signal while the cluster starts: a nanny whose worker had started would start another
+    # when it is killed, and a spawn under way shows up after the first look; each, not killed,
+    # printed a traceback as this process exited (the property test's find: SIGHUP, 2 workers)
+    class Nanny:
+        gracefully = False
+
+        def close_gracefully(self):
+            self.gracefully = True
+
+    class Half:  # a SpecCluster as a start interrupted early leaves it: no scheduler, no loop
+        def __init__(self):
+            self._created, self.workers = {Nanny()}, {"0": Nanny()}
+
+    before = cluster._ours()
+    half = Half()
+    distributed.deploy.spec.SpecCluster._instances.add(half)
+    spawn = multiprocessing.get_context("spawn")
+    early = spawn.Process(target=_spawned_child, args=(60,))
+    early.start()
+    late = []
+    timer = threading.Timer(cluster.SETTLE_S / 2, lambda: late.append(
+        spawn.Process(target=_spawned_child, args=(60,))) or late[0].start())
+    timer.start()
+    cluster._abandon(*before)
+    timer.join()
+    assert all(n.gracefully for n in [*half._created, *half.workers.values()])
+    assert half not in distributed.deploy.spec.SpecCluster._instances
+    assert not early.is_alive() and late and not late[0].is_alive()
+    assert set(multiprocessing.active_children()) == before[0]
 
 
 # --- a scheduler and workers of their own ---------------------------------------------------------
