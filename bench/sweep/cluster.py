@@ -414,10 +414,13 @@ def _local_worker_plugin(distributed):
 def _quiet():
     """Dask's log off the terminal while a sweep uses it: the progress line and the one-line errors
     are ours, and say what happened (a lost scheduler, a killed worker) in the sweep's words. Every
-    distributed.* logger: Dask's configuration gives several a level of their own."""
-    loggers = [logging.getLogger("distributed")] + [
+    distributed.* logger (Dask's configuration gives several a level of their own), and those of
+    the event loop it runs on (asyncio's "Future exception was never retrieved" for a message to a
+    worker that a signal killed)."""
+    roots = ("distributed", "asyncio", "tornado")
+    loggers = [logging.getLogger(name) for name in roots] + [
         logging.getLogger(name) for name in list(logging.root.manager.loggerDict)
-        if name.startswith("distributed.")]
+        if name.startswith(tuple(f"{root}." for root in roots))]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.CRITICAL)

@@ -5,6 +5,7 @@ the options' errors.
 A series is all the points of one placement: the sweeps here that need two series run two dtypes."""
 
 import json
+import logging
 import multiprocessing
 import os
 import signal
@@ -313,6 +314,19 @@ def test_a_local_cluster_that_does_not_start_in_time_is_one_line(monkeypatch):
     finally:
         release.set()
     assert time.monotonic() - started < 5
+
+
+def test_dask_and_its_event_loop_log_nothing_while_a_sweep_uses_them(caplog):
+    # asyncio's "Future exception was never retrieved", for a message to a worker that SIGTERM
+    # killed, came before the sweep's line (the property test's find)
+    names = ("distributed.scheduler", "asyncio", "tornado.application")
+    with cluster._quiet():
+        for name in names:
+            logging.getLogger(name).error("while the sweep runs")
+    for name in names:
+        logging.getLogger(name).error("after")
+    said = [(r.name, r.getMessage()) for r in caplog.records]
+    assert said == [(name, "after") for name in names]
 
 
 def _spawned_child(seconds):
