@@ -340,7 +340,7 @@ def _abandon(children, clusters):
     for cluster in set(SpecCluster._instances) - clusters:
         SpecCluster._instances.discard(cluster)
         # _created: every nanny made so far; workers: those that finished starting
-        for nanny in {*getattr(cluster, "_created", ()), *cluster.workers.values()}:
+        for nanny in {*getattr(cluster, "_created", ()), *getattr(cluster, "workers", {}).values()}:
             with contextlib.suppress(Exception):
                 nanny.close_gracefully()
     quiet_since = time.monotonic()
