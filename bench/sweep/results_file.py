@@ -2,9 +2,11 @@
 
 One writer: the sweep holds an advisory lock (fcntl.flock) on the file from before it reads,
 truncates or writes anything until it ends, so a second sweep on the same file is refused with
-one line. A file that is replaced (--force, or a --resume that drops rows) is replaced by a new
-file that is locked before it takes the name, and a sweep that locked a file which meanwhile
-lost its name locks the new one instead, so the lock always goes with the name.
+one line (after waiting LOCK_WAIT_S: a sweep killed as it started a child leaves the lock with the
+child for the moment it takes to close the descriptor). A file that is replaced (--force, or a
+--resume that drops rows) is replaced by a new file that is locked before it takes the name, and
+a sweep that locked a file which meanwhile lost its name locks the new one instead, so the lock
+always goes with the name.
 
 Each row is written with a single os.write of the whole line, then fsync'd, so a Ctrl-C or a
 kill leaves only complete rows, and a full disk cuts the short row back (bench.output.append_line).
@@ -19,6 +21,7 @@ import fcntl
 import io
 import os
 import stat
+import time
 from pathlib import Path
 
 from bench import output
@@ -29,6 +32,7 @@ from bench.sweep.points import Point
 
 HEADER = ",".join(NAMES) + "\n"
 OPEN_FLAGS = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+LOCK_WAIT_S = 0.5  # how long a held lock is waited for before the sweep is refused
 
 
 def format_row(row):
@@ -125,7 +129,7 @@ def _open_locked(real, label):
         except OSError as e:
             raise UserError(f"{label}: cannot write ({e.strerror or e})") from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _lock(fd)
         except OSError as e:
             os.close(fd)
             if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
@@ -148,6 +152,20 @@ def _open_locked(real, label):
             return fd
         os.close(fd)  # the name now belongs to a newer file: lock that one
     raise UserError(f"{label}: the file keeps being replaced by another process")
+
+
+def _lock(fd):
+    """flock(fd) exclusively, waiting up to LOCK_WAIT_S for a holder to let go (OSError if none
+    does): a child whose start a kill -9 interrupted holds a copy of the sweep's descriptor until
+    it closes it, milliseconds later, and a --resume right after the kill would meet it."""
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            return fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.01)
 
 
 def _read(fd, path):

@@ -2,9 +2,12 @@
 cannot use: rows of the wrong width, two rows of one point, times outside what a sweep measures,
 damaged fits."""
 
+import fcntl
 import os
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 from helpers import (
@@ -21,6 +24,7 @@ from helpers import (
 )
 
 import bench.sweep.launcher as launcher
+import bench.sweep.results_file as results_file
 from bench.errors import UserError
 from bench.fit import fit_file, read_fits
 from bench.results import read_results
@@ -42,6 +46,19 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_file(tmp_path):
     assert [r[2] for r in lines_of(out)] == ["1", "2"]  # the first's rows, all there, in order
     with open_results(out, KEYS, resume=True) as second:  # released: a --resume may follow
         assert len(second.done) == 2
+
+
+def test_a_lock_let_go_within_the_wait_is_taken_not_refused(tmp_path):
+    # a kill -9 as the sweep started a child: the child held a copy of the locked descriptor until
+    # it closed it, and a --resume right after the kill was refused (seen under load)
+    out = write_results(tmp_path / "r.csv", [result_row("backprop", 1)])
+    held = os.open(out, os.O_RDONLY)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    threading.Timer(results_file.LOCK_WAIT_S / 3, os.close, [held]).start()
+    started = time.monotonic()
+    with open_results(out, KEYS, resume=True) as results:
+        assert len(results.done) == 1
+    assert time.monotonic() - started < results_file.LOCK_WAIT_S
 
 
 def test_the_lock_goes_with_the_name_when_a_resume_or_force_replaces_the_file(tmp_path):
